@@ -1,0 +1,105 @@
+"""The ``smol-wf`` command: a thin typer layer over the library.
+
+Every failure becomes one ``error: …`` line and an exit code: 0 success, 1 the
+workflow failed, 2 bad usage, 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from smolwf import __version__
+from smolwf.cli import run_cmd
+from smolwf.errors import SmolWfError
+
+HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
+
+[bold]Running workflows:[/bold]
+  smol-wf run ./workflow.mjs                       run on the debug provider
+  smol-wf run ./workflow.mjs --args-target src/    pass args.target to the script
+  smol-wf run ./workflow.mjs --events | jq .       stream JSONL events
+  smol-wf run ./workflow.mjs --resume-run RUN_ID   replay finished agent calls for free
+
+Run "smol-wf <command> --help" for command-specific flags.
+"""
+
+app = typer.Typer(
+    name="smol-wf",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smol-wf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_version,
+    ),
+) -> None:
+    """Run JavaScript workflows that orchestrate coding agents, durably."""
+
+
+app.command(
+    "run",
+    help=run_cmd.HELP,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(run_cmd.run)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: run the app and turn every error into one line."""
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        typer.echo(command.get_help(typer.Context(command, info_name="smol-wf")), err=True)
+        return 2
+    try:
+        result = command.main(args=args, prog_name="smol-wf", standalone_mode=False)
+    except SmolWfError as error:
+        return _fail(error.message, error.exit_code)
+    except typer.Exit as error:
+        return int(error.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except typer.TyperException as error:  # click's usage errors, as vendored by typer
+        return _fail(_usage_message(error), 2)
+    return int(result) if isinstance(result, int) else 0
+
+
+def _usage_message(error: typer.TyperException) -> str:
+    format_message = getattr(error, "format_message", None)
+    message = format_message() if callable(format_message) else str(error)
+    ctx = getattr(error, "ctx", None)
+    if ctx is not None and ctx.parent is not None:
+        message += f" (see 'smol-wf {ctx.info_name} --help')"
+    return str(message)
+
+
+def _fail(message: str, code: int) -> int:
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        sys.stdout.flush()
+    print(f"error: {message}", file=sys.stderr)
+    return code

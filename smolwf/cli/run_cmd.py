@@ -1,0 +1,269 @@
+"""``smol-wf run``: parse and check flags, run the workflow, print the report."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+import anyio
+import typer
+
+from smolwf import defaults
+from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
+from smolwf.engine.config import RunConfig
+from smolwf.engine.run import RunReport, WorkflowRun
+from smolwf.engine.selectors import parse_model_map
+from smolwf.errors import AgentOptionError, UsageError
+from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
+from smolwf.store.paths import default_db_path
+
+HELP = """Run a workflow script and print its report as JSON on stdout.
+
+Workflow arguments are passed as [bold]--args-<name> value[/bold] (repeat a name for an
+array, omit the value for true) or loaded with [bold]--args-from-file[/bold] (JSON or YAML);
+the script reads them as [bold]args[/bold].
+
+Every agent call is checkpointed in the database: after a failure or Ctrl-C, run again
+with [bold]--resume-run <runID>[/bold] and finished calls replay without calling the provider.
+
+Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 130 interrupted.
+"""
+
+LOG_LEVELS = {
+    "off": 0,
+    "none": 0,
+    "quiet": 0,
+    "error": 1,
+    "warn": 2,
+    "warning": 2,
+    "info": 3,
+    "debug": 4,
+    "trace": 5,
+}
+
+
+def _default_db_text() -> str:
+    try:
+        return str(default_db_path())
+    except UsageError:
+        return "$XDG_STATE_HOME/smolwf/workflows.db"
+
+
+DEFAULT_DB_TEXT = _default_db_text()
+
+
+def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) -> object:
+    """A value flag followed by another flag is a usage error, not a value (reference quirk)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    for item in values:
+        if isinstance(item, str | Path) and str(item).startswith("--"):
+            raise typer.BadParameter(f"needs a value, got the flag {item}")
+    return value
+
+
+def run(
+    ctx: typer.Context,
+    script: Path = typer.Argument(
+        ..., help="The workflow script (.mjs or .js).", show_default=False
+    ),
+    agent_provider: str = typer.Option(
+        defaults.DEFAULT_PROVIDER,
+        "--agent-provider",
+        callback=_needs_value,
+        help=f"Provider for agent() calls that name none: {', '.join(KNOWN_PROVIDERS)}.",
+    ),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        callback=_needs_value,
+        show_default=False,
+        help=f"SQLite database of runs [default: {DEFAULT_DB_TEXT}].",
+    ),
+    resume_run: str | None = typer.Option(
+        None,
+        "--resume-run",
+        callback=_needs_value,
+        metavar="RUN_ID",
+        help="Resume this run: finished agent calls replay from the database.",
+    ),
+    budget_allowance: str | None = typer.Option(
+        None,
+        "--budget-allowance",
+        callback=_needs_value,
+        metavar="TOKENS",
+        help="Output-token allowance scripts read as budget.total (soft: nothing is blocked).",
+    ),
+    model_map: list[str] = typer.Option(
+        [],
+        "--model-map",
+        callback=_needs_value,
+        metavar="ALIAS:SELECTOR",
+        help="Model alias, e.g. deep:gpt-5.5?provider=github-copilot&thinking=high (repeatable).",
+    ),
+    max_parallel_agents: str | None = typer.Option(
+        None,
+        "--max-parallel-agents",
+        callback=_needs_value,
+        metavar="N",
+        help=f"Agents running at once [default: {defaults.default_max_parallel_agents()} here, "
+        "min(16, max(2, cpus-2))].",
+    ),
+    max_agents: int = typer.Option(
+        defaults.MAX_AGENTS_PER_RUN,
+        "--max-agents",
+        min=1,
+        metavar="N",
+        help="agent() calls one run may make; the next one rejects.",
+    ),
+    save_raw_sessions: Path | None = typer.Option(
+        None,
+        "--save-raw-sessions",
+        callback=_needs_value,
+        metavar="DIR",
+        help="Write each provider session transcript to DIR/<provider>/<session-id>.jsonl.",
+    ),
+    events: bool = typer.Option(
+        False, "--events", help="Stream JSONL events on stdout instead of the report."
+    ),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        callback=_needs_value,
+        metavar="LEVEL",
+        help="Internal log lines on stderr: off, error, warn, info, debug, trace.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Same as --log-level debug."),
+    js_memory: int = typer.Option(
+        defaults.JS_MEMORY_MIB,
+        "--js-memory",
+        min=16,
+        metavar="MIB",
+        help="Memory limit of the script's JS heap.",
+    ),
+    js_slice_timeout: float = typer.Option(
+        defaults.JS_SLICE_TIMEOUT_S,
+        "--js-slice-timeout",
+        min=0.01,
+        metavar="SECONDS",
+        help="CPU time the script may run without waiting on an agent.",
+    ),
+    js_stack: int = typer.Option(
+        defaults.JS_STACK_KIB,
+        "--js-stack",
+        min=64,
+        metavar="KIB",
+        help="Stack limit of the script.",
+    ),
+    args_from_file: list[Path] = typer.Option(
+        [],
+        "--args-from-file",
+        callback=_needs_value,
+        metavar="FILE",
+        help="Load workflow args from a JSON or YAML object (repeatable; --args-* win).",
+    ),
+) -> int:
+    level = _log_level(log_level, debug)
+    config = RunConfig(
+        script_path=script,
+        args=merge_args(
+            [load_args_file(path) for path in args_from_file], parse_cli_args(ctx.args)
+        ),
+        db_path=db,
+        resume_run_id=resume_run,
+        provider=_provider(agent_provider),
+        model_map=parse_model_map(model_map),
+        budget_allowance=_budget(budget_allowance),
+        max_parallel_agents=_max_parallel(max_parallel_agents),
+        max_agents=max_agents,
+        js_memory_mib=js_memory,
+        js_slice_timeout_s=js_slice_timeout,
+        js_stack_kib=js_stack,
+        display_path=str(script),
+        events_stream=sys.stdout if events else None,
+    )
+    _check_raw_sessions(save_raw_sessions)
+    if level >= LOG_LEVELS["debug"]:
+        _debug_line(
+            f"cli run script={script} db={db or default_db_path()} "
+            f"agent_provider={config.provider} "
+            f"budget_allowance={config.budget_allowance}"
+        )
+    report = anyio.run(_run_with_signals, config, events)
+    if not events:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
+    """Run, turning SIGINT/SIGTERM into a clean cancel (exit 130/143, run resumable)."""
+    workflow = WorkflowRun(config)
+
+    async def watch() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                if not quiet:
+                    print("cancellation requested; stopping in-flight agents…", file=sys.stderr)
+                workflow.cancel(130 if signum == signal.SIGINT else 143)
+
+    report: RunReport | None = None
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        try:
+            report = await workflow.execute()
+        except Exception as error:
+            failure = error
+        finally:
+            group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    assert report is not None
+    return report
+
+
+def _provider(name: str) -> str:
+    try:
+        create_provider(name)
+    except AgentOptionError as error:
+        raise UsageError(error.message) from None
+    return name
+
+
+def _budget(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or str(int(text)) != text:
+        raise UsageError("--budget-allowance must be a non-negative integer")
+    return int(text)
+
+
+def _max_parallel(text: str | None) -> int:
+    if text is None:
+        return defaults.default_max_parallel_agents()
+    if not text.isdigit():
+        raise UsageError("--max-parallel-agents must be a non-negative integer")
+    if int(text) == 0:
+        raise UsageError("--max-parallel-agents must be greater than zero")
+    return int(text)
+
+
+def _log_level(text: str | None, debug: bool) -> int:
+    if debug:
+        return LOG_LEVELS["debug"]
+    if text is None:
+        return 0
+    level = LOG_LEVELS.get(text.lower())
+    if level is None:
+        raise UsageError("--log-level must be one of off, error, warn, info, debug, trace")
+    return level
+
+
+def _check_raw_sessions(path: Path | None) -> None:
+    if path is not None and not path.is_dir():
+        raise UsageError("--save-raw-sessions must point to an existing directory")
+
+
+def _debug_line(text: str) -> None:
+    print(f"\x1b[2m[debug] {text}\x1b[0m", file=sys.stderr)

@@ -1,0 +1,32 @@
+"""Every user-facing default in one place, so ``--help``, docs and code agree."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_PROVIDER = "debug"
+PROVIDER_NAMES = ("debug", "claude-code", "codex", "pi", "opencode")
+
+JS_MEMORY_MIB = 256
+"""QuickJS heap limit (``--js-memory``)."""
+JS_SLICE_TIMEOUT_S = 5.0
+"""CPU seconds one synchronous JS slice may run before it is stopped (``--js-slice-timeout``)."""
+JS_STACK_KIB = 1024
+"""QuickJS stack limit (``--js-stack``)."""
+
+MAX_AGENTS_PER_RUN = 1000
+"""``agent()`` calls one run may start (``--max-agents``), like Claude Code."""
+
+SLEEP_MAX_MS = 365 * 24 * 60 * 60 * 1000
+"""Longest ``sleep(ms)`` a workflow may request."""
+
+PROMPT_PREVIEW_CHARS = 200
+
+
+def default_max_parallel_agents() -> int:
+    """min(16, max(2, cpus - 2)), like Claude Code; respects the CPU affinity mask."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 2
+    return min(16, max(2, cpus - 2))

@@ -1,0 +1,35 @@
+"""Everything one run is configured with, as the CLI and the Python API both build it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from smolwf import defaults
+from smolwf.jsontypes import JSONObject
+from smolwf.providers.base import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Inputs of one run. ``providers`` replaces registry lookups (tests, embedding)."""
+
+    script_path: Path
+    args: JSONObject = field(default_factory=dict)
+    db_path: Path | None = None
+    resume_run_id: str | None = None
+    provider: str = defaults.DEFAULT_PROVIDER
+    model_map: Mapping[str, str] = field(default_factory=dict)
+    budget_allowance: int | None = None
+    max_parallel_agents: int = field(default_factory=defaults.default_max_parallel_agents)
+    max_agents: int = defaults.MAX_AGENTS_PER_RUN
+    js_memory_mib: int = defaults.JS_MEMORY_MIB
+    js_slice_timeout_s: float = defaults.JS_SLICE_TIMEOUT_S
+    js_stack_kib: int = defaults.JS_STACK_KIB
+    cwd: Path | None = None
+    display_path: str | None = None
+    providers: Mapping[str, Provider] | None = None
+    events_stream: TextIO | None = None
+    progress_stream: TextIO | None = None

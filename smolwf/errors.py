@@ -1,0 +1,88 @@
+"""Every user-facing error in one place: each class knows its exit code.
+
+The CLI prints ``error: <message>`` for any ``SmolWfError`` and exits with its
+``exit_code``; nothing else may reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from smolwf.usage import Usage
+
+
+class SmolWfError(Exception):
+    """Base of every error smol-wf reports to a user."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(SmolWfError):
+    """Bad command line: unknown flag, bad value, unreadable args file."""
+
+    exit_code = 2
+
+
+class ScriptError(SmolWfError):
+    """The workflow script cannot be started: missing file, bad meta, syntax, imports."""
+
+
+class WorkflowFailed(SmolWfError):
+    """The workflow started and then failed (a throw, a rejected agent it awaited, a limit)."""
+
+
+class WorkflowCancelled(SmolWfError):
+    """The run was interrupted by a signal; it is marked cancelled and can be resumed."""
+
+    def __init__(self, message: str = "workflow cancelled", *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class StoreError(SmolWfError):
+    """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
+
+
+class FailureKind(StrEnum):
+    """Why one provider attempt failed; decides whether a retry can help."""
+
+    QUOTA = "quota"
+    AUTH = "auth"
+    TRANSIENT = "transient"
+    INVALID_OUTPUT = "invalid-output"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    CONFIG = "config"
+
+
+class AgentCallError(Exception):
+    """Rejects one ``agent()`` promise; the workflow decides whether that is fatal."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AgentOptionError(AgentCallError):
+    """The options of an ``agent()`` call are invalid; no provider was called."""
+
+
+class ProviderError(AgentCallError):
+    """One provider attempt failed. ``usage`` carries what the failed attempt still cost."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: FailureKind = FailureKind.CRASH,
+        usage: Usage | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.usage = usage
+        self.session_id = session_id

@@ -1,0 +1,71 @@
+"""Where events go. Every sink receives the same event object and its rendered text."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Protocol, TextIO
+
+from smolwf.events.types import Event, EventType
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event, text: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class JsonlSink:
+    """The ``--events`` stream: one compact JSON object per line. A closed pipe goes quiet."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._open = True
+
+    def emit(self, event: Event, text: str) -> None:
+        if self._open:
+            self._guard(lambda: self._stream.write(text + "\n"))
+
+    def flush(self) -> None:
+        if self._open:
+            self._guard(self._stream.flush)
+
+    def _guard(self, action: object) -> None:
+        try:
+            action()  # type: ignore[operator]
+        except (BrokenPipeError, ValueError):
+            self._open = False
+
+
+class PlainProgressSink:
+    """The reference's stderr lines: ``[phase] …``, ``[log] …``, plus our ``[warn] …``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def emit(self, event: Event, text: str) -> None:
+        line = progress_line(event)
+        if line is not None:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self._stream.write(line + "\n")
+
+    def flush(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self._stream.flush()
+
+
+def progress_line(event: Event) -> str | None:
+    """The plain line for an event, or None for events that print nothing."""
+    data = event.data
+    if event.type is EventType.PHASE:
+        name = str(data.get("name"))
+        if "options" not in data:
+            return f"[phase] {name}"
+        options = data["options"]
+        shown = options if isinstance(options, str) else json.dumps(options, separators=(",", ":"))
+        return f"[phase] {name} {shown}"
+    if event.type is EventType.LOG:
+        return f"[log] {data.get('message')}"
+    if event.type is EventType.WARNING:
+        return f"[warn] {data.get('message')}"
+    return None

@@ -1,0 +1,123 @@
+"""The typed vocabulary of what a script asks of the host, parsed defensively from JSON.
+
+The outbox is written by sandboxed code, so it is untrusted input: every entry is
+checked here before the engine acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from smolwf.jsontypes import JSON, JSONObject
+
+
+class HostProtocolError(Exception):
+    """An outbox entry does not have the shape the prelude writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCall:
+    id: int
+    prompt: str
+    options: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowCall:
+    id: int
+    ref: str | JSONObject
+    args: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class SleepCall:
+    id: int
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecCall:
+    id: int
+    profile: str
+    request: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseEvent:
+    name: str
+    options: JSON
+    has_options: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WarningEvent:
+    source: str
+    index: int
+    message: str
+
+
+JsRequest: TypeAlias = (
+    AgentCall | WorkflowCall | SleepCall | ExecCall | PhaseEvent | LogEvent | WarningEvent
+)
+HostCall: TypeAlias = AgentCall | WorkflowCall | SleepCall | ExecCall
+"""Requests that hold a promise the host must settle."""
+
+
+def _field(entry: JSONObject, key: str, kind: type | tuple[type, ...]) -> JSON:
+    value = entry.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise HostProtocolError(f"{entry.get('kind')!r} request has a bad {key!r}")
+    return value
+
+
+def _request_id(entry: JSONObject) -> int:
+    value = _field(entry, "id", int)
+    assert isinstance(value, int)
+    return value
+
+
+def _parse_one(entry: JSON) -> JsRequest:
+    if not isinstance(entry, dict):
+        raise HostProtocolError("outbox entry is not an object")
+    kind = entry.get("kind")
+    if kind == "agent":
+        prompt, options = _field(entry, "prompt", str), _field(entry, "options", dict)
+        return AgentCall(
+            _request_id(entry), str(prompt), options if isinstance(options, dict) else {}
+        )
+    if kind == "log":
+        return LogEvent(str(_field(entry, "message", str)))
+    if kind == "phase":
+        has = "options" in entry
+        return PhaseEvent(str(_field(entry, "name", str)), entry.get("options"), has)
+    if kind == "warning":
+        index = _field(entry, "index", int)
+        source, message = _field(entry, "source", str), _field(entry, "message", str)
+        return WarningEvent(str(source), int(index) if isinstance(index, int) else 0, str(message))
+    if kind == "sleep":
+        ms = _field(entry, "ms", int)
+        return SleepCall(_request_id(entry), int(ms) if isinstance(ms, int) else 0)
+    if kind == "workflow":
+        ref = _field(entry, "ref", (str, dict))
+        return WorkflowCall(
+            _request_id(entry), ref if isinstance(ref, str | dict) else "", entry.get("args")
+        )
+    if kind == "exec":
+        profile, request = _field(entry, "profile", str), _field(entry, "request", dict)
+        return ExecCall(
+            _request_id(entry), str(profile), request if isinstance(request, dict) else {}
+        )
+    raise HostProtocolError(f"unknown request kind {kind!r}")
+
+
+def parse_requests(entries: JSON) -> list[JsRequest]:
+    """Parse a drained outbox, in the order the script made the calls."""
+    if not isinstance(entries, list):
+        raise HostProtocolError("outbox is not a list")
+    return [_parse_one(entry) for entry in entries]

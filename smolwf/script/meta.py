@@ -1,0 +1,340 @@
+"""Read a workflow's ``export const meta = {…}`` from its source text without running any JS.
+
+Metadata (name, description, phases) is needed before the sandbox starts: to list and
+look up workflows, to label runs and to reject a script early. So ``meta`` must be a pure
+literal, parsed here as a JSON5-like subset.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.script.lexer import Token, iter_tokens
+
+META_ERROR = (
+    "Workflow script must export valid literal metadata as "
+    "`export const meta = { name, description, ... }`"
+)
+
+_MAX_NESTING = 200
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_LINE_BREAKS = "\n\r\u2028\u2029"
+_LEGACY_OCTAL = re.compile(r"0[0-9]")
+_DIGITS = frozenset("0123456789")
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseMeta:
+    """One entry of ``meta.phases``; ``model``/``provider`` default agent calls in it."""
+
+    title: str
+    detail: str | None = None
+    model: str | None = None
+    provider: str | None = None
+
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {"title": self.title}
+        for key in ("detail", "model", "provider"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowMeta:
+    """The validated metadata, plus ``raw``: the whole literal, for keys read elsewhere."""
+
+    name: str
+    description: str
+    when_to_use: str | None
+    phases: tuple[PhaseMeta, ...]
+    raw: JSONObject = field(hash=False)
+
+    def to_json(self) -> JSONObject:
+        """The stored/serialised shape; absent fields and an empty phase list are omitted."""
+        out: JSONObject = {"name": self.name, "description": self.description}
+        if self.when_to_use is not None:
+            out["whenToUse"] = self.when_to_use
+        if self.phases:
+            out["phases"] = [phase.to_json() for phase in self.phases]
+        return out
+
+    def phase(self, title: str) -> PhaseMeta | None:
+        """The first phase whose title is exactly ``title``."""
+        return next((phase for phase in self.phases if phase.title == title), None)
+
+
+@dataclass(frozen=True, slots=True)
+class MetaMatch:
+    """Where the first ``export const meta =`` was found, and what it parsed to."""
+
+    export_token: Token
+    meta: WorkflowMeta | None
+
+
+def extract_meta(source: str) -> WorkflowMeta | None:
+    """Metadata of a workflow script, or None when it has no valid literal ``meta``."""
+    match = find_meta(list(iter_tokens(source)))
+    return match.meta if match else None
+
+
+def find_meta(tokens: Sequence[Token]) -> MetaMatch | None:
+    """Parse the first ``export const meta =``; later ones are never tried."""
+    for index in range(len(tokens) - 3):
+        if _is_meta_declaration(tokens, index):
+            try:
+                raw = _LiteralParser(tokens, index + 4).value(0)
+            except _NotLiteral:
+                return MetaMatch(tokens[index], None)
+            meta = _build_meta(raw) if isinstance(raw, dict) else None
+            return MetaMatch(tokens[index], meta)
+    return None
+
+
+def _is_meta_declaration(tokens: Sequence[Token], index: int) -> bool:
+    words = [(token.kind, token.text) for token in tokens[index : index + 4]]
+    return words == [("ident", "export"), ("ident", "const"), ("ident", "meta"), ("punct", "=")]
+
+
+def _build_meta(raw: JSONObject) -> WorkflowMeta | None:
+    name, description = raw.get("name"), raw.get("description")
+    if not isinstance(name, str) or not isinstance(description, str):
+        return None
+    when = raw.get("whenToUse")
+    listed = raw.get("phases")
+    entries = listed if isinstance(listed, list) else []
+    phases = tuple(phase for entry in entries if (phase := _build_phase(entry)) is not None)
+    return WorkflowMeta(
+        name=name,
+        description=description,
+        when_to_use=when if isinstance(when, str) else None,
+        phases=phases,
+        raw=raw,
+    )
+
+
+def _build_phase(entry: JSON) -> PhaseMeta | None:
+    if not isinstance(entry, dict) or not isinstance(title := entry.get("title"), str):
+        return None
+
+    def text(key: str) -> str | None:
+        value = entry.get(key)
+        return value if isinstance(value, str) else None
+
+    return PhaseMeta(title, text("detail"), text("model"), text("provider"))
+
+
+class _NotLiteral(Exception):
+    """The value is not a pure literal (or is malformed), so there is no metadata."""
+
+
+class _LiteralParser:
+    """Recursive descent over tokens for objects, arrays, strings, numbers and keywords."""
+
+    def __init__(self, tokens: Sequence[Token], index: int) -> None:
+        self.tokens = tokens
+        self.index = index
+
+    def _take(self) -> Token:
+        if self.index >= len(self.tokens):
+            raise _NotLiteral
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def _take_punct(self, text: str) -> bool:
+        if self.index < len(self.tokens) and self.tokens[self.index].text == text:
+            self.index += 1
+            return True
+        return False
+
+    def value(self, nesting: int) -> JSON:
+        if nesting > _MAX_NESTING:
+            raise _NotLiteral
+        token = self._take()
+        if token.kind == "punct" and token.text == "{":
+            return self._object(nesting + 1)
+        if token.kind == "punct" and token.text == "[":
+            return self._array(nesting + 1)
+        if token.kind == "punct" and token.text in ("+", "-"):
+            number = _decode_number(self._take())
+            return -number if token.text == "-" else number
+        return _scalar(token)
+
+    def _object(self, nesting: int) -> JSONObject:
+        out: JSONObject = {}
+        while not self._take_punct("}"):
+            key = _key(self._take())
+            if not self._take_punct(":"):
+                raise _NotLiteral  # shorthand `{ provider }` or a method
+            out[key] = self.value(nesting)
+            if not self._take_punct(","):
+                if not self._take_punct("}"):
+                    raise _NotLiteral
+                break
+        return out
+
+    def _array(self, nesting: int) -> list[JSON]:
+        out: list[JSON] = []
+        while not self._take_punct("]"):
+            if self.index < len(self.tokens) and self.tokens[self.index].text == ",":
+                raise _NotLiteral  # a hole
+            out.append(self.value(nesting))
+            if not self._take_punct(","):
+                if not self._take_punct("]"):
+                    raise _NotLiteral
+                break
+        return out
+
+
+def _scalar(token: Token) -> JSON:
+    if token.kind in ("string", "template"):
+        return _decode_quoted(token)
+    if token.kind == "number":
+        return _decode_number(token)
+    keywords: dict[str, JSON] = {"true": True, "false": False, "null": None}
+    if token.kind == "ident" and token.text in keywords:
+        return keywords[token.text]
+    raise _NotLiteral
+
+
+def _key(token: Token) -> str:
+    if token.kind == "ident" and not token.text.startswith("#"):
+        return token.text
+    if token.kind == "string":
+        return _decode_quoted(token)
+    if token.kind == "number":
+        return _js_number_string(float(_decode_number(token)))
+    raise _NotLiteral  # computed key `[k]:`, spread `...x`, template key
+
+
+def _decode_number(token: Token) -> int | float:
+    text = token.text.replace("_", "")
+    if token.kind != "number" or text.endswith("n") or _LEGACY_OCTAL.match(text):
+        raise _NotLiteral
+    try:
+        if text[:2].lower() in ("0x", "0o", "0b"):
+            return int(text, 0)
+        if any(char in text for char in ".eE"):
+            number = float(text)
+            if not math.isfinite(number):
+                raise _NotLiteral
+            return number
+        return int(text)
+    except ValueError:
+        raise _NotLiteral from None
+
+
+def _js_number_string(number: float) -> str:
+    """Format like JS ``Number.prototype.toString``: the property key of a numeric key."""
+    if number == 0:
+        return "0"
+    digits_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()[1:]
+    digits = "".join(map(str, digits_tuple))
+    point = int(exponent) + len(digits)  # position of the decimal point
+    if len(digits) <= point <= 21:
+        return digits + "0" * (point - len(digits))
+    if 0 < point <= 21:
+        return f"{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    mantissa = digits if len(digits) == 1 else f"{digits[0]}.{digits[1:]}"
+    return f"{mantissa}e{'+' if point > 0 else '-'}{abs(point - 1)}"
+
+
+def string_value(token: Token) -> str | None:
+    """The value of a string (or substitution-free template) token; None if malformed."""
+    if token.kind not in ("string", "template"):
+        return None
+    try:
+        return _decode_quoted(token)
+    except _NotLiteral:
+        return None
+
+
+def _decode_quoted(token: Token) -> str:
+    """The value of a quoted string or a substitution-free template literal."""
+    text, is_template = token.text, token.kind == "template"
+    if len(text) < 2 or text[-1] != text[0]:
+        raise _NotLiteral  # unterminated
+    units = _Unescaper(text[1:-1], template=is_template).run()
+    # Lone UTF-16 surrogates (from `\uD800`-style escapes) become U+FFFD; pairs combine.
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+class _Unescaper:
+    """Cooks the body of a string literal; surrogate halves are kept as separate chars."""
+
+    def __init__(self, body: str, *, template: bool) -> None:
+        self.body = body
+        self.template = template
+        self.pos = 0
+        self.out: list[str] = []
+
+    def run(self) -> str:
+        body = self.body
+        while self.pos < len(body):
+            char = body[self.pos]
+            self.pos += 1
+            if char == "\\":
+                self._escape()
+            elif char == "\r" and self.template:
+                self._skip_lf()
+                self.out.append("\n")
+            elif char in "\r\n" and not self.template:
+                raise _NotLiteral  # a raw line break ends a JS string: syntax error
+            else:
+                self.out.append(char)
+        return "".join(self.out)
+
+    def _skip_lf(self) -> None:
+        if self.body.startswith("\n", self.pos):
+            self.pos += 1
+
+    def _escape(self) -> None:
+        if self.pos >= len(self.body):
+            raise _NotLiteral  # dangling backslash: the literal was unterminated
+        char = self.body[self.pos]
+        self.pos += 1
+        if char in _SIMPLE_ESCAPES:
+            self.out.append(_SIMPLE_ESCAPES[char])
+        elif char == "u":
+            self.out.append(chr(self._unicode_escape()))
+        elif char == "x":
+            self.out.append(chr(self._hex(2)))
+        elif char in _LINE_BREAKS:
+            if char == "\r":
+                self._skip_lf()  # a line continuation adds nothing
+        elif char == "0" and self.body[self.pos : self.pos + 1] not in _DIGITS:
+            self.out.append("\0")
+        elif self.template and char in _DIGITS:
+            raise _NotLiteral  # octal-like escapes are a syntax error in templates
+        else:
+            self.out.append(char)
+
+    def _unicode_escape(self) -> int:
+        if not self.body.startswith("{", self.pos):
+            return self._hex(4)
+        end = self.body.find("}", self.pos)
+        digits = self.body[self.pos + 1 : end] if end > 0 else ""
+        if not digits or not _is_hex(digits) or int(digits, 16) > 0x10FFFF:
+            raise _NotLiteral
+        self.pos = end + 1
+        return int(digits, 16)
+
+    def _hex(self, count: int) -> int:
+        digits = self.body[self.pos : self.pos + count]
+        if len(digits) != count or not _is_hex(digits):
+            raise _NotLiteral
+        self.pos += count
+        return int(digits, 16)
+
+
+def _is_hex(text: str) -> bool:
+    return all(char in "0123456789abcdefABCDEF" for char in text)

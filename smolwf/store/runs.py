@@ -1,0 +1,292 @@
+"""Run, attempt and step records: what a run needs to start, resume and finish.
+
+Hot-path writes (step starts and completions, ledger rows, events) go through
+``WriteBatch`` so the engine commits once per loop turn instead of once per row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smolwf.errors import StoreError
+from smolwf.ids import new_id
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.usage import Usage
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def dumps(value: JSON) -> str:
+    """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    run_id: str
+    workflow_name: str
+    script_path: str
+    status: str
+    args: JSONObject
+    params: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A checkpoint as stored: ``result`` is set only for completed steps."""
+
+    step_id: str
+    checkpoint_key: str
+    status: str
+    result: JSONObject | None
+    spent: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    run_id: str
+    attempt_id: str
+    number: int
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Writes collected during one engine turn and committed in one transaction."""
+
+    ops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def add(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.ops.append((sql, params))
+
+    def __bool__(self) -> bool:
+        return bool(self.ops)
+
+
+STEP_STARTED = """
+INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
+                   label, input_json, first_attempt_id, last_attempt_id, started_at)
+VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
+  status = 'running', provider = excluded.provider, model = excluded.model,
+  last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
+  finished_at = NULL, error_json = NULL
+"""
+
+STEP_FINISHED = """
+UPDATE steps SET status = ?, result_json = ?, error_json = ?, model = coalesce(?, model),
+  session_id = coalesce(?, session_id), calls = calls + ?, input_tokens = input_tokens + ?,
+  output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
+  cache_write_tokens = cache_write_tokens + ?, total_tokens = total_tokens + ?,
+  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END, finished_at = ?
+WHERE step_id = ?
+"""
+
+LEDGER_ENTRY = """
+INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, outcome,
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
+  created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+EVENT = (
+    "INSERT INTO events (run_id, seq, attempt_id, type, event_json, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+class RunStore:
+    """The run-level operations of one database connection."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def create_run(self, run: RunRecord, *, meta: JSONObject, sha256: str) -> Attempt:
+        """Insert the run and its first attempt in one transaction."""
+        now = now_ms()
+        attempt = Attempt(run.run_id, new_id("attempt"), 1)
+        with self._transaction():
+            self.conn.execute(
+                "INSERT INTO runs (run_id, workflow_name, script_path, script_sha256, meta_json,"
+                " args_json, params_json, status, owner_pid, owner_host, owner_started_at,"
+                " heartbeat_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.workflow_name,
+                    run.script_path,
+                    sha256,
+                    dumps(meta),
+                    dumps(run.args),
+                    dumps(run.params),
+                    os.getpid(),
+                    socket.gethostname(),
+                    now,
+                    now,
+                    now,
+                    now,
+                ),
+            )
+            self._insert_attempt(attempt, now)
+        return attempt
+
+    def resume_run(self, run_id: str) -> tuple[RunRecord, Attempt]:
+        """Mark an existing run running again under a new attempt."""
+        now = now_ms()
+        with self._transaction():
+            record = self.find_run(run_id)
+            if record is None:
+                raise StoreError(f"workflow run {run_id} was not found in {self.path}; check --db")
+            number = self.conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM attempts WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            attempt = Attempt(run_id, new_id("attempt"), number)
+            self.conn.execute(
+                "UPDATE runs SET status = 'running', owner_pid = ?, owner_host = ?,"
+                " owner_started_at = ?, heartbeat_at = ?, updated_at = ?, finished_at = NULL"
+                " WHERE run_id = ?",
+                (os.getpid(), socket.gethostname(), now, now, now, run_id),
+            )
+            self._insert_attempt(attempt, now)
+        return record, attempt
+
+    def find_run(self, run_id: str) -> RunRecord | None:
+        row = self.conn.execute(
+            "SELECT run_id, workflow_name, script_path, status, args_json, params_json"
+            " FROM runs WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]))
+
+    def load_steps(self, run_id: str) -> dict[str, StepRecord]:
+        """Every checkpoint of the run by key, with what was spent on each so far."""
+        rows = self.conn.execute(
+            "SELECT step_id, checkpoint_key, status, result_json, input_tokens, output_tokens,"
+            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd"
+            " FROM steps WHERE run_id = ?",
+            (run_id,),
+        )
+        steps = {}
+        for row in rows:
+            result = json.loads(row[3]) if row[2] == "completed" and row[3] else None
+            spent = Usage(row[4], row[5], row[6], row[7], row[8], row[9])
+            steps[row[1]] = StepRecord(row[0], row[1], row[2], result, spent)
+        return steps
+
+    def ledger_total(self, run_id: str) -> Usage:
+        row = self.conn.execute(
+            "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+            " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0),"
+            " coalesce(sum(total_tokens), 0), sum(cost_usd) FROM usage_ledger WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        return Usage(row[0], row[1], row[2], row[3], row[4], row[5])
+
+    def next_event_seq(self, run_id: str) -> int:
+        row = self.conn.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM events WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def commit(self, batch: WriteBatch) -> None:
+        """Apply a turn's writes atomically; consecutive identical statements are batched."""
+        if not batch:
+            return
+        with self._transaction():
+            ops = batch.ops
+            start = 0
+            while start < len(ops):
+                end = start + 1
+                while end < len(ops) and ops[end][0] is ops[start][0]:
+                    end += 1
+                self.conn.executemany(ops[start][0], [params for _, params in ops[start:end]])
+                start = end
+        batch.ops.clear()
+
+    def finish_run(
+        self,
+        attempt: Attempt,
+        status: str,
+        *,
+        result: JSON = None,
+        error: str | None = None,
+        batch: WriteBatch | None = None,
+    ) -> None:
+        """Close the attempt and the run, together with the turn's last writes."""
+        now = now_ms()
+        error_json = dumps({"message": error}) if error is not None else None
+        result_json = dumps({"result": result}) if status == "completed" else None
+        with self._transaction():
+            if batch:
+                for sql, params in batch.ops:
+                    self.conn.execute(sql, params)
+                batch.ops.clear()
+            self.conn.execute(
+                "UPDATE steps SET status = 'cancelled', finished_at = ?"
+                " WHERE run_id = ? AND status = 'running'",
+                (now, attempt.run_id),
+            )
+            self.conn.execute(
+                "UPDATE attempts SET status = ?, finished_at = ?, error_json = ?"
+                " WHERE attempt_id = ?",
+                (status, now, error_json, attempt.attempt_id),
+            )
+            self.conn.execute(
+                "UPDATE runs SET status = ?, result_json = ?, error_json = ?, updated_at = ?,"
+                " finished_at = ?, owner_pid = NULL, heartbeat_at = NULL WHERE run_id = ?",
+                (status, result_json, error_json, now, now, attempt.run_id),
+            )
+
+    def _insert_attempt(self, attempt: Attempt, now: int) -> None:
+        self.conn.execute(
+            "INSERT INTO attempts (attempt_id, run_id, number, status, pid, host, started_at)"
+            " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+            (
+                attempt.attempt_id,
+                attempt.run_id,
+                attempt.number,
+                os.getpid(),
+                socket.gethostname(),
+                now,
+            ),
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.conn, self.path)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolling back on any error and naming the database."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"database {self.path} is locked by another process ({error}); try again"
+            ) from None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"database {self.path} write failed: {error}") from None
+        self.conn.execute("ROLLBACK")

@@ -1,0 +1,41 @@
+"""The provider registry: names to provider objects, with the reference error messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from smolwf.errors import AgentOptionError
+from smolwf.providers.debug import DebugProvider
+from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
+
+
+def test_debug_name_creates_the_debug_provider() -> None:
+    provider = create_provider("debug")
+    assert isinstance(provider, DebugProvider)
+    assert provider.name == "debug"
+
+
+def test_debug_provider_instance_is_cached() -> None:
+    assert create_provider("debug") is create_provider("debug")
+
+
+@pytest.mark.parametrize("name", ["claude-code", "codex", "pi", "opencode"])
+def test_planned_providers_say_they_are_not_available_yet(name: str) -> None:
+    with pytest.raises(AgentOptionError) as info:
+        create_provider(name)
+    assert info.value.message == (
+        f"the {name} provider is not available in this version of smol-wf yet; "
+        "use --agent-provider debug"
+    )
+
+
+@pytest.mark.parametrize("name", ["nope", "true", "", "Debug"])
+def test_unknown_provider_uses_the_reference_message(name: str) -> None:
+    with pytest.raises(AgentOptionError) as info:
+        create_provider(name)
+    assert info.value.message == f"Unknown agent provider: {name}"
+
+
+def test_known_providers_lists_debug_first_and_every_reference_name() -> None:
+    assert KNOWN_PROVIDERS[0] == "debug"
+    assert set(KNOWN_PROVIDERS) == {"debug", "claude-code", "codex", "opencode", "pi"}

@@ -1,0 +1,83 @@
+"""The database: ours alone, migrated once, refused with a clear error when it is not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from smolwf import RunReport, ScriptError, StoreError, WorkflowFailed
+from smolwf.store.db import APPLICATION_ID, SCHEMA_VERSION, connect
+from smolwf.store.paths import default_db_path
+
+Run = Callable[..., RunReport]
+Write = Callable[..., Path]
+
+
+def test_new_database_is_marked_ours_and_migrated(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "new.db", create=True)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"runs", "attempts", "steps", "usage_ledger", "events", "schema_migrations"} <= tables
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "again.db"
+    connect(path, create=True).close()
+    conn = connect(path, create=True)
+    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_reference_runtime_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "reference.db"
+    sqlite3.connect(path).execute("CREATE TABLE sw_workflow_runs (run_id TEXT)")
+    with pytest.raises(StoreError, match="reference runtime's database; pass --db"):
+        connect(path, create=True)
+
+
+def test_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE notes (body TEXT)")
+    with pytest.raises(StoreError, match="is not a smol-wf database"):
+        connect(path, create=True)
+    tables = [row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+    assert tables == ["notes"]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    connect(path, create=True).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this smol-wf"):
+        connect(path, create=True)
+
+
+def test_corrupt_file_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a SQLite database or is corrupt"):
+        connect(path, create=True)
+
+
+def test_missing_database_is_not_created_when_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="was not found"):
+        connect(tmp_path / "absent.db", create=False)
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_script_errors_leave_no_rows(write_script: Write, run: Run, db: Path) -> None:
+    run(write_script("export default 1\n", name="ok.mjs"))
+    with pytest.raises(ScriptError):
+        run(write_script("export default 1\n", name="nometa.mjs", meta=False))
+    with pytest.raises(WorkflowFailed, match="failed to evaluate workflow module"):
+        run(write_script("export default (\n", name="syntax.mjs"))
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+def test_default_path_is_in_our_own_state_directory(tmp_path: Path) -> None:
+    path = default_db_path({"XDG_STATE_HOME": str(tmp_path), "HOME": "/nowhere"})
+    assert path == tmp_path / "smolwf" / "workflows.db"
+    assert default_db_path({"HOME": "/home/u"}) == Path("/home/u/.local/state/smolwf/workflows.db")
