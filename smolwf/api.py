@@ -22,5 +22,6 @@ def run_workflow(script_path: str | Path, **options: Any) -> RunReport:
 
     >>> report = run_workflow("examples/hello.mjs", db_path=Path("runs.db"))  # doctest: +SKIP
     """
+    options.setdefault("explicit", frozenset(options) | {"script_path"})
     config = replace(RunConfig(script_path=Path(script_path)), **options)
     return anyio.run(run_workflow_async, config)

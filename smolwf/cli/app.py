@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import run_cmd
+from smolwf.cli import history_cmd, run_cmd
 from smolwf.errors import SmolWfError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
@@ -63,6 +63,9 @@ app.command(
     help=run_cmd.HELP,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(run_cmd.run)
+
+
+app.command("history", help=history_cmd.HELP)(history_cmd.history)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

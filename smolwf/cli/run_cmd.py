@@ -65,8 +65,10 @@ def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) 
 
 def run(
     ctx: typer.Context,
-    script: Path = typer.Argument(
-        ..., help="The workflow script (.mjs or .js).", show_default=False
+    script: Path | None = typer.Argument(
+        None,
+        help="The workflow script (.mjs or .js); optional with --resume-run.",
+        show_default=False,
     ),
     agent_provider: str = typer.Option(
         defaults.DEFAULT_PROVIDER,
@@ -165,6 +167,8 @@ def run(
     ),
 ) -> int:
     level = _log_level(log_level, debug)
+    if script is None and resume_run is None:
+        raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
     config = RunConfig(
         script_path=script,
         args=merge_args(
@@ -180,8 +184,10 @@ def run(
         js_memory_mib=js_memory,
         js_slice_timeout_s=js_slice_timeout,
         js_stack_kib=js_stack,
-        display_path=str(script),
+        display_path=str(script) if script is not None else None,
         events_stream=sys.stdout if events else None,
+        debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
+        explicit=_explicit_fields(ctx, bool(ctx.args or args_from_file)),
     )
     _check_raw_sessions(save_raw_sessions)
     if level >= LOG_LEVELS["debug"]:
@@ -221,6 +227,29 @@ async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
         raise failure
     assert report is not None
     return report
+
+
+PARAM_FIELDS = {
+    "script": "script_path",
+    "agent_provider": "provider",
+    "model_map": "model_map",
+    "budget_allowance": "budget_allowance",
+    "max_parallel_agents": "max_parallel_agents",
+    "max_agents": "max_agents",
+    "js_memory": "js_memory_mib",
+    "js_slice_timeout": "js_slice_timeout_s",
+    "js_stack": "js_stack_kib",
+}
+
+
+def _explicit_fields(ctx: typer.Context, has_args: bool) -> frozenset[str]:
+    """The RunConfig fields the user set on the command line (they win on resume)."""
+    fields = {"args"} if has_args else set()
+    for param, field in PARAM_FIELDS.items():
+        source = ctx.get_parameter_source(param)
+        if source is not None and source.name == "COMMANDLINE":
+            fields.add(field)
+    return frozenset(fields)
 
 
 def _provider(name: str) -> str:

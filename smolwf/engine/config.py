@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -14,9 +14,13 @@ from smolwf.providers.base import Provider
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """Inputs of one run. ``providers`` replaces registry lookups (tests, embedding)."""
+    """Inputs of one run. ``providers`` replaces registry lookups (tests, embedding).
 
-    script_path: Path
+    On resume, stored inputs replace every field not named in ``explicit``; the CLI
+    names the flags the user actually gave, the Python API the keywords passed.
+    """
+
+    script_path: Path | None
     args: JSONObject = field(default_factory=dict)
     db_path: Path | None = None
     resume_run_id: str | None = None
@@ -33,3 +37,6 @@ class RunConfig:
     providers: Mapping[str, Provider] | None = None
     events_stream: TextIO | None = None
     progress_stream: TextIO | None = None
+    debug_log: Callable[[str], None] | None = None
+    """Receives internal diagnostic lines (``--log-level debug``)."""
+    explicit: frozenset[str] = frozenset()

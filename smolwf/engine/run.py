@@ -8,6 +8,7 @@ result, so a crash never loses a finished call.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections import deque
@@ -24,7 +25,14 @@ from smolwf.engine.budget import Budget
 from smolwf.engine.config import RunConfig
 from smolwf.engine.keys import Occurrences, agent_key
 from smolwf.engine.options import PreparedCall, prepare_agent_call
-from smolwf.errors import AgentCallError, WorkflowCancelled, WorkflowFailed
+from smolwf.engine.resume import recorded_params, resume_config
+from smolwf.errors import (
+    AgentCallError,
+    StoreError,
+    UsageError,
+    WorkflowCancelled,
+    WorkflowFailed,
+)
 from smolwf.events.emitter import Emitter
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.events.types import EventType
@@ -45,6 +53,7 @@ from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import create_provider
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.db import connect
+from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import (
     LEDGER_ENTRY,
@@ -119,13 +128,23 @@ class WorkflowRun:
         self._cancel_scope.cancel()
 
     async def execute(self) -> RunReport:
-        config = self.config
-        script = load_script(config.script_path)
         store = self._open_store()
         try:
-            return await self._execute(script, store)
+            record, notes = self._resume_inputs(store)
+            if self.config.script_path is None:
+                raise UsageError(
+                    "missing workflow script: pass a script path or --resume-run RUN_ID"
+                )
+            script = load_script(self.config.script_path)
+            if record is not None and record.script_sha256 not in ("", script.sha256):
+                notes.append("the script changed since the run was recorded")
+            return await self._execute(script, store, record, notes)
         finally:
             store.conn.close()
+
+    def debug(self, line: str) -> None:
+        if self.config.debug_log is not None:
+            self.config.debug_log(line)
 
     # ---- set-up ----------------------------------------------------------
 
@@ -136,26 +155,40 @@ class WorkflowRun:
             path.parent.mkdir(parents=True, exist_ok=True)
         return RunStore(connect(path, create=True), path)
 
-    async def _execute(self, script: PreparedScript, store: RunStore) -> RunReport:
+    def _resume_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
+        run_id = self.config.resume_run_id
+        if run_id is None:
+            return None, []
+        record = store.find_run(run_id)
+        if record is None:
+            raise StoreError(f"workflow run {run_id} was not found in {store.path}; check --db")
+        self.config, notes = resume_config(self.config, record)
+        return record, notes
+
+    async def _execute(
+        self, script: PreparedScript, store: RunStore, record: RunRecord | None, notes: list[str]
+    ) -> RunReport:
         config = self.config
-        if config.resume_run_id and store.find_run(config.resume_run_id) is None:
-            raise WorkflowFailed(
-                f"workflow run {config.resume_run_id} was not found in {store.path}; check --db"
-            )
         host = JsHost(script, self._limits(), display_path=self._display_path(script))
         host.start(
             args=config.args,
             budget_total=config.budget_allowance,
             sleep_max_ms=defaults.SLEEP_MAX_MS,
         )
-        if config.resume_run_id:
-            _, attempt = store.resume_run(config.resume_run_id)
+        if record is not None:
+            attempt = store.resume_run(record.run_id)
         else:
-            attempt = store.create_run(
-                self._record(script), meta=script.meta.to_json(), sha256=script.sha256
-            )
+            attempt = store.create_run(self._record(script), meta=script.meta.to_json())
         self.run_id = attempt.run_id
+        self.debug(
+            f"run_workflow start script={script.path} provider={config.provider} nesting_depth=0 "
+            f"budget_total={config.budget_allowance} budget_spent=0 run_id={attempt.run_id}"
+        )
         driver = _Driver(self, script, store, host, attempt)
+        if notes:
+            driver.resume_note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(
+                notes
+            )
         return await driver.run()
 
     def _limits(self) -> JsLimits:
@@ -171,16 +204,15 @@ class WorkflowRun:
 
     def _record(self, script: PreparedScript) -> RunRecord:
         c = self.config
-        params: JSONObject = {
-            "provider": c.provider,
-            "modelMap": dict(c.model_map),
-            "budgetAllowance": c.budget_allowance,
-            "maxParallelAgents": c.max_parallel_agents,
-            "maxAgents": c.max_agents,
-            "cwd": str(c.cwd or Path.cwd()),
-        }
+        params = recorded_params(c, c.cwd or Path.cwd())
         return RunRecord(
-            new_id("run"), script.meta.name, str(script.path), "running", c.args, params
+            new_id("run"),
+            script.meta.name,
+            str(script.path),
+            "running",
+            c.args,
+            params,
+            script.sha256,
         )
 
 
@@ -225,6 +257,7 @@ class _Driver:
         self.send: MemoryObjectSendStream[_Done] = send
         self.receive: MemoryObjectReceiveStream[_Done] = receive
         self.task_group: TaskGroup | None = None
+        self.resume_note: str | None = None
 
     def _sinks(self) -> list[EventSink]:
         c = self.config
@@ -236,6 +269,8 @@ class _Driver:
 
     async def run(self) -> RunReport:
         self.emitter.emit(EventType.STARTED, {"startTime": _rfc3339_now()})
+        if self.resume_note is not None:
+            self.emitter.emit(EventType.WARNING, {"message": self.resume_note, "source": "resume"})
         try:
             with self.owner._cancel_scope:
                 poll = await self._loop()
@@ -259,6 +294,7 @@ class _Driver:
         poll: JsPoll | None = None
         async with anyio.create_task_group() as group:
             self.task_group = group
+            group.start_soon(self._heartbeat)
             try:
                 poll = await self._turns()
             except Exception as error:
@@ -283,6 +319,12 @@ class _Driver:
             self._commit()
             settlements, self.settle_now = self.settle_now, []
             self.host.settle(settlements)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await anyio.sleep(HEARTBEAT_INTERVAL_S)
+            with contextlib.suppress(StoreError):  # a busy database: the next beat will do
+                self.store.heartbeat(self.attempt.run_id)
 
     async def _collect(self, poll: JsPoll) -> None:
         """Gather finished work; block only when nothing is ready to hand back to JS."""
@@ -451,6 +493,11 @@ class _Driver:
         while self.queue and self.in_flight < self.config.max_parallel_agents:
             step = self.queue.popleft()
             self.in_flight += 1
+            self.owner.debug(
+                f"starting agent request id={step.call.request_id} "
+                f"in_flight_after_start={self.in_flight} "
+                f"max_parallel={self.config.max_parallel_agents}"
+            )
             self._group().start_soon(self._run_agent, step)
 
     async def _run_agent(self, step: _Step) -> None:

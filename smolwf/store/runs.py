@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from smolwf.errors import StoreError
 from smolwf.ids import new_id
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
 
@@ -38,6 +38,7 @@ class RunRecord:
     status: str
     args: JSONObject
     params: JSONObject
+    script_sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class RunStore:
         self.conn = conn
         self.path = path
 
-    def create_run(self, run: RunRecord, *, meta: JSONObject, sha256: str) -> Attempt:
+    def create_run(self, run: RunRecord, *, meta: JSONObject) -> Attempt:
         """Insert the run and its first attempt in one transaction."""
         now = now_ms()
         attempt = Attempt(run.run_id, new_id("attempt"), 1)
@@ -124,12 +125,12 @@ class RunStore:
                     run.run_id,
                     run.workflow_name,
                     run.script_path,
-                    sha256,
+                    run.script_sha256,
                     dumps(meta),
                     dumps(run.args),
                     dumps(run.params),
                     os.getpid(),
-                    socket.gethostname(),
+                    this_host(),
                     now,
                     now,
                     now,
@@ -139,35 +140,63 @@ class RunStore:
             self._insert_attempt(attempt, now)
         return attempt
 
-    def resume_run(self, run_id: str) -> tuple[RunRecord, Attempt]:
-        """Mark an existing run running again under a new attempt."""
+    def resume_run(self, run_id: str) -> Attempt:
+        """Take ownership of an existing run and open a new attempt, atomically.
+
+        Fails at once if another live process owns the run; takes over at once if the
+        owner died, so two resumers of one run never both execute it.
+        """
         now = now_ms()
         with self._transaction():
-            record = self.find_run(run_id)
-            if record is None:
+            row = self.conn.execute(
+                "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
                 raise StoreError(f"workflow run {run_id} was not found in {self.path}; check --db")
+            status, pid, host, heartbeat = row
+            if status == "running" and owner_alive(pid, host, heartbeat, now):
+                raise StoreError(
+                    f"workflow run {run_id} is being executed by process {pid} on {host}; "
+                    f"wait for it to finish or stop it (kill -INT {pid}) before resuming"
+                )
             number = self.conn.execute(
                 "SELECT coalesce(max(number), 0) + 1 FROM attempts WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
             attempt = Attempt(run_id, new_id("attempt"), number)
             self.conn.execute(
+                "UPDATE attempts SET status = 'failed', finished_at = ?,"
+                ' error_json = \'{"message":"the process executing this attempt died"}\''
+                " WHERE run_id = ? AND status = 'running'",
+                (now, run_id),
+            )
+            self.conn.execute(
                 "UPDATE runs SET status = 'running', owner_pid = ?, owner_host = ?,"
                 " owner_started_at = ?, heartbeat_at = ?, updated_at = ?, finished_at = NULL"
                 " WHERE run_id = ?",
-                (os.getpid(), socket.gethostname(), now, now, now, run_id),
+                (os.getpid(), this_host(), now, now, now, run_id),
             )
             self._insert_attempt(attempt, now)
-        return record, attempt
+        return attempt
+
+    def heartbeat(self, run_id: str) -> None:
+        """Prove the owner is alive; a short transaction of its own."""
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE run_id = ? AND owner_pid = ?",
+                (now_ms(), run_id, os.getpid()),
+            )
 
     def find_run(self, run_id: str) -> RunRecord | None:
         row = self.conn.execute(
-            "SELECT run_id, workflow_name, script_path, status, args_json, params_json"
-            " FROM runs WHERE run_id = ?",
+            "SELECT run_id, workflow_name, script_path, status, args_json, params_json,"
+            " script_sha256 FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
             return None
-        return RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]))
+        args, params = json.loads(row[4]), json.loads(row[5])
+        return RunRecord(row[0], row[1], row[2], row[3], args, params, row[6])
 
     def load_steps(self, run_id: str) -> dict[str, StepRecord]:
         """Every checkpoint of the run by key, with what was spent on each so far."""
@@ -257,7 +286,7 @@ class RunStore:
                 attempt.run_id,
                 attempt.number,
                 os.getpid(),
-                socket.gethostname(),
+                this_host(),
                 now,
             ),
         )

@@ -205,6 +205,19 @@ def test_debug_logging_adds_dim_lines_and_keeps_stdout_json(
     assert done.returncode == 0
     assert json.loads(done.stdout)["results"] == 1
     assert "\x1b[2m[debug] cli run script=" in done.stderr
+    assert "run_workflow start" in done.stderr
+
+
+def test_max_parallel_agents_flag_caps_the_scheduler(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    script = write_script(
+        "export default await parallel([() => agent('first'), () => agent('second')])\n"
+    )
+    done = cli("run", script, "--db", db, "--max-parallel-agents", "1", "--debug")
+    assert json.loads(done.stdout)["results"] == ["echo: first", "echo: second"]
+    assert "starting agent request id=1 in_flight_after_start=1 max_parallel=1" in done.stderr
+    assert "in_flight_after_start=2" not in done.stderr
 
 
 def test_help_teaches_and_version_prints(cli: Cli) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smolwf import RunReport, WorkflowFailed
+from smolwf import RunReport, StoreError, WorkflowFailed
 from tests.fakes import FlakyProvider, RecordingProvider
 
 Run = Callable[..., RunReport]
@@ -114,7 +114,7 @@ def test_resume_of_an_unknown_run_names_the_database(
     script = write_script("export default 1\n")
     run(script)  # creates the database
     with pytest.raises(
-        WorkflowFailed, match=f"workflow run run_nope was not found in {db}; check --db"
+        StoreError, match=f"workflow run run_nope was not found in {db}; check --db"
     ):
         run(script, resume_run_id="run_nope")
 
