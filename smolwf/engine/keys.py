@@ -40,6 +40,11 @@ def agent_key(
     return "agent:" + digest.hexdigest()
 
 
+def sleep_key(*, scope: str, ms: int) -> str:
+    """Sleeps of the same length in the same scope differ only by occurrence."""
+    return f"sleep:{scope}:{ms}"
+
+
 class Occurrences:
     """Numbers equal keys in the order the script made the calls: ``k``, ``k#2``, ``k#3``…"""
 

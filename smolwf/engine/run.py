@@ -23,7 +23,7 @@ from smolwf import defaults
 from smolwf.engine.agent_call import execute_agent
 from smolwf.engine.budget import Budget
 from smolwf.engine.config import RunConfig
-from smolwf.engine.keys import Occurrences, agent_key
+from smolwf.engine.keys import Occurrences, agent_key, sleep_key
 from smolwf.engine.options import PreparedCall, prepare_agent_call
 from smolwf.engine.resume import recorded_params, resume_config
 from smolwf.errors import (
@@ -108,6 +108,7 @@ class _Step:
 class _Done:
     request_id: int
     step: _Step | None
+    sleep_step_id: str | None = None
     result: AgentResult | None = None
     error: str | None = None
 
@@ -369,8 +370,7 @@ class _Driver:
         elif isinstance(request, WarningEvent):
             self._warning(request)
         elif isinstance(request, SleepCall):
-            self.timers += 1
-            self._group().start_soon(self._sleep, request)
+            self._sleep_step(request)
         elif isinstance(request, WorkflowCall | ExecCall):
             kind = "workflow" if isinstance(request, WorkflowCall) else "exec"
             self.settle_now.append((request.id, False, NOT_YET[kind], None))
@@ -541,15 +541,68 @@ class _Driver:
             done = _Done(call.request_id, step, error=error.message)
         self.send.send_nowait(done)
 
-    async def _sleep(self, request: SleepCall) -> None:
-        await anyio.sleep(request.ms / 1000)
-        self.send.send_nowait(_Done(request.id, None))
+    def _sleep_step(self, request: SleepCall) -> None:
+        """A durable sleep: its wake time is stored, so a resume only waits what is left."""
+        checkpoint = self.occurrences.checkpoint(sleep_key(scope=SCOPE, ms=request.ms))
+        stored = self.checkpoints.get(checkpoint)
+        if stored is not None and stored.status == "completed":
+            self.settle_now.append((request.id, True, None, None))
+            return
+        if stored is not None and stored.wake_at is not None:
+            step_id, wake_at = stored.step_id, stored.wake_at
+        else:
+            step_id, wake_at = new_id("step"), now_ms() + request.ms
+        self.batch.add(
+            STEP_STARTED,
+            (
+                step_id,
+                self.attempt.run_id,
+                SCOPE,
+                checkpoint,
+                "sleep",
+                None,
+                None,
+                None,
+                None,
+                dumps({"durationMs": request.ms, "wakeAt": wake_at}),
+                self.attempt.attempt_id,
+                self.attempt.attempt_id,
+                now_ms(),
+            ),
+        )
+        self.timers += 1
+        self._group().start_soon(self._sleep, request.id, step_id, wake_at)
+
+    async def _sleep(self, request_id: int, step_id: str, wake_at: int) -> None:
+        await anyio.sleep(max(0, wake_at - now_ms()) / 1000)
+        self.send.send_nowait(_Done(request_id, None, sleep_step_id=step_id))
 
     def _apply(self, done: _Done) -> Settlement:
         """Record a finished piece of work and build the settlement for JS."""
         step = done.step
         if step is None:
             self.timers -= 1
+            if done.sleep_step_id is not None:
+                self.batch.add(
+                    STEP_FINISHED,
+                    (
+                        "completed",
+                        dumps({"ok": True}),
+                        None,
+                        None,
+                        None,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        None,
+                        None,
+                        now_ms(),
+                        done.sleep_step_id,
+                    ),
+                )
             return (done.request_id, True, None, None)
         self.in_flight -= 1
         self.spent_now = self.spent_now + step.spent

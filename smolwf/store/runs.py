@@ -50,6 +50,8 @@ class StepRecord:
     status: str
     result: JSONObject | None
     spent: Usage
+    wake_at: int | None = None
+    """For a sleep step: when it wakes, fixed when it was first started."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +204,8 @@ class RunStore:
         """Every checkpoint of the run by key, with what was spent on each so far."""
         rows = self.conn.execute(
             "SELECT step_id, checkpoint_key, status, result_json, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd"
+            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,"
+            " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END"
             " FROM steps WHERE run_id = ?",
             (run_id,),
         )
@@ -210,7 +213,7 @@ class RunStore:
         for row in rows:
             result = json.loads(row[3]) if row[2] == "completed" and row[3] else None
             spent = Usage(row[4], row[5], row[6], row[7], row[8], row[9])
-            steps[row[1]] = StepRecord(row[0], row[1], row[2], result, spent)
+            steps[row[1]] = StepRecord(row[0], row[1], row[2], result, spent, row[10])
         return steps
 
     def ledger_total(self, run_id: str) -> Usage:

@@ -1,0 +1,56 @@
+"""Whole-process wall time of ``smol-wf run examples/hello.mjs`` vs ``python -c pass``.
+
+python bench/startup.py           # median of 10 runs each, a fresh --db every run
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HELLO = Path(__file__).resolve().parents[1] / "examples" / "hello.mjs"
+RUNS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class StartupResult:
+    hello_s: float
+    python_s: float
+
+
+def smolwf_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m smolwf``."""
+    script = Path(sys.executable).with_name("smol-wf")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smolwf"]
+
+
+def wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def measure(runs: int = RUNS) -> StartupResult:
+    hello, python = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [*smolwf_command(), "run", str(HELLO), "--db"]
+        wall([*command, str(Path(tmp) / "warm-up.db")])
+        for i in range(runs):
+            hello.append(wall([*command, str(Path(tmp) / f"hello{i}.db")]))
+            python.append(wall([sys.executable, "-c", "pass"]))
+    return StartupResult(statistics.median(hello), statistics.median(python))
+
+
+def report(result: StartupResult) -> None:
+    print(f"smol-wf run hello.mjs: {result.hello_s:.3f} s (median of {RUNS})")
+    print(f"python -c pass:        {result.python_s:.3f} s")
+    print(f"difference:            {result.hello_s - result.python_s:.3f} s")
+
+
+if __name__ == "__main__":
+    report(measure())
