@@ -17,9 +17,12 @@ EXECUTION_OPTIONS = frozenset({"label", "retry", "timeout", "idleTimeout"})
 """Options that change how a call is run, not what it asks; they stay out of the key."""
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def canonical_json(value: JSON) -> str:
     """Sorted keys, compact separators, non-ASCII kept: one text per value."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _CANONICAL.encode(value)
 
 
 def agent_key(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,24 +53,24 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import create_provider
 from smolwf.script.source import PreparedScript, load_script
+from smolwf.store.batch import StepEnd, StepStart, WriteBatch
 from smolwf.store.db import connect
 from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import (
-    LEDGER_ENTRY,
-    STEP_FINISHED,
-    STEP_STARTED,
     Attempt,
     RunRecord,
     RunStore,
     StepRecord,
-    WriteBatch,
     dumps,
     now_ms,
 )
 from smolwf.usage import ZERO_USAGE, Usage
 
 SCOPE = "root"
+TURN_MAX_RESULTS = 1024
+TURN_MAX_S = 0.01
+"""A turn hands results to JS after this many, or this long, even if more keep coming."""
 NOT_YET = {
     "workflow": "workflow() child workflows are not supported by this version of smol-wf yet; "
     "inline the child's calls for now",
@@ -100,6 +101,7 @@ class _Step:
     call: PreparedCall
     step_id: str
     prior: Usage
+    checkpoint: str
     spent: Usage = ZERO_USAGE
     calls: int = 0
 
@@ -257,6 +259,10 @@ class _Driver:
         send, receive = anyio.create_memory_object_stream[_Done](math.inf)
         self.send: MemoryObjectSendStream[_Done] = send
         self.receive: MemoryObjectReceiveStream[_Done] = receive
+        work_send, work_receive = anyio.create_memory_object_stream[_Step](math.inf)
+        self.work_send: MemoryObjectSendStream[_Step] = work_send
+        self.work_receive: MemoryObjectReceiveStream[_Step] = work_receive
+        self.workers = 0
         self.task_group: TaskGroup | None = None
         self.resume_note: str | None = None
 
@@ -328,7 +334,12 @@ class _Driver:
                 self.store.heartbeat(self.attempt.run_id)
 
     async def _collect(self, poll: JsPoll) -> None:
-        """Gather finished work; block only when nothing is ready to hand back to JS."""
+        """Gather finished work; block only when nothing is ready to hand back to JS.
+
+        While work keeps finishing without blocking (fast providers, replays), queued
+        calls keep starting and results keep accumulating, up to ``TURN_MAX_RESULTS``
+        or ``TURN_MAX_S``, so one commit and one JS settle serve many calls.
+        """
         if not self.settle_now:
             await anyio.lowlevel.checkpoint()
         done = self._drain()
@@ -340,8 +351,15 @@ class _Driver:
                 )
             self._commit()
             done = [await self.receive.receive(), *self._drain()]
-        for item in done:
-            self.settle_now.append(self._apply(item))
+        deadline = time.monotonic() + TURN_MAX_S
+        while done:
+            for item in done:
+                self.settle_now.append(self._apply(item))
+            if len(self.settle_now) >= TURN_MAX_RESULTS or time.monotonic() > deadline:
+                return
+            self._start_queued()
+            await anyio.lowlevel.checkpoint()
+            done = self._drain()
 
     def _drain(self) -> list[_Done]:
         done = []
@@ -425,26 +443,7 @@ class _Driver:
             return
         step_id = stored.step_id if stored is not None else new_id("step")
         prior = stored.spent if stored is not None else ZERO_USAGE
-        self.batch.add(
-            STEP_STARTED,
-            (
-                step_id,
-                self.attempt.run_id,
-                SCOPE,
-                checkpoint,
-                "agent",
-                call.phase,
-                call.provider,
-                call.model,
-                call.label,
-                dumps({"prompt": call.prompt, "options": call.options}),
-                self.attempt.attempt_id,
-                self.attempt.attempt_id,
-                now_ms(),
-            ),
-        )
-        self._emit_started(call, step_id, replayed=False)
-        self.queue.append(_Step(call, step_id, prior))
+        self.queue.append(_Step(call, step_id, prior, checkpoint))
 
     def _replay(self, call: PreparedCall, stored: StepRecord) -> None:
         result = stored.result or {}
@@ -493,12 +492,39 @@ class _Driver:
         while self.queue and self.in_flight < self.config.max_parallel_agents:
             step = self.queue.popleft()
             self.in_flight += 1
-            self.owner.debug(
-                f"starting agent request id={step.call.request_id} "
-                f"in_flight_after_start={self.in_flight} "
-                f"max_parallel={self.config.max_parallel_agents}"
+            call = step.call
+            self.batch.step_started(
+                StepStart(
+                    step.step_id,
+                    self.attempt.run_id,
+                    SCOPE,
+                    step.checkpoint,
+                    "agent",
+                    call.phase,
+                    call.provider,
+                    call.model,
+                    call.label,
+                    dumps({"prompt": call.prompt, "options": call.options}),
+                    self.attempt.attempt_id,
+                    now_ms(),
+                )
             )
-            self._group().start_soon(self._run_agent, step)
+            self._emit_started(call, step.step_id, replayed=False)
+            if self.config.debug_log is not None:
+                self.owner.debug(
+                    f"starting agent request id={step.call.request_id} "
+                    f"in_flight_after_start={self.in_flight} "
+                    f"max_parallel={self.config.max_parallel_agents}"
+                )
+            if self.workers < self.in_flight:
+                self.workers += 1
+                self._group().start_soon(self._worker)
+            self.work_send.send_nowait(step)
+
+    async def _worker(self) -> None:
+        """Runs calls one after another; the pool grows to the concurrency cap, never past it."""
+        while True:
+            await self._run_agent(await self.work_receive.receive())
 
     async def _run_agent(self, step: _Step) -> None:
         call = step.call
@@ -507,8 +533,7 @@ class _Driver:
             spent = usage or ZERO_USAGE
             step.spent = step.spent + spent
             step.calls += 1
-            self.batch.add(
-                LEDGER_ENTRY,
+            self.batch.ledger_entry(
                 (
                     self.attempt.run_id,
                     step.step_id,
@@ -524,7 +549,7 @@ class _Driver:
                     spent.total,
                     spent.cost_usd,
                     now_ms(),
-                ),
+                )
             )
 
         try:
@@ -552,9 +577,8 @@ class _Driver:
             step_id, wake_at = stored.step_id, stored.wake_at
         else:
             step_id, wake_at = new_id("step"), now_ms() + request.ms
-        self.batch.add(
-            STEP_STARTED,
-            (
+        self.batch.step_started(
+            StepStart(
                 step_id,
                 self.attempt.run_id,
                 SCOPE,
@@ -566,9 +590,8 @@ class _Driver:
                 None,
                 dumps({"durationMs": request.ms, "wakeAt": wake_at}),
                 self.attempt.attempt_id,
-                self.attempt.attempt_id,
                 now_ms(),
-            ),
+            )
         )
         self.timers += 1
         self._group().start_soon(self._sleep, request.id, step_id, wake_at)
@@ -583,24 +606,10 @@ class _Driver:
         if step is None:
             self.timers -= 1
             if done.sleep_step_id is not None:
-                self.batch.add(
-                    STEP_FINISHED,
-                    (
-                        "completed",
-                        dumps({"ok": True}),
-                        None,
-                        None,
-                        None,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        None,
-                        None,
-                        now_ms(),
-                        done.sleep_step_id,
+                self.batch.step_finished(
+                    done.sleep_step_id,
+                    StepEnd(
+                        "completed", dumps({"ok": True}), None, None, None, 0, ZERO_USAGE, now_ms()
                     ),
                 )
             return (done.request_id, True, None, None)
@@ -647,25 +656,17 @@ class _Driver:
         model: str | None,
         session_id: str | None,
     ) -> None:
-        s = step.spent
-        self.batch.add(
-            STEP_FINISHED,
-            (
+        self.batch.step_finished(
+            step.step_id,
+            StepEnd(
                 status,
                 dumps(result) if result is not None else None,
                 dumps(error) if error is not None else None,
                 model,
                 session_id,
                 step.calls,
-                s.input_tokens,
-                s.output_tokens,
-                s.cache_read_tokens,
-                s.cache_write_tokens,
-                s.total,
-                s.cost_usd,
-                s.cost_usd,
+                step.spent,
                 now_ms(),
-                step.step_id,
             ),
         )
 

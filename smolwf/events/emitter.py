@@ -10,9 +10,10 @@ import time
 from collections.abc import Sequence
 
 from smolwf.events.sinks import EventSink
-from smolwf.events.types import Event, EventType
+from smolwf.events.types import Event, EventType, encode_json
 from smolwf.jsontypes import JSONObject
-from smolwf.store.runs import EVENT, WriteBatch, now_ms
+from smolwf.store.batch import WriteBatch
+from smolwf.store.runs import now_ms
 
 
 class Emitter:
@@ -33,21 +34,26 @@ class Emitter:
         self._started_ns = time.monotonic_ns()
         self._unsent: list[tuple[Event, str]] = []
         self._first = True
+        self._meta_prefix = '{"runId":' + encode_json(run_id)
 
     def emit(self, kind: EventType, data: JSONObject, **metadata: str | None) -> Event:
         """Build, persist (with the batch) and queue one event for the sinks."""
         meta: JSONObject = {"runId": self._run_id}
+        meta_text = self._meta_prefix
         for key, value in metadata.items():
             if value is not None:
                 meta[key] = value
+                meta_text += f',"{key}":{encode_json(value)}'
         meta["workflowDepth"] = 0
         elapsed = None if self._first else time.monotonic_ns() - self._started_ns
         self._first = False
         event = Event(kind, data, meta, elapsed, self._seq)
-        text = event.to_json_text()
-        self._batch.add(
-            EVENT, (self._run_id, self._seq, self._attempt_id, kind.value, text, now_ms())
+        timing = "" if elapsed is None else f',"elapsedNanos":{elapsed}'
+        text = (
+            f'{{"type":"{kind.value}"{timing},"metadata":{meta_text},"workflowDepth":0}},'
+            f'"data":{encode_json(data)}}}'
         )
+        self._batch.event(self._run_id, self._attempt_id, self._seq, text, now_ms())
         self._seq += 1
         self._unsent.append((event, text))
         return event

@@ -37,9 +37,13 @@ class Event:
     seq: int
 
     def to_json_text(self) -> str:
-        envelope: JSONObject = {"type": self.type.value}
-        if self.elapsed_ns is not None:
-            envelope["elapsedNanos"] = self.elapsed_ns
-        envelope["metadata"] = self.metadata
-        envelope["data"] = self.data
-        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        """The envelope as compact JSON, keys in the documented order."""
+        elapsed = "" if self.elapsed_ns is None else f',"elapsedNanos":{self.elapsed_ns}'
+        return (
+            f'{{"type":"{self.type.value}"{elapsed},"metadata":{encode_json(self.metadata)},'
+            f'"data":{encode_json(self.data)}}}'
+        )
+
+
+encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""Compact JSON with non-ASCII kept: the one encoder every event goes through."""

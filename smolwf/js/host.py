@@ -3,14 +3,22 @@
 The binding cannot call Python while a time limit is set, so the direction is one
 way: Python runs a JS slice (module evaluation, a settle, the pending jobs), then
 drains the outbox of requests the script queued. Nothing the script can reach
-leads to the host; every value crossing the boundary is JSON text.
+leads to the host; every value crossing the boundary is JSON text, and what comes
+back is checked before the engine sees it.
+
+Every QuickJS call runs on one worker thread per context (see ``_JsThread``), so a
+slice that QuickJS cannot interrupt still ends the run on time.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import re
+import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -31,6 +39,29 @@ _PRELUDE = "\n" * _PRELUDE_LINE_OFFSET + resources.files("smolwf.js").joinpath(
 _FRAME = re.compile(r"^\s+at .*\((?:<input>:(\d+):\d+|native)\)$")
 _BOOT_MODULE = "import * as ns from '<input>'; globalThis.__smolwf_namespace = ns;"
 _MIB = 1024 * 1024
+
+MAX_JSON_DEPTH = 128
+"""How deeply a value the script hands the host may nest (serde_json's default limit);
+deeper values would overflow Python's recursion limit in the engine."""
+_ENVELOPE_DEPTH = 3  # reply object -> "out" list -> request object
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_NULL_HINT = (
+    " (QuickJS throws null when it runs out of memory: unless the script threw null "
+    "itself, raise --js-memory)"
+)
+_LIMIT_SYMPTOMS = (
+    ("Maximum call stack size exceeded", "--js-stack"),
+    ("out of memory", "--js-memory"),
+)
+_FULL = 0.75
+"""A heap this full when null was thrown means QuickJS ran out of memory."""
+_JS_VALUE_BYTES = 16
+"""Size of one QuickJS value: no array longer than memory / this can be dense."""
+_WATCH_INTERVAL_S = 0.05
+_THREAD_STACK_MIN = 8 * _MIB
+_THREAD_STACK_MARGIN = 4 * _MIB
+"""Room on the worker's stack beyond --js-stack for the frames below QuickJS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,92 +99,177 @@ class JsHost:
         self._script = script
         self._limits = limits
         self._display_path = display_path
-        self._context = quickjs.Context()
-        self._context.set_memory_limit(limits.memory_mib * _MIB)
-        self._context.set_max_stack_size(limits.stack_kib * 1024)
-        self._context.set_time_limit(limits.slice_timeout_s)
-        self._dispatch: Any = None
         self._booted = False
+        self._abandoned = False
+        self._settlements: list[Settlement] = []
+        # A single QuickJS call may overrun the slice limit only by what QuickJS needs to
+        # notice it; beyond this much CPU time the call is stuck in native code.
+        self._overrun_s = limits.slice_timeout_s * 1.5 + 0.5
+        self._worker = _JsThread(limits.stack_kib)
+        weakref.finalize(self, self._worker.stop)
+        self._on_worker(self._create_context)
 
     def start(self, *, args: JSONObject, budget_total: int | None, sleep_max_ms: int) -> None:
         """Install the globals, then declare the module and run its synchronous top level."""
-        config = {"args": args, "budgetTotal": budget_total, "sleepMaxMs": sleep_max_ms}
-        self._dispatch = self._guard(lambda: self._context.eval(_PRELUDE))
-        self._call("install", json.dumps(config))
+        config = {
+            "args": args,
+            "budgetTotal": budget_total,
+            "sleepMaxMs": sleep_max_ms,
+            "maxArrayLength": self._limits.memory_mib * _MIB // _JS_VALUE_BYTES,
+        }
+        self._on_worker(lambda: self._start(json.dumps(config)))
+
+    def poll(self) -> JsPoll:
+        """Settle, run pending jobs, start the default export once evaluated, drain the outbox.
+
+        One round trip to the JS thread per turn of the run loop.
+        """
+        settlements, self._settlements = self._settlements, []
+        payload = json.dumps([list(item) for item in settlements]) if settlements else None
+        data = self._decode(self._on_worker(lambda: self._poll_text(payload)))
         try:
-            evaluation = self._context.module(self._script.module_source)
+            requests = parse_requests(data["out"])
+        except HostProtocolError as problem:
+            raise WorkflowFailed(f"workflow host protocol error: {problem}") from None
+        error_text = data.get("error")
+        error = self._failure(error_text) if isinstance(error_text, str) else None
+        status, pending = data["status"], data["pending"]
+        assert isinstance(status, str) and isinstance(pending, int)  # checked by _decode
+        return JsPoll(
+            requests=requests,
+            status=status,
+            pending=pending,
+            result=data.get("result"),
+            error=error,
+        )
+
+    def settle(self, settlements: list[Settlement]) -> None:
+        """Resolve or reject host promises; JS sees them, in order, at the next poll."""
+        self._settlements.extend(settlements)
+
+    def memory_used(self) -> int:
+        used: int = self._on_worker(lambda: self._worker.context.memory()["memory_used_size"])
+        return used
+
+    # ---- on the worker thread ------------------------------------------------
+
+    def _create_context(self) -> None:
+        context = quickjs.Context()
+        context.set_memory_limit(self._limits.memory_mib * _MIB)
+        context.set_max_stack_size(self._limits.stack_kib * 1024)
+        context.set_time_limit(self._limits.slice_timeout_s)
+        self._worker.context = context
+
+    def _start(self, config: str) -> None:
+        context = self._worker.context
+        self._worker.dispatch = self._guard(lambda: context.eval(_PRELUDE))
+        self._call("install", config)
+        try:
+            self._worker.mark()
+            evaluation = context.module(self._script.module_source)
         except quickjs.JSException as error:
             raise self._start_error(error) from None
         self._call("watch", evaluation)
 
-    def poll(self) -> JsPoll:
-        """Run pending jobs, start the default export once the module is evaluated, drain."""
+    def _poll_text(self, settlements: str | None) -> str:
+        if settlements is not None:
+            self._call("settle", settlements)
         self._run_jobs()
-        status = self._status()
-        if status == "evaluated" and not self._booted:
+        if self._status() == "evaluated" and not self._booted:
             self._booted = True
-            self._guard(lambda: self._context.module(_BOOT_MODULE))
+            self._call("arm", None)
+            self._guard(lambda: self._worker.context.module(_BOOT_MODULE))
             self._call("boot", None)
             self._run_jobs()
-        data = json.loads(self._call("poll", None))
-        try:
-            requests = parse_requests(data["out"])
-        except HostProtocolError as error:
-            raise WorkflowFailed(f"workflow host protocol error: {error}") from None
-        error_text = data.get("error")
-        return JsPoll(
-            requests=requests,
-            status=data["status"],
-            pending=data["pending"],
-            result=data.get("result"),
-            error=self.render(error_text) if isinstance(error_text, str) else None,
-        )
-
-    def settle(self, settlements: list[Settlement]) -> None:
-        """Resolve or reject host promises in JS; follow-up work surfaces on the next poll."""
-        if settlements:
-            self._call("settle", json.dumps([list(item) for item in settlements]))
-
-    def memory_used(self) -> int:
-        used: int = self._context.memory()["memory_used_size"]
-        return used
-
-    # ---- internals ---------------------------------------------------------
+        return str(self._call("poll", None))
 
     def _status(self) -> str:
         return str(self._call("status", None))
 
     def _call(self, op: str, arg: Any) -> Any:
-        return self._guard(lambda: self._dispatch(op, arg))
+        dispatch = self._worker.dispatch
+        return self._guard(lambda: dispatch(op, arg))
 
     def _run_jobs(self) -> None:
-        deadline = time.process_time() + self._limits.slice_timeout_s
-        while self._guard(self._context.execute_pending_job):
-            if time.process_time() > deadline:
+        context = self._worker.context
+        deadline = time.thread_time() + self._limits.slice_timeout_s
+        while True:
+            self._worker.mark()
+            try:
+                if not context.execute_pending_job():
+                    return
+            except quickjs.JSException as error:
+                raise self._runtime_error(error, "workflow script threw in a queued job") from None
+            if time.thread_time() > deadline:
                 raise WorkflowFailed(self._timeout_message())
 
-    def _guard(self, action: Any) -> Any:
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        self._worker.mark()
         try:
             return action()
         except quickjs.JSException as error:
             raise self._runtime_error(error) from None
 
-    def _runtime_error(self, error: Exception) -> WorkflowFailed:
+    # ---- on the caller's thread ----------------------------------------------
+
+    def _on_worker(self, action: Callable[[], Any]) -> Any:
+        if self._abandoned:
+            raise WorkflowFailed(self._timeout_message())
+        try:
+            return self._worker.run(action, self._overrun_s)
+        except _Overrun:
+            self._abandoned = True
+            raise WorkflowFailed(self._timeout_message()) from None
+
+    def _decode(self, text: str) -> JSONObject:
+        """Parse the prelude's reply; never trust its size, depth or string contents."""
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise WorkflowFailed(_too_deep_message()) from None
+        except ValueError as error:
+            message = f"workflow host protocol error: unreadable reply: {error}"
+            raise WorkflowFailed(message) from None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("status"), str)
+            or not isinstance(data.get("pending"), int)
+        ):
+            raise WorkflowFailed("workflow host protocol error: malformed reply")
+        maybe_deep = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+        if maybe_deep and _nesting_exceeds(data, MAX_JSON_DEPTH + _ENVELOPE_DEPTH):
+            raise WorkflowFailed(_too_deep_message())
+        if _SURROGATE_ESCAPE.search(text):
+            cleaned = _without_lone_surrogates(data)
+            assert isinstance(cleaned, dict)
+            return cleaned
+        return data
+
+    def _failure(self, error_text: str) -> str:
+        """The message of a failed workflow; QuickJS throws null when memory runs out."""
+        if not error_text.endswith(": null"):
+            return self.render(error_text)
+        memory = self._on_worker(lambda: self._worker.context.memory())
+        if memory["malloc_size"] >= _FULL * memory["malloc_limit"]:
+            return self._oom_message()
+        return self.render(error_text) + _NULL_HINT
+
+    # ---- error messages --------------------------------------------------------
+
+    def _runtime_error(
+        self, error: Exception, prefix: str = "workflow host error"
+    ) -> WorkflowFailed:
         text = str(error).strip()
         if "InternalError: interrupted" in text:
             return WorkflowFailed(self._timeout_message())
         if text in ("", "null") or "out of memory" in text:
-            return WorkflowFailed(
-                "workflow script ran out of memory: it used more than "
-                f"{self._limits.memory_mib} MiB "
-                "(limit --js-memory)"
-            )
+            return WorkflowFailed(self._oom_message())
         if isinstance(error, quickjs.StackOverflow) or "Maximum call stack size" in text:
             return WorkflowFailed(
                 f"workflow script overflowed its {self._limits.stack_kib} KiB stack "
                 "(limit --js-stack)"
             )
-        return WorkflowFailed(f"workflow host error: {self.render(text)}")
+        return WorkflowFailed(f"{prefix}: {self.render(text)}")
 
     def _start_error(self, error: Exception) -> WorkflowFailed:
         text = str(error).strip()
@@ -166,6 +282,12 @@ class JsHost:
             return self._runtime_error(error)
         return WorkflowFailed(f"failed to evaluate workflow module: {self.render(text)}")
 
+    def _oom_message(self) -> str:
+        return (
+            "workflow script ran out of memory: it used more than "
+            f"{self._limits.memory_mib} MiB (limit --js-memory)"
+        )
+
     def _timeout_message(self) -> str:
         seconds = f"{self._limits.slice_timeout_s:g}"
         return f"workflow script ran {seconds} s without yielding (limit --js-slice-timeout)"
@@ -173,12 +295,138 @@ class JsHost:
     def render(self, text: str) -> str:
         """Name the script instead of QuickJS's ``<input>`` and add the limit to stack errors."""
         rendered = _drop_internal_frames(text).replace("<input>", self._display_path).rstrip()
-        if "Maximum call stack size exceeded" in rendered and "--js-stack" not in rendered:
+        for symptom, flag in _LIMIT_SYMPTOMS:
             first, _, rest = rendered.partition("\n")
-            rendered = f"{first} (limit --js-stack)" + (f"\n{rest}" if rest else "")
+            if symptom in first and flag not in rendered:
+                rendered = f"{first} (limit {flag})" + (f"\n{rest}" if rest else "")
         if "InternalError: interrupted" in rendered:
             return self._timeout_message()
         return rendered
+
+
+class _Overrun(Exception):
+    """A QuickJS call ran far past the slice limit without QuickJS interrupting it."""
+
+
+class _JsThread:
+    """The one thread that makes every QuickJS call of a context, with a watchdog.
+
+    QuickJS must run on the thread that created it, whose stack must exceed --js-stack
+    (deep recursion would otherwise overrun the real stack and crash the process).
+    QuickJS checks its time limit only every ~10000 jumps and calls, so a loop of long
+    native calls can run far past it; the caller then stops waiting, reports the
+    timeout, and leaves the thread to finish on its own (it is a daemon thread).
+    """
+
+    def __init__(self, stack_kib: int) -> None:
+        self.context: Any = None
+        self.dispatch: Any = None
+        self._jobs: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
+        self._replies: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self._started_at = 0.0
+        stack = max(_THREAD_STACK_MIN, stack_kib * 1024 + _THREAD_STACK_MARGIN)
+        stack = -(-stack // _MIB) * _MIB
+        thread = threading.Thread(target=_serve, args=(self, self._jobs, self._replies))
+        thread.daemon = True
+        thread.name = "smolwf-js"
+        previous = threading.stack_size()
+        try:
+            threading.stack_size(stack)
+            thread.start()
+        except (RuntimeError, ValueError) as error:
+            raise WorkflowFailed(
+                f"cannot start the JavaScript thread with a {stack_kib} KiB stack "
+                f"(--js-stack): {error}"
+            ) from None
+        finally:
+            threading.stack_size(previous)
+        self._clock = _cpu_clock(thread)
+
+    def mark(self) -> None:
+        """Called on the worker before each QuickJS call: the watchdog measures from here."""
+        self._started_at = self._clock()
+
+    def run(self, action: Callable[[], Any], overrun_s: float) -> Any:
+        self._jobs.put(action)
+        while True:
+            try:
+                ok, value = self._replies.get(timeout=_WATCH_INTERVAL_S)
+            except queue.Empty:
+                if self._clock() - self._started_at > overrun_s:
+                    self.stop()
+                    raise _Overrun from None
+                continue
+            if ok:
+                return value
+            raise value
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+
+def _serve(
+    owner: _JsThread,
+    jobs: queue.SimpleQueue[Callable[[], Any] | None],
+    replies: queue.SimpleQueue[tuple[bool, Any]],
+) -> None:
+    """The worker's loop; it drops the context itself, on its own thread, when stopped."""
+    while True:
+        action = jobs.get()
+        if action is None:
+            break
+        try:
+            reply = (True, action())
+        except BaseException as error:  # handed to the caller, which re-raises it
+            reply = (False, error)
+        del action  # the job's closure holds the host; let it be collected
+        replies.put(reply)
+        del reply
+    owner.context = owner.dispatch = None
+
+
+def _cpu_clock(thread: threading.Thread) -> Callable[[], float]:
+    """The CPU time of ``thread``, readable from any thread; wall time where unsupported."""
+    try:
+        clock_id = time.pthread_getcpuclockid(thread.ident or 0)
+        time.clock_gettime(clock_id)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return time.monotonic
+    return lambda: time.clock_gettime(clock_id)
+
+
+def _nesting_exceeds(value: JSON, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit``; level by level, without recursion."""
+    level: list[list[JSON] | dict[str, JSON]] = [value] if isinstance(value, list | dict) else []
+    for _ in range(limit):
+        below: list[list[JSON] | dict[str, JSON]] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(child for child in children if isinstance(child, list | dict))
+        if not below:
+            return False
+        level = below
+    return True
+
+
+def _without_lone_surrogates(value: JSON) -> JSON:
+    """Replace lone surrogates, which Python cannot encode, by U+FFFD (depth is bounded)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _LONE_SURROGATE.sub("\ufffd", key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
+
+
+def _too_deep_message() -> str:
+    return (
+        f"a value the workflow passed to the host is nested more than {MAX_JSON_DEPTH} "
+        "levels deep; flatten it"
+    )
 
 
 def _drop_internal_frames(text: str) -> str:

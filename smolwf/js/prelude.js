@@ -4,6 +4,11 @@
 // JS never calls Python: host globals queue requests in an outbox and return
 // promises; after every JS slice Python drains the outbox ("poll") and later
 // settles the promises ("settle"). Everything the user can reach is frozen.
+//
+// The user may patch any standard prototype before and while this code runs, so
+// nothing here relies on a lookup the user can intercept: built-ins are captured
+// up front, outbox entries are JSON text assembled from literals (no toJSON, no
+// prototype setters), and promises are adopted with await, not with then().
 (function () {
   "use strict";
   const G = globalThis;
@@ -17,14 +22,14 @@
   const apply = Reflect.apply;
   const construct = Reflect.construct;
   const stringify = JSON.stringify;
+  const isConcatSpreadable = Symbol.isConcatSpreadable;
   const parse = JSON.parse;
   const isArray = Array.isArray;
   const arrayMap = Array.prototype.map;
-  const arrayPush = Array.prototype.push;
   const arrayJoin = Array.prototype.join;
-  const stringIncludes = String.prototype.includes;
+  const stringStartsWith = String.prototype.startsWith;
+  const stringSlice = String.prototype.slice;
   const PromiseCtor = Promise;
-  const promiseThen = Promise.prototype.then;
   const promiseAll = Promise.all;
   const MapCtor = Map;
   const mapGet = Map.prototype.get;
@@ -32,9 +37,13 @@
   const mapDelete = Map.prototype.delete;
   const ErrorCtor = Error;
   const TypeErrorCtor = TypeError;
+  const RangeErrorCtor = RangeError;
   const RealDate = Date;
+  const StringCtor = String;
   const mathCeil = Math.ceil;
+  const mathTrunc = Math.trunc;
   const numberIsFinite = Number.isFinite;
+  const numberIsSafeInteger = Number.isSafeInteger;
 
   const state = {
     outbox: [],
@@ -44,16 +53,47 @@
     phase: null,
     budget: { total: null, spent: 0 },
     sleepMaxMs: 0,
+    maxArrayLength: 0,
+    namespace: undefined,
+    namespaceArmed: false,
     status: "running",
     result: "null",
     error: null,
     evalPromise: null,
   };
 
-  const push = (value) => apply(arrayPush, state.outbox, [value]);
   const map = (list, fn) => apply(arrayMap, list, [fn]);
-  const then = (promise, onOk, onErr) => apply(promiseThen, promise, [onOk, onErr]);
   const all = (promises) => apply(promiseAll, PromiseCtor, [promises]);
+
+  // Property writes that ignore setters the user may have put on Object.prototype or
+  // Array.prototype: the descriptor has no prototype, the property is defined, not set.
+  function define(target, key, value) {
+    defineProperty(target, key, { __proto__: null, value: value, writable: true, enumerable: true, configurable: true });
+  }
+
+  // Concatenates strings into one flat string (the binding cannot read QuickJS ropes).
+  function cat(...parts) {
+    return apply(arrayJoin, parts, [""]);
+  }
+
+  // Queues one request for the host, as JSON text built only from trusted pieces.
+  function push(...parts) {
+    const out = state.outbox;
+    define(out, out.length, apply(arrayJoin, parts, [""]));
+  }
+
+  // Runs onOk/onErr once `value` settles. `await` adopts a native promise without
+  // calling a patched Promise.prototype.then or a user-installed Symbol.species.
+  async function adopt(value, onOk, onErr) {
+    let result;
+    try {
+      result = await value;
+    } catch (error) {
+      onErr(error);
+      return;
+    }
+    onOk(result);
+  }
 
   function describe(value) {
     if (value === null) return "null";
@@ -62,7 +102,16 @@
   }
 
   // §1.16 of the reference: message + stack, a thrown string verbatim, else JSON.
+  // Never throws: a thrown value's getters may throw, or it may be a revoked Proxy.
   function errorDetail(error) {
+    try {
+      return describeThrown(error);
+    } catch (_) {
+      return "a thrown value that cannot be described";
+    }
+  }
+
+  function describeThrown(error) {
     if (error !== null && typeof error === "object") {
       const message = error.message;
       const stack = error.stack;
@@ -70,7 +119,10 @@
       const hasStack = typeof stack === "string" && stack !== "";
       const name = typeof error.name === "string" && error.name !== "Error" ? error.name + ": " : "";
       if (hasMessage && hasStack) {
-        return apply(stringIncludes, stack, [message]) ? stack : name + message + "\n" + stack;
+        // Engines that put the message at the head of the stack need no repetition;
+        // QuickJS stacks are frame lines only, which may merely mention the message.
+        const headed = apply(stringStartsWith, stack, [message]) || apply(stringStartsWith, stack, [name + message]);
+        return headed ? stack : name + message + "\n" + stack;
       }
       if (hasMessage) return name + message;
       if (hasStack) return stack;
@@ -78,15 +130,19 @@
     if (typeof error === "string") return error;
     try {
       const text = stringify(error);
-      return text === undefined ? String(error) : text;
+      return text === undefined ? StringCtor(error) : text;
     } catch (_) {
-      return String(error);
+      return StringCtor(error);
     }
   }
 
   function errorMessage(error) {
-    if (error !== null && typeof error === "object" && typeof error.message === "string") {
-      return error.message;
+    try {
+      if (error !== null && typeof error === "object" && typeof error.message === "string") {
+        return error.message;
+      }
+    } catch (_) {
+      // fall through to the detail, which cannot throw
     }
     return errorDetail(error);
   }
@@ -114,24 +170,26 @@
     return value;
   }
 
-  function request(kind, payload) {
+  // Queues a request that the host answers by settling the returned promise.
+  // `fields` is JSON text of the request's own members, starting with a comma.
+  function request(kind, fields) {
     const id = state.nextId++;
-    payload.kind = kind;
-    payload.id = id;
     let resolveFn;
     let rejectFn;
     const promise = new PromiseCtor((resolve, reject) => {
       resolveFn = resolve;
       rejectFn = reject;
     });
-    apply(mapSet, state.pending, [id, { resolve: resolveFn, reject: rejectFn }]);
+    apply(mapSet, state.pending, [id, { __proto__: null, resolve: resolveFn, reject: rejectFn }]);
     state.pendingCount++;
-    push(payload);
+    push('{"kind":', stringify(kind), ',"id":', "" + id, fields, "}");
     return promise;
   }
 
   function warn(source, index, error) {
-    push({ kind: "warning", source: source, index: index, message: errorDetail(error) });
+    const position = typeof index === "number" && numberIsSafeInteger(index) ? index : 0;
+    push('{"kind":"warning","source":', stringify(source), ',"index":', "" + position,
+      ',"message":', stringify(errorDetail(error)), "}");
   }
 
   // ---- the workflow API -----------------------------------------------------
@@ -140,39 +198,45 @@
     if (typeof prompt !== "string") {
       throw new TypeErrorCtor("agent(prompt, options?) needs a string prompt, got " + describe(prompt));
     }
-    let opts = {};
+    let text = "{}";
+    let hasPhase = false;
     if (options !== undefined && options !== null) {
       if (typeof options !== "object" || isArray(options)) {
         throw new TypeErrorCtor("agent() options must be an object, got " + describe(options));
       }
-      opts = parse(toJsonText(options, "agent() options"));
+      text = toJsonText(options, "agent() options");
+      const opts = parse(text);
+      if (opts === null || typeof opts !== "object" || isArray(opts)) {
+        throw new TypeErrorCtor("agent() options must convert to a JSON object, got " + describe(opts));
+      }
+      hasPhase = apply(hasOwn, opts, ["phase"]);
     }
-    if (state.phase !== null && !apply(hasOwn, opts, ["phase"])) opts.phase = state.phase;
-    return request("agent", { prompt: prompt, options: opts });
+    if (state.phase !== null && !hasPhase) {
+      const entry = cat('"phase":', stringify(state.phase), "}");
+      text = text === "{}" ? cat("{", entry) : cat(apply(stringSlice, text, [0, -1]), ",", entry);
+    }
+    return request("agent", cat(',"prompt":', stringify(prompt), ',"options":', text));
   }
 
   function workflow(ref, args) {
-    const byPath = ref !== null && typeof ref === "object" && typeof ref.scriptPath === "string";
-    if (typeof ref !== "string" && !byPath) {
+    const scriptPath = ref !== null && typeof ref === "object" ? ref.scriptPath : undefined;
+    if (typeof ref !== "string" && typeof scriptPath !== "string") {
       throw new TypeErrorCtor(
         "workflow(nameOrRef, args?) needs a workflow name or {scriptPath}, got " + describe(ref),
       );
     }
     const argsText = args === undefined ? "null" : toJsonText(args, "workflow() args");
-    return request("workflow", {
-      ref: byPath ? { scriptPath: ref.scriptPath } : ref,
-      args: parse(argsText),
-    });
+    const refText = typeof ref === "string" ? stringify(ref) : cat('{"scriptPath":', stringify(scriptPath), "}");
+    return request("workflow", cat(',"ref":', refText, ',"args":', argsText));
   }
 
   function phase(name, options) {
     if (typeof name !== "string") {
       throw new TypeErrorCtor("phase(name, options?) needs a string name, got " + describe(name));
     }
-    const entry = { kind: "phase", name: name };
-    if (options !== undefined) entry.options = parse(toJsonText(options, "phase() options"));
+    const optionsText = options === undefined ? "" : cat(',"options":', toJsonText(options, "phase() options"));
     state.phase = name;
-    push(entry);
+    push('{"kind":"phase","name":', stringify(name), optionsText, "}");
   }
 
   function logText(values) {
@@ -185,7 +249,7 @@
   }
 
   function log(...values) {
-    push({ kind: "log", message: logText(values) });
+    push('{"kind":"log","message":', stringify(logText(values)), "}");
   }
 
   function parallelSlots(tasks, settled) {
@@ -245,7 +309,7 @@
     if (duration > state.sleepMaxMs) {
       throw new TypeErrorCtor("sleep(ms) duration exceeds the maximum allowed delay");
     }
-    return request("sleep", { ms: duration });
+    return request("sleep", cat(',"ms":', stringify(duration)));
   }
 
   function exec(profile, req) {
@@ -255,7 +319,12 @@
     if (req === null || typeof req !== "object" || typeof req.command !== "string") {
       throw new TypeErrorCtor("exec(profile, request) needs a request object with a string command");
     }
-    return request("exec", { profile: profile, request: parse(toJsonText(req, "exec() request")) });
+    const text = toJsonText(req, "exec() request");
+    const parsed = parse(text);
+    if (parsed === null || typeof parsed !== "object" || isArray(parsed)) {
+      throw new TypeErrorCtor("exec() request must convert to a JSON object, got " + describe(parsed));
+    }
+    return request("exec", cat(',"profile":', stringify(profile), ',"request":', text));
   }
 
   const budget = {
@@ -314,6 +383,119 @@
     }
   }
 
+  // Some QuickJS natives loop over an array-like's length without ever checking the
+  // slice time limit, so `[].join.call({length: 2**53 - 1})` would never return. They
+  // are wrapped: a length no array could have within --js-memory is refused, and
+  // before the native loop runs, a plain loop gives QuickJS the chance to check the
+  // limit in proportion to the work (QuickJS checks it every 10000 jumps and calls).
+  function checkLength(value, name) {
+    if (value === null || value === undefined) return 0;
+    const length = +ObjectCtor(value).length;
+    if (length > state.maxArrayLength) {
+      throw new RangeErrorCtor(
+        name + "() refuses to go over " + length + " elements: a workflow may use at most " +
+          state.maxArrayLength + ", what fits in --js-memory",
+      );
+    }
+    for (let i = length > 0 ? mathTrunc(length / 16) : 0; i > 0; i--);
+    return length;
+  }
+
+  function guardNative(holder, name, label, check) {
+    const original = holder[name];
+    if (typeof original !== "function") return;
+    const guarded = {
+      [name]() {
+        check(this, arguments, label);
+        return apply(original, this, arguments);
+      },
+    }[name];
+    defineProperty(guarded, "length", { __proto__: null, value: original.length });
+    defineProperty(holder, name, { __proto__: null, value: guarded, writable: true, enumerable: false, configurable: true });
+  }
+
+  const checkThis = (self, _args, label) => checkLength(self, label);
+
+  function checkConcat(self, args, label) {
+    let total = checkLength(self, label);
+    for (let i = 0; i < args.length; i++) {
+      const item = args[i];
+      if (item !== null && typeof item === "object" && (isArray(item) || item[isConcatSpreadable])) {
+        total += checkLength(item, label);
+        if (total > state.maxArrayLength) checkLength({ length: total }, label);
+      }
+    }
+  }
+
+  const checkRaw = (_self, args, label) => {
+    const template = args[0];
+    if (template !== null && template !== undefined) checkLength(ObjectCtor(template).raw, label);
+  };
+
+  const checkDrop = (_self, args, label) => {
+    if (+args[0] > state.maxArrayLength) checkLength({ length: +args[0] }, label);
+  };
+
+  // flat and flatMap in JS: their native loops cannot be interrupted, and nesting
+  // multiplies the work beyond what a length check can bound.
+  function flattenInto(target, source, depth, mapper, thisArg) {
+    const length = checkLength(source, "Array.prototype.flat");
+    for (let i = 0; i < length; i++) {
+      if (!(i in source)) continue;
+      let element = source[i];
+      if (mapper !== undefined) element = apply(mapper, thisArg, [element, i, source]);
+      if (depth > 0 && isArray(element)) flattenInto(target, element, depth - 1, undefined, undefined);
+      else define(target, target.length, element);
+    }
+    return target;
+  }
+
+  function flat() {
+    if (this === null || this === undefined) throw new TypeErrorCtor("Array.prototype.flat called on null or undefined");
+    const depthArg = arguments[0];
+    let depth = depthArg === undefined ? 1 : mathTrunc(+depthArg);
+    depth = depth !== depth || depth < 0 ? 0 : depth;
+    return flattenInto([], ObjectCtor(this), depth, undefined, undefined);
+  }
+
+  function flatMap(mapper) {
+    if (this === null || this === undefined) throw new TypeErrorCtor("Array.prototype.flatMap called on null or undefined");
+    if (typeof mapper !== "function") throw new TypeErrorCtor("flatMap mapper is not a function");
+    return flattenInto([], ObjectCtor(this), 1, mapper, arguments[1]);
+  }
+
+  function guardNatives() {
+    const names = [
+      "concat", "copyWithin", "fill", "join", "reverse", "shift", "slice", "sort", "splice",
+      "toLocaleString", "unshift",
+    ];
+    for (let i = 0; i < names.length; i++) {
+      const label = "Array.prototype." + names[i];
+      guardNative(Array.prototype, names[i], label, names[i] === "concat" ? checkConcat : checkThis);
+    }
+    defineProperty(Array.prototype, "flat", { __proto__: null, value: flat, writable: true, enumerable: false, configurable: true });
+    defineProperty(Array.prototype, "flatMap", { __proto__: null, value: flatMap, writable: true, enumerable: false, configurable: true });
+    guardNative(String, "raw", "String.raw", checkRaw);
+    if (typeof Iterator === "function") guardNative(Iterator.prototype, "drop", "Iterator.prototype.drop", checkDrop);
+  }
+
+  // The host hands the user module's namespace over through this slot. It is an
+  // accessor defined before the user's code runs, so the user can neither read nor
+  // fake it, whatever they do to globalThis or its prototype chain.
+  function installNamespaceSlot() {
+    defineProperty(G, "__smolwf_namespace", {
+      __proto__: null,
+      get: () => undefined,
+      set: (value) => {
+        if (!state.namespaceArmed) return;
+        state.namespaceArmed = false;
+        state.namespace = value;
+      },
+      enumerable: false,
+      configurable: false,
+    });
+  }
+
   const blocked = [
     "eval", "Function", "AsyncFunction", "fetch", "XMLHttpRequest", "WebSocket", "EventSource",
     "navigator", "location", "Deno", "Bun", "process", "require", "Buffer", "__dirname",
@@ -324,6 +506,7 @@
   function install(config) {
     state.budget.total = config.budgetTotal;
     state.sleepMaxMs = config.sleepMaxMs;
+    state.maxArrayLength = config.maxArrayLength;
     const extra = freeze({ sleep, parallelSettled, pipelineSettled });
     const sandbox = freeze({ exec });
     const console = freeze({ log, info: log, warn: log, error: log, debug: log });
@@ -343,7 +526,13 @@
     }
     defineProperty(Math, "random", { value: randomDisabled, writable: false, configurable: false });
     for (let i = 0; i < blocked.length; i++) lockGlobal(blocked[i], undefined);
+    lockGlobal("globalThis", G);
+    // V8-style CallSite objects would hand the user the functions on the stack,
+    // the dispatcher among them.
+    defineProperty(ErrorCtor, "prepareStackTrace", { __proto__: null, value: undefined, writable: false, configurable: false });
     lockCodeGeneration();
+    guardNatives();
+    installNamespaceSlot();
     freeze(SafeDate);
   }
 
@@ -367,7 +556,7 @@
   }
 
   function watch(evalPromise) {
-    then(
+    adopt(
       evalPromise,
       () => {
         if (state.status === "running") state.status = "evaluated";
@@ -378,6 +567,11 @@
 
   function boot(namespace) {
     state.status = "booted";
+    if (namespace === null || typeof namespace !== "object") {
+      state.status = "failed";
+      state.error = "workflow module namespace was not handed over (internal error)";
+      return;
+    }
     if (!("default" in namespace)) {
       state.status = "failed";
       state.error = "workflow module must default export a workflow result or function";
@@ -393,12 +587,16 @@
         return;
       }
     }
-    then(PromiseCtor.resolve(value), finish, (error) => fail("workflow module rejected", error));
+    adopt(value, finish, (error) => fail("workflow module rejected", error));
   }
 
   function settle(batch) {
     for (let i = 0; i < batch.length; i++) {
-      const [id, ok, value, spent] = batch[i];
+      const item = batch[i];
+      const id = item[0];
+      const ok = item[1];
+      const value = item[2];
+      const spent = item[3];
       if (typeof spent === "number") state.budget.spent = spent;
       const entry = apply(mapGet, state.pending, [id]);
       if (entry === undefined) continue;
@@ -410,15 +608,19 @@
   }
 
   // Strings returned to Python must be flat: the binding cannot read QuickJS ropes,
-  // which long concatenations produce, so the reply is assembled with join.
+  // which long concatenations produce, so the reply is assembled with join (cat).
+  // No user code runs here: every piece is already JSON text or a primitive.
   function poll() {
     const out = state.outbox;
     state.outbox = [];
-    const parts = ['{"status":', stringify(state.status), ',"pending":', "" + state.pendingCount];
-    if (state.status === "done") apply(arrayPush, parts, [',"result":', state.result]);
-    if (state.status === "failed") apply(arrayPush, parts, [',"error":', stringify(state.error)]);
-    apply(arrayPush, parts, [',"out":', stringify(out), "}"]);
-    return apply(arrayJoin, parts, [""]);
+    const status = state.status;
+    return cat(
+      '{"status":', stringify(status),
+      ',"pending":', "" + state.pendingCount,
+      status === "done" ? cat(',"result":', state.result) : "",
+      status === "failed" ? cat(',"error":', stringify(state.error)) : "",
+      ',"out":[', apply(arrayJoin, out, [","]), "]}",
+    );
   }
 
   return function dispatch(op, arg) {
@@ -429,9 +631,13 @@
       case "watch":
         watch(arg);
         return null;
+      case "arm":
+        state.namespaceArmed = true;
+        return null;
       case "boot": {
-        const namespace = G.__smolwf_namespace;
-        delete G.__smolwf_namespace;
+        const namespace = state.namespace;
+        state.namespace = undefined;
+        state.namespaceArmed = false;
         boot(namespace);
         return null;
       }

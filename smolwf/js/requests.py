@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from smolwf.defaults import SLEEP_MAX_MS
 from smolwf.jsontypes import JSON, JSONObject
 
 
@@ -79,6 +80,8 @@ def _field(entry: JSONObject, key: str, kind: type | tuple[type, ...]) -> JSON:
 def _request_id(entry: JSONObject) -> int:
     value = _field(entry, "id", int)
     assert isinstance(value, int)
+    if value < 1:
+        raise HostProtocolError(f"{entry.get('kind')!r} request has a bad 'id'")
     return value
 
 
@@ -102,7 +105,10 @@ def _parse_one(entry: JSON) -> JsRequest:
         return WarningEvent(str(source), int(index) if isinstance(index, int) else 0, str(message))
     if kind == "sleep":
         ms = _field(entry, "ms", int)
-        return SleepCall(_request_id(entry), int(ms) if isinstance(ms, int) else 0)
+        assert isinstance(ms, int)
+        if not 0 <= ms <= SLEEP_MAX_MS:  # the prelude checks this; never sleep forever
+            raise HostProtocolError("'sleep' request has a bad 'ms'")
+        return SleepCall(_request_id(entry), ms)
     if kind == "workflow":
         ref = _field(entry, "ref", (str, dict))
         return WorkflowCall(

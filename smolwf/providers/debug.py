@@ -20,6 +20,7 @@ def estimate_tokens(text: str) -> int:
     return max(1, -(-len(text.encode("utf-8")) // 4))
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 DELAY_ENV = "SMOLWF_DEBUG_DELAY_MS"
 """Simulated latency per call, to rehearse slow agents (Ctrl-C, crashes, progress views)."""
 CALL_LOG_ENV = "SMOLWF_DEBUG_CALL_LOG"
@@ -57,7 +58,7 @@ class DebugProvider:
         else:
             output = "echo: " + request.prompt
         input_tokens = estimate_tokens(request.prompt)
-        serialized = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+        serialized = _COMPACT.encode(output)
         output_tokens = estimate_tokens(serialized)
         usage = Usage(
             input_tokens=input_tokens,

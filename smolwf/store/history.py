@@ -196,9 +196,9 @@ class History:
 
     def events(self, run_id: str) -> list[str]:
         rows = self.conn.execute(
-            "SELECT event_json FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            "SELECT body FROM events WHERE run_id = ? ORDER BY first_seq", (run_id,)
         )
-        return [row[0] for row in rows]
+        return [line for row in rows for line in row[0].split("\n")]
 
     def run_exists(self, run_id: str) -> bool:
         found = self.conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
@@ -279,10 +279,15 @@ def delete_runs(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, i
         for start in range(0, len(run_ids), 500):
             chunk = list(run_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
+            counts["events"] += conn.execute(
+                f"SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM events"
+                f" WHERE run_id IN ({marks})",
+                chunk,
+            ).fetchone()[0]
             for label, table in tables.items():
-                counts[label] += conn.execute(
-                    f"DELETE FROM {table} WHERE run_id IN ({marks})", chunk
-                ).rowcount
+                deleted = conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", chunk)
+                if label != "events":
+                    counts[label] += deleted.rowcount
             conn.execute(f"DELETE FROM runs WHERE run_id IN ({marks})", chunk)
         conn.execute("COMMIT")
     except BaseException:

@@ -1,7 +1,7 @@
 """Run, attempt and step records: what a run needs to start, resume and finish.
 
-Hot-path writes (step starts and completions, ledger rows, events) go through
-``WriteBatch`` so the engine commits once per loop turn instead of once per row.
+Hot-path writes (steps, ledger rows, events) arrive as a ``WriteBatch`` so the engine
+commits once per loop turn instead of once per row.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from smolwf.errors import StoreError
 from smolwf.ids import new_id
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.store.batch import WriteBatch
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
@@ -25,9 +25,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: JSON) -> str:
     """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,51 +62,6 @@ class Attempt:
     run_id: str
     attempt_id: str
     number: int
-
-
-@dataclass(slots=True)
-class WriteBatch:
-    """Writes collected during one engine turn and committed in one transaction."""
-
-    ops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-
-    def add(self, sql: str, params: tuple[Any, ...]) -> None:
-        self.ops.append((sql, params))
-
-    def __bool__(self) -> bool:
-        return bool(self.ops)
-
-
-STEP_STARTED = """
-INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
-                   label, input_json, first_attempt_id, last_attempt_id, started_at)
-VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
-  status = 'running', provider = excluded.provider, model = excluded.model,
-  last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
-  finished_at = NULL, error_json = NULL
-"""
-
-STEP_FINISHED = """
-UPDATE steps SET status = ?, result_json = ?, error_json = ?, model = coalesce(?, model),
-  session_id = coalesce(?, session_id), calls = calls + ?, input_tokens = input_tokens + ?,
-  output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
-  cache_write_tokens = cache_write_tokens + ?, total_tokens = total_tokens + ?,
-  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END, finished_at = ?
-WHERE step_id = ?
-"""
-
-LEDGER_ENTRY = """
-INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, outcome,
-  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
-  created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-
-EVENT = (
-    "INSERT INTO events (run_id, seq, attempt_id, type, event_json, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
 
 
 class RunStore:
@@ -227,24 +185,15 @@ class RunStore:
 
     def next_event_seq(self, run_id: str) -> int:
         row = self.conn.execute(
-            "SELECT coalesce(max(seq), 0) + 1 FROM events WHERE run_id = ?", (run_id,)
+            "SELECT coalesce(max(last_seq), 0) + 1 FROM events WHERE run_id = ?", (run_id,)
         ).fetchone()
         return int(row[0])
 
     def commit(self, batch: WriteBatch) -> None:
-        """Apply a turn's writes atomically; consecutive identical statements are batched."""
-        if not batch:
-            return
-        with self._transaction():
-            ops = batch.ops
-            start = 0
-            while start < len(ops):
-                end = start + 1
-                while end < len(ops) and ops[end][0] is ops[start][0]:
-                    end += 1
-                self.conn.executemany(ops[start][0], [params for _, params in ops[start:end]])
-                start = end
-        batch.ops.clear()
+        """Apply a turn's writes atomically."""
+        if batch:
+            with self._transaction():
+                batch.apply(self.conn)
 
     def finish_run(
         self,
@@ -261,9 +210,7 @@ class RunStore:
         result_json = dumps({"result": result}) if status == "completed" else None
         with self._transaction():
             if batch:
-                for sql, params in batch.ops:
-                    self.conn.execute(sql, params)
-                batch.ops.clear()
+                batch.apply(self.conn)
             self.conn.execute(
                 "UPDATE steps SET status = 'cancelled', finished_at = ?"
                 " WHERE run_id = ? AND status = 'running'",

@@ -126,20 +126,34 @@ def test_every_attempt_and_event_is_recorded(write_script: Write, run: Run, db: 
     conn = sqlite3.connect(db)
     attempts = conn.execute("SELECT number, status FROM attempts ORDER BY number").fetchall()
     assert attempts == [(1, "completed"), (2, "completed")]
-    seqs = [row[0] for row in conn.execute("SELECT seq FROM events ORDER BY seq")]
+    chunks = conn.execute(
+        "SELECT first_seq, last_seq, body FROM events ORDER BY first_seq"
+    ).fetchall()
+    seqs = [seq for first, last, _ in chunks for seq in range(first, last + 1)]
     assert seqs == list(range(1, len(seqs) + 1))
+    assert sum(len(body.split("\n")) for _, _, body in chunks) == len(seqs)
     assert conn.execute("SELECT count(*) FROM usage_ledger").fetchone()[0] == 1
 
 
-def test_a_finished_sleep_is_not_slept_again_on_resume(write_script: Write, run: Run, db: Path) -> None:
-    write_script("import { sleep } from 'workflow:extra'\nawait sleep(20)\nthrow new Error('after the nap')\n")
-    script = write_script("import { sleep } from 'workflow:extra'\nawait sleep(20)\nthrow new Error('after the nap')\n")
+def test_a_finished_sleep_is_not_slept_again_on_resume(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    write_script(
+        "import { sleep } from 'workflow:extra'\nawait sleep(20)\nthrow new Error('after the nap')\n"
+    )
+    script = write_script(
+        "import { sleep } from 'workflow:extra'\nawait sleep(20)\nthrow new Error('after the nap')\n"
+    )
     with pytest.raises(WorkflowFailed, match="after the nap"):
         run(script)
-    write_script("import { sleep } from 'workflow:extra'\nawait sleep(20)\nexport default 'awake'\n")
+    write_script(
+        "import { sleep } from 'workflow:extra'\nawait sleep(20)\nexport default 'awake'\n"
+    )
     assert run(script, resume_run_id=_failing_run_id(db)).result == "awake"
     conn = sqlite3.connect(db)
-    step = conn.execute("SELECT kind, status, first_attempt_id = last_attempt_id FROM steps").fetchall()
+    step = conn.execute(
+        "SELECT kind, status, first_attempt_id = last_attempt_id FROM steps"
+    ).fetchall()
     assert step == [("sleep", "completed", 1)]  # the resume never restarted it
 
 
@@ -152,9 +166,13 @@ def test_an_interrupted_sleep_keeps_its_wake_time(write_script: Write, run: Run,
     with pytest.raises(WorkflowFailed):
         run(script)
     conn = sqlite3.connect(db)
-    wake_before = conn.execute("SELECT json_extract(input_json, '$.wakeAt') FROM steps").fetchone()[0]
+    wake_before = conn.execute("SELECT json_extract(input_json, '$.wakeAt') FROM steps").fetchone()[
+        0
+    ]
     assert conn.execute("SELECT status FROM steps").fetchone()[0] == "cancelled"
     with pytest.raises(WorkflowFailed):
         run(script, resume_run_id=_failing_run_id(db))
-    wake_after = conn.execute("SELECT json_extract(input_json, '$.wakeAt') FROM steps").fetchone()[0]
+    wake_after = conn.execute("SELECT json_extract(input_json, '$.wakeAt') FROM steps").fetchone()[
+        0
+    ]
     assert wake_after == wake_before

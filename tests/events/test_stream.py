@@ -90,9 +90,8 @@ def test_long_prompts_are_previewed_with_an_ellipsis(write_script: Write, run: R
 def test_persisted_events_equal_the_stream(write_script: Write, run: Run, db: Path) -> None:
     stream = io.StringIO()
     run(write_script("log('a')\nexport default await agent('b')\n"), events_stream=stream)
-    stored = [
-        row[0] for row in sqlite3.connect(db).execute("SELECT event_json FROM events ORDER BY seq")
-    ]
+    rows = sqlite3.connect(db).execute("SELECT body FROM events ORDER BY first_seq")
+    stored = [line for (body,) in rows for line in body.split("\n")]
     assert stored == stream.getvalue().splitlines()
 
 

@@ -90,13 +90,14 @@ CREATE TABLE usage_ledger (
 );
 CREATE INDEX usage_ledger_run_idx ON usage_ledger (run_id, step_id);
 
--- Every event emitted for a run, exactly as streamed, numbered across attempts.
+-- Every event emitted for a run, exactly as streamed, numbered across attempts. Events are
+-- stored in chunks (one per engine turn): events first_seq..last_seq, one JSON per line.
 CREATE TABLE events (
   run_id      TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-  seq         INTEGER NOT NULL,
+  first_seq   INTEGER NOT NULL,
+  last_seq    INTEGER NOT NULL,
   attempt_id  TEXT NOT NULL,
-  type        TEXT NOT NULL,
-  event_json  TEXT NOT NULL,
+  body        TEXT NOT NULL,
   created_at  INTEGER NOT NULL,
-  PRIMARY KEY (run_id, seq)
+  PRIMARY KEY (run_id, first_seq)
 ) WITHOUT ROWID;
