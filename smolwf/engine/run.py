@@ -13,7 +13,7 @@ import math
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
@@ -49,7 +49,7 @@ from smolwf.js.requests import (
     WarningEvent,
     WorkflowCall,
 )
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import create_provider
 from smolwf.script.source import PreparedScript, load_script
@@ -618,7 +618,7 @@ class _Driver:
         spent = self.budget.charge(step.prior.output_tokens + step.spent.output_tokens)
         if done.result is not None:
             return self._completed(step, done.result, spent)
-        message = done.error or "agent call failed"
+        message = clean_text(done.error or "agent call failed")
         self._finish_step(step, "failed", None, {"message": message}, None, None)
         self.emitter.emit(
             EventType.AGENT_FAILED,
@@ -628,7 +628,8 @@ class _Driver:
         )
         return (done.request_id, False, message, spent)
 
-    def _completed(self, step: _Step, result: AgentResult, spent: int) -> Settlement:
+    def _completed(self, step: _Step, raw_result: AgentResult, spent: int) -> Settlement:
+        result = _clean_result(raw_result)
         usage = result.usage.to_json() if result.usage is not None else None
         compact: JSONObject = {"output": result.output}
         if result.session_id is not None:
@@ -698,6 +699,16 @@ class _Driver:
         self.emitter.emit(EventType.ERROR, {"message": message})
         self.store.finish_run(self.attempt, status, error=message, batch=self.batch)
         self.emitter.release()
+
+
+def _clean_result(result: AgentResult) -> AgentResult:
+    """Providers may return text no UTF-8 store can hold; the script gets U+FFFD instead."""
+    return replace(
+        result,
+        output=without_lone_surrogates(result.output),
+        session_id=clean_text(result.session_id) if result.session_id is not None else None,
+        model=clean_text(result.model) if result.model is not None else None,
+    )
 
 
 def _rfc3339_now() -> str:

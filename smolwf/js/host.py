@@ -27,7 +27,7 @@ import quickjs
 
 from smolwf.errors import WorkflowFailed
 from smolwf.js.requests import HostProtocolError, JsRequest, parse_requests
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON, JSONObject, without_lone_surrogates
 from smolwf.script.source import PreparedScript
 
 _PRELUDE_LINE_OFFSET = 100_000
@@ -45,7 +45,6 @@ MAX_JSON_DEPTH = 128
 deeper values would overflow Python's recursion limit in the engine."""
 _ENVELOPE_DEPTH = 3  # reply object -> "out" list -> request object
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL_HINT = (
     " (QuickJS throws null when it runs out of memory: unless the script threw null "
     "itself, raise --js-memory)"
@@ -240,7 +239,7 @@ class JsHost:
         if maybe_deep and _nesting_exceeds(data, MAX_JSON_DEPTH + _ENVELOPE_DEPTH):
             raise WorkflowFailed(_too_deep_message())
         if _SURROGATE_ESCAPE.search(text):
-            cleaned = _without_lone_surrogates(data)
+            cleaned = without_lone_surrogates(data)
             assert isinstance(cleaned, dict)
             return cleaned
         return data
@@ -406,20 +405,6 @@ def _nesting_exceeds(value: JSON, limit: int) -> bool:
             return False
         level = below
     return True
-
-
-def _without_lone_surrogates(value: JSON) -> JSON:
-    """Replace lone surrogates, which Python cannot encode, by U+FFFD (depth is bounded)."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            _LONE_SURROGATE.sub("\ufffd", key): _without_lone_surrogates(item)
-            for key, item in value.items()
-        }
-    return value
 
 
 def _too_deep_message() -> str:

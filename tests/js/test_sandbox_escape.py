@@ -735,12 +735,6 @@ def test_lone_surrogates_in_logs_phases_and_errors_do_not_crash_the_host(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="engine/store: a provider output with a lone surrogate crashes the SQLite write "
-    "before the JS host sees it (lead: sanitise provider outputs before storing them)",
-)
 def test_lone_surrogates_from_a_provider_reach_the_script_and_come_back_clean(
     script: Callable[[str], Path], run: Callable[..., tuple[RunReport, str]]
 ) -> None:
