@@ -15,6 +15,7 @@ from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
 from smolwf.engine.config import RunConfig
 from smolwf.engine.run import RunReport, WorkflowRun
 from smolwf.engine.selectors import parse_model_map
+from smolwf.engine.supervise import supervise
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
 from smolwf.store.paths import default_db_path
@@ -213,19 +214,8 @@ async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
                     print("cancellation requested; stopping in-flight agents…", file=sys.stderr)
                 workflow.cancel(130 if signum == signal.SIGINT else 143)
 
-    report: RunReport | None = None
-    failure: Exception | None = None
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        try:
-            report = await workflow.execute()
-        except Exception as error:
-            failure = error
-        finally:
-            group.cancel_scope.cancel()
-    if failure is not None:
-        raise failure
-    assert report is not None
+    report = await supervise(lambda group: workflow.execute(), watch)
+    assert report is not None  # the signal watcher never cancels the group itself
     return report
 
 

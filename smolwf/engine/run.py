@@ -27,6 +27,7 @@ from smolwf.engine.config import RunConfig
 from smolwf.engine.keys import Occurrences, agent_key, sleep_key
 from smolwf.engine.options import PreparedCall, prepare_agent_call
 from smolwf.engine.resume import recorded_params, resume_config
+from smolwf.engine.supervise import supervise
 from smolwf.errors import (
     AgentCallError,
     StoreError,
@@ -295,26 +296,13 @@ class _Driver:
             raise
 
     async def _loop(self) -> JsPoll:
-        # Errors are carried out of the task group by hand: anyio would wrap them in an
-        # ExceptionGroup, and the caller wants the one error the user should see.
-        failure: Exception | None = None
-        poll: JsPoll | None = None
-        async with anyio.create_task_group() as group:
-            self.task_group = group
-            group.start_soon(self._heartbeat)
-            try:
-                poll = await self._turns()
-            except Exception as error:
-                failure = error
-            finally:
-                group.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
+        poll = await supervise(self._turns, self._heartbeat)
         if poll is None:  # cancelled before the workflow finished
             raise WorkflowCancelled(exit_code=self.owner._cancel_exit_code or 130)
         return poll
 
-    async def _turns(self) -> JsPoll:
+    async def _turns(self, group: TaskGroup) -> JsPoll:
+        self.task_group = group
         while True:
             poll = self.host.poll()
             for request in poll.requests:

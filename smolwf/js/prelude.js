@@ -252,23 +252,29 @@
     push('{"kind":"log","message":', stringify(logText(values)), "}");
   }
 
-  function parallelSlots(tasks, settled) {
-    if (tasks === null || tasks === undefined || typeof tasks.map !== "function") {
-      throw new TypeErrorCtor("parallel(tasks) needs an array of functions, got " + describe(tasks));
-    }
-    const runs = (isArray(tasks) ? map : (list, fn) => list.map(fn))(tasks, (task, index) =>
+  // Runs every slot at once; a failed slot becomes null (and a warning) or, settled,
+  // {ok:false, error}. Each slot's first step runs synchronously, in order.
+  function runSlots(list, source, settled, runOne) {
+    const runs = (isArray(list) ? map : (items, fn) => items.map(fn))(list, (item, index) =>
       (async () => {
         try {
-          const value = await task();
+          const value = await runOne(item, index);
           return settled ? { ok: true, value: value } : value;
         } catch (error) {
           if (settled) return { ok: false, error: errorMessage(error) };
-          warn("parallel", index, error);
+          warn(source, index, error);
           return null;
         }
       })(),
     );
     return all(runs);
+  }
+
+  function parallelSlots(tasks, settled) {
+    if (tasks === null || tasks === undefined || typeof tasks.map !== "function") {
+      throw new TypeErrorCtor("parallel(tasks) needs an array of functions, got " + describe(tasks));
+    }
+    return runSlots(tasks, "parallel", settled, (task) => task());
   }
 
   function pipelineSlots(items, stages, settled) {
@@ -280,20 +286,11 @@
         throw new TypeErrorCtor("pipeline stage " + (i + 1) + " must be a function, got " + describe(stages[i]));
       }
     }
-    const runs = (isArray(items) ? map : (list, fn) => list.map(fn))(items, (item, index) =>
-      (async () => {
-        let previous = item;
-        try {
-          for (let i = 0; i < stages.length; i++) previous = await stages[i](previous, item, index);
-          return settled ? { ok: true, value: previous } : previous;
-        } catch (error) {
-          if (settled) return { ok: false, error: errorMessage(error) };
-          warn("pipeline", index, error);
-          return null;
-        }
-      })(),
-    );
-    return all(runs);
+    return runSlots(items, "pipeline", settled, async (item, index) => {
+      let previous = item;
+      for (let i = 0; i < stages.length; i++) previous = await stages[i](previous, item, index);
+      return previous;
+    });
   }
 
   const parallel = async (tasks) => parallelSlots(tasks, false);
