@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from smolwf import defaults
+from smolwf.events.sinks import EventSink
 from smolwf.jsontypes import JSONObject
 from smolwf.providers.base import Provider
 
@@ -40,3 +41,8 @@ class RunConfig:
     debug_log: Callable[[str], None] | None = None
     """Receives internal diagnostic lines (``--log-level debug``)."""
     explicit: frozenset[str] = frozenset()
+    sinks: Sequence[EventSink] = ()
+    """Further consumers of the event stream (a live view, the TUI), after the built-in one.
+
+    With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
+    progress lines are written: the sinks own the terminal."""

@@ -270,8 +270,10 @@ class _Driver:
     def _sinks(self) -> list[EventSink]:
         c = self.config
         if c.events_stream is not None:
-            return [JsonlSink(c.events_stream)]
-        return [PlainProgressSink(c.progress_stream or sys.stderr)]
+            return [JsonlSink(c.events_stream), *c.sinks]
+        if c.sinks and c.progress_stream is None:
+            return list(c.sinks)
+        return [PlainProgressSink(c.progress_stream or sys.stderr), *c.sinks]
 
     # ---- the loop ----------------------------------------------------------
 
