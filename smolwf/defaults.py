@@ -17,6 +17,9 @@ JS_STACK_KIB = 1024
 MAX_AGENTS_PER_RUN = 1000
 """``agent()`` calls one run may start (``--max-agents``), like Claude Code."""
 
+MAX_WORKFLOW_DEPTH = 1
+"""How deep ``workflow()`` calls nest (``--max-workflow-depth``): children, no grandchildren."""
+
 SLEEP_MAX_MS = 365 * 24 * 60 * 60 * 1000
 """Longest ``sleep(ms)`` a workflow may request."""
 

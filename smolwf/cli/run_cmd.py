@@ -166,41 +166,81 @@ def run(
         metavar="FILE",
         help="Load workflow args from a JSON or YAML object (repeatable; --args-* win).",
     ),
+    max_workflow_depth: int = typer.Option(
+        defaults.MAX_WORKFLOW_DEPTH,
+        "--max-workflow-depth",
+        min=1,
+        metavar="N",
+        help="How deep workflow() calls may nest (1: children, no grandchildren).",
+    ),
+    max_output_tokens: int | None = typer.Option(
+        None,
+        "--max-output-tokens",
+        min=1,
+        metavar="TOKENS",
+        help="Hard cap: once output tokens reach it, every later agent() rejects.",
+    ),
+    max_total_tokens: int | None = typer.Option(
+        None,
+        "--max-total-tokens",
+        min=1,
+        metavar="TOKENS",
+        help="Hard cap on input + output + cache-write tokens.",
+    ),
+    max_cost_usd: float | None = typer.Option(
+        None,
+        "--max-cost-usd",
+        min=0.0,
+        metavar="USD",
+        help="Hard cap on the cost providers report, in US dollars.",
+    ),
 ) -> int:
-    level = _log_level(log_level, debug)
-    if script is None and resume_run is None:
-        raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
-    config = RunConfig(
-        script_path=script,
-        args=merge_args(
-            [load_args_file(path) for path in args_from_file], parse_cli_args(ctx.args)
-        ),
-        db_path=db,
-        resume_run_id=resume_run,
-        provider=_provider(agent_provider),
-        model_map=parse_model_map(model_map),
-        budget_allowance=_budget(budget_allowance),
-        max_parallel_agents=_max_parallel(max_parallel_agents),
-        max_agents=max_agents,
-        js_memory_mib=js_memory,
-        js_slice_timeout_s=js_slice_timeout,
-        js_stack_kib=js_stack,
-        display_path=str(script) if script is not None else None,
-        events_stream=sys.stdout if events else None,
-        debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
-        explicit=_explicit_fields(ctx, bool(ctx.args or args_from_file)),
-    )
-    _check_raw_sessions(save_raw_sessions)
-    if level >= LOG_LEVELS["debug"]:
-        _debug_line(
-            f"cli run script={script} db={db or default_db_path()} "
-            f"agent_provider={config.provider} "
-            f"budget_allowance={config.budget_allowance}"
-        )
+    config = build_config(ctx)
+    events = config.events_stream is not None
     report = anyio.run(_run_with_signals, config, events)
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
+
+
+def build_config(ctx: typer.Context) -> RunConfig:
+    """Check the run flags in ``ctx.params`` and turn them into a RunConfig (run, tui run)."""
+    p = ctx.params
+    script: Path | None = p["script"]
+    level = _log_level(p["log_level"], p["debug"])
+    if script is None and p["resume_run"] is None:
+        raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
+    args_files = [load_args_file(path) for path in p["args_from_file"]]
+    config = RunConfig(
+        script_path=script,
+        args=merge_args(args_files, parse_cli_args(ctx.args)),
+        db_path=p["db"],
+        resume_run_id=p["resume_run"],
+        provider=_provider(p["agent_provider"]),
+        model_map=parse_model_map(p["model_map"]),
+        budget_allowance=_budget(p["budget_allowance"]),
+        max_parallel_agents=_max_parallel(p["max_parallel_agents"]),
+        max_agents=p["max_agents"],
+        max_workflow_depth=p["max_workflow_depth"],
+        max_output_tokens=p["max_output_tokens"],
+        max_total_tokens=p["max_total_tokens"],
+        max_cost_usd=p["max_cost_usd"],
+        js_memory_mib=p["js_memory"],
+        js_slice_timeout_s=p["js_slice_timeout"],
+        js_stack_kib=p["js_stack"],
+        display_path=str(script) if script is not None else None,
+        events_stream=sys.stdout if p["events"] else None,
+        debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
+        explicit=_explicit_fields(ctx, bool(ctx.args or p["args_from_file"])),
+    )
+    _check_raw_sessions(p["save_raw_sessions"])
+    if level >= LOG_LEVELS["debug"]:
+        _debug_line(
+            f"cli run script={script} db={p['db'] or default_db_path()} "
+            f"agent_provider={config.provider} "
+            f"budget_allowance={config.budget_allowance}"
+        )
+    return config
 
 
 async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
@@ -229,6 +269,10 @@ PARAM_FIELDS = {
     "js_memory": "js_memory_mib",
     "js_slice_timeout": "js_slice_timeout_s",
     "js_stack": "js_stack_kib",
+    "max_workflow_depth": "max_workflow_depth",
+    "max_output_tokens": "max_output_tokens",
+    "max_total_tokens": "max_total_tokens",
+    "max_cost_usd": "max_cost_usd",
 }
 
 

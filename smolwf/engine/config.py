@@ -30,6 +30,10 @@ class RunConfig:
     budget_allowance: int | None = None
     max_parallel_agents: int = field(default_factory=defaults.default_max_parallel_agents)
     max_agents: int = defaults.MAX_AGENTS_PER_RUN
+    max_workflow_depth: int = defaults.MAX_WORKFLOW_DEPTH
+    max_output_tokens: int | None = None
+    max_total_tokens: int | None = None
+    max_cost_usd: float | None = None
     js_memory_mib: int = defaults.JS_MEMORY_MIB
     js_slice_timeout_s: float = defaults.JS_SLICE_TIMEOUT_S
     js_stack_kib: int = defaults.JS_STACK_KIB

@@ -24,6 +24,10 @@ RECORDED_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("js_memory_mib", "jsMemoryMib", "--js-memory"),
     ("js_slice_timeout_s", "jsSliceTimeoutS", "--js-slice-timeout"),
     ("js_stack_kib", "jsStackKib", "--js-stack"),
+    ("max_workflow_depth", "maxWorkflowDepth", "--max-workflow-depth"),
+    ("max_output_tokens", "maxOutputTokens", "--max-output-tokens"),
+    ("max_total_tokens", "maxTotalTokens", "--max-total-tokens"),
+    ("max_cost_usd", "maxCostUsd", "--max-cost-usd"),
 )
 
 
