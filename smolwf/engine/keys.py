@@ -43,6 +43,19 @@ def agent_key(
     return "agent:" + digest.hexdigest()
 
 
+def workflow_key(*, scope: str, ref: JSON, args: JSON) -> str:
+    """A child workflow is keyed by what the parent asked: the reference and the args."""
+    signature: JSONObject = {
+        "v": KEY_VERSION,
+        "kind": "workflow",
+        "scope": scope,
+        "ref": ref,
+        "args": args,
+    }
+    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
+    return "workflow:" + digest.hexdigest()
+
+
 def sleep_key(*, scope: str, ms: int) -> str:
     """Sleeps of the same length in the same scope differ only by occurrence."""
     return f"sleep:{scope}:{ms}"

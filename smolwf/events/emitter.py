@@ -36,7 +36,15 @@ class Emitter:
         self._first = True
         self._meta_prefix = '{"runId":' + encode_json(run_id)
 
-    def emit(self, kind: EventType, data: JSONObject, **metadata: str | None) -> Event:
+    def emit(
+        self,
+        kind: EventType,
+        data: JSONObject,
+        *,
+        depth: int = 0,
+        parent: str | None = None,
+        **metadata: str | None,
+    ) -> Event:
         """Build, persist (with the batch) and queue one event for the sinks."""
         meta: JSONObject = {"runId": self._run_id}
         meta_text = self._meta_prefix
@@ -44,13 +52,18 @@ class Emitter:
             if value is not None:
                 meta[key] = value
                 meta_text += f',"{key}":{encode_json(value)}'
-        meta["workflowDepth"] = 0
+        meta["workflowDepth"] = depth
+        scope_text = f',"workflowDepth":{depth}}}'
+        if parent is not None:
+            meta["parentStepId"] = parent
+            scope_text = f',"workflowDepth":{depth},"parentStepId":{encode_json(parent)}}}'
+
         elapsed = None if self._first else time.monotonic_ns() - self._started_ns
         self._first = False
         event = Event(kind, data, meta, elapsed, self._seq)
         timing = "" if elapsed is None else f',"elapsedNanos":{elapsed}'
         text = (
-            f'{{"type":"{kind.value}"{timing},"metadata":{meta_text},"workflowDepth":0}},'
+            f'{{"type":"{kind.value}"{timing},"metadata":{meta_text}{scope_text},'
             f'"data":{encode_json(data)}}}'
         )
         self._batch.event(self._run_id, self._attempt_id, self._seq, text, now_ms())

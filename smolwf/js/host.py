@@ -108,7 +108,7 @@ class JsHost:
         weakref.finalize(self, self._worker.stop)
         self._on_worker(self._create_context)
 
-    def start(self, *, args: JSONObject, budget_total: int | None, sleep_max_ms: int) -> None:
+    def start(self, *, args: JSON, budget_total: int | None, sleep_max_ms: int) -> None:
         """Install the globals, then declare the module and run its synchronous top level."""
         config = {
             "args": args,
@@ -145,6 +145,10 @@ class JsHost:
     def settle(self, settlements: list[Settlement]) -> None:
         """Resolve or reject host promises; JS sees them, in order, at the next poll."""
         self._settlements.extend(settlements)
+
+    def close(self) -> None:
+        """Stop the JS thread now (a finished child scope); the context is dropped there."""
+        self._worker.stop()
 
     def memory_used(self) -> int:
         used: int = self._on_worker(lambda: self._worker.context.memory()["memory_used_size"])

@@ -1,0 +1,41 @@
+"""One workflow scope: the root script or a child started by ``workflow()``.
+
+Each scope has its own JS context, checkpoint namespace and phase; scopes share the
+run's scheduler, agent count, budget, caps, cancellation and event sink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smolwf.engine.keys import Occurrences
+from smolwf.js.host import JsHost, Settlement
+from smolwf.script.source import PreparedScript
+from smolwf.usage import ZERO_USAGE, Usage
+
+
+@dataclass(eq=False, slots=True)
+class Scope:
+    key: str
+    """Checkpoint namespace: ``root``, or the parent's key plus the child's checkpoint."""
+    depth: int
+    script: PreparedScript
+    host: JsHost
+    parent: Scope | None = None
+    parent_request: int | None = None
+    """The ``workflow()`` request in the parent that this child settles."""
+    step_id: str | None = None
+    """The child's ``workflow`` step; its events carry it as ``parentStepId``."""
+    occurrences: Occurrences = field(default_factory=Occurrences)
+    settle_now: list[Settlement] = field(default_factory=list)
+    dirty: bool = True
+    """Needs a poll: it just started, or has results to hand to JS."""
+    pending: int = 0
+    spent: Usage = ZERO_USAGE
+    """What the calls resolved in this scope (and its finished children) cost."""
+    open: bool = True
+
+    def settle(self, settlement: Settlement) -> None:
+        if self.open:
+            self.settle_now.append(settlement)
+            self.dirty = True
