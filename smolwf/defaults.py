@@ -33,3 +33,13 @@ def default_max_parallel_agents() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 2
     return min(16, max(2, cpus - 2))
+
+
+SANDBOX_OPEN_TIMEOUT_S = 600.0
+"""How long a sandbox provider may take to open a session (remote VMs can take minutes)."""
+SANDBOX_CLOSE_TIMEOUT_S = 120.0
+"""How long a sandbox provider may take to close a session or answer a control request."""
+SANDBOX_STOP_GRACE_S = 10.0
+"""After its stdin closes, how long a sandbox provider may exit in before SIGTERM, then SIGKILL."""
+SANDBOX_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+"""Longest JSONL line either side of the sandbox protocol accepts (base64 output included)."""

@@ -86,3 +86,15 @@ class ProviderError(AgentCallError):
         self.kind = kind
         self.usage = usage
         self.session_id = session_id
+
+
+class SandboxError(AgentCallError):
+    """A sandbox provider could not start, answered with an error, or broke the protocol.
+
+    ``code`` and ``retryable`` come from the provider's error answer when there was one.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable

@@ -15,6 +15,7 @@ import typer
 from smolwf import __version__
 from smolwf.cli import history_cmd, run_cmd
 from smolwf.errors import SmolWfError
+from smolwf.tui import cli as tui_cli
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
 
@@ -66,6 +67,8 @@ app.command(
 
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
+
+app.add_typer(tui_cli.tui_app, name="tui")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import typer
@@ -19,6 +22,9 @@ from smolwf.engine.supervise import supervise
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
 from smolwf.store.paths import default_db_path
+
+if TYPE_CHECKING:
+    from smolwf.cli.live_view import LiveProgressSink
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
@@ -43,6 +49,14 @@ LOG_LEVELS = {
     "debug": 4,
     "trace": 5,
 }
+
+
+class ProgressMode(StrEnum):
+    """How ``run`` shows progress on stderr (``--events`` always keeps stderr empty)."""
+
+    AUTO = "auto"
+    LIVE = "live"
+    PLAIN = "plain"
 
 
 def _default_db_text() -> str:
@@ -130,6 +144,13 @@ def run(
     events: bool = typer.Option(
         False, "--events", help="Stream JSONL events on stdout instead of the report."
     ),
+    progress: ProgressMode = typer.Option(
+        ProgressMode.AUTO,
+        "--progress",
+        case_sensitive=False,
+        help="Progress on stderr: live (a tree of phases and agents), plain (\\[phase]/\\[log] "
+        "lines), or auto (live on a terminal, plain otherwise).",
+    ),
     log_level: str | None = typer.Option(
         None,
         "--log-level",
@@ -197,10 +218,36 @@ def run(
 ) -> int:
     config = build_config(ctx)
     events = config.events_stream is not None
-    report = anyio.run(_run_with_signals, config, events)
+    live = live_sink(progress, config)
+    if live is not None:
+        config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
+    try:
+        report = anyio.run(_run_with_signals, config, events)
+    finally:
+        if live is not None:
+            live.close()
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
+
+
+def live_sink(mode: ProgressMode, config: RunConfig) -> LiveProgressSink | None:
+    """The live view when ``mode`` asks for one: never with ``--events``, whose stderr stays
+    empty; under ``auto`` only on a terminal, so pipes and CI logs keep the plain lines."""
+    if config.events_stream is not None or mode is ProgressMode.PLAIN:
+        return None
+    if mode is ProgressMode.AUTO and not _stderr_is_terminal():
+        return None
+    from smolwf.cli.live_view import LiveProgressSink  # rich's live machinery: only when shown
+
+    return LiveProgressSink(budget_total=config.budget_allowance)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def build_config(ctx: typer.Context) -> RunConfig:

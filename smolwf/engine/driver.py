@@ -46,7 +46,7 @@ from smolwf.js.requests import (
     WarningEvent,
     WorkflowCall,
 )
-from smolwf.jsontypes import JSONObject, clean_text, without_lone_surrogates
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import create_provider
 from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 TURN_MAX_RESULTS = 1024
 TURN_MAX_S = 0.01
 """A turn hands results to JS after this many, or this long, even if more keep coming."""
-NOT_YET = "workflow:sandbox exec() is not supported by this version of smol-wf yet"
 MODULE_PREFIXES = ("workflow module evaluation rejected: ", "workflow module rejected: ")
 
 
@@ -87,6 +86,8 @@ class _Done:
     sleep_step_id: str | None = None
     result: AgentResult | None = None
     error: str | None = None
+    value: JSON = None
+    """What a sleep or sandbox exec resolves to."""
 
 
 class Driver:
@@ -156,7 +157,10 @@ class Driver:
         if self.resume_note is not None:
             self.emitter.emit(EventType.WARNING, {"message": self.resume_note, "source": "resume"})
         try:
-            with self.owner.cancel_scope:
+            with anyio.CancelScope() as cancel:
+                self.owner.cancel_scope = cancel
+                if self.owner.cancel_exit_code is not None:
+                    cancel.cancel()
                 poll = await supervise(self._turns, self._heartbeat)
             if self.owner.cancel_exit_code is not None or poll is None:
                 raise WorkflowCancelled(exit_code=self.owner.cancel_exit_code or 130)
@@ -274,7 +278,8 @@ class Driver:
         elif isinstance(request, WorkflowCall):
             self._workflow(scope, request)
         elif isinstance(request, ExecCall):
-            scope.settle((request.id, False, NOT_YET, None))
+            self.timers += 1
+            self._group().start_soon(self._exec, scope, request)
 
     def _warning(self, scope: Scope, request: WarningEvent) -> None:
         detail = scope.host.render(request.message)
@@ -656,6 +661,17 @@ class Driver:
         await anyio.sleep(max(0, wake_at - now_ms()) / 1000)
         self.send.send_nowait(_Done(scope, request_id, None, sleep_step_id=step_id))
 
+    async def _exec(self, scope: Scope, request: ExecCall) -> None:
+        """``workflow:sandbox`` exec: not a checkpoint (it re-runs on resume), never blocking."""
+        from smolwf.sandbox import sandbox_exec  # only scripts that use exec pay for it
+
+        try:
+            value = await sandbox_exec(request.profile, request.request, cwd=self.cwd)
+            done = _Done(scope, request.id, None, value=value)
+        except AgentCallError as error:
+            done = _Done(scope, request.id, None, error=error.message)
+        self.send.send_nowait(done)
+
     def _apply(self, done: _Done) -> None:
         """Record a finished piece of work and queue its settlement for its scope."""
         step = done.step
@@ -666,7 +682,12 @@ class Driver:
                     "completed", dumps({"ok": True}), None, None, None, 0, ZERO_USAGE, now_ms()
                 )
                 self.batch.step_finished(done.sleep_step_id, end)
-            done.scope.settle((done.request_id, True, None, None))
+            if done.error is not None:
+                done.scope.settle((done.request_id, False, clean_text(done.error), None))
+            else:
+                done.scope.settle(
+                    (done.request_id, True, without_lone_surrogates(done.value), None)
+                )
             return
         self.in_flight -= 1
         self.spent_now = self.spent_now + step.spent
@@ -681,7 +702,7 @@ class Driver:
         self._emit(
             step.scope,
             EventType.AGENT_FAILED,
-            {"message": message},
+            {"message": message, "usage": step.spent.to_json()},
             stepId=step.step_id,
             provider=step.call.provider,
         )
@@ -770,7 +791,7 @@ class Driver:
         return RunReport(self.attempt.run_id, usage, poll.result)
 
     def _fail(self, status: str, message: str) -> None:
-        self.emitter.emit(EventType.ERROR, {"message": message})
+        self.emitter.emit(EventType.ERROR, {"message": message, "status": status})
         self.store.finish_run(self.attempt, status, error=message, batch=self.batch)
         self.emitter.release()
 

@@ -54,14 +54,16 @@ class WorkflowRun:
     def __init__(self, config: RunConfig) -> None:
         self.config = config
         self.run_id: str | None = None
-        self.cancel_scope = anyio.CancelScope()
+        self.cancel_scope: anyio.CancelScope | None = None
+        """Set by the driver while it runs (a scope needs a running event loop)."""
         self.cancel_exit_code: int | None = None
 
     def cancel(self, exit_code: int = 130) -> None:
         """Stop the run: in-flight calls are cancelled, the run is marked cancelled."""
         if self.cancel_exit_code is None:
             self.cancel_exit_code = exit_code
-        self.cancel_scope.cancel()
+        if self.cancel_scope is not None:
+            self.cancel_scope.cancel()
 
     async def execute(self) -> RunReport:
         store = self._open_store()

@@ -285,7 +285,10 @@ def test_fire_and_forget_agents_are_cancelled_with_a_warning(write_script: Write
     progress = io.StringIO()
     report = run(script, providers={"debug": GatedProvider()}, progress_stream=progress)
     assert report.result == "done"
-    assert "1 agent calls or child workflows were still running when the workflow finished" in progress.getvalue()
+    assert (
+        "1 agent calls or child workflows were still running when the workflow finished"
+        in progress.getvalue()
+    )
 
 
 def test_sleep_resolves_and_does_not_use_agent_capacity(write_script: Write, run: Run) -> None:

@@ -77,7 +77,8 @@ def test_failed_agent_emits_agent_failed(write_script: Write, run: Run) -> None:
     script = write_script("try { await agent('x') } catch (e) {}\nexport default 1\n")
     run(script, events_stream=stream, providers={"debug": FlakyProvider(failures=1)})
     failed = [e for e in _events(stream) if e["type"] == "workflow.agent_failed"]
-    assert [e["data"] for e in failed] == [{"message": "flaky failure"}]
+    assert [e["data"]["message"] for e in failed] == ["flaky failure"]
+    assert failed[0]["data"]["usage"]["outputTokens"] == 3  # what the failed attempt cost
 
 
 def test_long_prompts_are_previewed_with_an_ellipsis(write_script: Write, run: Run) -> None:

@@ -1,0 +1,398 @@
+"""What a viewer of one run needs to know, folded from its event stream.
+
+The live progress view, the TUI and replays all read the same events; this module turns
+them into phases, agents, totals and messages once, so no UI re-derives them. It is
+pure: no clocks, no I/O. Every update is O(1), so a run of many thousand agents stays
+cheap to follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from smolwf.events.types import Event, EventType
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.usage import Usage
+
+AgentStatus = Literal["running", "completed", "failed"]
+RunStatus = Literal["running", "completed", "failed", "cancelled"]
+ScopeKey = str | None
+"""A workflow scope: ``None`` for the root, else the ``parentStepId`` of a child workflow."""
+
+CANCELLED_MESSAGE = "workflow cancelled"
+"""The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
+
+
+@dataclass(slots=True)
+class StatusCounts:
+    """Agents by status, kept up to date as events arrive (never recounted)."""
+
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    replayed: int = 0
+    """Agents answered from checkpoints on resume; they are also counted as completed."""
+
+    @property
+    def total(self) -> int:
+        return self.running + self.completed + self.failed
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+    def add(self, status: AgentStatus, delta: int = 1) -> None:
+        setattr(self, status, getattr(self, status) + delta)
+
+
+@dataclass(slots=True)
+class AgentState:
+    """One ``agent()`` call, keyed by its ``stepId``."""
+
+    step_id: str
+    phase: str | None
+    prompt_preview: str
+    label: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    depth: int = 0
+    parent_step_id: str | None = None
+    replayed: bool = False
+    status: AgentStatus = "running"
+    started_ns: int = 0
+    ended_ns: int | None = None
+    usage: Usage | None = None
+    session_id: str | None = None
+    error: str | None = None
+    event_count: int = 0
+    """``workflow.agent_event`` envelopes seen for this agent (provider transcript lines)."""
+
+    @property
+    def title(self) -> str:
+        """What a user recognises the agent by: its label, else the start of its prompt."""
+        return self.label or self.prompt_preview
+
+    def elapsed_ns(self, now_ns: int | None = None) -> int | None:
+        """Run time: start to end when done, start to ``now_ns`` while running."""
+        end = self.ended_ns if self.ended_ns is not None else now_ns
+        return None if end is None else max(0, end - self.started_ns)
+
+
+@dataclass(slots=True)
+class PhaseState:
+    """A ``phase()`` of one scope, or an agent's phase never announced by ``phase()``.
+
+    ``name`` None collects the agents started outside any phase.
+    """
+
+    name: str | None
+    depth: int = 0
+    parent_step_id: str | None = None
+    options: JSON = None
+    has_options: bool = False
+    announced: bool = False
+    """True when a ``workflow.phase`` event named it (not only an agent's ``phase``)."""
+    agent_ids: list[str] = field(default_factory=list)
+    running_ids: dict[str, None] = field(default_factory=dict)
+    """Step ids still running, in start order (a dict as an ordered set: O(1) removal)."""
+    failed_ids: list[str] = field(default_factory=list)
+    counts: StatusCounts = field(default_factory=StatusCounts)
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(slots=True)
+class Message:
+    """A ``log()`` line or a warning, in stream order."""
+
+    kind: Literal["log", "warning"]
+    message: str
+    elapsed_ns: int | None
+    depth: int = 0
+    parent_step_id: str | None = None
+    source: str | None = None
+
+
+@dataclass(slots=True)
+class ScopeState:
+    """The root workflow or one child workflow: its own start, result or error."""
+
+    depth: int
+    parent_step_id: str | None
+    status: RunStatus = "running"
+    start_time: str | None = None
+    result: JSON = None
+    token_usage: Usage | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class RunState:
+    """The fold of one run's events. Feed every event to ``apply`` in stream order."""
+
+    run_id: str | None = None
+    status: RunStatus = "running"
+    start_time: str | None = None
+    phases: list[PhaseState] = field(default_factory=list)
+    agents: dict[str, AgentState] = field(default_factory=dict)
+    scopes: dict[ScopeKey, ScopeState] = field(default_factory=dict)
+    counts: StatusCounts = field(default_factory=StatusCounts)
+    usage: Usage = field(default_factory=Usage)
+    """Sum of the usage every finished agent reported (replayed ones included)."""
+    logs: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
+    result: JSON = None
+    token_usage: Usage | None = None
+    """The root ``workflow.result`` tokenUsage: the run's authoritative total, once known."""
+    error: str | None = None
+    error_details: JSON = None
+    elapsed_ns: int = 0
+    """Elapsed time of the latest event (events without one count as 0)."""
+    event_count: int = 0
+    _phase_index: dict[tuple[ScopeKey, str | None], PhaseState] = field(
+        default_factory=dict, repr=False
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Total reported cost, or None when no provider reported a cost."""
+        return self.usage.cost_usd
+
+    @property
+    def max_depth(self) -> int:
+        return max((scope.depth for scope in self.scopes.values()), default=0)
+
+    def apply(self, event: Event) -> None:
+        """Fold one event in. Unknown types are counted and otherwise ignored."""
+        self.event_count += 1
+        if event.elapsed_ns is not None:
+            self.elapsed_ns = max(self.elapsed_ns, event.elapsed_ns)
+        if self.run_id is None:
+            run_id = event.metadata.get("runId")
+            self.run_id = run_id if isinstance(run_id, str) else None
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+
+    def phase(self, name: str | None, parent_step_id: str | None = None) -> PhaseState | None:
+        """The phase called ``name`` in a scope, if one was seen."""
+        return self._phase_index.get((parent_step_id, name))
+
+    def agents_in(self, phase: PhaseState) -> list[AgentState]:
+        return [self.agents[step_id] for step_id in phase.agent_ids]
+
+    # ---- handlers ---------------------------------------------------------
+
+    def _on_started(self, event: Event) -> None:
+        scope = self._scope(event)
+        start = event.data.get("startTime")
+        scope.start_time = start if isinstance(start, str) else None
+        if scope.parent_step_id is None:
+            self.start_time = scope.start_time
+
+    def _on_phase(self, event: Event) -> None:
+        depth, parent = _scope_of(event)
+        phase = self._phase_for(_text(event.data, "name"), depth, parent)
+        phase.announced = True
+        if "options" in event.data:
+            phase.options = event.data["options"]
+            phase.has_options = True
+
+    def _on_message(self, event: Event) -> None:
+        depth, parent = _scope_of(event)
+        kind: Literal["log", "warning"] = "log" if event.type is EventType.LOG else "warning"
+        message = Message(
+            kind,
+            _text(event.data, "message") or "",
+            event.elapsed_ns,
+            depth,
+            parent,
+            _text(event.data, "source"),
+        )
+        (self.logs if kind == "log" else self.warnings).append(message)
+
+    def _on_agent_started(self, event: Event) -> None:
+        step_id = _text(event.metadata, "stepId") or f"seq-{event.seq}"
+        old = self.agents.get(step_id)
+        if old is not None:
+            self._forget_status(old)
+        depth, parent = _scope_of(event)
+        data = event.data
+        agent = AgentState(
+            step_id=step_id,
+            phase=_text(data, "phase"),
+            prompt_preview=_text(data, "promptPreview") or "",
+            label=_text(data, "label"),
+            provider=_text(event.metadata, "provider"),
+            model=_text(data, "model"),
+            depth=depth,
+            parent_step_id=parent,
+            replayed=data.get("replayed") is True,
+            started_ns=event.elapsed_ns or 0,
+        )
+        self.agents[step_id] = agent
+        phase = self._phase_for(agent.phase, depth, parent)
+        if old is not None:
+            self._phase_for(old.phase, old.depth, old.parent_step_id).agent_ids.remove(step_id)
+        phase.agent_ids.append(step_id)
+        phase.running_ids[step_id] = None
+        phase.counts.running += 1
+        self.counts.running += 1
+
+    def _on_agent_completed(self, event: Event) -> None:
+        agent = self._agent_for(event)
+        data = event.data
+        agent.model = _text(data, "model") or agent.model
+        agent.session_id = _text(data, "sessionId") or _text(event.metadata, "sessionId")
+        agent.replayed = agent.replayed or data.get("replayed") is True
+        usage = data.get("usage")
+        agent.usage = Usage.from_json(usage) if isinstance(usage, dict) else None
+        self._finish(agent, "completed", event)
+
+    def _on_agent_failed(self, event: Event) -> None:
+        agent = self._agent_for(event)
+        agent.error = _text(event.data, "message") or "agent call failed"
+        usage = event.data.get("usage")
+        if isinstance(usage, dict):
+            agent.usage = Usage.from_json(usage)
+        self._finish(agent, "failed", event)
+
+    def _on_agent_event(self, event: Event) -> None:
+        step_id = _text(event.metadata, "stepId") or _text(event.data, "stepId")
+        agent = self.agents.get(step_id) if step_id is not None else None
+        if agent is not None:
+            agent.event_count += 1
+            agent.session_id = agent.session_id or _text(event.metadata, "sessionId")
+
+    def _on_result(self, event: Event) -> None:
+        scope = self._scope(event)
+        scope.status = "completed"
+        scope.result = event.data.get("results")
+        usage = event.data.get("tokenUsage")
+        scope.token_usage = Usage.from_json(usage) if isinstance(usage, dict) else None
+        if scope.parent_step_id is None:
+            self.status = "completed"
+            self.result = scope.result
+            self.token_usage = scope.token_usage
+
+    def _on_error(self, event: Event) -> None:
+        scope = self._scope(event)
+        message = _text(event.data, "message") or "workflow failed"
+        cancelled = event.data.get("status") == "cancelled" or message == CANCELLED_MESSAGE
+        scope.status = "cancelled" if cancelled else "failed"
+        scope.error = message
+        if scope.parent_step_id is None:
+            self.status = scope.status
+            self.error = message
+            self.error_details = event.data.get("details")
+
+    # ---- bookkeeping ------------------------------------------------------
+
+    def _scope(self, event: Event) -> ScopeState:
+        depth, parent = _scope_of(event)
+        scope = self.scopes.get(parent)
+        if scope is None:
+            scope = self.scopes[parent] = ScopeState(depth, parent)
+        return scope
+
+    def _phase_for(self, name: str | None, depth: int, parent: str | None) -> PhaseState:
+        """The phase entry for ``name`` in a scope, created in first-seen order."""
+        key = (parent, name)
+        phase = self._phase_index.get(key)
+        if phase is None:
+            phase = self._phase_index[key] = PhaseState(name, depth, parent)
+            self.phases.append(phase)
+            self._scope_for(depth, parent)
+        return phase
+
+    def _scope_for(self, depth: int, parent: str | None) -> None:
+        if parent not in self.scopes:
+            self.scopes[parent] = ScopeState(depth, parent)
+
+    def _agent_for(self, event: Event) -> AgentState:
+        """The agent an end event is about; a stream joined midway gets a placeholder."""
+        step_id = _text(event.metadata, "stepId") or f"seq-{event.seq}"
+        agent = self.agents.get(step_id)
+        if agent is None:
+            synthetic = Event(
+                EventType.AGENT_STARTED, {"phase": None}, event.metadata, event.elapsed_ns, -1
+            )
+            self._on_agent_started(synthetic)
+            agent = self.agents[step_id]
+        return agent
+
+    def _finish(self, agent: AgentState, status: AgentStatus, event: Event) -> None:
+        phase = self._phase_for(agent.phase, agent.depth, agent.parent_step_id)
+        self._forget_status(agent)
+        agent.status = status
+        agent.ended_ns = event.elapsed_ns if event.elapsed_ns is not None else agent.started_ns
+        for counts in (self.counts, phase.counts):
+            counts.add(status)
+            counts.replayed += 1 if agent.replayed else 0
+        if status == "failed":
+            phase.failed_ids.append(agent.step_id)
+        if agent.usage is not None:
+            self.usage = self.usage + agent.usage
+            phase.usage = phase.usage + agent.usage
+
+    def _forget_status(self, agent: AgentState) -> None:
+        """Undo an agent's contribution to the status counts before it changes status."""
+        phase = self._phase_for(agent.phase, agent.depth, agent.parent_step_id)
+        for counts in (self.counts, phase.counts):
+            counts.add(agent.status, -1)
+            counts.replayed -= 1 if agent.replayed and agent.status != "running" else 0
+        phase.running_ids.pop(agent.step_id, None)
+        if agent.status == "failed":
+            phase.failed_ids.remove(agent.step_id)
+        if agent.status != "running" and agent.usage is not None:
+            self.usage = _minus(self.usage, agent.usage)
+            phase.usage = _minus(phase.usage, agent.usage)
+
+
+def fold(events: list[Event]) -> RunState:
+    """A RunState of a whole recorded stream (replays, tests, ``history``)."""
+    state = RunState()
+    for event in events:
+        state.apply(event)
+    return state
+
+
+def _scope_of(event: Event) -> tuple[int, str | None]:
+    depth = event.metadata.get("workflowDepth")
+    return (depth if isinstance(depth, int) else 0), _text(event.metadata, "parentStepId")
+
+
+def _text(data: JSONObject, key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _minus(total: Usage, part: Usage) -> Usage:
+    """``total - part``, used only when an agent is restarted under the same step id."""
+    cost = None if total.cost_usd is None else total.cost_usd - (part.cost_usd or 0.0)
+    return Usage(
+        input_tokens=total.input_tokens - part.input_tokens,
+        output_tokens=total.output_tokens - part.output_tokens,
+        cache_read_tokens=total.cache_read_tokens - part.cache_read_tokens,
+        cache_write_tokens=total.cache_write_tokens - part.cache_write_tokens,
+        total_tokens=total.total - part.total,
+        cost_usd=cost,
+    )
+
+
+_HANDLERS = {
+    EventType.STARTED: RunState._on_started,
+    EventType.PHASE: RunState._on_phase,
+    EventType.LOG: RunState._on_message,
+    EventType.WARNING: RunState._on_message,
+    EventType.AGENT_STARTED: RunState._on_agent_started,
+    EventType.AGENT_EVENT: RunState._on_agent_event,
+    EventType.AGENT_COMPLETED: RunState._on_agent_completed,
+    EventType.AGENT_FAILED: RunState._on_agent_failed,
+    EventType.RESULT: RunState._on_result,
+    EventType.ERROR: RunState._on_error,
+}

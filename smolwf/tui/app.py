@@ -1,0 +1,424 @@
+"""The watch app: one Textual app for replaying a recorded stream and watching a live run.
+
+Both modes fill the same ``events`` list on a tick; replay from a paced player, live
+from the engine's sink. Everything shown is derived from that list.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from smolwf.engine.config import RunConfig
+from smolwf.engine.run import WorkflowRun
+from smolwf.errors import SmolWfError, WorkflowCancelled
+from smolwf.tui import summary
+from smolwf.tui.live import LiveFeed, save_path
+from smolwf.tui.replay import ReplayPlayer
+from smolwf.tui.stream import TuiEvent, parse_event, write_events_file
+from smolwf.tui.summary import Outcome
+from smolwf.tui.timeline import ROOT, Row, Scope, TimeFormat, build_rows, scopes, tab_label
+from smolwf.tui.widgets import SAVE, STAY, QuitScreen
+
+TICK_S = 1 / 30
+MAX_TABS_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySource:
+    """A recorded stream; ``label`` names it in the header (a path or a run id)."""
+
+    events: list[TuiEvent]
+    max_delay: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSource:
+    """A run to execute in-process; saves go to ``save_dir`` (the cwd by default)."""
+
+    config: RunConfig
+    save_dir: Path
+
+
+class WatchApp(App[int]):
+    """Header, timeline and details; see ``BINDINGS`` for the keys."""
+
+    TITLE = "smol-wf"
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape", "request_quit", "quit"),
+        Binding("ctrl+c", "interrupt", "cancel/quit", priority=True, show=False),
+        Binding("space", "toggle_play", "play/pause"),
+        Binding("n", "step", "step"),
+        Binding("plus,equals_sign,right_square_bracket", "speed(1)", "faster"),
+        Binding("minus,left_square_bracket", "speed(-1)", "slower"),
+        Binding("j", "move(1)", show=False),
+        Binding("k", "move(-1)", show=False),
+        Binding("tab", "cycle_tab(1)", "scope", priority=True),
+        Binding("shift+tab", "cycle_tab(-1)", show=False, priority=True),
+        Binding("1", "focus_pane('timeline')", show=False),
+        Binding("2", "focus_pane('detail-scroll')", show=False),
+        Binding("p", "view('pretty')", "pretty"),
+        Binding("r", "view('raw')", "raw"),
+        Binding("t", "toggle_time", "time"),
+        Binding("m", "toggle_meta", "metadata"),
+        Binding("s", "save", "save"),
+    ]
+
+    def __init__(
+        self,
+        source: ReplaySource | LiveSource,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        tick_s: float = TICK_S,
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.tick_s = tick_s
+        self.events: list[TuiEvent] = []
+        self.rows: list[Row] = []
+        self.tabs: list[Scope] = [ROOT]
+        self.tab = 0
+        self.selected: dict[Scope, tuple[int, bool]] = {}
+        self.follow = True
+        self.view = "pretty"
+        self.show_meta = True
+        self.time_format = TimeFormat()
+        self.player: ReplayPlayer | None = None
+        self.feed: LiveFeed | None = None
+        self.live_config: RunConfig | None = None
+        self.workflow: WorkflowRun | None = None
+        self.outcome = Outcome.RUNNING
+        self.run_error: SmolWfError | None = None
+        self.saved_path: Path | None = None
+        self.cancelling = False
+        self._quit_answer: str | None = None
+        self._started = clock()
+        self._ended: float | None = None
+        self._shown: dict[str, str] = {}
+        self._setup(source)
+
+    def _setup(self, source: ReplaySource | LiveSource) -> None:
+        if isinstance(source, ReplaySource):
+            self.player = ReplayPlayer(source.events, source.max_delay)
+            self.label = source.label
+            return
+        self.feed = LiveFeed()
+        self.live_config = replace(
+            source.config, sinks=[self.feed], progress_stream=None, events_stream=None
+        )
+        self.save_dir = source.save_dir
+        self.label = "<unsaved>"
+
+    @property
+    def live(self) -> bool:
+        return self.live_config is not None
+
+    @property
+    def running(self) -> bool:
+        return self.live and self.outcome is Outcome.RUNNING
+
+    # ---- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Widgets are kept as attributes: a modal screen must not hide them from the tick."""
+        self.statics = {name: Static(id=name) for name in ("status", "tabs", "info", "meta")}
+        self.statics["detail-body"] = Static(id="detail-body")
+        self.statics["tabs"].border_title = "workflows - tab/shift-tab"
+        self.timeline = OptionList(id="timeline")
+        self.detail_scroll = VerticalScroll(self.statics["detail-body"], id="detail-scroll")
+        with Horizontal(id="header"):
+            with Vertical(id="header-left"):
+                yield self.statics["status"]
+                yield self.statics["tabs"]
+            yield self.statics["info"]
+        with Horizontal(id="body"):
+            yield self.timeline
+            with Vertical(id="details") as details:
+                details.border_title = "²details"
+                details.border_subtitle = "p pretty / r raw · m metadata"
+                yield self.statics["meta"]
+                yield self.detail_scroll
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.timeline.focus()
+        self.set_interval(self.tick_s, self.tick)
+        if self.live_config is not None:
+            # Built here, not in __init__: its cancel scope needs the running loop.
+            self.workflow = WorkflowRun(self.live_config)
+            self.run_worker(self._drive(self.workflow), exit_on_error=True)
+        self._refresh(rebuild=True)
+
+    # ---- the tick ------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Take in what is due (replay) or what arrived (live), then redraw what changed."""
+        before = len(self.events)
+        if self.player is not None:
+            self.player.advance(self.clock())
+            self._reveal_to(self.player.revealed)
+        elif self.feed is not None:
+            for text in self.feed.drain():
+                self._add(parse_event(text, len(self.events)))
+        self._refresh(rebuild=len(self.events) != before)
+
+    def _reveal_to(self, count: int) -> None:
+        assert self.player is not None
+        for event in self.player.events[len(self.events) : count]:
+            self._add(event)
+
+    def _add(self, event: TuiEvent) -> None:
+        self.events.append(event)
+        self.time_format.learn(event)
+
+    async def _drive(self, workflow: WorkflowRun) -> None:
+        """Run the workflow on the app's loop; its outcome decides the exit code."""
+        try:
+            await workflow.execute()
+            self.outcome = Outcome.COMPLETED
+        except WorkflowCancelled as error:
+            self.outcome, self.run_error = Outcome.CANCELLED, error
+        except SmolWfError as error:
+            self.outcome, self.run_error = Outcome.FAILED, error
+        self._ended = self.clock()
+        self.tick()
+        if self._quit_answer is not None:
+            self._finish_quit(self._quit_answer)
+
+    # ---- drawing -------------------------------------------------------------
+
+    def _refresh(self, *, rebuild: bool) -> None:
+        if rebuild:
+            self._rebuild_rows()
+        self._set("status", self.status_text())
+        self._set("tabs", self._tabs_text())
+        self._set("info", self._info_text())
+
+    def _set(self, widget_id: str, text: str | Text) -> None:
+        """Update a Static only when its text changed (the tick runs 30 times a second)."""
+        key = text.markup if isinstance(text, Text) else text
+        if self._shown.get(widget_id) != key:
+            self._shown[widget_id] = key
+            self.statics[widget_id].update(text)
+
+    def _rebuild_rows(self) -> None:
+        self.tabs = scopes(self.events)
+        self.tab = min(self.tab, len(self.tabs) - 1)
+        scope = self.tabs[self.tab]
+        self.rows = build_rows(self.events, scope, self.time_format)
+        timeline = self.timeline
+        timeline.set_options(
+            Option(Text(row.text, style="bold" if row.header else "", no_wrap=True))
+            for row in self.rows
+        )
+        if self.rows:
+            timeline.highlighted = self._target_row(scope)
+        self._show_selection()
+
+    def _target_row(self, scope: Scope) -> int:
+        """Keep the selected event selected; follow the newest row when at the bottom."""
+        wanted = self.selected.get(scope)
+        if self.follow or wanted is None:
+            return len(self.rows) - 1
+        for number, row in enumerate(self.rows):
+            if (row.event, row.header) == wanted:
+                return number
+        return len(self.rows) - 1
+
+    def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        index = message.option_index
+        if index >= len(self.rows):
+            return
+        row = self.rows[index]
+        self.selected[self.tabs[self.tab]] = (row.event, row.header)
+        self.follow = index == len(self.rows) - 1
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        timeline = self.timeline
+        index = timeline.highlighted
+        timeline.border_title = self.timeline_title()
+        meta = self.statics["meta"]
+        meta.display = self.show_meta and index is not None
+        if index is None or index >= len(self.rows):
+            self._set("detail-body", "no events yet" if not self.events else "")
+            return
+        event = self.events[self.rows[index].event]
+        stamp = self.time_format(event)
+        body = summary.pretty(event, stamp) if self.view == "pretty" else summary.raw(event)
+        self._set("detail-body", Text(body))
+        self._set("meta", Text(summary.metadata_text(event, stamp)))
+
+    def timeline_title(self) -> str:
+        index = self.timeline.highlighted
+        return f"¹timeline ({0 if index is None else index + 1}/{len(self.rows)})"
+
+    def status_text(self) -> str:
+        """``REPLAY PAUSED``/``PLAYING``/the outcome, or ``LIVE`` plus state and run time."""
+        if self.player is not None:
+            player = self.player
+            progress = f"{player.revealed}/{len(player.events)}"
+            if player.done:
+                ended = summary.outcome(self.events)
+                word = "DONE" if ended is Outcome.RUNNING else ended.value
+                return f"{_mark(ended)} REPLAY {word} {progress}"
+            state = "▶ REPLAY PLAYING" if player.playing else "• REPLAY PAUSED"
+            return f"{state} {player.speed:g}x {progress}"
+        elapsed = int((self._ended or self.clock()) - self._started)
+        clock = f"+{elapsed // 3600:02d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        word = "CANCELLING" if self.cancelling and self.running else self.outcome.value
+        return f"{_mark(self.outcome)} LIVE {word} {clock}"
+
+    def _tabs_text(self) -> Text:
+        text = Text()
+        for number, scope in enumerate(self.tabs[:MAX_TABS_SHOWN]):
+            style = "reverse bold" if number == self.tab else ""
+            text.append(f" {tab_label(scope)} ", style=style)
+        if len(self.tabs) > MAX_TABS_SHOWN:
+            text.append(f" +{len(self.tabs) - MAX_TABS_SHOWN}")
+        return text
+
+    def _info_text(self) -> Text:
+        tokens_in, tokens_out = summary.token_usage(self.events)
+        text = Text()
+        text.append("workflow run  ", style="bold")
+        text.append(summary.run_id(self.events))
+        warnings = summary.warning_count(self.events)
+        if warnings:
+            text.append(f"  warnings {warnings}", style="yellow")
+        error = summary.last_error(self.events)
+        if error:
+            text.append(f"  {error[:48]}", style="red")
+        text.append("\nevents        ", style="bold")
+        text.append(f"{summary.rate_graph(self.events)} {len(self.events)}")
+        text.append("\ntoken usages  ", style="bold")
+        text.append(f"+in {tokens_in} +out {tokens_out}")
+        text.append("\nfile          ", style="bold")
+        text.append(self._file_text())
+        return text
+
+    def _file_text(self) -> str:
+        if self.saved_path is not None:
+            return str(self.saved_path)
+        if self.live and not self.running:
+            return f"{self.label} save? (s)"
+        return self.label
+
+    # ---- actions -------------------------------------------------------------
+
+    def action_toggle_play(self) -> None:
+        if self.player is not None:
+            self.player.toggle(self.clock())
+            self.tick()
+
+    def action_step(self) -> None:
+        if self.player is not None:
+            self.player.step()
+            self.tick()
+
+    def action_speed(self, direction: int) -> None:
+        if self.player is not None:
+            (self.player.faster if direction > 0 else self.player.slower)()
+            self._refresh(rebuild=False)
+
+    def action_move(self, delta: int) -> None:
+        scroll = self.detail_scroll
+        if scroll.has_focus:
+            scroll.scroll_relative(y=delta, animate=False)
+            return
+        timeline = self.timeline
+        (timeline.action_cursor_down if delta > 0 else timeline.action_cursor_up)()
+
+    def action_cycle_tab(self, delta: int) -> None:
+        if isinstance(self.screen, QuitScreen):
+            (self.screen.focus_next if delta > 0 else self.screen.focus_previous)()
+            return
+        self.tab = (self.tab + delta) % len(self.tabs)
+        self.follow = self.tabs[self.tab] not in self.selected
+        self._refresh(rebuild=True)
+
+    def action_focus_pane(self, pane_id: str) -> None:
+        self.query_one(f"#{pane_id}").focus()
+
+    def action_view(self, view: str) -> None:
+        self.view = view
+        self._show_selection()
+
+    def action_toggle_time(self) -> None:
+        self.time_format.local = not self.time_format.local
+        self._refresh(rebuild=True)
+
+    def action_toggle_meta(self) -> None:
+        self.show_meta = not self.show_meta
+        self._show_selection()
+
+    def action_save(self) -> None:
+        """Live only, once the run has stopped: write the events as JSONL."""
+        if self.live and not self.running and self.saved_path is None:
+            self.save()
+            self.notify(f"saved {self.saved_path}", timeout=1.5)
+            self._refresh(rebuild=False)
+
+    def save(self) -> Path:
+        path = save_path(self.save_dir, summary.run_id(self.events).strip("-") or None)
+        write_events_file(path, self.events)
+        self.saved_path = path
+        return path
+
+    def action_interrupt(self) -> None:
+        """Ctrl-C: cancels a live run (the app stays open), quits a replay."""
+        if self.running:
+            self._cancel()
+        elif not self.live:
+            self.exit(0)
+
+    def action_request_quit(self) -> None:
+        if not self.live:
+            self.exit(0)
+        elif self.running or self.saved_path is None:
+            modal = QuitScreen(running=self.running, savable=self.saved_path is None)
+            self.push_screen(modal, self._on_quit_answer)
+        else:
+            self._finish_quit("quit")
+
+    def _on_quit_answer(self, answer: str | None) -> None:
+        if answer is None or answer == STAY:
+            return
+        if self.running:
+            self._quit_answer = answer
+            self._cancel()
+        else:
+            self._finish_quit(answer)
+
+    def _cancel(self) -> None:
+        assert self.workflow is not None
+        self.cancelling = True
+        self.workflow.cancel(130)
+        self._refresh(rebuild=False)
+
+    def _finish_quit(self, answer: str) -> None:
+        if answer == SAVE and self.saved_path is None:
+            self.tick()
+            self.save()
+        self.exit(0)
+
+
+def _mark(outcome: Outcome) -> str:
+    return {
+        Outcome.RUNNING: "●",
+        Outcome.COMPLETED: "✓",
+        Outcome.FAILED: "✗",
+        Outcome.CANCELLED: "■",
+    }[outcome]

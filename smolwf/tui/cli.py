@@ -1,0 +1,122 @@
+"""``smol-wf tui replay|run``: flag parsing for the watch app; the app does the rest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from smolwf.cli import run_cmd
+from smolwf.engine.config import RunConfig
+from smolwf.errors import StoreError, UsageError
+from smolwf.script.source import load_script
+from smolwf.store.db import connect
+from smolwf.store.history import History
+from smolwf.store.paths import default_db_path
+from smolwf.tui.check import summary
+from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
+from smolwf.tui.stream import TuiEvent, parse_lines, read_events_file
+
+HELP = """Watch workflow runs in a terminal UI.
+
+  smol-wf tui replay events.jsonl          replay a saved --events stream
+  smol-wf tui replay RUN_ID --db runs.db   replay a run recorded in the database
+  smol-wf tui run ./workflow.mjs FLAGS     run a workflow and watch it live
+"""
+REPLAY_HELP = """Replay a recorded event stream: a JSONL file, or a run id from the database.
+
+Replay starts paused: space plays/pauses, n steps one event, +/- change speed.
+With --check, validate and summarize the stream on stdout instead (exit 1 if a line
+is not a workflow event).
+"""
+RUN_HELP = """Run a workflow and watch it live; takes every flag of `smol-wf run` except --events.
+
+Quitting while the run goes on cancels it (resume with --resume-run). Exit codes follow
+the run: 0 completed, 1 failed, 130 cancelled.
+"""
+EVENTS_REJECTED = "--events is not supported with smol-wf tui run; the TUI consumes events directly"
+
+tui_app = typer.Typer(name="tui", help=HELP, no_args_is_help=True, rich_markup_mode="rich")
+
+
+@tui_app.command("replay", help=REPLAY_HELP)
+def replay(
+    source: str = typer.Argument(..., metavar="EVENTS_JSONL|RUN_ID", help="File or run id."),
+    db: Path | None = typer.Option(
+        None, "--db", help="Database to read a run id from [default: the run database]."
+    ),
+    max_delay: str = typer.Option(
+        DEFAULT_MAX_DELAY, "--max-delay", help="Longest pause between events: 50ms, 1.5s, 200."
+    ),
+    check: bool = typer.Option(False, "--check", help="Validate and summarize; no UI."),
+) -> int:
+    delay = parse_duration(max_delay)
+    events = load_replay(source, db)
+    if check:
+        print(summary(source, events))
+        return 0
+    from smolwf.tui.app import ReplaySource, WatchApp
+
+    WatchApp(ReplaySource(events, delay, source)).run()
+    return 0
+
+
+def load_replay(source: str, db: Path | None) -> list[TuiEvent]:
+    """A file when one exists at ``source`` (or ``--db`` is absent); otherwise a run id."""
+    path = Path(source)
+    if path.exists() or (db is None and not source.startswith("run_")):
+        return read_events_file(path)
+    db_path = db or default_db_path()
+    history = History(connect(db_path, create=False), db_path)
+    try:
+        if not history.run_exists(source):
+            raise StoreError(f"workflow run {source} was not found in {db_path}; check --db")
+        return parse_lines(history.events(source))
+    finally:
+        history.conn.close()
+
+
+@tui_app.command(
+    "run",
+    help=RUN_HELP,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(ctx: typer.Context) -> int:
+    config = run_config(list(ctx.args), ctx)
+    if config.script_path is not None:
+        load_script(config.script_path)  # fail before the UI takes the terminal
+    from smolwf.tui.app import LiveSource, WatchApp
+
+    app = WatchApp(LiveSource(config, Path.cwd()))
+    app.run()
+    if app.saved_path is not None:
+        print(f"Events log saved to {app.saved_path}", file=sys.stderr)
+    if app.run_error is not None:
+        raise app.run_error
+    return 0
+
+
+def run_config(args: list[str], parent: typer.Context | None = None) -> RunConfig:
+    """Parse ``args`` exactly as ``smol-wf run`` would, then build its RunConfig."""
+    ctx = _run_context(args, parent)
+    with ctx:
+        if ctx.params["events"]:
+            raise UsageError(EVENTS_REJECTED)
+        return run_cmd.build_config(ctx)
+
+
+def _run_context(args: list[str], parent: typer.Context | None) -> typer.Context:
+    """A context of the ``run`` command alone, so its flags parse in one place."""
+    single = typer.Typer(add_completion=False)
+    single.command(
+        "run",
+        help=run_cmd.HELP,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(run_cmd.run)
+    command = typer.main.get_command(single)
+    settings = command.context_settings
+    ctx = typer.Context(command, parent=parent, info_name="tui run", **settings)
+    with ctx.scope(cleanup=False):
+        command.parse_args(ctx, args)
+    return ctx

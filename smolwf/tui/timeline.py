@@ -1,0 +1,248 @@
+"""The timeline model: revealed events folded into scope tabs and display rows.
+
+Agent lifecycle and provider events are grouped under one row per agent call (by
+``stepId``), so interleaved parallel agents stay readable; everything else keeps
+stream order. Rows are plain data, rebuilt from the events on each change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from smolwf.events.types import EventType
+from smolwf.tui.check import child_scopes
+from smolwf.tui.stream import TuiEvent
+
+Scope = tuple[int, str | None]
+ROOT: Scope = (0, None)
+AGENT_TYPES = (
+    EventType.AGENT_STARTED,
+    EventType.AGENT_EVENT,
+    EventType.AGENT_COMPLETED,
+    EventType.AGENT_FAILED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One timeline line; ``event`` is the index of the event it selects."""
+
+    text: str
+    event: int
+    header: bool = False
+
+
+@dataclass(slots=True)
+class AgentGroup:
+    """One agent call's events, in arrival order."""
+
+    first: TuiEvent
+    members: list[TuiEvent] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        types = {m.type for m in self.members}
+        if EventType.AGENT_FAILED in types:
+            return "failed"
+        return "completed" if EventType.AGENT_COMPLETED in types else "running"
+
+    def header(self) -> str:
+        provider = _first_meta(self.members, "provider") or "agent"
+        session = _first_meta(self.members, "sessionId") or _session_in_data(self.members)
+        n_events = sum(1 for m in self.members if m.type == EventType.AGENT_EVENT)
+        start = self.first.fields if self.first.type == EventType.AGENT_STARTED else {}
+        phase, label = start.get("phase"), start.get("label")
+        where = f" [{phase}]" if isinstance(phase, str) and phase else ""
+        what = f" {label}" if isinstance(label, str) and label else ""
+        return (
+            f"agent {provider} {self.status}{where}{what} "
+            f"session={session[:8] if session else 'pending'} events={n_events}"
+        )
+
+
+def scopes(events: list[TuiEvent]) -> list[Scope]:
+    """The tabs: the root, then each child workflow in order of appearance."""
+    return [ROOT, *child_scopes(events)]
+
+
+def tab_label(scope: Scope) -> str:
+    if scope == ROOT:
+        return "root"
+    parent = (scope[1] or "").removeprefix("step_")
+    return f"c: {parent[:4]}"
+
+
+def visible(events: list[TuiEvent], scope: Scope) -> list[TuiEvent]:
+    """The root tab shows everything; a child tab only its own workflow's events."""
+    if scope == ROOT:
+        return list(events)
+    return [e for e in events if e.scope == scope]
+
+
+def build_rows(events: list[TuiEvent], scope: Scope, clock: TimeFormat) -> list[Row]:
+    """Display rows of one tab: stream order, agent events folded under their call."""
+    order: list[TuiEvent | AgentGroup] = []
+    groups: dict[tuple[Scope, str], AgentGroup] = {}
+    for event in visible(events, scope):
+        if event.type not in AGENT_TYPES:
+            order.append(event)
+            continue
+        if _hidden(event):
+            continue
+        key = (event.scope, event.meta("stepId") or event.meta("sessionId") or f"#{event.index}")
+        if key not in groups:
+            groups[key] = AgentGroup(event)
+            order.append(groups[key])
+        groups[key].members.append(event)
+    rows: list[Row] = []
+    for item in order:
+        if isinstance(item, AgentGroup):
+            rows.extend(_group_rows(item, clock))
+        else:
+            rows.append(Row(f"{clock(item)} {_indent(item)}{event_label(item)}", item.index))
+    return rows
+
+
+def _group_rows(group: AgentGroup, clock: TimeFormat) -> list[Row]:
+    first = group.first
+    rows = [Row(f"{clock(first)} {_indent(first)}{group.header()}", first.index, header=True)]
+    pad = " " * (len(clock(first)) + 1) + _indent(first)
+    for number, member in enumerate(group.members, start=1):
+        branch = "└─" if number == len(group.members) else "├─"
+        rows.append(Row(f"{pad}{branch} {agent_label(member)}", member.index))
+    return rows
+
+
+def _hidden(event: TuiEvent) -> bool:
+    """Pi's per-token ``message_update`` events carry nothing the final message lacks."""
+    provider_event = event.fields.get("providerEvent")
+    return isinstance(provider_event, dict) and provider_event.get("type") == "message_update"
+
+
+def _indent(event: TuiEvent) -> str:
+    return "  " * event.depth
+
+
+def _first_meta(events: list[TuiEvent], key: str) -> str | None:
+    return next((v for e in events if (v := e.meta(key)) is not None), None)
+
+
+def _session_in_data(events: list[TuiEvent]) -> str | None:
+    for event in events:
+        value = event.fields.get("sessionId")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def clip(text: str, width: int) -> str:
+    """One line of at most ``width`` characters, ``…`` marking a cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def event_label(event: TuiEvent) -> str:
+    """The row text of a non-agent event."""
+    data = event.fields
+    if event.type == EventType.STARTED:
+        parent = event.meta("parentStepId")
+        if event.depth > 0 and parent:
+            return f"workflow.started child={parent.removeprefix('step_')[:8]}"
+        return "workflow.started"
+    if event.type == EventType.PHASE:
+        return f"workflow.phase {data.get('name')}"
+    if event.type in (EventType.LOG, EventType.WARNING, EventType.ERROR):
+        return f"{event.type} {clip(str(data.get('message', '')), 80)}"
+    return event.type
+
+
+def agent_label(event: TuiEvent) -> str:
+    """The child-row text of an agent event: lifecycle word, or the provider event's gist."""
+    if event.type == EventType.AGENT_STARTED:
+        return "started"
+    if event.type == EventType.AGENT_COMPLETED:
+        return "completed"
+    if event.type == EventType.AGENT_FAILED:
+        return clip(f"failed {event.fields.get('message', '')}", 80)
+    return provider_label(event)
+
+
+def provider_label(event: TuiEvent) -> str:
+    """The provider event's ``type`` plus its first text, or a usage summary."""
+    provider_event = event.fields.get("providerEvent")
+    if not isinstance(provider_event, dict):
+        return "event"
+    kind = provider_event.get("type")
+    name = kind if isinstance(kind, str) else "event"
+    texts = collect_texts(provider_event, 1)
+    if texts:
+        return f"{name} {clip(texts[0], 60)}"
+    usage = find_usage(provider_event)
+    return f"{name} {usage}" if usage else name
+
+
+def collect_texts(value: object, limit: int) -> list[str]:
+    """Up to ``limit`` strings under ``text``/``result``/``delta`` keys, depth first."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key in ("text", "result", "delta") and isinstance(child, str) and child.strip():
+                    found.append(child)
+                else:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(value)
+    return found[:limit]
+
+
+def find_usage(value: object) -> str | None:
+    """``k=v`` pairs of the first ``usage`` object with numbers in it."""
+    if isinstance(value, dict):
+        usage = value.get("usage")
+        if isinstance(usage, dict):
+            pairs = [f"{k}={v}" for k, v in usage.items() if isinstance(v, int | float)]
+            if pairs:
+                return " ".join(pairs)
+        for child in value.values():
+            if (found := find_usage(child)) is not None:
+                return found
+    elif isinstance(value, list):
+        for child in value:
+            if (found := find_usage(child)) is not None:
+                return found
+    return None
+
+
+class TimeFormat:
+    """Row timestamps: elapsed ``+HH:MM:SS.mmm``, or local wall time (``t`` toggles)."""
+
+    def __init__(self) -> None:
+        self.local = False
+        self.start: datetime | None = None
+
+    def __call__(self, event: TuiEvent) -> str:
+        elapsed_ms = (event.elapsed_ns or 0) // 1_000_000
+        if self.local and self.start is not None:
+            moment = (self.start + timedelta(milliseconds=elapsed_ms)).astimezone()
+            return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+        hours, rest = divmod(elapsed_ms, 3_600_000)
+        minutes, rest = divmod(rest, 60_000)
+        seconds, millis = divmod(rest, 1000)
+        return f"+{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+    def learn(self, event: TuiEvent) -> None:
+        """The root ``workflow.started`` gives the wall time elapsed counts from."""
+        start = event.fields.get("startTime")
+        if self.start is None and event.type == EventType.STARTED and isinstance(start, str):
+            try:
+                self.start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            except ValueError:
+                self.start = None

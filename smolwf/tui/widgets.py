@@ -1,0 +1,68 @@
+"""The TUI's screens beyond the main one: the quit confirmation modal."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+SAVE, QUIT, STAY = "save", "quit", "stay"
+
+
+class QuitScreen(ModalScreen[str]):
+    """Asks before a live run is abandoned or its events are lost; answers SAVE/QUIT/STAY."""
+
+    DEFAULT_CSS = """
+    QuitScreen { align: center middle; }
+    QuitScreen > Vertical {
+        width: 64; height: auto; border: round $warning; padding: 1 2; background: $surface;
+    }
+    QuitScreen #question { text-style: bold; }
+    QuitScreen Horizontal { height: auto; margin-top: 1; }
+    QuitScreen Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,q", "answer('quit')", "quit"),
+        Binding("s", "answer('save')", "save & quit"),
+        Binding("n,escape", "answer('stay')", "stay"),
+        Binding("left,h,shift+tab", "app.focus_previous", show=False),
+        Binding("right,l,tab", "app.focus_next", show=False),
+    ]
+
+    def __init__(self, *, running: bool, savable: bool) -> None:
+        super().__init__()
+        self.running = running
+        self.savable = savable
+
+    def compose(self) -> ComposeResult:
+        if self.running:
+            question, detail = "Quit live workflow TUI?", "The workflow is still running; "
+            detail += "quitting cancels it (resume it later with --resume-run)."
+        else:
+            question, detail = (
+                "Quit without saving event log?",
+                "Live events are currently unsaved.",
+            )
+        with Vertical():
+            yield Static(question, id="question")
+            yield Static(detail, id="detail")
+            with Horizontal():
+                if self.savable:
+                    yield Button("save & quit", id=SAVE, variant="primary")
+                yield Button("quit", id=QUIT, variant="error")
+                yield Button("stay", id=STAY)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or STAY)
+
+    def action_answer(self, answer: str) -> None:
+        if answer == SAVE and not self.savable:
+            return
+        self.dismiss(answer)
