@@ -447,21 +447,13 @@ class Driver:
         stored: StepRecord | None,
     ) -> None:
         step_id = stored.step_id if stored is not None else new_id("step")
-        self.batch.step_started(
-            StepStart(
-                step_id,
-                self.attempt.run_id,
-                scope.key,
-                checkpoint,
-                "workflow",
-                None,
-                None,
-                None,
-                script.meta.name,
-                dumps({"ref": request.ref, "args": request.args, "scriptPath": str(script.path)}),
-                self.attempt.attempt_id,
-                now_ms(),
-            )
+        self._record_step_start(
+            scope,
+            step_id,
+            checkpoint,
+            "workflow",
+            dumps({"ref": request.ref, "args": request.args, "scriptPath": str(script.path)}),
+            label=script.meta.name,
         )
         host = JsHost(script, self.owner.limits(), display_path=script.path.name)
         child = Scope(
@@ -537,6 +529,37 @@ class Driver:
 
     # ---- running work ------------------------------------------------------
 
+    def _record_step_start(
+        self,
+        scope: Scope,
+        step_id: str,
+        checkpoint: str,
+        kind: str,
+        input_json: str,
+        *,
+        phase: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Queue the step's ``running`` row; it is written with the turn's other writes."""
+        self.batch.step_started(
+            StepStart(
+                step_id,
+                self.attempt.run_id,
+                scope.key,
+                checkpoint,
+                kind,
+                phase,
+                provider,
+                model,
+                label,
+                input_json,
+                self.attempt.attempt_id,
+                now_ms(),
+            )
+        )
+
     def _group(self) -> TaskGroup:
         assert self.task_group is not None
         return self.task_group
@@ -558,21 +581,16 @@ class Driver:
 
     def _record_start(self, step: _Step) -> None:
         call = step.call
-        self.batch.step_started(
-            StepStart(
-                step.step_id,
-                self.attempt.run_id,
-                step.scope.key,
-                step.checkpoint,
-                "agent",
-                call.phase,
-                call.provider,
-                call.model,
-                call.label,
-                dumps({"prompt": call.prompt, "options": call.options}),
-                self.attempt.attempt_id,
-                now_ms(),
-            )
+        self._record_step_start(
+            step.scope,
+            step.step_id,
+            step.checkpoint,
+            "agent",
+            dumps({"prompt": call.prompt, "options": call.options}),
+            phase=call.phase,
+            provider=call.provider,
+            model=call.model,
+            label=call.label,
         )
         self._emit_started(step.scope, call, step.step_id, replayed=False)
         if self.config.debug_log is not None:
@@ -638,21 +656,12 @@ class Driver:
             step_id, wake_at = stored.step_id, stored.wake_at
         else:
             step_id, wake_at = new_id("step"), now_ms() + request.ms
-        self.batch.step_started(
-            StepStart(
-                step_id,
-                self.attempt.run_id,
-                scope.key,
-                checkpoint,
-                "sleep",
-                None,
-                None,
-                None,
-                None,
-                dumps({"durationMs": request.ms, "wakeAt": wake_at}),
-                self.attempt.attempt_id,
-                now_ms(),
-            )
+        self._record_step_start(
+            scope,
+            step_id,
+            checkpoint,
+            "sleep",
+            dumps({"durationMs": request.ms, "wakeAt": wake_at}),
         )
         self.timers += 1
         self._group().start_soon(self._sleep, scope, request.id, step_id, wake_at)
