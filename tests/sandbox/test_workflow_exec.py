@@ -26,7 +26,11 @@ def test_exec_runs_in_a_worktree_returns_failures_and_rejects_missing_providers(
     (repo / "wf.mjs").write_text(SCRIPT)
     done = subprocess.run(
         [*smol_wf_command(), "run", "wf.mjs", "--db", str(tmp_path / "runs.db")],
-        cwd=repo, capture_output=True, text=True, timeout=120, env=dict(os.environ),
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)["results"]
