@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +31,14 @@ from smolwf.engine.keys import agent_key, sleep_key, workflow_key
 from smolwf.engine.options import PreparedCall, prepare_agent_call
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
-from smolwf.errors import AgentCallError, ScriptError, StoreError, WorkflowCancelled, WorkflowFailed
+from smolwf.errors import (
+    AgentCallError,
+    AgentOptionError,
+    ScriptError,
+    StoreError,
+    WorkflowCancelled,
+    WorkflowFailed,
+)
 from smolwf.events.emitter import Emitter
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.events.types import EventType
@@ -76,6 +84,7 @@ class _Step:
     checkpoint: str
     spent: Usage = ZERO_USAGE
     calls: int = 0
+    isolation: JSONObject | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,15 +640,18 @@ class Driver:
                 )
             )
 
-        try:
-            result = await execute_agent(
-                call,
-                self._provider(call.provider),
-                step_id=step.step_id,
-                cwd=self.cwd,
-                record=record,
-                events=lambda event: None,
+        async def attempt(cwd: Path) -> AgentResult:
+            provider = self._provider(call.provider)
+            return await execute_agent(
+                call, provider, step_id=step.step_id, cwd=cwd, record=record, events=lambda e: None
             )
+
+        try:
+            isolation = call.options.get("isolation")
+            if isinstance(isolation, dict) and isolation.get("type") == "sandbox":
+                result = await self._in_sandbox(step, isolation, attempt)
+            else:
+                result = await attempt(self.cwd)
             done = _Done(step.scope, call.request_id, step, result=result)
         except AgentCallError as error:
             done = _Done(step.scope, call.request_id, step, error=error.message)
@@ -669,6 +681,25 @@ class Driver:
     async def _sleep(self, scope: Scope, request_id: int, step_id: str, wake_at: int) -> None:
         await anyio.sleep(max(0, wake_at - now_ms()) / 1000)
         self.send.send_nowait(_Done(scope, request_id, None, sleep_step_id=step_id))
+
+    async def _in_sandbox(
+        self, step: _Step, isolation: JSONObject, attempt: Callable[[Path], Awaitable[AgentResult]]
+    ) -> AgentResult:
+        """``isolation: {type: 'sandbox', profile}``: one sandbox session serves every attempt
+        of the call (retries, schema correction); the provider works in its directory."""
+        from smolwf.sandbox import open_sandbox
+
+        profile, cwd = isolation.get("profile"), isolation.get("cwd")
+        if not isinstance(profile, str):
+            raise AgentOptionError(
+                "agent isolation {type: 'sandbox'} needs a profile such as 'local-worktree/default'"
+            )
+        async with open_sandbox(
+            profile, self.cwd, cwd=cwd if isinstance(cwd, str) else None
+        ) as session:
+            step.isolation = session.isolation_record()
+            work_dir = Path(session.cwd) if session.cwd else self.cwd
+            return await attempt(work_dir)
 
     async def _exec(self, scope: Scope, request: ExecCall) -> None:
         """``workflow:sandbox`` exec: not a checkpoint (it re-runs on resume), never blocking."""
@@ -736,6 +767,8 @@ class Driver:
             compact["model"] = result.model
         if usage is not None:
             compact["usage"] = usage
+        if step.isolation is not None:
+            compact["isolation"] = step.isolation
         self._finish_step(step, "completed", compact, None, result.model, result.session_id)
         data: JSONObject = {"sessionId": result.session_id, "model": result.model, "usage": usage}
         self._emit(

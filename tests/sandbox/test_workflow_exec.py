@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
+from smolwf import AgentRequest, run_workflow
 from tests.conftest import smol_wf_command
+from tests.fakes import RecordingProvider
 from tests.sandbox.conftest import worktrees
 
 SCRIPT = """export const meta = { name: 'exec', description: 'run commands in a sandbox' }
@@ -37,4 +41,42 @@ def test_exec_runs_in_a_worktree_returns_failures_and_rejects_missing_providers(
     assert results["inside"] == {"exitCode": 0, "stdout": "true\n", "stderr": ""}
     assert results["failing"] == {"exitCode": 3, "stdout": "", "stderr": "oops\n"}
     assert "smol-sandbox-nope-missing" in results["refused"]
+    assert worktrees(repo) == [str(repo)]
+
+
+def test_agent_sandbox_isolation_runs_the_provider_in_a_fresh_worktree(
+    repo: Path, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, bool, bool]] = []
+
+    def answer(request: AgentRequest) -> str:
+        seen.append(
+            (
+                str(request.cwd),
+                (request.cwd / "README.md").exists(),
+                (request.cwd / "scratch.txt").exists(),
+            )
+        )
+        return "isolated"
+
+    script = repo / "iso.mjs"
+    script.write_text(
+        "export const meta = { name: 'iso', description: 'isolated agent' }\n"
+        "export default await agent('x', { isolation: { type: 'sandbox', profile: 'local-worktree/default' } })\n"
+    )
+    db = tmp_path / "iso.db"
+    report = run_workflow(
+        script,
+        db_path=db,
+        cwd=repo,
+        providers={"debug": RecordingProvider(answer=answer)},
+        progress_stream=io.StringIO(),
+    )
+    assert report.result == "isolated"
+    cwd, has_head_file, has_uncommitted = seen[0]
+    assert cwd != str(repo) and has_head_file and not has_uncommitted
+    result = json.loads(sqlite3.connect(db).execute("SELECT result_json FROM steps").fetchone()[0])
+    assert result["isolation"]["kind"] == "sandbox"
+    assert result["isolation"]["profile"] == "local-worktree/default"
+    assert result["isolation"]["cwd"] == cwd
     assert worktrees(repo) == [str(repo)]
