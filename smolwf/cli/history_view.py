@@ -89,6 +89,9 @@ def print_run_detail(detail: JSONObject) -> None:
     print(f"Created:   {run['createdAt']}")
     print(f"Attempts:  {len(_list(detail['attempts']))}")
     print(f"Steps:     {completed} completed, {failed} failed")
+    budget = _budget_line(_obj(run.get("params")), _obj(detail["tokenUsage"]))
+    if budget:
+        print(f"Budget:    {budget}")
     if "failureReason" in run:
         print(f"Error:     {_obj(run['failureReason']).get('message')}")
     if "results" in detail:
@@ -173,6 +176,21 @@ def _print_steps(steps: list[JSONObject]) -> None:
     print("Steps")
     print(plain_table(headers, rows))
     print()
+
+
+def _budget_line(params: JSONObject, usage: JSONObject) -> str:
+    """Allowance and hard caps next to what was spent against them, or '' when none is set."""
+    parts = []
+    spent_out, spent_total = usage.get("outputTokens", 0), usage.get("totalTokens", 0)
+    if params.get("budgetAllowance") is not None:
+        parts.append(f"allowance {spent_out}/{params['budgetAllowance']} output tokens (soft)")
+    if params.get("maxOutputTokens") is not None:
+        parts.append(f"cap {spent_out}/{params['maxOutputTokens']} output tokens")
+    if params.get("maxTotalTokens") is not None:
+        parts.append(f"cap {spent_total}/{params['maxTotalTokens']} total tokens")
+    if params.get("maxCostUsd") is not None:
+        parts.append(f"cap {cost(usage.get('costUsd'))}/${params['maxCostUsd']}")
+    return "; ".join(parts)
 
 
 def _usage_cells(usage: JSONObject) -> tuple[str, ...]:

@@ -89,6 +89,24 @@ def test_detail_table_has_the_sections(cli: Cli, db: Path, populated: dict[str, 
         assert text in table
 
 
+def test_detail_shows_the_budget_against_its_limits(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    done = cli(
+        "run",
+        write_script("export default await agent('x')\n"),
+        "--db",
+        db,
+        "--budget-allowance",
+        "100",
+        "--max-total-tokens",
+        "500",
+    )
+    run_id = json.loads(done.stdout)["runID"]
+    table = cli("history", run_id, "--db", db).stdout
+    assert "Budget:    allowance 3/100 output tokens (soft); cap 4/500 total tokens" in table
+
+
 def test_detail_of_a_failed_run_shows_the_error(
     cli: Cli, db: Path, populated: dict[str, str]
 ) -> None:

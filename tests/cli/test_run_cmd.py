@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import smol_wf_command
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -232,8 +234,9 @@ def test_help_teaches_and_version_prints(cli: Cli) -> None:
     assert version.returncode == 0 and version.stdout.startswith("smol-wf ")
 
 
-def test_ctrl_c_cancels_the_run_and_it_resumes(
-    write_script: Write, db: Path, tmp_path: Path, cli: Cli
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_cancels_the_run_and_it_resumes(
+    write_script: Write, db: Path, tmp_path: Path, cli: Cli, signum: int, code: int
 ) -> None:
     script = write_script(
         "import { sleep } from 'workflow:extra'\n"
@@ -249,9 +252,9 @@ def test_ctrl_c_cancels_the_run_and_it_resumes(
     )
     assert process.stderr is not None
     assert process.stderr.readline() == "[log] ready\n"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == code
     assert "error: workflow cancelled" in stderr and "Traceback" not in stderr
     run_id, status = sqlite3.connect(db).execute("SELECT run_id, status FROM runs").fetchone()
     assert status == "cancelled"
