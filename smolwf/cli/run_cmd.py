@@ -16,15 +16,14 @@ import typer
 from smolwf import defaults
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
 from smolwf.engine.config import RunConfig
-from smolwf.engine.run import RunReport, WorkflowRun
 from smolwf.engine.selectors import parse_model_map
-from smolwf.engine.supervise import supervise
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
 from smolwf.store.paths import default_db_path
 
 if TYPE_CHECKING:
     from smolwf.cli.live_view import LiveProgressSink
+    from smolwf.engine.run import RunReport
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
@@ -292,6 +291,9 @@ def build_config(ctx: typer.Context) -> RunConfig:
 
 async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
     """Run, turning SIGINT/SIGTERM into a clean cancel (exit 130/143, run resumable)."""
+    from smolwf.engine.run import WorkflowRun  # the engine loads only when a run starts
+    from smolwf.engine.supervise import supervise
+
     workflow = WorkflowRun(config)
 
     async def watch() -> None:
