@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,11 +28,26 @@ from smolwf.tui.live import LiveFeed, save_path
 from smolwf.tui.replay import ReplayPlayer
 from smolwf.tui.stream import TuiEvent, parse_event, write_events_file
 from smolwf.tui.summary import Outcome
-from smolwf.tui.timeline import ROOT, Row, Scope, TimeFormat, build_rows, scopes, tab_label
-from smolwf.tui.widgets import SAVE, STAY, QuitScreen
+from smolwf.tui.timeline import (
+    ROOT,
+    Row,
+    Scope,
+    SearchIndex,
+    TimeFormat,
+    build_rows,
+    scopes,
+    tab_label,
+)
+from smolwf.tui.widgets import SAVE, STAY, QuitScreen, SearchBar
 
 TICK_S = 1 / 30
 MAX_TABS_SHOWN = 3
+SPEED = Binding.Group("speed", compact=True)
+VIEW = Binding.Group("pretty/raw", compact=True)
+REPLAY_ONLY = frozenset({"toggle_play", "step", "speed"})
+LIVE_ONLY = frozenset({"save"})
+WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
+"""App actions the search prompt leaves alone; it types every other key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +77,20 @@ class WatchApp(App[int]):
         Binding("ctrl+c", "interrupt", "cancel/quit", priority=True, show=False),
         Binding("space", "toggle_play", "play/pause"),
         Binding("n", "step", "step"),
-        Binding("plus,equals_sign,right_square_bracket", "speed(1)", "faster"),
-        Binding("minus,left_square_bracket", "speed(-1)", "slower"),
+        Binding("plus,equals_sign,right_square_bracket", "speed(1)", "faster", group=SPEED),
+        Binding("minus,left_square_bracket", "speed(-1)", "slower", group=SPEED),
         Binding("j", "move(1)", show=False),
         Binding("k", "move(-1)", show=False),
         Binding("tab", "cycle_tab(1)", "scope", priority=True),
         Binding("shift+tab", "cycle_tab(-1)", show=False, priority=True),
         Binding("1", "focus_pane('timeline')", show=False),
         Binding("2", "focus_pane('detail-scroll')", show=False),
-        Binding("p", "view('pretty')", "pretty"),
-        Binding("r", "view('raw')", "raw"),
+        Binding("p", "view('pretty')", "pretty", group=VIEW),
+        Binding("r", "view('raw')", "raw", group=VIEW),
         Binding("t", "toggle_time", "time"),
         Binding("m", "toggle_meta", "metadata"),
+        Binding("y", "copy", "copy"),
+        Binding("slash", "search", "search"),
         Binding("s", "save", "save"),
     ]
 
@@ -95,6 +113,12 @@ class WatchApp(App[int]):
         self.view = "pretty"
         self.show_meta = True
         self.time_format = TimeFormat()
+        self.search_query = ""
+        self.search_matches: set[int] = set()
+        self.detail_text = ""
+        self._search_index = SearchIndex()
+        self._query_before_search = ""
+        self._focus_before_search: Widget | None = None
         self.player: ReplayPlayer | None = None
         self.feed: LiveFeed | None = None
         self.live_config: RunConfig | None = None
@@ -138,6 +162,7 @@ class WatchApp(App[int]):
         self.statics["tabs"].border_title = "workflows - tab/shift-tab"
         self.timeline = OptionList(id="timeline")
         self.detail_scroll = VerticalScroll(self.statics["detail-body"], id="detail-scroll")
+        self.search_bar = SearchBar()
         with Horizontal(id="header"):
             with Vertical(id="header-left"):
                 yield self.statics["status"]
@@ -147,9 +172,10 @@ class WatchApp(App[int]):
             yield self.timeline
             with Vertical(id="details") as details:
                 details.border_title = "²details"
-                details.border_subtitle = "p pretty / r raw · m metadata"
+                details.border_subtitle = "p pretty / r raw · y copy · m metadata"
                 yield self.statics["meta"]
                 yield self.detail_scroll
+        yield self.search_bar
         yield Footer()
 
     def on_mount(self) -> None:
@@ -218,14 +244,19 @@ class WatchApp(App[int]):
         self.tab = min(self.tab, len(self.tabs) - 1)
         scope = self.tabs[self.tab]
         self.rows = build_rows(self.events, scope, self.time_format)
+        self.search_matches = self._search_index.matches(self.events, self.search_query)
         timeline = self.timeline
-        timeline.set_options(
-            Option(Text(row.text, style="bold" if row.header else "", no_wrap=True))
-            for row in self.rows
-        )
+        timeline.set_options(Option(self._row_text(row)) for row in self.rows)
         if self.rows:
             timeline.highlighted = self._target_row(scope)
         self._show_selection()
+
+    def _row_text(self, row: Row) -> Text:
+        """Group rows are bold; search matches are yellow."""
+        styles = ["bold"] if row.header else []
+        if row.event in self.search_matches:
+            styles.append("yellow")
+        return Text(row.text, style=" ".join(styles), no_wrap=True)
 
     def _target_row(self, scope: Scope) -> int:
         """Keep the selected event selected; follow the newest row when at the bottom."""
@@ -253,17 +284,20 @@ class WatchApp(App[int]):
         meta = self.statics["meta"]
         meta.display = self.show_meta and index is not None
         if index is None or index >= len(self.rows):
+            self.detail_text = ""
             self._set("detail-body", "no events yet" if not self.events else "")
             return
         event = self.events[self.rows[index].event]
         stamp = self.time_format(event)
         body = summary.pretty(event, stamp) if self.view == "pretty" else summary.raw(event)
+        self.detail_text = body
         self._set("detail-body", Text(body))
         self._set("meta", Text(summary.metadata_text(event, stamp)))
 
     def timeline_title(self) -> str:
         index = self.timeline.highlighted
-        return f"¹timeline ({0 if index is None else index + 1}/{len(self.rows)})"
+        title = f"¹timeline ({0 if index is None else index + 1}/{len(self.rows)})"
+        return f"{title} search: {self.search_query}" if self.search_query else title
 
     def status_text(self) -> str:
         """``REPLAY PAUSED``/``PLAYING``/the outcome, or ``LIVE`` plus state and run time."""
@@ -318,6 +352,12 @@ class WatchApp(App[int]):
 
     # ---- actions -------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keep the footer to the keys that do something in this mode (or prompt)."""
+        if self.search_bar.has_focus and action not in WHILE_SEARCHING:
+            return False
+        return action not in (LIVE_ONLY if self.player is not None else REPLAY_ONLY)
+
     def action_toggle_play(self) -> None:
         if self.player is not None:
             self.player.toggle(self.clock())
@@ -363,6 +403,58 @@ class WatchApp(App[int]):
     def action_toggle_meta(self) -> None:
         self.show_meta = not self.show_meta
         self._show_selection()
+
+    def action_copy(self) -> None:
+        """``y``: the details text as shown (pretty or raw), over OSC 52 (works over SSH)."""
+        if not self.detail_text:
+            self.notify("copy failed: nothing selected", severity="warning", timeout=1.5)
+            return
+        self.copy_to_clipboard(self.detail_text)
+        self.notify("content copied", timeout=1.5)
+
+    def action_search(self) -> None:
+        """``/``: open the prompt on the current query; typing re-highlights live."""
+        self._query_before_search = self.search_query
+        self._focus_before_search = self.focused
+        bar = self.search_bar
+        bar.value = self.search_query
+        bar.cursor_position = len(bar.value)
+        bar.display = True
+        bar.focus()
+
+    def on_input_changed(self, message: SearchBar.Changed) -> None:
+        if message.input is self.search_bar and self.search_bar.display:
+            self._apply_search(message.value)
+
+    def on_input_submitted(self, message: SearchBar.Submitted) -> None:
+        """Enter: keep the query, close the prompt and select the first match."""
+        if message.input is not self.search_bar:
+            return
+        self._apply_search(message.value)
+        self._close_search()
+        first = next(
+            (n for n, row in enumerate(self.rows) if row.event in self.search_matches), None
+        )
+        if first is not None:
+            self.timeline.highlighted = first
+
+    def on_search_bar_cancelled(self, _: SearchBar.Cancelled) -> None:
+        """Esc: put back the query the prompt was opened on."""
+        self._apply_search(self._query_before_search)
+        self._close_search()
+
+    def _apply_search(self, query: str) -> None:
+        if query != self.search_query:
+            self.search_query = query
+            self._rebuild_rows()
+        count = len({row.event for row in self.rows if row.event in self.search_matches})
+        self.search_bar.border_subtitle = (
+            f"{count} match{'' if count == 1 else 'es'}" if query else ""
+        )
+
+    def _close_search(self) -> None:
+        self.search_bar.display = False
+        (self._focus_before_search or self.timeline).focus()
 
     def action_save(self) -> None:
         """Live only, once the run has stopped: write the events as JSONL."""

@@ -7,6 +7,7 @@ stream order. Rows are plain data, rebuilt from the events on each change.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -134,6 +135,31 @@ def _session_in_data(events: list[TuiEvent]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+SEARCH_META_KEYS = ("provider", "sessionId", "stepId", "parentStepId")
+
+
+def search_text(event: TuiEvent) -> str:
+    """What ``/`` searches, case-folded: type, compact data JSON, provider and ids."""
+    data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+    ids = [value for key in SEARCH_META_KEYS if (value := event.meta(key)) is not None]
+    return "\n".join([event.type, data, *ids]).casefold()
+
+
+class SearchIndex:
+    """Each event's search text, computed once on first search (events only ever grow)."""
+
+    def __init__(self) -> None:
+        self._texts: list[str] = []
+
+    def matches(self, events: list[TuiEvent], query: str) -> set[int]:
+        """Indexes of the events containing ``query`` (case-insensitive); none for no query."""
+        needle = query.casefold()
+        if not needle:
+            return set()
+        self._texts.extend(search_text(event) for event in events[len(self._texts) :])
+        return {number for number, text in enumerate(self._texts) if needle in text}
 
 
 def clip(text: str, width: int) -> str:

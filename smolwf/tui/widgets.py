@@ -1,4 +1,4 @@
-"""The TUI's screens beyond the main one: the quit confirmation modal."""
+"""The TUI's widgets beyond the stock ones: the search prompt and the quit confirmation modal."""
 
 from __future__ import annotations
 
@@ -7,10 +7,36 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 SAVE, QUIT, STAY = "save", "quit", "stay"
+
+
+class SearchBar(Input):
+    """The ``/`` prompt: the app follows ``Changed`` live, ``Submitted`` applies, Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+u", "clear", "clear"),
+    ]
+
+    class Cancelled(Message):
+        """Esc: the app restores the query it had before the prompt opened."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            placeholder="type to search; enter applies", id="search", select_on_focus=False
+        )
+        self.border_title = "Search timeline"
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+    def action_clear(self) -> None:
+        """Ctrl-U clears the whole query, wherever the cursor is."""
+        self.value = ""
 
 
 class QuitScreen(ModalScreen[str]):

@@ -237,6 +237,7 @@ async def test_stay_keeps_the_app_open(write_script: object, db: Path, tmp_path:
     app = live_app(write_script, db, tmp_path, "export default 1")
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: app.outcome is Outcome.COMPLETED)
+        assert app.check_action("save", ()) and not app.check_action("step", ())  # footer keys
         await pilot.press("q", "n")
         assert not isinstance(app.screen, QuitScreen)
         await pilot.press("s")

@@ -27,3 +27,8 @@ def test_replay_raw_view_without_metadata(snap_compare: Any) -> None:
 def test_child_workflow_tab(snap_compare: Any) -> None:
     press = ["n"] * 5 + ["tab"]
     assert snap_compare(replay_app(reference_fixture()), press=press, terminal_size=SIZE)
+
+
+def test_search_prompt_highlights_matches(snap_compare: Any) -> None:
+    press = ["n"] * 9 + ["slash", *"caching"]
+    assert snap_compare(replay_app(pipeline_stream()), press=press, terminal_size=SIZE)
