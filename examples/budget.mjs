@@ -1,3 +1,4 @@
+// @ts-check
 // Keep refining while the output-token allowance lasts (run with --budget-allowance 200).
 export const meta = {
   name: 'budget',

@@ -1,3 +1,4 @@
+// @ts-check
 // Child workflows run concurrently, each a durable step: on resume a finished child replays whole.
 export const meta = {
   name: 'children',

@@ -1,3 +1,4 @@
+// @ts-check
 // The smallest useful workflow: one phase, two agents in parallel, one summary.
 export const meta = {
   name: 'hello',

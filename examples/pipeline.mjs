@@ -1,3 +1,4 @@
+// @ts-check
 // pipeline() moves each item through its stages with no barrier; parallel() waits for all.
 export const meta = {
   name: 'pipeline',

@@ -1,3 +1,4 @@
+// @ts-check
 // A durable pause: a resumed run waits only for what is left of a sleep.
 import { sleep } from 'workflow:extra'
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Structured output: the result is validated against the JSON Schema (and corrected once).
 export const meta = {
   name: 'structured',

@@ -1,3 +1,4 @@
+// @ts-check
 // A child workflow: reviews one file. Run through examples/children.mjs.
 export const meta = {
   name: 'review-file',

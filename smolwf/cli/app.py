@@ -7,13 +7,14 @@ workflow failed, 2 bad usage, 130/143 interrupted.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 import typer
 
 from smolwf import __version__
-from smolwf.cli import history_cmd, run_cmd
+from smolwf.cli import history_cmd, llm_cmd, run_cmd
 from smolwf.errors import SmolWfError
 from smolwf.tui import cli as tui_cli
 
@@ -24,6 +25,21 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
   smol-wf run ./workflow.mjs --args-target src/    pass args.target to the script
   smol-wf run ./workflow.mjs --events | jq .       stream JSONL events
   smol-wf run ./workflow.mjs --resume-run RUN_ID   replay finished agent calls for free
+
+[bold]Terminal UI:[/bold]
+  smol-wf tui run ./workflow.mjs                   watch a run live (quitting cancels it)
+  smol-wf tui replay events.jsonl                  replay a recorded stream, or a run id
+
+[bold]Run history:[/bold]
+  smol-wf history                                  past runs, newest first
+  smol-wf history RUN_ID                           attempts, phases, steps, cost
+
+[bold]LLM usage guide:[/bold]
+  smol-wf llm txt                                  how to write and run workflows
+  smol-wf llm skills [--claude]                    install the agent skills in this repo
+
+[bold]Workflow discovery:[/bold]
+  smol-wf llm list-workflows                       .agents/workflows and .claude/workflows
 
 Run "smol-wf <command> --help" for command-specific flags.
 """
@@ -70,6 +86,8 @@ app.command("history", help=history_cmd.HELP)(history_cmd.history)
 
 app.add_typer(tui_cli.tui_app, name="tui")
 
+app.add_typer(llm_cmd.llm_app, name="llm")
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: run the app and turn every error into one line."""
@@ -92,6 +110,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except typer.TyperException as error:  # click's usage errors, as vendored by typer
         return _fail(_usage_message(error), 2)
+    except sqlite3.Error as error:  # a store that changed under us; never a traceback
+        return _fail(f"database error: {error}; check --db (is it a smol-wf database?)", 1)
     return int(result) if isinstance(result, int) else 0
 
 

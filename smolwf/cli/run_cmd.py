@@ -95,7 +95,7 @@ def run(
         "--db",
         callback=_needs_value,
         show_default=False,
-        help=f"SQLite database of runs [default: {DEFAULT_DB_TEXT}].",
+        help=f"SQLite database of runs \\[default: {DEFAULT_DB_TEXT}].",
     ),
     resume_run: str | None = typer.Option(
         None,
@@ -123,7 +123,7 @@ def run(
         "--max-parallel-agents",
         callback=_needs_value,
         metavar="N",
-        help=f"Agents running at once [default: {defaults.default_max_parallel_agents()} here, "
+        help=f"Agents running at once \\[default: {defaults.default_max_parallel_agents()} here, "
         "min(16, max(2, cpus-2))].",
     ),
     max_agents: int = typer.Option(

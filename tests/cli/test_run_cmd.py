@@ -263,3 +263,16 @@ def test_a_signal_cancels_the_run_and_it_resumes(
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["results"] == "echo: before the pause"
     assert sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0] == 1
+
+
+def test_a_database_whose_tables_changed_is_one_error_line(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    script = write_script("export default await agent('x')\n")
+    assert cli("run", script, "--db", db).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE events")
+        conn.execute("CREATE TABLE events (run_id TEXT, seq INTEGER)")
+    done = cli("run", script, "--db", db)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: database error: ") and "Traceback" not in done.stderr

@@ -1,0 +1,1 @@
+"""Tests of the harness integrations (plugins, skills, helper script)."""
