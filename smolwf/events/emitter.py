@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from smolwf.events.sinks import EventSink
-from smolwf.events.types import Event, EventType, encode_json
+from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSONObject
 from smolwf.store.batch import WriteBatch
 from smolwf.store.runs import now_ms
@@ -34,7 +34,6 @@ class Emitter:
         self._started_ns = time.monotonic_ns()
         self._unsent: list[tuple[Event, str]] = []
         self._first = True
-        self._meta_prefix = '{"runId":' + encode_json(run_id)
 
     def emit(
         self,
@@ -47,25 +46,16 @@ class Emitter:
     ) -> Event:
         """Build, persist (with the batch) and queue one event for the sinks."""
         meta: JSONObject = {"runId": self._run_id}
-        meta_text = self._meta_prefix
         for key, value in metadata.items():
             if value is not None:
                 meta[key] = value
-                meta_text += f',"{key}":{encode_json(value)}'
         meta["workflowDepth"] = depth
-        scope_text = f',"workflowDepth":{depth}}}'
         if parent is not None:
             meta["parentStepId"] = parent
-            scope_text = f',"workflowDepth":{depth},"parentStepId":{encode_json(parent)}}}'
-
         elapsed = None if self._first else time.monotonic_ns() - self._started_ns
         self._first = False
         event = Event(kind, data, meta, elapsed, self._seq)
-        timing = "" if elapsed is None else f',"elapsedNanos":{elapsed}'
-        text = (
-            f'{{"type":"{kind.value}"{timing},"metadata":{meta_text}{scope_text},'
-            f'"data":{encode_json(data)}}}'
-        )
+        text = event.to_json_text()
         self._batch.event(self._run_id, self._attempt_id, self._seq, text, now_ms())
         self._seq += 1
         self._unsent.append((event, text))
