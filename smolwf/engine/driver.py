@@ -490,51 +490,37 @@ class Driver:
         if poll.status != "done":
             self._child_failed(child, poll.error or "workflow failed")
             return
-        self._close_child(child)
         self._emit(
             child,
             EventType.RESULT,
             {"tokenUsage": child.spent.report_json(), "results": poll.result},
         )
         result = {"output": poll.result, "usage": child.spent.to_json()}
-        self._end_child_step(
-            child, StepEnd("completed", dumps(result), None, None, None, 0, ZERO_USAGE, now_ms())
-        )
-        parent = child.parent
-        assert parent is not None and child.parent_request is not None
-        parent.spent = parent.spent + child.spent
-        parent.settle((child.parent_request, True, poll.result, self.budget.spent))
+        end = StepEnd("completed", dumps(result), None, None, None, 0, ZERO_USAGE, now_ms())
+        self._end_child(child, end, ok=True, value=poll.result)
 
     def _child_failed(self, child: Scope, message: str) -> None:
-        self._close_child(child)
         self._emit(child, EventType.ERROR, {"message": message})
-        self._end_child_step(
-            child,
-            StepEnd(
-                "failed", None, dumps({"message": message}), None, None, 0, ZERO_USAGE, now_ms()
-            ),
-        )
+        error = dumps({"message": message})
+        end = StepEnd("failed", None, error, None, None, 0, ZERO_USAGE, now_ms())
         detail = message
         for prefix in MODULE_PREFIXES:
             if detail.startswith(prefix):
                 detail = detail[len(prefix) :]
-        parent = child.parent
-        assert parent is not None and child.parent_request is not None
-        parent.spent = parent.spent + child.spent
-        name = child.script.meta.name
-        parent.settle(
-            (child.parent_request, False, f"workflow {name} failed: {detail}", self.budget.spent)
-        )
+        failure = f"workflow {child.script.meta.name} failed: {detail}"
+        self._end_child(child, end, ok=False, value=failure)
 
-    def _close_child(self, child: Scope) -> None:
+    def _end_child(self, child: Scope, end: StepEnd, *, ok: bool, value: JSON) -> None:
+        """Close the child's JS, record its step, roll its spend up, settle the parent."""
         child.open = False
         if child in self.scopes:
             self.scopes.remove(child)
         child.host.close()
-
-    def _end_child_step(self, child: Scope, end: StepEnd) -> None:
-        assert child.step_id is not None
+        parent = child.parent
+        assert parent is not None and child.parent_request is not None and child.step_id is not None
         self.batch.step_finished(child.step_id, end)
+        parent.spent = parent.spent + child.spent
+        parent.settle((child.parent_request, ok, value, self.budget.spent))
 
     # ---- running work ------------------------------------------------------
 
