@@ -10,7 +10,7 @@ import typer
 from smolwf.cli import history_view
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect
-from smolwf.store.history import STATES, History, RunFilter, delete_runs, plan_delete
+from smolwf.store.history import STATES, History, RunFilter, delete_runs, iso, plan_delete
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import now_ms
@@ -148,7 +148,7 @@ def _delete(
         return 0
     for state, count in sorted(plan.by_state.items()):
         print(f"  {state:<12} {count}")
-    first, last = history_view.iso(plan.first_created), history_view.iso(plan.last_created)
+    first, last = iso(plan.first_created), iso(plan.last_created)
     print(f"  created between {first} and {last}")
     if dry_run:
         print("\nDry run: no rows were deleted.")

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.store.history import iso
 
-__all__ = ["iso", "print_run_detail", "print_run_list"]
+__all__ = ["print_run_detail", "print_run_list"]
 
 LIST_HEADERS = (
     "RUN ID",

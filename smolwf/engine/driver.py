@@ -717,8 +717,9 @@ class Driver:
             return
         self.in_flight -= 1
         self.spent_now = self.spent_now + step.spent
-        step.scope.spent = step.scope.spent + step.prior + step.spent
-        spent = self.budget.charge(step.prior.output_tokens + step.spent.output_tokens)
+        call_cost = step.prior + step.spent  # every attempt ever made for this call
+        step.scope.spent = step.scope.spent + call_cost
+        spent = self.budget.charge(call_cost.output_tokens)
         self._check_caps()
         if done.result is not None:
             self._completed(step, done.result, spent)

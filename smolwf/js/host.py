@@ -150,12 +150,6 @@ class JsHost:
         """Stop the JS thread now (a finished child scope); the context is dropped there."""
         self._worker.stop()
 
-    def memory_used(self) -> int:
-        used: int = self._on_worker(lambda: self._worker.context.memory()["memory_used_size"])
-        return used
-
-    # ---- on the worker thread ------------------------------------------------
-
     def _create_context(self) -> None:
         context = quickjs.Context()
         context.set_memory_limit(self._limits.memory_mib * _MIB)

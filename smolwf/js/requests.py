@@ -66,8 +66,6 @@ class WarningEvent:
 JsRequest: TypeAlias = (
     AgentCall | WorkflowCall | SleepCall | ExecCall | PhaseEvent | LogEvent | WarningEvent
 )
-HostCall: TypeAlias = AgentCall | WorkflowCall | SleepCall | ExecCall
-"""Requests that hold a promise the host must settle."""
 
 
 def _field(entry: JSONObject, key: str, kind: type | tuple[type, ...]) -> JSON:
