@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from smolwf.events.types import Event, EventType
@@ -30,9 +31,9 @@ class JsonlSink:
         if self._open:
             self._guard(self._stream.flush)
 
-    def _guard(self, action: object) -> None:
+    def _guard(self, action: Callable[[], object]) -> None:
         try:
-            action()  # type: ignore[operator]
+            action()
         except (BrokenPipeError, ValueError):
             self._open = False
 

@@ -49,20 +49,21 @@ class RunFilter:
     until_ms: int | None = None
     limit: int | None = 50
 
-    def where(self) -> tuple[str, list[object]]:
+    def where(self, table: str) -> tuple[str, list[object]]:
+        """The WHERE clause over the runs table known in the query as ``table``."""
         clauses: list[str] = []
         params: list[object] = []
         if self.states:
-            clauses.append(f"status IN ({','.join('?' * len(self.states))})")
+            clauses.append(f"{table}.status IN ({','.join('?' * len(self.states))})")
             params.extend(self.states)
         if self.name:
-            clauses.append("instr(lower(workflow_name), lower(?)) > 0")
+            clauses.append(f"instr(lower({table}.workflow_name), lower(?)) > 0")
             params.append(self.name)
         if self.since_ms is not None:
-            clauses.append("created_at >= ?")
+            clauses.append(f"{table}.created_at >= ?")
             params.append(self.since_ms)
         if self.until_ms is not None:
-            clauses.append("created_at <= ?")
+            clauses.append(f"{table}.created_at <= ?")
             params.append(self.until_ms)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -86,13 +87,12 @@ class History:
         self.path = path
 
     def list_runs(self, run_filter: RunFilter) -> list[JSONObject]:
-        where, params = run_filter.where()
-        sql = LIST_SQL + where.replace("status", "r.status").replace("created_at", "r.created_at")
-        sql += " ORDER BY r.created_at DESC, r.run_id DESC"
+        where, params = run_filter.where("r")
+        sql = LIST_SQL + where + " ORDER BY r.created_at DESC, r.run_id DESC"
         if run_filter.limit is not None:
             sql += f" LIMIT {int(run_filter.limit)}"
         runs = []
-        for row in self.conn.execute(sql.replace("workflow_name", "r.workflow_name"), params):
+        for row in self.conn.execute(sql, params):
             runs.append(
                 {
                     "runID": row[0],
