@@ -43,3 +43,13 @@ SANDBOX_STOP_GRACE_S = 10.0
 """After its stdin closes, how long a sandbox provider may exit in before SIGTERM, then SIGKILL."""
 SANDBOX_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 """Longest JSONL line either side of the sandbox protocol accepts (base64 output included)."""
+
+AGENT_TIMEOUT_S: float | None = None
+"""Total time one provider attempt may take (``--agent-timeout``); none by default, since
+real agent tasks legitimately run for hours."""
+AGENT_IDLE_TIMEOUT_S: float | None = 600.0
+"""How long a provider may print nothing before it is stopped (``--agent-idle-timeout``):
+a hung model or CLI can never hang a run. Long silent tool runs may need more."""
+MAX_QUOTA_WAIT_S = 900.0
+"""The longest quota reset a ``retry`` waits for; a later reset fails the call at once
+(a provider chain moves on instead)."""

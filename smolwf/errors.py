@@ -58,6 +58,21 @@ class FailureKind(StrEnum):
     CRASH = "crash"
     CONFIG = "config"
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the same call can succeed if tried again (auth and config cannot)."""
+        return self not in (FailureKind.AUTH, FailureKind.CONFIG)
+
+    @property
+    def falls_back(self) -> bool:
+        """Whether a ``provider: [...]`` chain moves on to its next provider."""
+        return self in (
+            FailureKind.QUOTA,
+            FailureKind.AUTH,
+            FailureKind.TRANSIENT,
+            FailureKind.CONFIG,
+        )
+
 
 class AgentCallError(Exception):
     """Rejects one ``agent()`` promise; the workflow decides whether that is fatal."""
@@ -81,11 +96,21 @@ class ProviderError(AgentCallError):
         kind: FailureKind = FailureKind.CRASH,
         usage: Usage | None = None,
         session_id: str | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.usage = usage
         self.session_id = session_id
+        self.retry_after_s = retry_after_s
+        """Seconds until a quota resets, when the provider said so."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider cannot be started at all (its CLI is not installed); not an attempt."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind=FailureKind.CONFIG)
 
 
 class SandboxError(AgentCallError):

@@ -18,7 +18,9 @@ from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
 from smolwf.engine.config import RunConfig
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
-from smolwf.providers.registry import KNOWN_PROVIDERS, create_provider
+from smolwf.providers.base import ProviderSettings
+from smolwf.providers.binaries import CLI_PACKAGES
+from smolwf.providers.registry import KNOWN_PROVIDERS, check_provider_name
 from smolwf.store.paths import default_db_path
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ with [bold]--resume-run <runID>[/bold] and finished calls replay without calling
 Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 130 interrupted.
 """
 
+CLI_PROVIDERS = tuple(CLI_PACKAGES)
 LOG_LEVELS = {
     "off": 0,
     "none": 0,
@@ -214,6 +217,30 @@ def run(
         metavar="USD",
         help="Hard cap on the cost providers report, in US dollars.",
     ),
+    agent_timeout: float | None = typer.Option(
+        None,
+        "--agent-timeout",
+        min=0.0,
+        metavar="SECONDS",
+        help="Stop a provider attempt that runs longer than this (agent() timeout option "
+        "wins; 0: no limit) \\[default: no limit].",
+    ),
+    agent_idle_timeout: float = typer.Option(
+        defaults.AGENT_IDLE_TIMEOUT_S or 0.0,
+        "--agent-idle-timeout",
+        min=0.0,
+        metavar="SECONDS",
+        help="Stop a provider attempt that prints nothing for this long, e.g. a hung model "
+        "(agent() idleTimeout option wins; 0: no limit).",
+    ),
+    provider_bin: list[str] = typer.Option(
+        [],
+        "--provider-bin",
+        callback=_needs_value,
+        metavar="PROVIDER=PATH",
+        help="The CLI a provider runs, e.g. claude-code=/opt/claude/bin/claude (repeatable; "
+        "else $SMOLWF_<PROVIDER>_BIN, else PATH).",
+    ),
 ) -> int:
     config = build_config(ctx)
     events = config.events_stream is not None
@@ -278,8 +305,11 @@ def build_config(ctx: typer.Context) -> RunConfig:
         events_stream=sys.stdout if p["events"] else None,
         debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
         explicit=_explicit_fields(ctx, bool(ctx.args or p["args_from_file"])),
+        provider_settings=ProviderSettings(binaries=_provider_bins(p["provider_bin"])),
+        agent_timeout_s=p["agent_timeout"] or None,
+        agent_idle_timeout_s=p["agent_idle_timeout"] or None,
+        raw_sessions_dir=_check_raw_sessions(p["save_raw_sessions"]),
     )
-    _check_raw_sessions(p["save_raw_sessions"])
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
             f"cli run script={script} db={p['db'] or default_db_path()} "
@@ -337,7 +367,7 @@ def _explicit_fields(ctx: typer.Context, has_args: bool) -> frozenset[str]:
 
 def _provider(name: str) -> str:
     try:
-        create_provider(name)
+        check_provider_name(name)
     except AgentOptionError as error:
         raise UsageError(error.message) from None
     return name
@@ -372,9 +402,24 @@ def _log_level(text: str | None, debug: bool) -> int:
     return level
 
 
-def _check_raw_sessions(path: Path | None) -> None:
+def _check_raw_sessions(path: Path | None) -> Path | None:
     if path is not None and not path.is_dir():
         raise UsageError("--save-raw-sessions must point to an existing directory")
+    return path.resolve() if path is not None else None
+
+
+def _provider_bins(values: list[str]) -> dict[str, str]:
+    """``--provider-bin NAME=PATH`` values; a later one for the same provider wins."""
+    binaries: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--provider-bin must be PROVIDER=PATH, got {value!r}")
+        if name not in CLI_PROVIDERS:
+            known = ", ".join(CLI_PROVIDERS)
+            raise UsageError(f"--provider-bin: {name!r} runs no CLI; use one of {known}")
+        binaries[name] = path
+    return binaries
 
 
 def _debug_line(text: str) -> None:

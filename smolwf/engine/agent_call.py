@@ -1,96 +1,179 @@
-"""Running one prepared ``agent()`` call: retries around a structured-output loop.
+"""Running one prepared ``agent()`` call: retries around a provider chain around a
+structured-output loop.
 
 Every provider attempt, failed or not, is reported to ``record`` so the ledger
-sees all spend, including schema corrections and retries.
+sees all spend, including schema corrections, fallbacks and retries. A retry only
+happens when it can help (never after an auth or configuration failure) and waits
+for a quota reset the provider announced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 
+from smolwf import defaults
 from smolwf.engine.options import PreparedCall
 from smolwf.engine.structured import correction_prompt, mismatch_message, validation_errors
-from smolwf.errors import AgentCallError, ProviderError
-from smolwf.providers.base import AgentRequest, AgentResult, Provider, ProviderEventSink
+from smolwf.errors import (
+    AgentCallError,
+    AgentOptionError,
+    FailureKind,
+    ProviderError,
+    ProviderUnavailable,
+)
+from smolwf.events.raw_sessions import RawSessions
+from smolwf.jsontypes import JSON
+from smolwf.providers.base import AgentRequest, AgentResult, Provider
 from smolwf.usage import Usage
 
-AttemptRecorder = Callable[[Usage | None, str, str | None], None]
-"""Called once per provider attempt with (usage, outcome, model); outcome is
+AttemptRecorder = Callable[[str, Usage | None, str, str | None], None]
+"""Called once per provider attempt with (provider, usage, outcome, model); outcome is
 ``ok``, ``failed`` or ``invalid-output``."""
+AgentEventSink = Callable[[str, JSON, str | None], None]
+"""Receives (provider, raw event, session id so far) live, as the provider reads them."""
 
 
-async def execute_agent(
-    call: PreparedCall,
-    provider: Provider,
-    *,
-    step_id: str,
-    cwd: Path,
-    record: AttemptRecorder,
-    events: ProviderEventSink,
-) -> AgentResult:
-    """Up to ``retry.maxAttempts`` tries with ``backoffMs`` between; the last error wins."""
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Where one call runs and whom it tells about its attempts."""
+
+    step_id: str
+    cwd: Path
+    record: AttemptRecorder
+    events: AgentEventSink
+    provider_for: Callable[[str], Provider]
+    raw_sessions: RawSessions | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A successful call: the result and the provider of the chain that gave it."""
+
+    provider: str
+    result: AgentResult
+
+
+async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
+    """Up to ``retry.maxAttempts`` tries; each walks the provider chain. The last error wins."""
     last_error: AgentCallError | None = None
     for attempt in range(call.retry.max_attempts):
-        if attempt and call.retry.backoff_ms:
-            await anyio.sleep(call.retry.backoff_ms / 1000)
+        if attempt:
+            assert last_error is not None
+            pause = _pause_before_retry(call, last_error)
+            if pause is None:
+                break
+            if pause:
+                await anyio.sleep(pause)
         try:
-            return await _structured_attempt(call, provider, step_id, cwd, record, events)
+            return await _through_chain(call, context)
         except AgentCallError as error:
             last_error = error
     assert last_error is not None
     raise last_error
 
 
-async def _structured_attempt(
-    call: PreparedCall,
-    provider: Provider,
-    step_id: str,
-    cwd: Path,
-    record: AttemptRecorder,
-    events: ProviderEventSink,
-) -> AgentResult:
+def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | None:
+    """Seconds to wait before the next attempt, or ``None`` when retrying cannot help."""
+    backoff = call.retry.backoff_ms / 1000
+    if isinstance(error, AgentOptionError):
+        return None
+    if not isinstance(error, ProviderError):
+        return backoff  # a schema mismatch: the model may do better next time
+    if not error.kind.retryable:
+        return None
+    reset = error.retry_after_s
+    if error.kind is FailureKind.QUOTA and reset is not None:
+        if reset > defaults.MAX_QUOTA_WAIT_S:
+            return None
+        return max(backoff, reset)
+    return backoff
+
+
+async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
+    """Providers in order; a quota, auth, transient or missing-CLI failure moves on."""
+    passed: list[str] = []
+    chain = call.providers or (call.provider,)
+    for index, name in enumerate(chain):
+        try:
+            result = await _structured_attempt(call, name, context)
+            return Answer(name, result)
+        except ProviderError as error:
+            if error.kind.falls_back and index + 1 < len(chain):
+                passed.append(f"{name}: {error.message}")
+                continue
+            if not passed:
+                raise
+            raise ProviderError(
+                f"{error.message} (earlier in the provider chain: {'; '.join(passed)})",
+                kind=error.kind,
+                usage=error.usage,
+                session_id=error.session_id,
+                retry_after_s=error.retry_after_s,
+            ) from error
+    raise AssertionError("unreachable: a chain has at least one provider")
+
+
+async def _structured_attempt(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
     """One provider call, and one correction call if a schema was given and not met."""
     prompt = call.prompt
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
             options=call.options,
-            cwd=cwd,
-            step_id=step_id,
+            cwd=context.cwd,
+            step_id=context.step_id,
             phase=call.phase,
             model=call.model,
             has_schema=call.has_schema,
             schema=call.schema,
+            effort=call.effort,
+            agent_type=call.agent_type,
+            timeout_s=call.timeout_s,
+            idle_timeout_s=call.idle_timeout_s,
         )
-        result = await _provider_attempt(provider, request, record, events)
+        result = await _provider_attempt(name, request, context)
         errors = validation_errors(result.output, call.schema) if call.has_schema else []
         if not errors:
-            record(result.usage, "ok", result.model)
+            context.record(name, result.usage, "ok", result.model)
             return result
-        record(result.usage, "invalid-output", result.model)
+        context.record(name, result.usage, "invalid-output", result.model)
         if round_number == 2:
-            raise AgentCallError(mismatch_message(errors))
+            raise ProviderError(mismatch_message(errors), kind=FailureKind.INVALID_OUTPUT)
         prompt = correction_prompt(call.prompt, errors)
     raise AssertionError("unreachable")
 
 
-async def _provider_attempt(
-    provider: Provider, request: AgentRequest, record: AttemptRecorder, events: ProviderEventSink
-) -> AgentResult:
+async def _provider_attempt(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
+    provider = context.provider_for(name)
+    transcript: list[JSON] = []
+    session: list[str | None] = [None]
+
+    def forward(event: JSON, session_id: str | None) -> None:
+        session[0] = session_id or session[0]
+        if context.raw_sessions is not None:
+            transcript.append(event)
+        context.events(name, event, session_id)
+
     try:
-        return await provider.run(request, events)
+        return await provider.run(request, forward)
     except ProviderError as error:
-        record(error.usage, "failed", request.model)
+        # A CLI that is not installed made no attempt: nothing to record.
+        if not isinstance(error, ProviderUnavailable):
+            context.record(name, error.usage, "failed", request.model)
+        session[0] = error.session_id or session[0]
         raise
     except AgentCallError:
-        record(None, "failed", request.model)
+        context.record(name, None, "failed", request.model)
         raise
     except Exception as error:  # a provider bug must fail the call, never the run
-        record(None, "failed", request.model)
-        name = getattr(provider, "name", type(provider).__name__)
-        raise AgentCallError(
+        context.record(name, None, "failed", request.model)
+        raise ProviderError(
             f"{name} provider failed unexpectedly: {type(error).__name__}: {error}"
         ) from error
+    finally:
+        if context.raw_sessions is not None and transcript:
+            context.raw_sessions.save(name, session[0], context.step_id, transcript)

@@ -10,7 +10,7 @@ from typing import TextIO
 from smolwf import defaults
 from smolwf.events.sinks import EventSink
 from smolwf.jsontypes import JSONObject
-from smolwf.providers.base import Provider
+from smolwf.providers.base import Provider, ProviderSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,12 @@ class RunConfig:
     cwd: Path | None = None
     display_path: str | None = None
     providers: Mapping[str, Provider] | None = None
+    provider_settings: ProviderSettings = field(default_factory=ProviderSettings)
+    """Executable overrides (``--provider-bin``) for the registry's providers."""
+    agent_timeout_s: float | None = defaults.AGENT_TIMEOUT_S
+    agent_idle_timeout_s: float | None = defaults.AGENT_IDLE_TIMEOUT_S
+    raw_sessions_dir: Path | None = None
+    """``--save-raw-sessions``: where every provider attempt's transcript is written."""
     events_stream: TextIO | None = None
     progress_stream: TextIO | None = None
     debug_log: Callable[[str], None] | None = None

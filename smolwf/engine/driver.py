@@ -24,11 +24,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from smolwf import defaults
-from smolwf.engine.agent_call import execute_agent
+from smolwf.engine.agent_call import Answer, CallContext, execute_agent
 from smolwf.engine.budget import Budget
 from smolwf.engine.caps import BudgetCaps, js_budget_total
 from smolwf.engine.keys import agent_key, sleep_key, workflow_key
-from smolwf.engine.options import PreparedCall, prepare_agent_call
+from smolwf.engine.options import CallLimits, PreparedCall, prepare_agent_call
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
 from smolwf.errors import (
@@ -40,6 +40,7 @@ from smolwf.errors import (
     WorkflowFailed,
 )
 from smolwf.events.emitter import Emitter
+from smolwf.events.raw_sessions import RawSessions
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
@@ -56,7 +57,7 @@ from smolwf.js.requests import (
 )
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.providers.base import AgentResult, Provider
-from smolwf.providers.registry import create_provider
+from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import StepEnd, StepStart, WriteBatch
@@ -66,6 +67,7 @@ from smolwf.usage import ZERO_USAGE, Usage
 
 if TYPE_CHECKING:
     from smolwf.engine.run import RunReport, WorkflowRun
+    from smolwf.engine.worktree import WorktreeLease
 
 TURN_MAX_RESULTS = 1024
 TURN_MAX_S = 0.01
@@ -85,6 +87,8 @@ class _Step:
     spent: Usage = ZERO_USAGE
     calls: int = 0
     isolation: JSONObject | None = None
+    answered_by: str | None = None
+    """The provider of a fallback chain that answered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,12 @@ class Driver:
         self.workers = 0
         self.task_group: TaskGroup | None = None
         self.resume_note: str | None = None
+        self.providers: dict[str, Provider] = {}
+        self.raw_sessions = (
+            RawSessions(config.raw_sessions_dir, self._raw_session_warning)
+            if config.raw_sessions_dir is not None
+            else None
+        )
 
     @property
     def js_budget_total(self) -> int | None:
@@ -314,6 +324,7 @@ class Driver:
                 default_provider=self.config.provider,
                 model_map=self.config.model_map,
                 check_provider=self._check_provider,
+                limits=CallLimits(self.config.agent_timeout_s, self.config.agent_idle_timeout_s),
             )
         except AgentCallError as error:
             scope.settle((request.id, False, error.message, None))
@@ -384,13 +395,19 @@ class Driver:
         self._emit(scope, EventType.AGENT_STARTED, data, stepId=step_id, provider=call.provider)
 
     def _check_provider(self, name: str) -> None:
-        self._provider(name)
+        overrides = self.config.providers
+        if overrides is None or name not in overrides:
+            check_provider_name(name)
 
     def _provider(self, name: str) -> Provider:
         overrides = self.config.providers
         if overrides is not None and name in overrides:
             return overrides[name]
-        return create_provider(name)
+        provider = self.providers.get(name)
+        if provider is None:
+            provider = create_provider(name, self.config.provider_settings)
+            self.providers[name] = provider
+        return provider
 
     # ---- child workflows ---------------------------------------------------
 
@@ -603,7 +620,7 @@ class Driver:
     async def _run_agent(self, step: _Step) -> None:
         call = step.call
 
-        def record(usage: Usage | None, outcome: str, model: str | None) -> None:
+        def record(provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
             spent = usage or ZERO_USAGE
             step.spent = step.spent + spent
             step.calls += 1
@@ -612,7 +629,7 @@ class Driver:
                     self.attempt.run_id,
                     step.step_id,
                     self.attempt.attempt_id,
-                    call.provider,
+                    provider,
                     model or call.model,
                     call.phase,
                     outcome,
@@ -626,22 +643,74 @@ class Driver:
                 )
             )
 
-        async def attempt(cwd: Path) -> AgentResult:
-            provider = self._provider(call.provider)
-            return await execute_agent(
-                call, provider, step_id=step.step_id, cwd=cwd, record=record, events=lambda e: None
+        def forward(provider: str, event: JSON, session_id: str | None) -> None:
+            self._agent_event(step, provider, event, session_id)
+
+        async def attempt(cwd: Path) -> Answer:
+            context = CallContext(
+                step_id=step.step_id,
+                cwd=cwd,
+                record=record,
+                events=forward,
+                provider_for=self._provider,
+                raw_sessions=self.raw_sessions,
             )
+            return await execute_agent(call, context)
 
         try:
             isolation = call.options.get("isolation")
             if isinstance(isolation, dict) and isolation.get("type") == "sandbox":
-                result = await self._in_sandbox(step, isolation, attempt)
+                answer = await self._in_sandbox(step, isolation, attempt)
+            elif isolation == "worktree":
+                answer = await self._in_worktree(step, attempt)
             else:
-                result = await attempt(self.cwd)
-            done = _Done(step.scope, call.request_id, step, result=result)
+                answer = await attempt(self.cwd)
+            done = _Done(step.scope, call.request_id, step, result=answer.result)
+            step.answered_by = answer.provider
         except AgentCallError as error:
             done = _Done(step.scope, call.request_id, step, error=error.message)
         self.send.send_nowait(done)
+
+    def _agent_event(self, step: _Step, provider: str, event: JSON, session_id: str | None) -> None:
+        """A provider line, live: ``workflow.agent_event`` with the reference's data shape."""
+        data: JSONObject = {"provider": provider, "stepId": step.step_id, "providerEvent": event}
+        if session_id is not None:
+            data["sessionId"] = session_id
+        self._emit(
+            step.scope,
+            EventType.AGENT_EVENT,
+            data,
+            stepId=step.step_id,
+            provider=provider,
+            sessionId=session_id,
+        )
+
+    def _raw_session_warning(self, message: str) -> None:
+        self.emitter.emit(EventType.WARNING, {"message": message, "source": "raw-sessions"})
+
+    async def _in_worktree(
+        self, step: _Step, attempt: Callable[[Path], Awaitable[Answer]]
+    ) -> Answer:
+        """``isolation: 'worktree'``: every attempt of the call works in one fresh worktree;
+        what the agent changed stays on a branch, named in the result and the error."""
+        from smolwf.engine.worktree import agent_worktree
+
+        lease_box: list[WorktreeLease] = []
+        try:
+            async with agent_worktree(self.cwd) as lease:
+                lease_box.append(lease)
+                answer = await attempt(lease.cwd)
+        except AgentCallError as error:
+            kept = lease_box[0].kept_branch if lease_box else None
+            if kept is None:
+                raise
+            raise AgentCallError(
+                f"{error.message} (the agent's changes are kept on branch {kept})"
+            ) from error
+        finally:
+            if lease_box:
+                step.isolation = lease_box[0].record
+        return answer
 
     def _sleep_step(self, scope: Scope, request: SleepCall) -> None:
         """A durable sleep: its wake time is stored, so a resume only waits what is left."""
@@ -669,8 +738,8 @@ class Driver:
         self.send.send_nowait(_Done(scope, request_id, None, sleep_step_id=step_id))
 
     async def _in_sandbox(
-        self, step: _Step, isolation: JSONObject, attempt: Callable[[Path], Awaitable[AgentResult]]
-    ) -> AgentResult:
+        self, step: _Step, isolation: JSONObject, attempt: Callable[[Path], Awaitable[Answer]]
+    ) -> Answer:
         """``isolation: {type: 'sandbox', profile}``: one sandbox session serves every attempt
         of the call (retries, schema correction); the provider works in its directory."""
         from smolwf.sandbox import open_sandbox
@@ -725,7 +794,10 @@ class Driver:
             self._completed(step, done.result, spent)
             return
         message = clean_text(done.error or "agent call failed")
-        self._finish_step(step, "failed", None, {"message": message}, None, None)
+        error: JSONObject = {"message": message}
+        if step.isolation is not None:
+            error["isolation"] = step.isolation
+        self._finish_step(step, "failed", None, error, None, None)
         self._emit(
             step.scope,
             EventType.AGENT_FAILED,
@@ -754,16 +826,21 @@ class Driver:
             compact["model"] = result.model
         if usage is not None:
             compact["usage"] = usage
+        provider = step.answered_by or step.call.provider
+        if len(step.call.providers) > 1:
+            compact["provider"] = provider
         if step.isolation is not None:
             compact["isolation"] = step.isolation
         self._finish_step(step, "completed", compact, None, result.model, result.session_id)
         data: JSONObject = {"sessionId": result.session_id, "model": result.model, "usage": usage}
+        if step.isolation is not None:
+            data["isolation"] = step.isolation
         self._emit(
             step.scope,
             EventType.AGENT_COMPLETED,
             data,
             stepId=step.step_id,
-            provider=step.call.provider,
+            provider=provider,
             sessionId=result.session_id,
         )
         step.scope.settle((step.call.request_id, True, result.output, spent))

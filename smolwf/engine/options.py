@@ -32,6 +32,20 @@ class PreparedCall:
     has_schema: bool
     schema: JSON
     retry: RetryPolicy
+    providers: tuple[str, ...] = ()
+    """The fallback chain, ``provider`` first; a single provider is a chain of one."""
+    effort: str | None = None
+    agent_type: str | None = None
+    timeout_s: float | None = None
+    idle_timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallLimits:
+    """Run-wide watchdog defaults in seconds (``--agent-timeout``, ``--agent-idle-timeout``)."""
+
+    timeout_s: float | None = None
+    idle_timeout_s: float | None = None
 
 
 def prepare_agent_call(
@@ -41,6 +55,7 @@ def prepare_agent_call(
     default_provider: str,
     model_map: Mapping[str, str],
     check_provider: Callable[[str], None],
+    limits: CallLimits = CallLimits(),
 ) -> PreparedCall:
     """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS)."""
     options = dict(call.options)
@@ -48,12 +63,14 @@ def prepare_agent_call(
     if phase is not None and not isinstance(phase, str):
         raise AgentOptionError("agent() option phase must be a string or null")
     _apply_phase_defaults(options, meta, phase)
-    provider = options.get("provider", default_provider)
-    if not isinstance(provider, str):
-        raise AgentOptionError("agent() option provider must be a provider name string")
-    check_provider(provider)
-    options = resolve_model(options, provider, model_map)
+    chain = _provider_chain(options.get("provider", default_provider))
+    for name in chain:
+        check_provider(name)
+    for name in chain[1:]:
+        resolve_model(options, name, model_map)  # each provider must accept the model
+    options = resolve_model(options, chain[0], model_map)
     retry = parse_retry(options.get("retry"))
+    _check_isolation(options.get("isolation"))
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -65,13 +82,78 @@ def prepare_agent_call(
         request_id=call.id,
         prompt=call.prompt,
         options=options,
-        provider=provider,
+        provider=chain[0],
         phase=phase,
         model=model if isinstance(model, str) else None,
         label=label if isinstance(label, str) else None,
         has_schema=has_schema,
         schema=schema,
         retry=retry,
+        providers=chain,
+        effort=_effort(options),
+        agent_type=_optional_text(options, "agentType"),
+        timeout_s=_limit(options, "timeout", limits.timeout_s),
+        idle_timeout_s=_limit(options, "idleTimeout", limits.idle_timeout_s),
+    )
+
+
+def _provider_chain(value: JSON) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(name, str) for name in value)
+        and len(set(map(str, value))) == len(value)
+    ):
+        return tuple(str(name) for name in value)
+    raise AgentOptionError(
+        "agent() option provider must be a provider name or a non-empty array of "
+        "distinct provider names (a fallback chain)"
+    )
+
+
+def _effort(options: JSONObject) -> str | None:
+    """The ``effort`` option, else the model selector's ``thinking``."""
+    effort = _optional_text(options, "effort")
+    if effort is not None and effort not in EFFORT_LEVELS:
+        levels = ", ".join(EFFORT_LEVELS)
+        raise AgentOptionError(f"agent() option effort must be one of {levels}, got {effort!r}")
+    thinking = options.get("thinking")
+    return effort or (thinking if isinstance(thinking, str) else None)
+
+
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+
+
+def _optional_text(options: JSONObject, key: str) -> str | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise AgentOptionError(f"agent() option {key} must be a non-empty string")
+    return value
+
+
+def _limit(options: JSONObject, key: str, default: float | None) -> float | None:
+    """``timeout``/``idleTimeout`` in milliseconds; 0 turns the run-wide default off."""
+    if key not in options or options[key] is None:
+        return default
+    value = options[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise AgentOptionError(
+            f"agent() option {key} must be a number of milliseconds (0 for no limit)"
+        )
+    return value / 1000 if value else None
+
+
+def _check_isolation(value: JSON) -> None:
+    if value is None or value == "worktree":
+        return
+    if isinstance(value, dict) and value.get("type") == "sandbox":
+        return
+    raise AgentOptionError(
+        "agent() option isolation must be 'worktree' or {type: 'sandbox', profile: '...'}"
     )
 
 
@@ -85,4 +167,5 @@ def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | 
     if entry.model is not None and "model" not in options:
         options["model"] = entry.model
     if entry.provider is not None and "provider" not in options:
-        options["provider"] = entry.provider
+        provider = entry.provider
+        options["provider"] = provider if isinstance(provider, str) else list[JSON](provider)

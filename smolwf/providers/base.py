@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -10,13 +10,19 @@ from typing import Protocol
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.usage import Usage
 
-ProviderEventSink = Callable[[JSON], None]
-"""Receives each raw provider event as it arrives (live ``workflow.agent_event``)."""
+ProviderEventSink = Callable[[JSON, "str | None"], None]
+"""Receives each raw provider event as it arrives, with the session id known so far
+(live ``workflow.agent_event`` and ``--save-raw-sessions``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
-    """One provider attempt. ``options`` are the effective options after the option pipeline."""
+    """One provider attempt. ``options`` are the effective options after the option pipeline.
+
+    ``effort`` is the reasoning level (``effort`` option, else a selector's ``thinking``);
+    the limits are seconds, ``None`` when off; a provider that runs a process must stop
+    it when one trips (see ``smolwf.providers.process``).
+    """
 
     prompt: str
     options: JSONObject
@@ -26,6 +32,10 @@ class AgentRequest:
     model: str | None = None
     has_schema: bool = False
     schema: JSON = None
+    effort: str | None = None
+    agent_type: str | None = None
+    timeout_s: float | None = None
+    idle_timeout_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +55,12 @@ class Provider(Protocol):
     name: str
 
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """Run-wide provider configuration: executable overrides by provider name
+    (``--provider-bin NAME=PATH``) and extra environment for every provider process."""
+
+    binaries: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)

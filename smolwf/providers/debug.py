@@ -10,7 +10,7 @@ import anyio
 
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON
-from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
+from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.debug_schema import instance_for_schema
 from smolwf.usage import Usage
 
@@ -35,7 +35,9 @@ class DebugProvider:
 
     name = "debug"
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, settings: ProviderSettings | None = None, env: dict[str, str] | None = None
+    ) -> None:
         env = dict(os.environ) if env is None else env
         delay = env.get(DELAY_ENV) or "0"
         if not delay.isdigit():

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
+
 from smolwf.errors import AgentOptionError
-from smolwf.providers.base import Provider
+from smolwf.providers.base import Provider, ProviderSettings
 
 KNOWN_PROVIDERS: tuple[str, ...] = ("debug", "claude-code", "codex", "opencode", "pi")
 """Every name ``--agent-provider`` and ``options.provider`` may use, default first."""
 
-_PLANNED_PROVIDERS = frozenset({"claude-code", "codex", "opencode", "pi"})
+_CLASSES: dict[str, tuple[str, str]] = {
+    "debug": ("smolwf.providers.debug", "DebugProvider"),
+    "claude-code": ("smolwf.providers.claude_code", "ClaudeCodeProvider"),
+    "codex": ("smolwf.providers.codex", "CodexProvider"),
+    "opencode": ("smolwf.providers.opencode", "OpenCodeProvider"),
+    "pi": ("smolwf.providers.pi", "PiProvider"),
+}
 
-_instances: dict[str, Provider] = {}
+
+def check_provider_name(name: str) -> None:
+    """Raise ``AgentOptionError`` unless ``name`` is a provider smol-wf has."""
+    if name not in _CLASSES:
+        raise AgentOptionError(f"Unknown agent provider: {name}")
 
 
-def create_provider(name: str) -> Provider:
-    """The provider called ``name``; raises ``AgentOptionError`` for unknown or missing ones."""
-    cached = _instances.get(name)
-    if cached is not None:
-        return cached
-    if name == "debug":
-        # Imported here so start-up only pays for the providers a run actually uses.
-        from smolwf.providers.debug import DebugProvider
+def create_provider(name: str, settings: ProviderSettings | None = None) -> Provider:
+    """A new provider called ``name``; raises ``AgentOptionError`` for unknown ones.
 
-        provider: Provider = DebugProvider()
-        _instances[name] = provider
-        return provider
-    if name in _PLANNED_PROVIDERS:
-        raise AgentOptionError(
-            f"the {name} provider is not available in this version of smol-wf yet; "
-            "use --agent-provider debug"
-        )
-    raise AgentOptionError(f"Unknown agent provider: {name}")
+    Modules are imported here so start-up only pays for the providers a run uses.
+    """
+    check_provider_name(name)
+    module_name, class_name = _CLASSES[name]
+    module = importlib.import_module(module_name)
+    provider: Provider = getattr(module, class_name)(settings or ProviderSettings())
+    return provider

@@ -35,7 +35,8 @@ class PhaseMeta:
     title: str
     detail: str | None = None
     model: str | None = None
-    provider: str | None = None
+    provider: str | list[str] | None = None
+    """One provider, or a fallback chain tried in order."""
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
@@ -127,7 +128,12 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         value = entry.get(key)
         return value if isinstance(value, str) else None
 
-    return PhaseMeta(title, text("detail"), text("model"), text("provider"))
+    provider = entry.get("provider")
+    if isinstance(provider, list) and provider and all(isinstance(p, str) for p in provider):
+        chain: str | list[str] | None = [p for p in provider if isinstance(p, str)]
+    else:
+        chain = provider if isinstance(provider, str) else None
+    return PhaseMeta(title, text("detail"), text("model"), chain)
 
 
 class _NotLiteral(Exception):

@@ -1,0 +1,383 @@
+"""The ``claude-code`` provider: runs Claude Code headless and reads its stream-json events.
+
+Claude Code is driven as ``claude [--model M] [--effort E] [--agent A] --output-format
+stream-json --verbose --input-format text [--json-schema S] --print`` with the prompt on
+stdin (the reference runtime's tested argv). The outcome is the last ``result`` line:
+``is_error``/``subtype`` say whether the run failed (claude reports API errors as
+``subtype: success`` with ``is_error: true`` and ``api_error_status``), ``result`` is the
+final text and ``structured_output`` the answer to ``--json-schema``.
+
+Usage convention: only the ``result`` line is read; assistant lines carry per-message
+snapshots (``output_tokens: 1``) that must not be summed. ``result.usage`` is cumulative
+over the main conversation and its ``input_tokens`` already EXCLUDE cache reads and
+writes, so it maps as is (``cache_read_input_tokens`` -> cache read,
+``cache_creation_input_tokens`` -> cache write). ``result.modelUsage`` holds the same
+counts per model for the whole process, sub-agents and side calls on other models
+included (the same source as ``total_cost_usd``); when its sums exceed ``usage`` (a
+multi-model session) the per-model sums are used, so cost and tokens agree. Cost is
+``total_cost_usd`` (USD). Claude Code reports no total, so ``total_tokens`` is ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from smolwf.errors import FailureKind, ProviderError
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
+from smolwf.providers.binaries import find_binary
+from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
+from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_cli
+from smolwf.usage import Usage
+
+DISPLAY_NAME = "Claude Code"
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+"""What ``claude --effort`` accepts (Claude Code 2.1.197)."""
+_EFFORT_ALIASES = {"minimal": "low"}
+"""Selector thinking values claude lacks but has a near neighbour for; others are dropped."""
+_ASSISTANT_ERROR_KINDS = {
+    "authentication_failed": FailureKind.AUTH,
+    "billing_error": FailureKind.QUOTA,
+    "rate_limit": FailureKind.QUOTA,
+    "server_error": FailureKind.TRANSIENT,
+    "overloaded": FailureKind.TRANSIENT,
+    "invalid_request": FailureKind.CRASH,
+}
+"""The ``error`` field of claude's synthetic assistant message, when no status says more."""
+_SUBTYPE_KINDS = {"error_max_structured_output_retries": FailureKind.INVALID_OUTPUT}
+_RESET_EPOCH = re.compile(r"\|(\d{9,11})\s*$")
+"""``Claude AI usage limit reached|1767225600``: the reset time in Unix seconds."""
+_JSON_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class ClaudeCodeProvider:
+    """Answers ``agent()`` calls with the ``claude`` CLI (Claude Code)."""
+
+    name = "claude-code"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+
+    async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
+        binary = find_binary(self.name, self.settings.binaries)
+        command = CliCommand(
+            DISPLAY_NAME,
+            build_argv(binary, request),
+            request.cwd,
+            stdin=request.prompt.encode("utf-8"),
+            env=self.settings.env,
+        )
+        seen: list[str] = []
+
+        def on_event(event: JSON) -> None:
+            if not seen:
+                found = _event_session_id(event)
+                if found is not None:
+                    seen.append(found)
+            events(event, seen[0] if seen else None)
+
+        limits = Limits(request.timeout_s, request.idle_timeout_s)
+        try:
+            outcome = await run_cli(command, limits, on_event)
+        except ProviderError as error:
+            if error.session_id is None and seen:
+                error.session_id = seen[0]  # a timed-out session can still be inspected
+            raise
+        return parse_outcome(outcome, structured=request.has_schema, model=request.model)
+
+
+def build_argv(binary: str, request: AgentRequest) -> list[str]:
+    """The reference's argv order; the prompt goes on stdin."""
+    argv = [binary]
+    if request.model:
+        argv += ["--model", request.model]
+    effort = effort_flag(request.effort)
+    if effort is not None:
+        argv += ["--effort", effort]
+    if request.agent_type:
+        argv += ["--agent", request.agent_type]
+    argv += ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
+    if request.has_schema:
+        argv += ["--json-schema", _COMPACT.encode(request.schema)]
+    argv.append("--print")
+    return argv
+
+
+def effort_flag(effort: str | None) -> str | None:
+    """The ``--effort`` value for a reasoning level, or ``None`` when claude has no match."""
+    if effort is None:
+        return None
+    level = effort.strip().lower()
+    level = _EFFORT_ALIASES.get(level, level)
+    return level if level in EFFORT_LEVELS else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What the stream says about one run, before success or failure is decided."""
+
+    session_id: str | None
+    usage: Usage | None
+    model: str | None
+
+
+def parse_outcome(outcome: CliOutcome, *, structured: bool, model: str | None) -> AgentResult:
+    """The result of a finished run, or the ``ProviderError`` its stream describes."""
+    events = outcome.events
+    result = _last_result(events)
+    run = _Run(
+        session_id=session_id_of(events),
+        usage=usage_of(result) if result is not None else None,
+        model=model_of(events) or model,
+    )
+    if result is None:
+        raise _no_result_error(outcome, run)
+    if result.get("is_error") is True or result.get("subtype", "success") != "success":
+        raise result_error(result, events, run.usage, run.session_id)
+    if run.session_id is None:
+        raise ProviderError(
+            f"{DISPLAY_NAME} provider response did not include a session id", usage=run.usage
+        )
+    output = _structured_output(result, run) if structured else _text_output(result, run)
+    return AgentResult(
+        output=output, session_id=run.session_id, model=run.model, usage=run.usage, raw=events
+    )
+
+
+def _last_result(events: list[JSON]) -> JSONObject | None:
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("type") == "result":
+            return event
+    return None
+
+
+def _event_session_id(event: JSON) -> str | None:
+    if isinstance(event, dict):
+        value = event.get("session_id")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def session_id_of(events: list[JSON]) -> str | None:
+    """The ``system/init`` session id, else the ``result`` one, else any line's."""
+    init = next((event for event in events if _is_init(event)), None)
+    result = _last_result(events)
+    for event in (init, result, *events):
+        found = _event_session_id(event)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_init(event: JSON) -> bool:
+    return (
+        isinstance(event, dict) and event.get("type") == "system" and event.get("subtype") == "init"
+    )
+
+
+def model_of(events: list[JSON]) -> str | None:
+    """The model ``system/init`` names, else the only (or first) ``modelUsage`` key."""
+    for event in events:
+        if isinstance(event, dict) and _is_init(event):
+            value = event.get("model")
+            if isinstance(value, str) and value:
+                return value
+    result = _last_result(events)
+    per_model = result.get("modelUsage") if result is not None else None
+    if isinstance(per_model, dict) and per_model:
+        return next(iter(per_model))
+    return None
+
+
+def _int(data: JSONObject, key: str) -> int:
+    value = data.get(key)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def usage_of(result: JSONObject) -> Usage | None:
+    """Tokens and cost of the run from its ``result`` line (see the module docstring)."""
+    cost = result.get("total_cost_usd")
+    cost_usd = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None
+    usage = result.get("usage")
+    main = _usage_counts(usage) if isinstance(usage, dict) else None
+    per_model = _model_usage_counts(result.get("modelUsage"))
+    counts = main
+    if per_model is not None and (main is None or sum(per_model) > sum(main)):
+        counts = per_model
+    if counts is None:
+        return None if cost_usd is None else Usage(cost_usd=cost_usd)
+    return Usage(*counts, cost_usd=cost_usd)
+
+
+def _usage_counts(usage: JSONObject) -> tuple[int, int, int, int]:
+    return (
+        _int(usage, "input_tokens"),
+        _int(usage, "output_tokens"),
+        _int(usage, "cache_read_input_tokens"),
+        _int(usage, "cache_creation_input_tokens"),
+    )
+
+
+def _model_usage_counts(per_model: JSON) -> tuple[int, int, int, int] | None:
+    """The sums over ``modelUsage`` entries (camelCase keys), ``None`` when there are none."""
+    if not isinstance(per_model, dict):
+        return None
+    entries = [entry for entry in per_model.values() if isinstance(entry, dict)]
+    if not entries:
+        return None
+    keys = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
+    input_, output, read, write = (sum(_int(entry, key) for entry in entries) for key in keys)
+    return input_, output, read, write
+
+
+def _text_output(result: JSONObject, run: _Run) -> JSON:
+    text = result.get("result")
+    if not isinstance(text, str):
+        raise ProviderError(
+            f"{DISPLAY_NAME} provider returned no final message",
+            kind=FailureKind.INVALID_OUTPUT,
+            usage=run.usage,
+            session_id=run.session_id,
+        )
+    return text.rstrip()
+
+
+def _structured_output(result: JSONObject, run: _Run) -> JSON:
+    """``structured_output``, else the final text parsed as JSON (optionally fenced)."""
+    if "structured_output" in result and result["structured_output"] is not None:
+        return result["structured_output"]
+    text = result.get("result")
+    if isinstance(text, str):
+        fenced = _JSON_FENCE.match(text)
+        try:
+            value: JSON = json.loads(fenced.group(1) if fenced else text)
+            return value
+        except ValueError:
+            pass
+    raise ProviderError(
+        f"{DISPLAY_NAME} provider did not return valid JSON for schema output",
+        kind=FailureKind.INVALID_OUTPUT,
+        usage=run.usage,
+        session_id=run.session_id,
+    )
+
+
+def result_error(
+    result: JSONObject, events: list[JSON], usage: Usage | None, session_id: str | None
+) -> ProviderError:
+    """The failure a ``result`` line with ``is_error`` or an error subtype reports."""
+    text = _result_text(result)
+    kind = _result_kind(result, events, text)
+    retry_after = None
+    if kind is FailureKind.QUOTA:
+        text, retry_after = _reset_time(text, events)
+    status = _status(result)
+    cause = f" (HTTP {status})" if status is not None else ""
+    return ProviderError(
+        f"{DISPLAY_NAME} provider failed{cause}: {_one_line(text)}",
+        kind=kind,
+        usage=usage,
+        session_id=session_id,
+        retry_after_s=retry_after,
+    )
+
+
+def _result_text(result: JSONObject) -> str:
+    """The error text: ``result``, else the ``errors`` list, else the subtype."""
+    text = result.get("result")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    errors = result.get("errors")
+    if isinstance(errors, list):
+        joined = "; ".join(str(item).strip() for item in errors if str(item).strip())
+        if joined:
+            return joined
+    return f"run ended with {result.get('subtype', 'an error')}"
+
+
+def _result_kind(result: JSONObject, events: list[JSON], text: str) -> FailureKind:
+    """HTTP status first, then the subtype, then the text (defaulting to the synthetic
+    assistant message's ``error``)."""
+    status = _status(result)
+    if status is not None and kind_for_status(status) is not FailureKind.CRASH:
+        return kind_for_status(status)
+    subtype = result.get("subtype")
+    if isinstance(subtype, str) and subtype not in ("success", "error_during_execution"):
+        # error_max_turns, error_max_budget_usd...: the run hit a limit of its own; its
+        # text ("limit reached") must not read as a quota.
+        return _SUBTYPE_KINDS.get(subtype, FailureKind.CRASH)
+    return kind_for_text(text, default=_assistant_error_kind(events) or FailureKind.CRASH)
+
+
+def _status(result: JSONObject) -> int | None:
+    status = result.get("api_error_status")
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
+def _assistant_error_kind(events: list[JSON]) -> FailureKind | None:
+    """The kind of the last synthetic assistant message's ``error`` field, if any."""
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("type") == "assistant":
+            error = event.get("error")
+            if isinstance(error, str) and error:
+                return _ASSISTANT_ERROR_KINDS.get(error, kind_for_text(error))
+    return None
+
+
+def _reset_time(
+    text: str, events: list[JSON], now: float | None = None
+) -> tuple[str, float | None]:
+    """The text without a ``|<epoch>`` suffix, and the seconds until the quota resets."""
+    current = time.time() if now is None else now
+    match = _RESET_EPOCH.search(text)
+    if match is not None:
+        reset = int(match.group(1))
+        stamp = datetime.fromtimestamp(reset, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = f"{text[: match.start()].rstrip()} (resets at {stamp})"
+        return text, max(0.0, reset - current)
+    after = retry_after_seconds(text, now=current)
+    if after is None:
+        after = _rate_limit_event_reset(events, current)
+    return text, after
+
+
+def _rate_limit_event_reset(events: list[JSON], now: float) -> float | None:
+    """Seconds until ``resetsAt`` of the last rejected ``rate_limit_event``."""
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("type") == "rate_limit_event":
+            info = event.get("rate_limit_info")
+            if isinstance(info, dict) and info.get("status") == "rejected":
+                resets = info.get("resetsAt")
+                if isinstance(resets, int | float) and not isinstance(resets, bool):
+                    return max(0.0, float(resets) - now)
+    return None
+
+
+def _no_result_error(outcome: CliOutcome, run: _Run) -> ProviderError:
+    """A run that printed no ``result`` line: the exit code and stderr are all there is."""
+    if outcome.returncode == 0:
+        return ProviderError(
+            f"{DISPLAY_NAME} provider ended without a result line", session_id=run.session_id
+        )
+    text = outcome.failure_text()
+    default = _assistant_error_kind(outcome.events) or FailureKind.CRASH
+    kind = kind_for_text(text, default=default)
+    retry_after = None
+    if kind is FailureKind.QUOTA:
+        text, retry_after = _reset_time(text, outcome.events)
+    return ProviderError(
+        f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {_one_line(text)}",
+        kind=kind,
+        session_id=run.session_id,
+        retry_after_s=retry_after,
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

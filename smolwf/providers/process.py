@@ -1,0 +1,289 @@
+"""Running one code-agent CLI: no shell, its own process group, stdout read line by line.
+
+Every CLI provider goes through ``run_cli`` so that all of them get the same
+watchdogs (``timeout`` and ``idleTimeout``), the same clean-up (the whole process
+group is stopped, whatever the agent started) and the same error wording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from subprocess import DEVNULL, PIPE
+from typing import TypeVar
+
+import anyio
+from anyio.abc import ByteReceiveStream, Process
+
+from smolwf.errors import FailureKind, ProviderError
+from smolwf.jsontypes import JSON
+
+T = TypeVar("T")
+
+STDERR_KEEP_BYTES = 64 * 1024
+"""How much of a CLI's stderr is kept for error messages (the end of it)."""
+FAILURE_TEXT_BYTES = 4000
+"""The longest stderr/stdout excerpt an error message quotes (as the reference does)."""
+TERM_GRACE_S = 2.0
+"""How long a stopped CLI gets between SIGTERM and SIGKILL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Watchdog limits of one provider attempt, in seconds; ``None`` is no limit."""
+
+    timeout_s: float | None = None
+    idle_timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CliCommand:
+    """One CLI invocation. ``stdin`` of ``None`` gives the CLI ``/dev/null``."""
+
+    display_name: str
+    argv: Sequence[str]
+    cwd: Path
+    stdin: bytes | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Added to (and overriding) the inherited environment."""
+
+
+@dataclass(slots=True)
+class CliOutcome:
+    """What the CLI printed and how it ended. ``events`` are its JSON stdout lines."""
+
+    returncode: int
+    events: list[JSON] = field(default_factory=list)
+    other_lines: list[str] = field(default_factory=list)
+    stderr: str = ""
+
+    def failure_text(self) -> str:
+        """The trimmed stderr, else the non-JSON stdout, cut to 4,000 bytes."""
+        text = self.stderr.strip() or "\n".join(self.other_lines).strip()
+        encoded = text.encode("utf-8")
+        if len(encoded) <= FAILURE_TEXT_BYTES:
+            return text
+        return encoded[:FAILURE_TEXT_BYTES].decode("utf-8", "ignore") + "…"
+
+
+class Watchdog:
+    """Stops work that runs too long in total or stays silent too long.
+
+    ``touch()`` marks activity; ``run(work)`` cancels ``work`` when a limit trips and
+    raises a ``ProviderError`` of kind ``timeout`` naming which limit it was.
+    """
+
+    def __init__(self, display_name: str, limits: Limits) -> None:
+        self.display_name = display_name
+        self.limits = limits
+        self._last = 0.0
+        self._tripped: str | None = None
+
+    def touch(self) -> None:
+        self._last = anyio.current_time()
+
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        limits = self.limits
+        if limits.timeout_s is None and limits.idle_timeout_s is None:
+            return await work()
+        started = anyio.current_time()
+        self._last = started
+        results: list[T] = []
+        async with anyio.create_task_group() as group:
+
+            async def monitor() -> None:
+                while True:
+                    now = anyio.current_time()
+                    deadlines: list[tuple[float, str]] = []
+                    if limits.timeout_s is not None:
+                        deadlines.append((started + limits.timeout_s, "timeout"))
+                    if limits.idle_timeout_s is not None:
+                        deadlines.append((self._last + limits.idle_timeout_s, "idleTimeout"))
+                    deadline, which = min(deadlines)
+                    if now >= deadline:
+                        self._tripped = which
+                        group.cancel_scope.cancel()
+                        return
+                    await anyio.sleep(deadline - now)
+
+            async def guarded() -> None:
+                results.append(await work())
+                group.cancel_scope.cancel()
+
+            group.start_soon(monitor)
+            group.start_soon(guarded)
+        if self._tripped is not None:
+            raise ProviderError(self._timeout_message(self._tripped), kind=FailureKind.TIMEOUT)
+        return results[0]
+
+    def _timeout_message(self, which: str) -> str:
+        name = self.display_name
+        if which == "timeout":
+            limit = _seconds(self.limits.timeout_s)
+            return (
+                f"{name} provider timed out after {limit} (timeout); its processes were "
+                "stopped: raise the agent() timeout option or --agent-timeout"
+            )
+        limit = _seconds(self.limits.idle_timeout_s)
+        return (
+            f"{name} provider printed nothing for {limit} (idleTimeout); its processes were "
+            "stopped: raise the agent() idleTimeout option or --agent-idle-timeout"
+        )
+
+
+def _seconds(value: float | None) -> str:
+    assert value is not None
+    return f"{value:g} s"
+
+
+LineHandler = Callable[[JSON], None]
+"""Called with each JSON line of stdout as soon as it arrives."""
+
+
+async def run_cli(command: CliCommand, limits: Limits, on_event: LineHandler) -> CliOutcome:
+    """Run ``command`` to its end under ``limits``; the process group never outlives it."""
+    watchdog = Watchdog(command.display_name, limits)
+    env = {**os.environ, **command.env}
+    try:
+        process = await anyio.open_process(
+            list(command.argv),
+            stdin=PIPE if command.stdin is not None else DEVNULL,
+            stdout=PIPE,
+            stderr=PIPE,
+            cwd=command.cwd,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise ProviderError(
+            f"failed to spawn command `{command.argv[0]}`: {error.strerror or error}",
+            kind=FailureKind.CONFIG,
+        ) from error
+    outcome = CliOutcome(returncode=-1)
+    try:
+        await watchdog.run(
+            lambda: _communicate(process, command.stdin, outcome, watchdog, on_event)
+        )
+    finally:
+        with anyio.CancelScope(shield=True):
+            await _stop_group(process)
+    outcome.returncode = process.returncode if process.returncode is not None else -1
+    return outcome
+
+
+async def _communicate(
+    process: Process,
+    stdin: bytes | None,
+    outcome: CliOutcome,
+    watchdog: Watchdog,
+    on_event: LineHandler,
+) -> None:
+    stderr_tail = bytearray()
+
+    async def feed() -> None:
+        assert process.stdin is not None
+        try:
+            await process.stdin.send(stdin or b"")
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            pass  # the CLI closed stdin early; what it printed says why
+        finally:
+            await process.stdin.aclose()
+
+    async def read_stdout() -> None:
+        assert process.stdout is not None
+        async for line in _LineIterator(process.stdout, watchdog):
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            if not text.strip():
+                continue
+            event = _json_line(text)
+            if event is None:
+                outcome.other_lines.append(text)
+            else:
+                outcome.events.append(event)
+                on_event(event)
+
+    async def read_stderr() -> None:
+        assert process.stderr is not None
+        async for chunk in process.stderr:
+            watchdog.touch()
+            stderr_tail.extend(chunk)
+            if len(stderr_tail) > STDERR_KEEP_BYTES:
+                del stderr_tail[: len(stderr_tail) - STDERR_KEEP_BYTES]
+
+    async with anyio.create_task_group() as group:
+        if stdin is not None:
+            group.start_soon(feed)
+        group.start_soon(read_stdout)
+        group.start_soon(read_stderr)
+    await process.wait()
+    outcome.stderr = stderr_tail.decode("utf-8", "replace")
+
+
+class _LineIterator:
+    """Splits a byte stream on newlines; a last line without one is still yielded."""
+
+    def __init__(self, stream: ByteReceiveStream, watchdog: Watchdog) -> None:
+        self.stream = stream
+        self.watchdog = watchdog
+        self.buffer = bytearray()
+        self.pending: list[bytes] = []
+        self.done = False
+
+    def __aiter__(self) -> _LineIterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self.pending:
+            if self.done:
+                raise StopAsyncIteration
+            try:
+                chunk = await self.stream.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                self.done = True
+                if self.buffer:
+                    self.pending.append(bytes(self.buffer))
+                    self.buffer.clear()
+                continue
+            self.watchdog.touch()
+            self.buffer.extend(chunk)
+            *complete, rest = self.buffer.split(b"\n")
+            self.pending.extend(bytes(line) for line in complete)
+            self.buffer = bytearray(rest)
+        return self.pending.pop(0)
+
+
+def _json_line(text: str) -> JSON:
+    """The line as JSON when it is an object or array, else ``None`` (a log line)."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        value: JSON = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict | list) else None
+
+
+async def _stop_group(process: Process) -> None:
+    """SIGTERM the CLI's process group, SIGKILL what is left after a grace period."""
+    pid = process.pid
+    if process.returncode is None:
+        _signal_group(pid, signal.SIGTERM)
+        with anyio.move_on_after(TERM_GRACE_S):
+            await process.wait()
+        _signal_group(pid, signal.SIGKILL)
+        await process.wait()
+    else:
+        # The CLI is gone; tools it started in its group (a dev server, a sleep) go too.
+        _signal_group(pid, signal.SIGKILL)
+    await process.aclose()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)

@@ -1,0 +1,146 @@
+"""The deterministic answer to a turn: tests know the reply from the prompt alone.
+
+Markers in the prompt: ``HTTP401``/``HTTP500``/``HTTP429``/``HTTP400`` (that error), ``HANG`` (a
+model that never finishes), ``SLOW`` (2 s between stream chunks), ``TOOLCALL`` (one shell-tool
+round). A requested schema or a structured-output tool gets an instance of its schema;
+anything else ``ECHO: <first 40 chars of the prompt>``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from tests.fakellm.turns import JSONDict, Tool, Turn
+
+TOOL_MARKER = "FAKELLM_TOOL_OK"
+TOOL_COMMAND = f"echo {TOOL_MARKER}"
+TOOL_RESULT_TEXT = f"TOOL RESULT: {TOOL_MARKER}"
+ERROR_STATUSES = (401, 500, 429, 400)
+SHELL_TOOLS = ("Bash", "exec_command", "bash", "shell")
+SLOW_CHUNK_DELAY_S = 2.0
+
+
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolReply:
+    name: str
+    input: JSONDict
+
+    @property
+    def arguments(self) -> str:
+        return json.dumps(self.input)
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    status: int
+
+
+@dataclass(frozen=True)
+class HangReply:
+    pass
+
+
+Reply: TypeAlias = TextReply | ToolReply | ErrorReply | HangReply
+
+
+def echo(prompt: str) -> str:
+    return "ECHO: " + prompt.strip().replace("\r", " ").replace("\n", " ")[:40]
+
+
+def choose_reply(turn: Turn) -> Reply:
+    prompt = turn.prompt
+    for status in ERROR_STATUSES:
+        if f"HTTP{status}" in prompt:
+            return ErrorReply(status)
+    if "HANG" in prompt:
+        return HangReply()
+    shell = _shell_tool(turn.tools)
+    if "TOOLCALL" in prompt and turn.tool_result_for is None and shell is not None:
+        return ToolReply(shell.name, shell_arguments(shell.parameters))
+    structured = _structured_tool(turn.tools)
+    if structured is not None and turn.tool_result_for != structured.name:
+        return ToolReply(structured.name, instance(structured.parameters, echo(prompt)))
+    if turn.schema is not None:
+        return TextReply(json.dumps(instance(turn.schema, echo(prompt))))
+    if turn.tool_result_for is not None:
+        return TextReply(TOOL_RESULT_TEXT)
+    return TextReply(echo(prompt))
+
+
+def is_slow(turn: Turn) -> bool:
+    return "SLOW" in turn.prompt
+
+
+def output_tokens(reply: Reply) -> int:
+    if isinstance(reply, TextReply):
+        return math.ceil(len(reply.text) / 4)
+    if isinstance(reply, ToolReply):
+        return math.ceil(len(reply.arguments) / 4)
+    return 0
+
+
+def _shell_tool(tools: list[Tool]) -> Tool | None:
+    by_name = {tool.name: tool for tool in tools}
+    return next((by_name[name] for name in SHELL_TOOLS if name in by_name), None)
+
+
+def _structured_tool(tools: list[Tool]) -> Tool | None:
+    return next(
+        (t for t in tools if t.name == "StructuredOutput" or t.name.endswith("structured_output")),
+        None,
+    )
+
+
+def shell_arguments(parameters: JSONDict) -> JSONDict:
+    """Arguments for a shell tool that runs ``echo FAKELLM_TOOL_OK``, shaped by its schema."""
+    properties: dict[str, Any] = parameters.get("properties") or {}
+    arguments: JSONDict = {}
+    for name, schema in properties.items():
+        if name in ("command", "cmd", "script"):
+            is_array = isinstance(schema, dict) and schema.get("type") == "array"
+            arguments[name] = ["bash", "-lc", TOOL_COMMAND] if is_array else TOOL_COMMAND
+        elif name == "description":
+            arguments[name] = "fakellm tool test"
+    for name in parameters.get("required") or []:
+        if name not in arguments and name in properties:
+            arguments[name] = instance(properties[name], TOOL_MARKER)
+    return arguments
+
+
+def instance(schema: object, text: str) -> Any:
+    """A value valid for common JSON schemas; strings are ``text``."""
+    if not isinstance(schema, dict):
+        return text
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        if schema.get(combinator):
+            return instance(schema[combinator][0], text)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        return {name: instance(sub, text) for name, sub in properties.items()}
+    if kind == "array":
+        count = max(1, int(schema.get("minItems", 1)))
+        return [instance(schema.get("items") or {}, text) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", 42))
+    if kind == "number":
+        return schema.get("minimum", 42.5)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return text

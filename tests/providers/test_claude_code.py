@@ -1,0 +1,558 @@
+"""The claude-code provider: argv, stream parsing over real transcripts, failures, watchdogs."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import stat
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.providers.base import AgentRequest, ProviderSettings
+from smolwf.providers.claude_code import (
+    ClaudeCodeProvider,
+    build_argv,
+    effort_flag,
+    parse_outcome,
+)
+from smolwf.providers.process import CliOutcome
+from smolwf.usage import Usage
+
+TRANSCRIPTS = Path(__file__).parent / "transcripts" / "claude"
+STREAM_FLAGS = ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
+SCHEMA: JSONObject = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}, "confidence": {"type": "number"}},
+    "required": ["answer", "confidence"],
+    "additionalProperties": False,
+}
+ANSWER: JSONObject = {"answer": "ECHO: Give me the answer", "confidence": 42.5}
+OPUS = "claude-opus-4-8[1m]"
+"""The model every transcript's init line (or modelUsage key) names."""
+
+
+def _events(case: str) -> list[JSON]:
+    lines = (TRANSCRIPTS / f"{case}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _outcome(case: str, returncode: int = 0) -> CliOutcome:
+    return CliOutcome(returncode=returncode, events=_events(case))
+
+
+def _request(tmp_path: Path, prompt: str = "hi", **kw: Any) -> AgentRequest:
+    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="step", **kw)
+
+
+def _result_line(events: list[JSON]) -> JSONObject:
+    last = events[-1]
+    assert isinstance(last, dict) and last["type"] == "result"
+    return last
+
+
+# --- parsing the real transcripts ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    output: JSON
+    session_id: str
+    usage: Usage
+    structured: bool = False
+
+
+# Usage is the result line's `usage` (input_tokens excludes cache; cache_* are 0 in every
+# run against the fake server), which here equals the single `modelUsage` entry; cost is
+# `total_cost_usd`. The assistant lines' snapshots (output_tokens 1) are never counted.
+SUCCESSES = {
+    # plain: result.usage 3214 in / 9 out (the assistant snapshot says 3214 / 1).
+    "plain": Expected(
+        "ECHO: Say hello to the fake server",
+        "64502201-72c5-4709-8061-bd8ef4ce56e7",
+        Usage(3214, 9, 0, 0, cost_usd=0.016295),
+    ),
+    # plain-json: the lone result object; the session id comes from it.
+    "plain-json": Expected(
+        "ECHO: Say hello to the fake server",
+        "f6c8558e-fbc1-41b4-becb-95ed69168010",
+        Usage(3218, 9, 0, 0, cost_usd=0.016315),
+    ),
+    # plain-partial: stream_event message_start (3220/1) and message_delta (3220/9) are
+    # not added on top of result.usage 3220 / 9.
+    "plain-partial": Expected(
+        "ECHO: Say hello to the fake server",
+        "8b4ebd4f-a6b1-476c-bc81-ceb831d80094",
+        Usage(3220, 9, 0, 0, cost_usd=0.016325),
+    ),
+    "plain-bare": Expected(
+        "ECHO: Say hello to the fake server",
+        "af0e3ebd-e6b5-460e-b58b-c7069bed8fe4",
+        Usage(208, 9, 0, 0, cost_usd=0.0012649999999999998),
+    ),
+    # structured: one StructuredOutput tool call; result.usage 3215 / 15.
+    "structured": Expected(
+        ANSWER,
+        "5da6c916-b692-4252-a1e4-282b81bd157d",
+        Usage(3215, 15, 0, 0, cost_usd=0.01645),
+        structured=True,
+    ),
+    "structured-json": Expected(
+        ANSWER,
+        "ba89a760-4778-4118-8c97-cbe7ea1a64ab",
+        Usage(3219, 15, 0, 0, cost_usd=0.016470000000000002),
+        structured=True,
+    ),
+    # tool: two model calls whose snapshots say 3214 and 3295 input; result.usage sums
+    # them: 3214 + 3295 = 6509 in, 25 out.
+    "tool": Expected(
+        "TOOL RESULT: FAKELLM_TOOL_OK",
+        "625216c4-130e-44d8-ab58-786c19aadc38",
+        Usage(6509, 25, 0, 0, cost_usd=0.033170000000000005),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUCCESSES))
+def test_transcript_parses_to_output_session_usage_and_model(case: str) -> None:
+    expected = SUCCESSES[case]
+    outcome = _outcome(case)
+    result = parse_outcome(outcome, structured=expected.structured, model=None)
+    assert result.output == expected.output
+    assert result.session_id == expected.session_id
+    assert result.usage == expected.usage
+    assert result.model == OPUS
+    assert result.raw == outcome.events
+
+
+def test_every_claude_transcript_has_a_parser_test() -> None:
+    cases = {path.stem for path in TRANSCRIPTS.glob("*.jsonl")}
+    assert cases == set(SUCCESSES) | {"error-401", "error-500"}
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "message", "session_id"),
+    [
+        (
+            "error-401",
+            FailureKind.AUTH,
+            "Claude Code provider failed (HTTP 401): Invalid API key · Fix external API key",
+            "0e10aa67-f294-4fa1-8b32-1d092cb13c21",
+        ),
+        (
+            "error-500",
+            FailureKind.TRANSIENT,
+            "Claude Code provider failed (HTTP 500): API Error: 500 fakellm: scripted internal "
+            "server error. This is a server-side issue, usually temporary — try again in a "
+            "moment. If it persists, check your inference gateway (127.0.0.1:41329).",
+            "76248a81-d0b4-44a1-af9c-c28b17b0883a",
+        ),
+    ],
+)
+def test_error_transcript_raises_kind_from_api_error_status(
+    case: str, kind: FailureKind, message: str, session_id: str
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome(case, returncode=1), structured=False, model=None)
+    assert caught.value.kind is kind
+    assert caught.value.message == message
+    assert caught.value.session_id == session_id
+    # The failed attempt spent nothing: result.usage is all zeros, total_cost_usd 0.
+    assert caught.value.usage == Usage(0, 0, 0, 0, cost_usd=0.0)
+    assert caught.value.retry_after_s is None
+
+
+def test_is_error_result_fails_even_when_claude_exits_zero() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome("error-401", returncode=0), structured=False, model=None)
+    assert caught.value.kind is FailureKind.AUTH
+
+
+# --- structured output -------------------------------------------------------------------
+
+
+def test_structured_output_falls_back_to_result_text_parsed_as_json() -> None:
+    events = _events("structured")
+    del _result_line(events)["structured_output"]
+    result = parse_outcome(CliOutcome(0, events), structured=True, model=None)
+    assert result.output == ANSWER
+
+
+def test_structured_output_accepts_a_json_fence_in_the_result_text() -> None:
+    events = _events("structured")
+    line = _result_line(events)
+    del line["structured_output"]
+    line["result"] = '```json\n{"answer": "x", "confidence": 1}\n```'
+    result = parse_outcome(CliOutcome(0, events), structured=True, model=None)
+    assert result.output == {"answer": "x", "confidence": 1}
+
+
+def test_text_answer_to_a_schema_is_invalid_output_with_usage() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome("plain"), structured=True, model=None)
+    assert caught.value.kind is FailureKind.INVALID_OUTPUT
+    assert caught.value.message == (
+        "Claude Code provider did not return valid JSON for schema output"
+    )
+    assert caught.value.usage == Usage(3214, 9, 0, 0, cost_usd=0.016295)
+    assert caught.value.session_id == "64502201-72c5-4709-8061-bd8ef4ce56e7"
+
+
+def test_structured_output_retries_exhausted_is_invalid_output() -> None:
+    events = _events("structured")
+    line = _result_line(events)
+    del line["structured_output"]
+    line.update(
+        subtype="error_max_structured_output_retries",
+        is_error=True,
+        result=None,
+        errors=["Failed to provide valid structured output after 5 attempts"],
+    )
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=True, model=None)
+    assert caught.value.kind is FailureKind.INVALID_OUTPUT
+    assert caught.value.message == (
+        "Claude Code provider failed: Failed to provide valid structured output after 5 attempts"
+    )
+
+
+# --- other result shapes -------------------------------------------------------------------
+
+
+def test_error_max_turns_is_a_crash_quoting_the_errors_list() -> None:
+    events = _events("tool")
+    line = _result_line(events)
+    del line["result"]
+    line.update(
+        subtype="error_max_turns", is_error=True, errors=["Reached maximum number of turns (1)"]
+    )
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert caught.value.message == (
+        "Claude Code provider failed: Reached maximum number of turns (1)"
+    )
+    assert caught.value.usage == Usage(6509, 25, 0, 0, cost_usd=0.033170000000000005)
+
+
+def test_error_during_execution_is_classified_by_its_text() -> None:
+    events = _events("plain")
+    line = _result_line(events)
+    del line["result"]
+    line.update(subtype="error_during_execution", is_error=True, errors=["API Error: overloaded"])
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.TRANSIENT
+
+
+def _usage_limit_events(text: str, status: int | None = None) -> list[JSON]:
+    events = _events("error-401")
+    line = _result_line(events)
+    line.update(api_error_status=status, result=text)
+    synthetic = events[-2]
+    assert isinstance(synthetic, dict)
+    synthetic["error"] = "rate_limit"
+    return events
+
+
+def test_usage_limit_with_epoch_suffix_sets_retry_after_and_drops_the_suffix() -> None:
+    reset = int(time.time()) + 3600
+    events = _usage_limit_events(f"Claude AI usage limit reached|{reset}")
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    error = caught.value
+    assert error.kind is FailureKind.QUOTA
+    assert error.retry_after_s is not None and 3500 < error.retry_after_s <= 3600
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset))
+    assert error.message == (
+        f"Claude Code provider failed: Claude AI usage limit reached (resets at {stamp})"
+    )
+
+
+def test_http_429_with_reset_in_text_sets_retry_after() -> None:
+    events = _usage_limit_events("API Error: 429 rate limited, try again in 20s", status=429)
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.QUOTA
+    assert caught.value.retry_after_s == 20.0
+
+
+def test_rejected_rate_limit_event_gives_the_reset_time() -> None:
+    reset = int(time.time()) + 600
+    events = _usage_limit_events("You've hit your limit · resets 3pm (UTC)")
+    rate_event: JSONObject = {
+        "type": "rate_limit_event",
+        "rate_limit_info": {"status": "rejected", "resetsAt": reset, "rateLimitType": "five_hour"},
+    }
+    events.insert(1, rate_event)
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.QUOTA
+    assert caught.value.retry_after_s is not None and 500 < caught.value.retry_after_s <= 600
+
+
+def test_synthetic_assistant_error_classifies_an_unexplained_failure() -> None:
+    events = _usage_limit_events("Something odd happened")
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.QUOTA
+
+
+def test_model_usage_sums_win_when_other_models_were_used() -> None:
+    events = _events("tool")
+    model_usage = _result_line(events)["modelUsage"]
+    assert isinstance(model_usage, dict)
+    model_usage["claude-haiku-4-5"] = {
+        "inputTokens": 100,
+        "outputTokens": 20,
+        "cacheReadInputTokens": 7,
+        "cacheCreationInputTokens": 3,
+        "costUSD": 0.0002,
+    }
+    result = parse_outcome(CliOutcome(0, events), structured=False, model=None)
+    # 6509 + 100 in, 25 + 20 out, 0 + 7 cache read, 0 + 3 cache write.
+    assert result.usage == Usage(6609, 45, 7, 3, cost_usd=0.033170000000000005)
+
+
+def test_success_without_any_session_id_is_a_crash() -> None:
+    events = _events("plain-json")
+    del _result_line(events)["session_id"]
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(0, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert caught.value.message == "Claude Code provider response did not include a session id"
+
+
+def test_exit_zero_without_a_result_line_is_a_crash() -> None:
+    events = _events("plain")[:-1]
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(0, events), structured=False, model=None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert caught.value.message == "Claude Code provider ended without a result line"
+    assert caught.value.session_id == "64502201-72c5-4709-8061-bd8ef4ce56e7"
+
+
+def test_requested_model_is_used_when_the_stream_names_none() -> None:
+    events = _events("plain-json")
+    del _result_line(events)["modelUsage"]
+    result = parse_outcome(CliOutcome(0, events), structured=False, model="sonnet")
+    assert result.model == "sonnet"
+
+
+# --- argv -------------------------------------------------------------------------------
+
+
+def test_argv_without_options_is_the_reference_one(tmp_path: Path) -> None:
+    argv = build_argv("claude", _request(tmp_path))
+    assert argv == ["claude", *STREAM_FLAGS, "--print"]
+
+
+def test_argv_with_schema_passes_compact_json_before_print(tmp_path: Path) -> None:
+    argv = build_argv("claude", _request(tmp_path, has_schema=True, schema=SCHEMA))
+    compact = json.dumps(SCHEMA, separators=(",", ":"))
+    assert argv == ["claude", *STREAM_FLAGS, "--json-schema", compact, "--print"]
+
+
+def test_argv_with_model_effort_and_agent_type(tmp_path: Path) -> None:
+    request = _request(tmp_path, model="sonnet", effort="xhigh", agent_type="reviewer")
+    argv = build_argv("claude", request)
+    assert argv == [
+        "claude",
+        *["--model", "sonnet", "--effort", "xhigh", "--agent", "reviewer"],
+        *STREAM_FLAGS,
+        "--print",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("effort", "flag"),
+    [
+        ("low", "low"),
+        ("medium", "medium"),
+        ("high", "high"),
+        ("xhigh", "xhigh"),
+        ("max", "max"),
+        ("minimal", "low"),
+        ("off", None),
+        ("none", None),
+        (None, None),
+    ],
+)
+def test_effort_maps_onto_claude_levels_or_is_dropped(effort: str | None, flag: str | None) -> None:
+    assert effort_flag(effort) == flag
+
+
+# --- the adapter against fake CLIs -----------------------------------------------------------
+
+
+def _fake_cli(tmp_path: Path, body: str) -> Path:
+    """A python script standing in for ``claude``; it logs its argv and stdin first."""
+    path = tmp_path / "fake-claude"
+    log = tmp_path / "call.json"
+    path.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, subprocess, sys, time\n"
+        f"LOG = {str(log)!r}\n"
+        "with open(LOG, 'w') as f:\n"
+        "    json.dump({'argv': sys.argv[1:], 'stdin': sys.stdin.read()}, f)\n"
+        "def emit(line):\n"
+        "    print(line if isinstance(line, str) else json.dumps(line), flush=True)\n" + body,
+        encoding="utf-8",
+    )
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _replay(case: str, exit_code: int = 0) -> str:
+    path = TRANSCRIPTS / f"{case}.jsonl"
+    return (
+        f"for line in open({str(path)!r}):\n"
+        "    if line.strip():\n"
+        "        emit(line.strip())\n"
+        f"sys.exit({exit_code})\n"
+    )
+
+
+def _provider(binary: Path) -> ClaudeCodeProvider:
+    return ClaudeCodeProvider(ProviderSettings(binaries={"claude-code": str(binary)}))
+
+
+def _logged_call(tmp_path: Path) -> JSONObject:
+    value = json.loads((tmp_path / "call.json").read_text(encoding="utf-8"))
+    assert isinstance(value, dict)
+    return value
+
+
+@pytest.mark.anyio
+async def test_run_sends_prompt_on_stdin_and_returns_the_parsed_result(tmp_path: Path) -> None:
+    binary = _fake_cli(tmp_path, _replay("structured"))
+    request = _request(tmp_path, "Give me the answer", has_schema=True, schema=SCHEMA)
+    result = await _provider(binary).run(request, lambda event, session: None)
+    assert result.output == ANSWER
+    assert result.session_id == "5da6c916-b692-4252-a1e4-282b81bd157d"
+    assert result.usage == Usage(3215, 15, 0, 0, cost_usd=0.01645)
+    call = _logged_call(tmp_path)
+    compact = json.dumps(SCHEMA, separators=(",", ":"))
+    assert call["argv"] == [*STREAM_FLAGS, "--json-schema", compact, "--print"]
+    assert call["stdin"] == "Give me the answer"
+
+
+@pytest.mark.anyio
+async def test_events_are_forwarded_live_in_order_with_the_session_id(tmp_path: Path) -> None:
+    # The fake prints init, then waits for the test's callback to drop a file before
+    # printing the rest: the rest only comes if init was forwarded while it ran.
+    go = tmp_path / "go"
+    lines = [json.dumps(event) for event in _events("tool")]
+    body = (
+        f"lines = {lines!r}\n"
+        "emit(lines[0])\n"
+        "for _ in range(1000):\n"
+        f"    if os.path.exists({str(go)!r}):\n"
+        "        break\n"
+        "    time.sleep(0.01)\n"
+        "else:\n"
+        "    sys.exit(9)\n"
+        "for line in lines[1:]:\n"
+        "    emit(line)\n"
+    )
+    received: list[tuple[JSON, str | None]] = []
+
+    def sink(event: JSON, session_id: str | None) -> None:
+        received.append((event, session_id))
+        go.touch()
+
+    result = await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), sink)
+    session = "625216c4-130e-44d8-ab58-786c19aadc38"
+    assert [event for event, _ in received] == _events("tool")
+    assert {sid for _, sid in received} == {session}
+    assert result.raw == _events("tool")
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+
+
+def _ends_soon(pid: int) -> bool:
+    """Whether ``pid`` has ended, or ends within 5 s of a SIGKILL already sent (pidfd wait)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], 5.0)
+    finally:
+        os.close(fd)
+    return bool(readable)
+
+
+@pytest.mark.anyio
+async def test_idle_timeout_stops_a_silent_cli_and_its_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    init = json.dumps(_events("plain")[0])
+    body = (
+        "child = subprocess.Popen(['sleep', '30'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        f"emit({init!r})\n"
+        "time.sleep(30)\n"
+    )
+    request = _request(tmp_path, idle_timeout_s=0.3)
+    with pytest.raises(ProviderError) as caught:
+        await _provider(_fake_cli(tmp_path, body)).run(request, lambda event, session: None)
+    assert caught.value.kind is FailureKind.TIMEOUT
+    assert "idleTimeout" in caught.value.message
+    assert caught.value.message.startswith("Claude Code provider")
+    assert caught.value.session_id == "64502201-72c5-4709-8061-bd8ef4ce56e7"
+    assert _ends_soon(int(pid_file.read_text()))
+
+
+@pytest.mark.anyio
+async def test_nonzero_exit_without_result_quotes_stderr(tmp_path: Path) -> None:
+    body = "sys.stderr.write('boom: something broke\\n')\nsys.exit(3)\n"
+    with pytest.raises(ProviderError) as caught:
+        await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), lambda e, s: None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert caught.value.message == "Claude Code provider exited with code 3: boom: something broke"
+
+
+@pytest.mark.anyio
+async def test_nonzero_exit_without_result_is_classified_by_its_text(tmp_path: Path) -> None:
+    body = "sys.stderr.write('Invalid API key · Please run /login\\n')\nsys.exit(1)\n"
+    with pytest.raises(ProviderError) as caught:
+        await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), lambda e, s: None)
+    assert caught.value.kind is FailureKind.AUTH
+    assert caught.value.message == (
+        "Claude Code provider exited with code 1: Invalid API key · Please run /login"
+    )
+
+
+@pytest.mark.anyio
+async def test_error_result_with_exit_one_raises_the_result_error(tmp_path: Path) -> None:
+    binary = _fake_cli(tmp_path, _replay("error-500", exit_code=1))
+    with pytest.raises(ProviderError) as caught:
+        await _provider(binary).run(_request(tmp_path), lambda e, s: None)
+    assert caught.value.kind is FailureKind.TRANSIENT
+    assert caught.value.session_id == "76248a81-d0b4-44a1-af9c-c28b17b0883a"
+
+
+@pytest.mark.anyio
+async def test_missing_binary_raises_provider_unavailable(tmp_path: Path) -> None:
+    provider = _provider(tmp_path / "no-such-claude")
+    with pytest.raises(ProviderUnavailable):
+        await provider.run(_request(tmp_path), lambda e, s: None)
+
+
+@pytest.mark.anyio
+async def test_settings_env_reaches_the_cli(tmp_path: Path) -> None:
+    body = "sys.stderr.write(os.environ.get('SMOLWF_TEST_MARK', 'unset'))\nsys.exit(2)\n"
+    settings = ProviderSettings(
+        binaries={"claude-code": str(_fake_cli(tmp_path, body))},
+        env={"SMOLWF_TEST_MARK": "marked"},
+    )
+    with pytest.raises(ProviderError) as caught:
+        await ClaudeCodeProvider(settings).run(_request(tmp_path), lambda e, s: None)
+    assert caught.value.message == "Claude Code provider exited with code 2: marked"
+    assert os.environ.get("SMOLWF_TEST_MARK") is None

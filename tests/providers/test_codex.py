@@ -1,0 +1,648 @@
+"""The codex provider: parsing real codex-cli 0.169.0 streams, and driving a fake ``codex``."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.providers.base import AgentRequest, ProviderSettings
+from smolwf.providers.codex import (
+    CodexProvider,
+    error_kind,
+    parse_outcome,
+    parse_structured,
+    reasoning_effort,
+    reset_seconds,
+    strict_schema,
+)
+from smolwf.providers.process import CliOutcome
+from smolwf.usage import Usage
+
+TRANSCRIPTS = Path(__file__).parent / "transcripts" / "codex"
+SESSION = "01a20101-9980-77e3-b39b-fdb05c6740d6"  # plain.jsonl's thread.started
+SCHEMA: JSONObject = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}, "confidence": {"type": "number"}},
+    "required": ["answer", "confidence"],
+}
+HTTP_401 = (
+    "unexpected status 401 Unauthorized: fakellm: invalid x-api-key (scripted 401), "
+    "url: http://127.0.0.1:41329/v1/responses, request id: req_fake_000036"
+)
+HIGH_DEMAND = "We’re currently experiencing high demand, which may cause temporary errors."
+
+
+def load(name: str) -> list[JSON]:
+    lines = (TRANSCRIPTS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def parse(
+    events: list[JSON],
+    *,
+    structured: bool = False,
+    last_message: str | None = None,
+    returncode: int = 0,
+    stderr: str = "",
+    model: str | None = "gpt-5.5",
+) -> Any:
+    outcome = CliOutcome(returncode=returncode, events=events, stderr=stderr)
+    return parse_outcome(outcome, last_message, structured, model)
+
+
+def parse_error(events: list[JSON], **kw: Any) -> ProviderError:
+    with pytest.raises(ProviderError) as caught:
+        parse(events, **kw)
+    return caught.value
+
+
+def turn(*events: JSON, usage: JSONObject | None = None) -> list[JSON]:
+    """A successful codex stream: ``thread.started``, ``turn.started``, ``events``, then
+    ``turn.completed`` with ``usage`` (input 100, output 5 by default)."""
+    done: JSONObject = {"input_tokens": 100, "cached_input_tokens": 0, "output_tokens": 5}
+    return [
+        {"type": "thread.started", "thread_id": SESSION},
+        {"type": "turn.started"},
+        *events,
+        {"type": "turn.completed", "usage": usage or done},
+    ]
+
+
+def message(text: str, item_id: str = "item_0") -> JSONObject:
+    return {
+        "type": "item.completed",
+        "item": {"id": item_id, "type": "agent_message", "text": text},
+    }
+
+
+def failed(text: str) -> list[JSON]:
+    return [
+        {"type": "thread.started", "thread_id": SESSION},
+        {"type": "turn.started"},
+        {"type": "error", "message": text},
+        {"type": "turn.failed", "error": {"message": text}},
+    ]
+
+
+# --- every real transcript ------------------------------------------------------------
+
+
+def test_every_codex_transcript_has_a_parser_test() -> None:
+    assert sorted(p.stem for p in TRANSCRIPTS.glob("*.jsonl")) == [
+        "error-401",
+        "error-500",
+        "plain",
+        "plain-unknown-model",
+        "structured",
+        "tool",
+    ]
+
+
+def test_plain_transcript_gives_the_agent_message_session_and_usage() -> None:
+    result = parse(load("plain"))
+    assert result.output == "ECHO: Say hello to the fake server"
+    assert result.session_id == SESSION
+    assert result.model == "gpt-5.5"  # codex reports no model: the requested one
+    # turn.completed.usage: input 6942 (cached 0, cache writes 0), output 9; no cost.
+    assert result.usage == Usage(6942, 9, 0, 0, total_tokens=None, cost_usd=None)
+    assert result.raw == load("plain")
+
+
+def test_an_error_item_is_a_warning_not_a_failure() -> None:
+    result = parse(load("plain-unknown-model"), model=None)
+    assert result.output == "ECHO: Say hello to the fake server"
+    assert result.session_id == "01a200fe-ab93-78c2-b2ee-99bfe05a0d27"
+    assert result.model is None
+    # turn.completed.usage: input 5286, cached 0, output 9.
+    assert result.usage == Usage(5286, 9, 0, 0)
+
+
+def test_structured_transcript_parses_the_agent_message_as_json() -> None:
+    result = parse(load("structured"), structured=True)
+    assert result.output == {"answer": "ECHO: Give me the answer", "confidence": 42.5}
+    assert result.session_id == "01a200fe-ad51-7d80-b153-9d6129174e6c"
+    # turn.completed.usage: input 6943, cached 0, output 14.
+    assert result.usage == Usage(6943, 14, 0, 0)
+
+
+def test_tool_transcript_answers_after_the_command_and_counts_both_model_calls() -> None:
+    result = parse(load("tool"))
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.session_id == "01a200fe-b423-7153-9a50-bb669b5a7629"
+    # One turn.completed covering both model calls of the turn (the requests log has
+    # input 6942 + 7050 = 13992 and output 8 + 7 = 15).
+    assert result.usage == Usage(13992, 15, 0, 0)
+
+
+def test_http_401_transcript_is_an_auth_failure_with_codex_words() -> None:
+    error = parse_error(load("error-401"), returncode=1)
+    assert error.kind is FailureKind.AUTH
+    assert str(error) == f"Codex provider turn failed: {HTTP_401}"
+    assert error.session_id == "01a200fe-af3b-7420-9c43-993deba03e8e"
+    assert error.usage is None  # the turn failed before any usage was reported
+    assert error.retry_after_s is None
+
+
+def test_http_500_transcript_reported_as_high_demand_is_transient() -> None:
+    error = parse_error(load("error-500"), returncode=1)
+    assert error.kind is FailureKind.TRANSIENT
+    assert str(error) == f"Codex provider turn failed: {HIGH_DEMAND}"
+    assert error.session_id == "01a200fe-b1e4-7062-812a-0415e01ba982"
+    assert error.usage is None
+
+
+def test_a_failed_turn_is_a_failure_even_when_codex_exits_0() -> None:
+    error = parse_error(load("error-401"), returncode=0)
+    assert error.kind is FailureKind.AUTH
+
+
+# --- final text ------------------------------------------------------------------------
+
+
+def test_the_last_message_file_wins_over_the_stream() -> None:
+    result = parse(load("plain"), last_message="from the file\n\n")
+    assert result.output == "from the file"
+
+
+def test_a_blank_last_message_file_falls_back_to_the_last_agent_message() -> None:
+    events = turn(message("first"), message("second  \n", "item_1"))
+    assert parse(events, last_message=" \n").output == "second"
+
+
+def test_a_run_without_an_agent_message_is_invalid_output_with_its_usage() -> None:
+    events = turn({"type": "item.completed", "item": {"id": "i", "type": "reasoning", "text": "x"}})
+    error = parse_error(events)
+    assert (error.kind, str(error)) == (
+        FailureKind.INVALID_OUTPUT,
+        "Codex provider did not return a final assistant message",
+    )
+    assert (error.session_id, error.usage) == (SESSION, Usage(100, 5, 0, 0))
+
+
+def test_success_without_a_session_id_is_a_crash() -> None:
+    error = parse_error(load("plain")[1:])
+    assert (error.kind, str(error)) == (
+        FailureKind.CRASH,
+        "Codex provider response did not include a session id",
+    )
+
+
+def test_an_older_session_meta_line_gives_the_session_id() -> None:
+    events: list[JSON] = [
+        {"type": "session_meta", "payload": {"id": "older-session"}},
+        *turn(message("hi"))[1:],
+    ]
+    assert parse(events).session_id == "older-session"
+
+
+# --- structured output -----------------------------------------------------------------
+
+
+def test_a_json_fence_is_accepted_as_structured_output() -> None:
+    events = turn(message('```json\n{"answer": 1}\n```'))
+    assert parse(events, structured=True).output == {"answer": 1}
+
+
+def test_braces_inside_prose_are_not_sliced_out_as_structured_output() -> None:
+    events = turn(message('Here you go: {"answer": 1} hope it helps'))
+    error = parse_error(events, structured=True)
+    assert (error.kind, str(error)) == (
+        FailureKind.INVALID_OUTPUT,
+        "Codex provider did not return valid JSON for schema output",
+    )
+    assert (error.session_id, error.usage) == (SESSION, Usage(100, 5, 0, 0))
+
+
+def test_parse_structured_keeps_json_scalars_and_rejects_text() -> None:
+    assert parse_structured("42") == (True, 42)
+    assert parse_structured('"quoted"') == (True, "quoted")
+    assert parse_structured("not json") == (False, None)
+
+
+# --- usage -----------------------------------------------------------------------------
+
+
+def test_cached_input_is_taken_out_of_input_and_reasoning_stays_inside_output() -> None:
+    usage: JSONObject = {
+        "input_tokens": 23145,
+        "cached_input_tokens": 16768,
+        "output_tokens": 26,
+        "reasoning_output_tokens": 15,
+    }
+    # input 23145 - 16768 cached = 6377; output 26 already includes the 15 reasoning tokens.
+    assert parse(turn(message("x"), usage=usage)).usage == Usage(6377, 26, 16768, 0)
+
+
+def test_usage_sums_every_completed_turn_and_counts_cache_writes_once() -> None:
+    first: JSONObject = {
+        "input_tokens": 1000,
+        "cached_input_tokens": 600,
+        "cache_write_input_tokens": 300,
+        "output_tokens": 10,
+    }
+    second: JSONObject = {"input_tokens": 50, "cached_input_tokens": 0, "output_tokens": 7}
+    events = [*turn(message("a"), usage=first), *turn(message("b"), usage=second)[1:]]
+    # input (1000 - 600 - 300) + 50 = 150, output 17, cache read 600, cache write 300;
+    # total = 150 + 17 + 300 (cache reads are re-use, not counted).
+    result = parse(events)
+    assert result.usage == Usage(150, 17, 600, 300)
+    assert result.usage.total == 467
+    assert result.output == "b"
+
+
+# --- failures --------------------------------------------------------------------------
+
+
+def test_retry_notices_before_a_completed_turn_are_not_failures() -> None:
+    notice: JSONObject = {"type": "error", "message": "Reconnecting... 1/5 (stream disconnected)"}
+    assert parse(turn(notice, message("made it"))).output == "made it"
+
+
+def test_a_non_retry_top_level_error_fails_the_run_even_after_a_completed_turn() -> None:
+    events: list[JSON] = [
+        *turn(message("x")),
+        {"type": "error", "message": "conversation interrupted"},
+    ]
+    error = parse_error(events, returncode=1)
+    assert (error.kind, str(error)) == (
+        FailureKind.CRASH,
+        "Codex provider turn failed: conversation interrupted",
+    )
+    assert error.usage == Usage(100, 5, 0, 0)
+
+
+def test_a_usage_limit_is_quota_with_the_seconds_until_it_resets() -> None:
+    events = failed("You've hit your usage limit. Upgrade to Pro or try again in 90s.")
+    error = parse_error(events, returncode=1)
+    assert error.kind is FailureKind.QUOTA
+    assert error.retry_after_s == 90
+    assert str(error).startswith("Codex provider turn failed: You've hit your usage limit.")
+
+
+def test_codex_local_reset_times_are_read_as_seconds_from_now() -> None:
+    now = datetime(2026, 11, 22, 13, 0).timestamp()
+    text = "You've hit your usage limit. Try again at 3:05 PM."
+    assert reset_seconds(text, now=now) == 2 * 3600 + 5 * 60
+    text = "You've hit your usage limit. Try again at Nov 23rd, 2026 12:30 AM."
+    assert reset_seconds(text, now=now) == 11.5 * 3600
+    assert reset_seconds("Try again at 9:00 AM.", now=now) == 0  # already passed
+    assert reset_seconds("You've hit your usage limit. Try again later.", now=now) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "retried", "kind"),
+    [
+        ("unexpected status 429 Too Many Requests: slow down", False, FailureKind.QUOTA),
+        # codex 0.169.0's words for a 429 from the fake server, after its retries:
+        ("exceeded retry limit, last status: 429 Too Many Requests", True, FailureKind.QUOTA),
+        ("unexpected status 403 Forbidden: nope", False, FailureKind.AUTH),
+        ("unexpected status 503 Service Unavailable: later", False, FailureKind.TRANSIENT),
+        ("unexpected status 400 Bad Request: bad schema", False, FailureKind.CRASH),
+        ("stream disconnected before completion", False, FailureKind.TRANSIENT),
+        ("something odd", False, FailureKind.CRASH),
+        ("something odd", True, FailureKind.TRANSIENT),
+    ],
+)
+def test_error_kinds_come_from_the_status_then_the_words(
+    text: str, retried: bool, kind: FailureKind
+) -> None:
+    assert error_kind(text, retried=retried) is kind
+
+
+def test_an_unrecognised_failure_after_retries_is_transient() -> None:
+    events: list[JSON] = [
+        {"type": "thread.started", "thread_id": SESSION},
+        {"type": "error", "message": "Reconnecting... 1/1 (something odd)"},
+        {"type": "turn.failed", "error": {"message": "something odd"}},
+    ]
+    assert parse_error(events, returncode=1).kind is FailureKind.TRANSIENT
+
+
+def test_a_non_zero_exit_without_a_completed_turn_quotes_stderr() -> None:
+    events: list[JSON] = [{"type": "thread.started", "thread_id": SESSION}]
+    error = parse_error(events, returncode=1, stderr="Error: bad config\n  at line 3\n")
+    assert (error.kind, str(error), error.session_id) == (
+        FailureKind.CRASH,
+        "Codex provider exited with code 1: Error: bad config at line 3",
+        SESSION,
+    )
+
+
+def test_a_non_zero_exit_after_only_retry_notices_is_transient() -> None:
+    events: list[JSON] = [
+        {"type": "thread.started", "thread_id": SESSION},
+        {"type": "error", "message": "Reconnecting... waiting for network (Connection failed)"},
+    ]
+    error = parse_error(events, returncode=1, stderr="killed")
+    assert (error.kind, str(error)) == (
+        FailureKind.TRANSIENT,
+        "Codex provider exited with code 1: killed",
+    )
+
+
+def test_a_non_zero_exit_after_a_completed_turn_without_errors_keeps_the_answer() -> None:
+    assert parse(load("plain"), returncode=1).output == "ECHO: Say hello to the fake server"
+
+
+# --- schema and effort -----------------------------------------------------------------
+
+
+def test_strict_schema_closes_every_object_and_keeps_optional_properties_optional() -> None:
+    schema: JSONObject = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "object", "properties": {}}},
+            "properties": {"type": "object"},
+            "either": {"anyOf": [{"$ref": "#/$defs/point"}, {"type": "null"}]},
+            "fixed": {"const": {"type": "object"}},
+        },
+        "required": ["name"],
+        "$defs": {"point": {"properties": {"x": {"type": "number"}}, "required": ["x"]}},
+    }
+    closed = {"required": [], "additionalProperties": False}
+    assert strict_schema(schema) == {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "tags": {
+                "type": "array",
+                "items": {"type": "object", "properties": {}, **closed},
+            },
+            "properties": {"type": "object", "properties": {}, **closed},
+            "either": {"anyOf": [{"$ref": "#/$defs/point"}, {"type": "null"}]},
+            "fixed": {"const": {"type": "object"}},
+        },
+        "required": ["name"],
+        "additionalProperties": False,
+        "$defs": {
+            "point": {
+                "properties": {"x": {"type": "number"}},
+                "required": ["x"],
+                "additionalProperties": False,
+            }
+        },
+    }
+
+
+def test_strict_schema_leaves_non_object_schemas_alone() -> None:
+    assert strict_schema({"type": "integer"}) == {"type": "integer"}
+    assert strict_schema(True) is True
+
+
+@pytest.mark.parametrize(
+    ("effort", "level"),
+    [
+        (None, None),
+        ("off", "none"),
+        ("minimal", "minimal"),
+        ("low", "low"),
+        ("medium", "medium"),
+        ("high", "high"),
+        ("xhigh", "xhigh"),
+        ("max", "xhigh"),
+        ("turbo", None),
+    ],
+)
+def test_effort_maps_to_codex_reasoning_efforts(effort: str | None, level: str | None) -> None:
+    assert reasoning_effort(effort) == level
+
+
+# --- the adapter, against a fake codex executable --------------------------------------
+
+FAKE_CODEX = """\
+#!{python}
+import json, os, subprocess, sys, time
+argv = sys.argv
+def after(flag):
+    return argv[argv.index(flag) + 1] if flag in argv else None
+last, schema = after("--output-last-message"), after("--output-schema")
+with open(os.environ["FAKE_CODEX_RECORD"], "w") as record:
+    json.dump({{
+        "argv": argv,
+        "stdin": sys.stdin.read(),
+        "schema": open(schema).read() if schema else None,
+        "tmp_dir": os.path.dirname(last),
+        "tmp_dir_existed": os.path.isdir(os.path.dirname(last)),
+    }}, record)
+mode = os.environ["FAKE_CODEX_MODE"]
+lines = open(os.environ["FAKE_CODEX_STREAM"]).read().splitlines() if "FAKE_CODEX_STREAM" in os.environ else []
+if "FAKE_CODEX_LAST" in os.environ:
+    open(last, "w").write(os.environ["FAKE_CODEX_LAST"])
+if mode == "crash":
+    print("not json", flush=True)
+    sys.stderr.write("codex: something broke\\nat line 3\\n")
+    sys.exit(3)
+if mode == "hang":
+    child = subprocess.Popen(["sleep", "30"])
+    open(os.environ["FAKE_CODEX_CHILD"], "w").write(str(child.pid))
+    print(lines[0], flush=True)
+    child.wait()
+    sys.exit(0)
+if mode == "gate":  # the rest only once the provider forwarded the first event
+    print(lines[0], flush=True)
+    gate, deadline = os.environ["FAKE_CODEX_GATE"], time.monotonic() + 20
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            sys.exit("the first event was not forwarded live")
+        time.sleep(0.01)
+    lines = lines[1:]
+for line in lines:
+    print(line, flush=True)
+sys.exit(int(os.environ.get("FAKE_CODEX_EXIT", "0")))
+"""
+
+
+class FakeCodex:
+    """A fake ``codex`` in ``tmp_path`` that records argv, stdin, the schema file and its
+    temporary directory, then prints a stream."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        self.path = tmp_path / "codex"
+        self.path.write_text(FAKE_CODEX.format(python=sys.executable), encoding="utf-8")
+        self.path.chmod(0o755)
+        self.record = tmp_path / "record.json"
+        self.gate = tmp_path / "gate"
+        self.child = tmp_path / "child.pid"
+
+    def provider(self, mode: str, stream: list[JSON] | None = None, **env: str) -> CodexProvider:
+        env = {
+            "FAKE_CODEX_RECORD": str(self.record),
+            "FAKE_CODEX_MODE": mode,
+            "FAKE_CODEX_GATE": str(self.gate),
+            "FAKE_CODEX_CHILD": str(self.child),
+            **env,
+        }
+        if stream is not None:
+            path = self.dir / "stream.jsonl"
+            path.write_text("".join(json.dumps(e) + "\n" for e in stream), encoding="utf-8")
+            env["FAKE_CODEX_STREAM"] = str(path)
+        return CodexProvider(ProviderSettings(binaries={"codex": str(self.path)}, env=env))
+
+    def recorded(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.record.read_text(encoding="utf-8"))
+        return data
+
+
+def request(tmp_path: Path, **kw: Any) -> AgentRequest:
+    fields: dict[str, Any] = {
+        "prompt": "Say hello\nto the fake server",
+        "options": {},
+        "cwd": tmp_path,
+        "step_id": "s1",
+        **kw,
+    }
+    return AgentRequest(**fields)
+
+
+def ignore(event: JSON, session: str | None) -> None:
+    pass
+
+
+def removed(directory: str) -> bool:
+    """Whether the provider's temporary directory is gone."""
+    return not Path(directory).exists()
+
+
+@pytest.mark.anyio
+async def test_the_prompt_goes_on_stdin_and_events_are_forwarded_live_with_the_session(
+    tmp_path: Path,
+) -> None:
+    fake = FakeCodex(tmp_path)
+    seen: list[tuple[JSON, str | None]] = []
+
+    def sink(event: JSON, session: str | None) -> None:
+        seen.append((event, session))
+        fake.gate.touch()
+
+    req = request(tmp_path, model="gpt-5.5", effort="max", agent_type="reviewer")
+    result = await fake.provider("gate", load("plain")).run(req, sink)
+    recorded = fake.recorded()
+    tmp_dir = recorded["tmp_dir"]
+    assert Path(tmp_dir).name.startswith("smol-wf-codex-")
+    assert recorded["argv"] == [
+        str(fake.path),
+        "exec",
+        "--skip-git-repo-check",
+        "--model",
+        "gpt-5.5",
+        "-c",
+        'model_reasoning_effort="xhigh"',
+        "--json",
+        "--output-last-message",
+        f"{tmp_dir}/last-message.txt",
+        "-",
+    ]
+    assert recorded["stdin"] == "Say hello\nto the fake server"
+    assert recorded["schema"] is None
+    assert recorded["tmp_dir_existed"]
+    assert removed(tmp_dir)
+    assert seen == [(event, SESSION) for event in load("plain")]
+    assert (result.output, result.session_id, result.model) == (
+        "ECHO: Say hello to the fake server",
+        SESSION,
+        "gpt-5.5",
+    )
+
+
+@pytest.mark.anyio
+async def test_without_model_or_known_effort_codex_gets_neither_flag(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    await fake.provider("replay", load("plain")).run(request(tmp_path, effort="turbo"), ignore)
+    argv = fake.recorded()["argv"]
+    assert argv[1:3] == ["exec", "--skip-git-repo-check"]
+    assert argv[3:5] == ["--json", "--output-last-message"]
+    assert argv[6:] == ["-"]
+
+
+@pytest.mark.anyio
+async def test_a_schema_is_written_strict_and_the_last_message_file_is_the_answer(
+    tmp_path: Path,
+) -> None:
+    fake = FakeCodex(tmp_path)
+    answer = '{"answer": "from the file", "confidence": 1}'
+    provider = fake.provider("replay", load("structured"), FAKE_CODEX_LAST=answer)
+    req = request(tmp_path, has_schema=True, schema=SCHEMA)
+    result = await provider.run(req, ignore)
+    recorded = fake.recorded()
+    tmp_dir = recorded["tmp_dir"]
+    assert recorded["argv"][-4:] == [
+        f"{tmp_dir}/last-message.txt",
+        "--output-schema",
+        f"{tmp_dir}/schema.json",
+        "-",
+    ]
+    assert json.loads(recorded["schema"]) == {**SCHEMA, "additionalProperties": False}
+    assert result.output == {"answer": "from the file", "confidence": 1}
+    assert removed(tmp_dir)
+
+
+@pytest.mark.anyio
+async def test_a_failed_turn_raises_its_kind_with_the_session(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    provider = fake.provider("replay", load("error-401"), FAKE_CODEX_EXIT="1")
+    with pytest.raises(ProviderError) as caught:
+        await provider.run(request(tmp_path), ignore)
+    assert caught.value.kind is FailureKind.AUTH
+    assert str(caught.value) == f"Codex provider turn failed: {HTTP_401}"
+    assert caught.value.session_id == "01a200fe-af3b-7420-9c43-993deba03e8e"
+    assert removed(fake.recorded()["tmp_dir"])
+
+
+@pytest.mark.anyio
+async def test_idle_timeout_stops_codex_and_everything_it_started(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    seen: list[JSON] = []
+    with pytest.raises(ProviderError) as caught:
+        await fake.provider("hang", load("plain")).run(
+            request(tmp_path, idle_timeout_s=0.3), lambda e, s: seen.append(e)
+        )
+    assert caught.value.kind is FailureKind.TIMEOUT
+    assert "idleTimeout" in str(caught.value)
+    assert str(caught.value).startswith("Codex provider printed nothing for 0.3 s")
+    assert caught.value.session_id == SESSION
+    assert seen == load("plain")[:1]
+    assert exits_promptly(int(fake.child.read_text()))
+    assert removed(fake.recorded()["tmp_dir"])
+
+
+def exits_promptly(pid: int) -> bool:
+    """Whether ``pid`` has exited, or does so within 5 s of being killed (SIGKILL is
+    delivered asynchronously): waits on a pidfd, which turns readable at exit."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], 5.0)
+    finally:
+        os.close(fd)
+    return bool(readable)
+
+
+@pytest.mark.anyio
+async def test_a_non_zero_exit_names_the_code_and_stderr(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    with pytest.raises(ProviderError) as caught:
+        await fake.provider("crash").run(request(tmp_path), ignore)
+    assert caught.value.kind is FailureKind.CRASH
+    assert (
+        str(caught.value) == "Codex provider exited with code 3: codex: something broke at line 3"
+    )
+
+
+@pytest.mark.anyio
+async def test_a_missing_codex_binary_raises_provider_unavailable(tmp_path: Path) -> None:
+    provider = CodexProvider(ProviderSettings(binaries={"codex": str(tmp_path / "no-codex")}))
+    with pytest.raises(ProviderUnavailable):
+        await provider.run(request(tmp_path), ignore)
