@@ -94,6 +94,7 @@ class Watchdog:
         started = anyio.current_time()
         self._last = started
         results: list[T] = []
+        failures: list[Exception] = []
         async with anyio.create_task_group() as group:
 
             async def monitor() -> None:
@@ -112,11 +113,16 @@ class Watchdog:
                     await anyio.sleep(deadline - now)
 
             async def guarded() -> None:
-                results.append(await work())
+                try:
+                    results.append(await work())
+                except Exception as error:  # re-raised bare below, not in an ExceptionGroup
+                    failures.append(error)
                 group.cancel_scope.cancel()
 
             group.start_soon(monitor)
             group.start_soon(guarded)
+        if failures:
+            raise failures[0]
         if self._tripped is not None:
             raise ProviderError(self._timeout_message(self._tripped), kind=FailureKind.TIMEOUT)
         return results[0]

@@ -95,3 +95,14 @@ async def test_a_missing_executable_is_a_config_failure(tmp_path: Path) -> None:
         await run_cli(CliCommand("Fake", [str(tmp_path / "nope")], tmp_path), Limits(), print)
     assert info.value.kind is FailureKind.CONFIG
     assert info.value.message.startswith(f"failed to spawn command `{tmp_path / 'nope'}`")
+
+
+async def test_a_watchdog_passes_the_work_s_own_error_through_unwrapped() -> None:
+    from smolwf.providers.process import Watchdog
+
+    async def work() -> None:
+        raise ProviderError("the model refused", kind=FailureKind.AUTH)
+
+    with pytest.raises(ProviderError) as info:
+        await Watchdog("Fake", Limits(timeout_s=10)).run(work)
+    assert info.value.kind is FailureKind.AUTH

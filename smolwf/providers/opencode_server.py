@@ -1,0 +1,492 @@
+"""Structured output for the ``opencode`` provider, through opencode's own server API.
+
+``opencode run`` cannot take a JSON Schema; ``POST /session/{id}/message`` can
+(``format: {type: "json_schema"}``). So a structured call starts a private
+``opencode serve`` on a free 127.0.0.1 port, in its own process group, and talks to it
+with httpx: no shell, no curl. While the answer is computed it follows the server's
+``GET /event`` bus, forwarding the call's events live (they also feed the idle
+watchdog) and refusing permission requests, as ``opencode run`` does headless. The
+whole process group is stopped at the end, whatever happened.
+
+Usage is summed over every assistant message of the session (one per model call), as
+the CLI transport sums its steps; see ``smolwf.providers.opencode`` for the convention.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from subprocess import DEVNULL, PIPE
+from typing import TypeVar
+
+import anyio
+import httpx
+from anyio.abc import ByteReceiveStream, Process
+
+from smolwf.errors import FailureKind, ProviderError
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
+from smolwf.providers.failures import kind_for_status, kind_for_text
+from smolwf.providers.opencode import DISPLAY_NAME, describe_error, failure, sum_usage
+from smolwf.providers.process import FAILURE_TEXT_BYTES, TERM_GRACE_S, Limits, Watchdog
+
+T = TypeVar("T")
+
+SESSION_TITLE = "smol-wf agent call"
+STRUCTURED_RETRIES = 2
+"""``format.retryCount``: how often opencode itself re-asks for a valid structured value."""
+READY_TIMEOUT_S = 60.0
+"""How long the server may take to print its listening line (about 1 s normally)."""
+EVENTS_CONNECT_S = 5.0
+"""How long to wait for the event bus before sending the prompt anyway."""
+EVENTS_DRAIN_S = 2.0
+"""How long, after the answer, to wait for the bus to report the session idle (its
+last events may still be in flight)."""
+LOG_KEEP_BYTES = 16 * 1024
+"""How much of the server's own output is kept for error messages (the end of it)."""
+NO_STRUCTURED = "OpenCode structured-output response did not include a structured value"
+_LISTENING = re.compile(r"opencode server listening on (http://\S+)")
+
+
+def split_model(model: str | None) -> JSONObject | None:
+    """``{providerID, modelID}`` for ``provider/model``; a bare id is a configuration error."""
+    if not model:
+        return None
+    provider, slash, model_id = model.partition("/")
+    if not slash or not provider or not model_id:
+        raise ProviderError(
+            f"OpenCode model must use provider/model form for structured output, got: {model}",
+            kind=FailureKind.CONFIG,
+        )
+    return {"providerID": provider, "modelID": model_id}
+
+
+def session_body(request: AgentRequest) -> JSONObject:
+    """The ``POST /session`` body."""
+    body: JSONObject = {"title": SESSION_TITLE}
+    if request.agent_type:
+        body["agent"] = request.agent_type
+    return body
+
+
+def message_body(request: AgentRequest) -> JSONObject:
+    """The ``POST /session/{id}/message`` body: the prompt, its options and the schema."""
+    body: JSONObject = {"parts": [{"type": "text", "text": request.prompt}]}
+    model = split_model(request.model)
+    if model is not None:
+        body["model"] = model
+    if request.effort:
+        body["variant"] = request.effort
+    if request.agent_type:
+        body["agent"] = request.agent_type
+    body["format"] = {
+        "type": "json_schema",
+        "schema": request.schema,
+        "retryCount": STRUCTURED_RETRIES,
+    }
+    return body
+
+
+def free_port() -> int:
+    """A port nothing listens on now (``opencode serve --port 0`` means its default, 4096)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _object(value: JSON) -> JSONObject:
+    return value if isinstance(value, dict) else {}
+
+
+def structured_value(response: JSON) -> tuple[bool, JSON]:
+    """``(found, value)``: ``info.structured``, else a completed ``StructuredOutput`` tool
+    part's input."""
+    info = _object(_object(response).get("info"))
+    if "structured" in info:
+        return True, info["structured"]
+    parts = _object(response).get("parts")
+    for part in reversed(parts if isinstance(parts, list) else []):
+        part = _object(part)
+        state = _object(part.get("state"))
+        if (
+            part.get("tool") == "StructuredOutput"
+            and state.get("status") == "completed"
+            and "input" in state
+        ):
+            return True, state["input"]
+    return False, None
+
+
+def assistant_infos(messages: JSON) -> list[JSONObject]:
+    """The ``info`` of every assistant message in a ``GET /session/{id}/message`` list."""
+    infos = [_object(_object(item).get("info")) for item in _listed(messages)]
+    return [info for info in infos if info.get("role") == "assistant"]
+
+
+def _listed(value: JSON) -> list[JSON]:
+    return value if isinstance(value, list) else []
+
+
+def reported_model(response: JSON) -> str | None:
+    """``provider/model`` of the answering message."""
+    info = _object(_object(response).get("info"))
+    provider, model = info.get("providerID"), info.get("modelID")
+    if isinstance(model, str) and model:
+        return f"{provider}/{model}" if isinstance(provider, str) and provider else model
+    return None
+
+
+def parse_response(
+    session: JSON,
+    response: JSON,
+    usage_records: list[JSONObject],
+    requested_model: str | None,
+    refused: list[str] | None = None,
+) -> AgentResult:
+    """The result of a structured call, or the ``ProviderError`` it ended with.
+
+    ``usage_records`` are the assistant message infos to sum (every model call of the
+    session); ``refused`` the permission requests that were turned down, for the message.
+    """
+    session_id = _object(session).get("id")
+    session_id = session_id if isinstance(session_id, str) and session_id else None
+    info = _object(_object(response).get("info"))
+    usage = sum_usage(usage_records or [info])
+    if info.get("error") is not None:
+        message, kind, retry_after = describe_error(info.get("error"))
+        raise failure(message, kind, usage, session_id, retry_after)
+    if session_id is None:
+        message = f"{DISPLAY_NAME} provider response did not include a session id"
+        raise failure(message, FailureKind.CRASH, usage, None)
+    found, value = structured_value(response)
+    if not found:
+        message = NO_STRUCTURED
+        if refused:
+            message += f" (a permission request was refused: {refused[-1]})"
+        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session_id)
+    return AgentResult(
+        output=value,
+        session_id=session_id,
+        model=reported_model(response) or requested_model,
+        usage=usage,
+        raw=[session, response],
+    )
+
+
+async def run_structured(
+    binary: str, request: AgentRequest, env: Mapping[str, str], events: ProviderEventSink
+) -> AgentResult:
+    """Answer ``request`` (which has a schema) with a private ``opencode serve``."""
+    split_model(request.model)  # a bare model id fails before anything starts
+    return await _ServerCall(binary, request, env, events).run()
+
+
+async def _guard(work: Callable[[], Awaitable[T]]) -> T | ProviderError:
+    """``work()``'s value, or the ``ProviderError`` it raised: raising inside a task group
+    would wrap it in an ``ExceptionGroup``."""
+    try:
+        return await work()
+    except ProviderError as error:
+        return error
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cut(text: str) -> str:
+    encoded = _one_line(text).encode("utf-8")
+    if len(encoded) <= FAILURE_TEXT_BYTES:
+        return encoded.decode("utf-8")
+    return encoded[:FAILURE_TEXT_BYTES].decode("utf-8", "ignore") + "…"
+
+
+class _ServerCall:
+    """One structured call: the server process, its HTTP conversation, and what was seen."""
+
+    def __init__(
+        self,
+        binary: str,
+        request: AgentRequest,
+        env: Mapping[str, str],
+        events: ProviderEventSink,
+    ) -> None:
+        self.binary = binary
+        self.request = request
+        self.env = env
+        self.events = events
+        self.watchdog = Watchdog(DISPLAY_NAME, Limits(request.timeout_s, request.idle_timeout_s))
+        self.params = {"directory": str(request.cwd)}
+        self.session_id: str | None = None
+        self.logs = bytearray()
+        self.bus_infos: dict[str, JSONObject] = {}
+        """The latest info of each assistant message the event bus reported."""
+        self.refused: list[str] = []
+        self.idle = anyio.Event()
+        """Set when the bus reports the session idle: its events are all in."""
+
+    async def run(self) -> AgentResult:
+        try:
+            outcome = await self.watchdog.run(lambda: _guard(self._serve))
+        except ProviderError as error:  # a watchdog limit tripped
+            self._annotate(error)
+            raise
+        if isinstance(outcome, ProviderError):
+            raise self._annotate(outcome)
+        return outcome
+
+    def _annotate(self, error: ProviderError) -> ProviderError:
+        error.session_id = error.session_id or self.session_id
+        if error.usage is None and self.bus_infos:
+            error.usage = sum_usage(list(self.bus_infos.values()))
+        return error
+
+    def _log_text(self) -> str:
+        return _cut(self.logs.decode("utf-8", "replace")) or "(no output)"
+
+    async def _serve(self) -> AgentResult:
+        process = await self._spawn()
+        outcome: AgentResult | ProviderError
+        try:
+            async with anyio.create_task_group() as group:
+                ready = _Readiness()
+                assert process.stdout is not None and process.stderr is not None
+                group.start_soon(self._read_output, process.stdout, ready)
+                group.start_soon(self._read_output, process.stderr, None)
+                outcome = await _guard(lambda: self._when_ready(process, ready))
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await _stop_group(process)
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        return outcome
+
+    async def _spawn(self) -> Process:
+        argv = [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(free_port())]
+        try:
+            return await anyio.open_process(
+                argv,
+                stdin=DEVNULL,
+                stdout=PIPE,
+                stderr=PIPE,
+                cwd=self.request.cwd,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise ProviderError(
+                f"failed to spawn command `{self.binary}`: {error.strerror or error}",
+                kind=FailureKind.CONFIG,
+            ) from error
+
+    async def _read_output(self, stream: ByteReceiveStream, ready: _Readiness | None) -> None:
+        """Keep the server's output (for error messages), spot the listening line."""
+        async for line in _lines(stream):
+            self.watchdog.touch()
+            self.logs.extend(line.encode("utf-8") + b"\n")
+            del self.logs[: max(0, len(self.logs) - LOG_KEEP_BYTES)]
+            match = _LISTENING.search(line)
+            if ready is not None and match is not None and ready.url is None:
+                ready.url = match.group(1).rstrip("/")
+                ready.event.set()
+        if ready is not None:
+            ready.event.set()  # stdout closed: the server is gone
+
+    async def _when_ready(self, process: Process, ready: _Readiness) -> AgentResult:
+        with anyio.move_on_after(READY_TIMEOUT_S):
+            await ready.event.wait()
+        if ready.url is not None:
+            return await self._converse(ready.url)
+        if not ready.event.is_set():
+            raise ProviderError(
+                f"OpenCode server did not report its URL within {READY_TIMEOUT_S:g} s: "
+                f"{self._log_text()}",
+                kind=FailureKind.TRANSIENT,
+            )
+        with anyio.move_on_after(TERM_GRACE_S):
+            await process.wait()
+        code = process.returncode
+        logs = self._log_text()
+        raise ProviderError(
+            f"OpenCode server exited with code {code} before it was ready: {logs}",
+            kind=kind_for_text(logs),
+        )
+
+    async def _converse(self, url: str) -> AgentResult:
+        timeout = httpx.Timeout(None)  # the watchdog bounds the call
+        async with httpx.AsyncClient(base_url=url, timeout=timeout, trust_env=False) as client:
+            outcome: AgentResult | ProviderError
+            async with anyio.create_task_group() as group:
+                connected = anyio.Event()
+                group.start_soon(self._follow_bus, client, connected)
+                with anyio.move_on_after(EVENTS_CONNECT_S):
+                    await connected.wait()
+                outcome = await _guard(lambda: self._prompt(client))
+                with anyio.move_on_after(EVENTS_DRAIN_S):
+                    await self.idle.wait()
+                group.cancel_scope.cancel()
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        return outcome
+
+    async def _prompt(self, client: httpx.AsyncClient) -> AgentResult:
+        session = await self._request(client, "POST", "/session", session_body(self.request))
+        session_id = _object(session).get("id")
+        if not isinstance(session_id, str) or not session_id:
+            raise ProviderError(
+                f"OpenCode provider POST /session answered without a session id: "
+                f"{_cut(json.dumps(session))}"
+            )
+        self.session_id = session_id
+        path = f"/session/{session_id}/message"
+        response = await self._request(client, "POST", path, message_body(self.request))
+        return parse_response(
+            session,
+            response,
+            await self._usage_records(client, path, response),
+            self.request.model,
+            self.refused,
+        )
+
+    async def _usage_records(
+        self, client: httpx.AsyncClient, path: str, response: JSON
+    ) -> list[JSONObject]:
+        """Every assistant message of the session (one per model call), to sum their usage;
+        the event bus's copy, or just the answer, when the list cannot be had."""
+        try:
+            infos = assistant_infos(await self._request(client, "GET", path))
+        except ProviderError:
+            infos = []
+        info = _object(_object(response).get("info"))
+        return infos or list(self.bus_infos.values()) or [info]
+
+    async def _request(
+        self, client: httpx.AsyncClient, method: str, path: str, body: JSONObject | None = None
+    ) -> JSON:
+        try:
+            reply = await client.request(method, path, params=self.params, json=body)
+        except httpx.HTTPError as error:
+            raise ProviderError(
+                f"OpenCode provider {method} {path} failed: {_one_line(str(error)) or error!r}; "
+                f"server output: {self._log_text()}",
+                kind=FailureKind.TRANSIENT,
+            ) from error
+        if reply.is_error:
+            raise ProviderError(
+                f"OpenCode provider {method} {path} failed with HTTP {reply.status_code} "
+                f"{reply.reason_phrase}: {_cut(reply.text)}",
+                kind=kind_for_status(reply.status_code),
+            )
+        try:
+            value: JSON = reply.json()
+        except ValueError as error:
+            raise ProviderError(
+                f"OpenCode provider {method} {path} answered with invalid JSON: {_cut(reply.text)}"
+            ) from error
+        return value
+
+    async def _follow_bus(self, client: httpx.AsyncClient, connected: anyio.Event) -> None:
+        """Forward this server's session events live until cancelled."""
+        try:
+            async with client.stream("GET", "/event", params=self.params) as reply:
+                connected.set()
+                async for line in reply.aiter_lines():
+                    event = _sse_data(line)
+                    if event is not None:
+                        await self._on_bus_event(client, event)
+        except httpx.HTTPError:
+            pass  # the bus is a convenience: the answer comes from the message response
+        finally:
+            connected.set()
+            self.idle.set()  # nothing more will come
+
+    async def _on_bus_event(self, client: httpx.AsyncClient, event: JSONObject) -> None:
+        properties = _object(event.get("properties"))
+        session_id = properties.get("sessionID")
+        if not isinstance(session_id, str):
+            return  # server-wide chatter (heartbeats, plugins) is not the call's
+        self.watchdog.touch()
+        info = _object(properties.get("info"))
+        if event.get("type") == "message.updated" and info.get("role") == "assistant":
+            self.bus_infos[str(info.get("id"))] = info
+        self.events(event, self.session_id or session_id)
+        if event.get("type") == "session.idle" and session_id == self.session_id:
+            self.idle.set()
+        if event.get("type") == "permission.asked":
+            await self._refuse(client, properties)
+
+    async def _refuse(self, client: httpx.AsyncClient, request: JSONObject) -> None:
+        """Turn a permission request down, as headless ``opencode run`` does (nobody can
+        answer it, and the server would wait forever)."""
+        patterns = ", ".join(str(p) for p in _listed(request.get("patterns")))
+        self.refused.append(f"{request.get('permission')} {patterns}".strip())
+        with contextlib.suppress(ProviderError):
+            path = f"/permission/{request.get('id')}/reply"
+            await self._request(client, "POST", path, {"reply": "reject"})
+
+
+class _Readiness:
+    """Set once the server printed its URL (``url``) or closed its stdout (``url`` None)."""
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.url: str | None = None
+
+
+def _sse_data(line: str) -> JSONObject | None:
+    """The JSON object of an SSE ``data:`` line, else ``None``."""
+    if not line.startswith("data:"):
+        return None
+    try:
+        value = json.loads(line[5:].strip())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _lines(stream: ByteReceiveStream) -> AsyncIterator[str]:
+    """The stream's lines, decoded; a last line without a newline is still yielded."""
+    buffer = bytearray()
+    with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+        async for chunk in stream:
+            buffer.extend(chunk)
+            *complete, rest = buffer.split(b"\n")
+            buffer = bytearray(rest)
+            for line in complete:
+                yield line.decode("utf-8", "replace").rstrip("\r")
+    if buffer:
+        yield buffer.decode("utf-8", "replace").rstrip("\r")
+
+
+async def _stop_group(process: Process) -> None:
+    """SIGTERM the server's process group, SIGKILL what is left after a grace period.
+
+    The same steps as ``smolwf.providers.process`` takes for a CLI.
+    """
+    if process.returncode is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        with anyio.move_on_after(TERM_GRACE_S):
+            await process.wait()
+    _signal_group(process.pid, signal.SIGKILL)
+    await process.wait()
+    with anyio.move_on_after(TERM_GRACE_S):
+        # Read to the end, so the pipes' transports close before the event loop does.
+        for output in (process.stdout, process.stderr):
+            if output is not None:
+                async for _chunk in _lines(output):
+                    pass
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            await stream.aclose()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)

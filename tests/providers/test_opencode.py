@@ -1,0 +1,389 @@
+"""The opencode provider's CLI transport: parsing real ``opencode run --format json``
+streams, and driving a fake ``opencode`` executable."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.jsontypes import JSON
+from smolwf.providers.base import AgentRequest, ProviderSettings
+from smolwf.providers.opencode import (
+    NO_ANSWER,
+    OpenCodeProvider,
+    build_argv,
+    describe_error,
+    parse_outcome,
+)
+from smolwf.providers.process import CliOutcome
+from smolwf.usage import Usage
+
+TRANSCRIPTS = Path(__file__).parent / "transcripts" / "opencode"
+
+
+def _events(name: str) -> list[JSON]:
+    lines = (TRANSCRIPTS / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _outcome(events: list[JSON], returncode: int = 0, stderr: str = "") -> CliOutcome:
+    return CliOutcome(returncode=returncode, events=events, stderr=stderr)
+
+
+def _request(tmp_path: Path, prompt: str = "Say hello", **kw: Any) -> AgentRequest:
+    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="s1", **kw)
+
+
+# --- parsing the real transcripts -------------------------------------------------------
+
+
+def test_plain_transcript_answers_with_its_text_session_and_step_usage() -> None:
+    result = parse_outcome(_outcome(_events("plain.jsonl")), "fakellm/fake-model")
+    # The prompt went positionally in that capture, so opencode quoted it.
+    assert result.output == 'ECHO: "Say hello to the fake server"'
+    assert result.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
+    assert result.model == "fakellm/fake-model"
+    # One step_finish: tokens {total 2456, input 2447, output 9, reasoning 0, cache 0/0},
+    # cost 0.007476.
+    assert result.usage == Usage(
+        input_tokens=2447,
+        output_tokens=9,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+        total_tokens=2456,
+        cost_usd=0.007476,
+    )
+    assert result.raw == _events("plain.jsonl")
+
+
+def test_tool_transcript_answers_with_the_last_step_and_sums_both_steps() -> None:
+    result = parse_outcome(_outcome(_events("tool.jsonl")), None)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.session_id == "ses_dff007186ffehmrZo14Pjqj2RH"
+    assert result.model is None
+    # Two step_finish lines: input 2447 + 2515, output 9 + 7 (reasoning 0 + 0),
+    # total 2456 + 2522, cost 0.007476 + 0.00765.
+    assert result.usage is not None
+    assert replace(result.usage, cost_usd=None) == Usage(
+        input_tokens=4962,
+        output_tokens=16,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+        total_tokens=4978,
+    )
+    assert result.usage.cost_usd == pytest.approx(0.015126)
+
+
+def test_http_401_transcript_is_an_auth_failure_with_the_servers_message() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome(_events("error-401.jsonl"), returncode=1), None)
+    error = caught.value
+    assert error.kind is FailureKind.AUTH
+    assert str(error) == (
+        "OpenCode provider error (APIError, HTTP 401): fakellm: invalid x-api-key (scripted 401)"
+    )
+    assert error.session_id == "ses_dff00af99ffe8oujckGFqjw87x"
+    assert error.usage is None  # the stream has no step_finish
+    assert error.retry_after_s is None
+
+
+def test_http_500_transcript_is_a_transient_failure() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome(_events("error-500.jsonl"), returncode=1), None)
+    error = caught.value
+    assert error.kind is FailureKind.TRANSIENT
+    assert str(error) == (
+        "OpenCode provider error (APIError, HTTP 500): fakellm: scripted internal server error"
+    )
+    assert error.session_id == "ses_dff009007fferYRq90MP5N7BP7"
+
+
+# --- parsing edge cases -----------------------------------------------------------------
+
+SID = "ses_1"
+
+
+def _line(kind: str, **part: Any) -> JSON:
+    return {"type": kind, "sessionID": SID, "part": {"type": kind.replace("_", "-"), **part}}
+
+
+def _finish(reason: str = "stop", **tokens: Any) -> JSON:
+    counts = {"input": 10, "output": 2, "reasoning": 3, "cache": {"read": 5, "write": 1}}
+    return _line("step_finish", reason=reason, tokens={**counts, **tokens}, cost=0.5)
+
+
+def _rejected_tool() -> JSON:
+    state = {
+        "status": "error",
+        "input": {"command": "rm -rf /tmp/x"},
+        "error": "The user rejected permission to use this specific tool call.",
+    }
+    return _line("tool_use", tool="bash", state=state)
+
+
+def test_answer_is_only_the_last_steps_text_without_reasoning() -> None:
+    events = [
+        _line("step_start"),
+        _line("text", text="Let me look."),
+        _finish("tool-calls"),
+        _line("step_start"),
+        _line("reasoning", text="thinking hard"),
+        _line("text", text="First."),
+        _line("text", text="Second."),
+        _finish(),
+    ]
+    result = parse_outcome(_outcome(events), None)
+    assert result.output == "First.\nSecond."
+    # Output counts reasoning: 2 + 3 per step; no reported total, so None; cache summed.
+    assert result.usage == Usage(
+        input_tokens=20,
+        output_tokens=10,
+        cache_read_tokens=10,
+        cache_write_tokens=2,
+        total_tokens=None,
+        cost_usd=1.0,
+    )
+
+
+def test_rejected_permission_is_invalid_output_naming_the_refused_tool() -> None:
+    events = [_line("step_start"), _line("text", text="I will delete it."), _rejected_tool()]
+    events.append(_finish("tool-calls"))
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome(events), None)
+    assert caught.value.kind is FailureKind.INVALID_OUTPUT
+    assert str(caught.value) == (
+        f"{NO_ANSWER}: a tool call was refused (bash: The user rejected permission to use "
+        "this specific tool call.)"
+    )
+    assert caught.value.session_id == SID
+    assert caught.value.usage is not None and caught.value.usage.input_tokens == 10
+
+
+def test_run_without_any_text_is_invalid_output() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome([_line("step_start"), _finish()]), None)
+    assert caught.value.kind is FailureKind.INVALID_OUTPUT
+    assert str(caught.value) == NO_ANSWER
+
+
+def test_no_text_with_an_auto_rejecting_notice_quotes_it() -> None:
+    stderr = "! permission requested: external_directory (/tmp/*); auto-rejecting\n"
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome([_line("step_start"), _finish("tool-calls")], stderr=stderr), None)
+    assert str(caught.value) == (
+        f"{NO_ANSWER}: ! permission requested: external_directory (/tmp/*); auto-rejecting"
+    )
+
+
+def test_non_zero_exit_without_an_error_line_quotes_stderr() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome([], returncode=2, stderr="Error: boom\n  at x\n"), None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert str(caught.value) == "OpenCode provider exited with code 2: Error: boom at x"
+
+
+def test_success_without_a_session_id_is_a_crash() -> None:
+    events: list[JSON] = [{"type": "text", "part": {"type": "text", "text": "hi"}}]
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome(events), None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert str(caught.value) == "OpenCode provider response did not include a session id"
+
+
+def test_rate_limit_error_is_quota_with_the_retry_after_header() -> None:
+    error: JSON = {
+        "name": "APIError",
+        "data": {
+            "message": "Rate limit exceeded",
+            "statusCode": 429,
+            "isRetryable": True,
+            "responseHeaders": {"retry-after": "30"},
+        },
+    }
+    assert describe_error(error) == (
+        "OpenCode provider error (APIError, HTTP 429): Rate limit exceeded",
+        FailureKind.QUOTA,
+        30.0,
+    )
+
+
+def test_errors_without_status_are_sorted_by_name_and_words() -> None:
+    auth: JSON = {"name": "ProviderAuthError", "data": {"providerID": "x", "message": "nope"}}
+    assert describe_error(auth)[1] is FailureKind.AUTH
+    v2: JSON = {"type": "error", "message": "service unavailable"}
+    assert describe_error(v2) == (
+        "OpenCode provider error (error): service unavailable",
+        FailureKind.TRANSIENT,
+        None,
+    )
+    retryable: JSON = {"name": "UnknownError", "data": {"message": "odd", "isRetryable": True}}
+    assert describe_error(retryable)[1] is FailureKind.TRANSIENT
+
+
+def test_argv_maps_model_effort_and_agent_type_and_never_holds_the_prompt(
+    tmp_path: Path,
+) -> None:
+    request = _request(
+        tmp_path, "-n do it", model="anthropic/claude", effort="high", agent_type="plan"
+    )
+    assert build_argv("oc", request) == [
+        "oc",
+        "run",
+        "--format",
+        "json",
+        "--model",
+        "anthropic/claude",
+        "--variant",
+        "high",
+        "--agent",
+        "plan",
+    ]
+    assert build_argv("oc", _request(tmp_path)) == ["oc", "run", "--format", "json"]
+
+
+# --- the adapter, against a fake CLI ----------------------------------------------------
+
+FAKE_CLI = textwrap.dedent(
+    """\
+    #!{python}
+    import json, os, subprocess, sys, time
+    from pathlib import Path
+
+    log = Path(os.environ["FAKE_DIR"])
+    (log / "argv.json").write_text(json.dumps(sys.argv[1:]))
+    (log / "stdin.txt").write_bytes(sys.stdin.buffer.read())
+    mode = os.environ.get("FAKE_MODE", "transcript")
+    lines = Path(os.environ.get("FAKE_TRANSCRIPT", os.devnull)).read_text().splitlines()
+    if mode == "sleep":
+        child = subprocess.Popen(["sleep", "30"])
+        (log / "child.pid").write_text(str(child.pid))
+        print(lines[0], flush=True)
+        time.sleep(30)
+    elif mode == "live":
+        print(lines[0], flush=True)
+        for _ in range(1000):
+            if (log / "ack").exists():
+                break
+            time.sleep(0.01)
+        for line in lines[1:]:
+            print(line, flush=True)
+    elif mode == "fail":
+        print("Error: something broke", file=sys.stderr)
+        sys.exit(3)
+    else:
+        for line in lines:
+            print(line, flush=True)
+        sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a reaper does not)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rpartition(")")[2].split()[0] != "Z"
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` ends within 5 s: a SIGKILLed process needs a moment to exit."""
+    deadline = time.monotonic() + 5.0
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _fake_cli(tmp_path: Path) -> str:
+    path = tmp_path / "opencode"
+    path.write_text(FAKE_CLI.format(python=sys.executable), encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(path)
+
+
+def _provider(tmp_path: Path, mode: str, transcript: str = "plain.jsonl") -> OpenCodeProvider:
+    env = {
+        "FAKE_DIR": str(tmp_path),
+        "FAKE_MODE": mode,
+        "FAKE_TRANSCRIPT": str(TRANSCRIPTS / transcript),
+    }
+    return OpenCodeProvider(ProviderSettings(binaries={"opencode": _fake_cli(tmp_path)}, env=env))
+
+
+@pytest.mark.anyio
+async def test_adapter_sends_the_prompt_on_stdin_and_flags_in_argv(tmp_path: Path) -> None:
+    request = _request(
+        tmp_path, "-dash first, with spaces", model="fakellm/fake-model", effort="max"
+    )
+    result = await _provider(tmp_path, "transcript").run(request, lambda event, sid: None)
+    argv = json.loads((tmp_path / "argv.json").read_text())
+    assert argv == ["run", "--format", "json", "--model", "fakellm/fake-model", "--variant", "max"]
+    assert (tmp_path / "stdin.txt").read_text() == "-dash first, with spaces"
+    assert result.output == 'ECHO: "Say hello to the fake server"'
+    assert result.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
+
+
+@pytest.mark.anyio
+async def test_adapter_forwards_events_live_in_order_with_the_session_id(
+    tmp_path: Path,
+) -> None:
+    seen: list[tuple[JSON, str | None]] = []
+
+    def sink(event: JSON, session_id: str | None) -> None:
+        seen.append((event, session_id))
+        (tmp_path / "ack").touch()  # the fake waits for this before its other lines
+
+    result = await _provider(tmp_path, "live", "tool.jsonl").run(_request(tmp_path), sink)
+    session = "ses_dff007186ffehmrZo14Pjqj2RH"
+    assert seen == [(event, session) for event in _events("tool.jsonl")]
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+
+
+@pytest.mark.anyio
+async def test_silent_cli_trips_idle_timeout_and_its_children_are_stopped(
+    tmp_path: Path,
+) -> None:
+    request = _request(tmp_path, idle_timeout_s=0.3)
+    with pytest.raises(ProviderError) as caught:
+        await _provider(tmp_path, "sleep").run(request, lambda event, sid: None)
+    assert caught.value.kind is FailureKind.TIMEOUT
+    assert "idleTimeout" in str(caught.value)
+    assert caught.value.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
+    assert _gone(int((tmp_path / "child.pid").read_text()))
+
+
+@pytest.mark.anyio
+async def test_error_line_wins_over_the_exit_code(tmp_path: Path) -> None:
+    provider = _provider(tmp_path, "transcript", "error-401.jsonl")
+    with pytest.raises(ProviderError) as caught:
+        await provider.run(_request(tmp_path), lambda event, sid: None)
+    assert caught.value.kind is FailureKind.AUTH
+    assert "fakellm: invalid x-api-key (scripted 401)" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_non_zero_exit_reports_code_and_stderr(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError) as caught:
+        await _provider(tmp_path, "fail").run(_request(tmp_path), lambda event, sid: None)
+    assert caught.value.kind is FailureKind.CRASH
+    assert str(caught.value) == "OpenCode provider exited with code 3: Error: something broke"
+
+
+@pytest.mark.anyio
+async def test_missing_binary_is_provider_unavailable(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-opencode")
+    provider = OpenCodeProvider(ProviderSettings(binaries={"opencode": missing}))
+    with pytest.raises(ProviderUnavailable):
+        await provider.run(_request(tmp_path), lambda event, sid: None)
