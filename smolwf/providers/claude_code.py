@@ -31,7 +31,7 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_cli
+from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
@@ -72,22 +72,9 @@ class ClaudeCodeProvider:
             stdin=request.prompt.encode("utf-8"),
             env=self.settings.env,
         )
-        seen: list[str] = []
-
-        def on_event(event: JSON) -> None:
-            if not seen:
-                found = _event_session_id(event)
-                if found is not None:
-                    seen.append(found)
-            events(event, seen[0] if seen else None)
-
         limits = Limits(request.timeout_s, request.idle_timeout_s)
-        try:
-            outcome = await run_cli(command, limits, on_event)
-        except ProviderError as error:
-            if error.session_id is None and seen:
-                error.session_id = seen[0]  # a timed-out session can still be inspected
-            raise
+        # No usage on failure: claude reports it only in the final result line.
+        outcome = await run_agent_cli(command, limits, events, session_id_of=_event_session_id)
         return parse_outcome(outcome, structured=request.has_schema, model=request.model)
 
 

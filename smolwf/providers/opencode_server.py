@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from subprocess import DEVNULL, PIPE
@@ -33,7 +32,13 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from smolwf.providers.failures import kind_for_status, kind_for_text
 from smolwf.providers.opencode import DISPLAY_NAME, describe_error, failure, sum_usage
-from smolwf.providers.process import FAILURE_TEXT_BYTES, TERM_GRACE_S, Limits, Watchdog
+from smolwf.providers.process import (
+    FAILURE_TEXT_BYTES,
+    TERM_GRACE_S,
+    Limits,
+    Watchdog,
+    stop_group,
+)
 
 T = TypeVar("T")
 
@@ -263,7 +268,7 @@ class _ServerCall:
                 group.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await _stop_group(process)
+                await stop_group(process)
         if isinstance(outcome, ProviderError):
             raise outcome
         return outcome
@@ -463,30 +468,3 @@ async def _lines(stream: ByteReceiveStream) -> AsyncIterator[str]:
                 yield line.decode("utf-8", "replace").rstrip("\r")
     if buffer:
         yield buffer.decode("utf-8", "replace").rstrip("\r")
-
-
-async def _stop_group(process: Process) -> None:
-    """SIGTERM the server's process group, SIGKILL what is left after a grace period.
-
-    The same steps as ``smolwf.providers.process`` takes for a CLI.
-    """
-    if process.returncode is None:
-        _signal_group(process.pid, signal.SIGTERM)
-        with anyio.move_on_after(TERM_GRACE_S):
-            await process.wait()
-    _signal_group(process.pid, signal.SIGKILL)
-    await process.wait()
-    with anyio.move_on_after(TERM_GRACE_S):
-        # Read to the end, so the pipes' transports close before the event loop does.
-        for output in (process.stdout, process.stderr):
-            if output is not None:
-                async for _chunk in _lines(output):
-                    pass
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            await stream.aclose()
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)

@@ -26,7 +26,7 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_cli
+from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Pi"
@@ -78,24 +78,13 @@ class PiProvider:
             stdin=build_prompt(request).encode("utf-8"),
             env=env,
         )
-        seen: list[JSON] = []
-        session_id: str | None = None
-
-        def on_event(event: JSON) -> None:
-            nonlocal session_id
-            seen.append(event)
-            if session_id is None:
-                session_id = session_id_of(event)
-            events(event, session_id)
-
-        try:
-            outcome = await run_cli(
-                command, Limits(request.timeout_s, request.idle_timeout_s), on_event
-            )
-        except ProviderError as error:
-            error.session_id = error.session_id or session_id
-            error.usage = error.usage or sum_usage(seen)
-            raise
+        outcome = await run_agent_cli(
+            command,
+            Limits(request.timeout_s, request.idle_timeout_s),
+            events,
+            session_id_of=session_id_of,
+            usage_of=sum_usage,
+        )
         return parse_outcome(outcome, mode, request.model)
 
 

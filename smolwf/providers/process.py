@@ -22,6 +22,7 @@ from anyio.abc import ByteReceiveStream, Process
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
+from smolwf.usage import Usage
 
 T = TypeVar("T")
 
@@ -153,6 +154,45 @@ LineHandler = Callable[[JSON], None]
 
 async def run_cli(command: CliCommand, limits: Limits, on_event: LineHandler) -> CliOutcome:
     """Run ``command`` to its end under ``limits``; the process group never outlives it."""
+    outcome = CliOutcome(returncode=-1)
+    await _run_into(outcome, command, limits, on_event)
+    return outcome
+
+
+async def run_agent_cli(
+    command: CliCommand,
+    limits: Limits,
+    events: Callable[[JSON, str | None], None],
+    *,
+    session_id_of: Callable[[JSON], str | None],
+    usage_of: Callable[[list[JSON]], Usage | None] | None = None,
+) -> CliOutcome:
+    """``run_cli`` for an agent CLI: each event goes to ``events`` live with the first
+    session id the stream named; a failure (a watchdog, a spawn error) carries that
+    session id and the usage the events so far report, so a stopped call is still
+    accounted for and can be inspected."""
+    outcome = CliOutcome(returncode=-1)
+    session: str | None = None
+
+    def on_event(event: JSON) -> None:
+        nonlocal session
+        if session is None:
+            session = session_id_of(event)
+        events(event, session)
+
+    try:
+        await _run_into(outcome, command, limits, on_event)
+    except ProviderError as error:
+        error.session_id = error.session_id or session
+        if usage_of is not None:
+            error.usage = error.usage or usage_of(outcome.events)
+        raise
+    return outcome
+
+
+async def _run_into(
+    outcome: CliOutcome, command: CliCommand, limits: Limits, on_event: LineHandler
+) -> None:
     watchdog = Watchdog(command.display_name, limits)
     env = {**os.environ, **command.env}
     try:
@@ -170,16 +210,14 @@ async def run_cli(command: CliCommand, limits: Limits, on_event: LineHandler) ->
             f"failed to spawn command `{command.argv[0]}`: {error.strerror or error}",
             kind=FailureKind.CONFIG,
         ) from error
-    outcome = CliOutcome(returncode=-1)
     try:
         await watchdog.run(
             lambda: _communicate(process, command.stdin, outcome, watchdog, on_event)
         )
     finally:
         with anyio.CancelScope(shield=True):
-            await _stop_group(process)
+            await stop_group(process)
     outcome.returncode = process.returncode if process.returncode is not None else -1
-    return outcome
 
 
 async def _communicate(
@@ -275,18 +313,26 @@ def _json_line(text: str) -> JSON:
     return value if isinstance(value, dict | list) else None
 
 
-async def _stop_group(process: Process) -> None:
-    """SIGTERM the CLI's process group, SIGKILL what is left after a grace period."""
+async def stop_group(process: Process) -> None:
+    """SIGTERM the process group, SIGKILL what is left after a grace period, then read
+    the pipes to their end so their transports close before the event loop does.
+
+    A process that already exited still gets its group killed: tools it started there
+    (a dev server, a sleep) go too.
+    """
     pid = process.pid
     if process.returncode is None:
         _signal_group(pid, signal.SIGTERM)
         with anyio.move_on_after(TERM_GRACE_S):
             await process.wait()
-        _signal_group(pid, signal.SIGKILL)
-        await process.wait()
-    else:
-        # The CLI is gone; tools it started in its group (a dev server, a sleep) go too.
-        _signal_group(pid, signal.SIGKILL)
+    _signal_group(pid, signal.SIGKILL)
+    await process.wait()
+    with anyio.move_on_after(TERM_GRACE_S):
+        for output in (process.stdout, process.stderr):
+            if output is not None:
+                with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    async for _chunk in output:
+                        pass
     await process.aclose()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import stat
 import sys
 import time
@@ -25,6 +24,7 @@ from smolwf.providers.claude_code import (
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
+from tests.process_checks import exits_promptly
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "claude"
 STREAM_FLAGS = ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
@@ -476,19 +476,6 @@ async def test_events_are_forwarded_live_in_order_with_the_session_id(tmp_path: 
     assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
 
 
-def _ends_soon(pid: int) -> bool:
-    """Whether ``pid`` has ended, or ends within 5 s of a SIGKILL already sent (pidfd wait)."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        readable, _, _ = select.select([fd], [], [], 5.0)
-    finally:
-        os.close(fd)
-    return bool(readable)
-
-
 @pytest.mark.anyio
 async def test_idle_timeout_stops_a_silent_cli_and_its_children(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
@@ -506,7 +493,7 @@ async def test_idle_timeout_stops_a_silent_cli_and_its_children(tmp_path: Path) 
     assert "idleTimeout" in caught.value.message
     assert caught.value.message.startswith("Claude Code provider")
     assert caught.value.session_id == "64502201-72c5-4709-8061-bd8ef4ce56e7"
-    assert _ends_soon(int(pid_file.read_text()))
+    assert exits_promptly(int(pid_file.read_text()))
 
 
 @pytest.mark.anyio

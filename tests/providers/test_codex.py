@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import select
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from smolwf.providers.codex import (
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
+from tests.process_checks import exits_promptly
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "codex"
 SESSION = "01a20101-9980-77e3-b39b-fdb05c6740d6"  # plain.jsonl's thread.started
@@ -614,20 +613,6 @@ async def test_idle_timeout_stops_codex_and_everything_it_started(tmp_path: Path
     assert seen == load("plain")[:1]
     assert exits_promptly(int(fake.child.read_text()))
     assert removed(fake.recorded()["tmp_dir"])
-
-
-def exits_promptly(pid: int) -> bool:
-    """Whether ``pid`` has exited, or does so within 5 s of being killed (SIGKILL is
-    delivered asynchronously): waits on a pidfd, which turns readable at exit."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        readable, _, _ = select.select([fd], [], [], 5.0)
-    finally:
-        os.close(fd)
-    return bool(readable)
 
 
 @pytest.mark.anyio

@@ -7,7 +7,6 @@ import json
 import stat
 import sys
 import textwrap
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from smolwf.providers.opencode import (
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
+from tests.process_checks import exits_promptly
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "opencode"
 
@@ -287,25 +287,6 @@ FAKE_CLI = textwrap.dedent(
 )
 
 
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for a reaper does not)."""
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat_line.rpartition(")")[2].split()[0] != "Z"
-
-
-def _gone(pid: int) -> bool:
-    """Whether ``pid`` ends within 5 s: a SIGKILLed process needs a moment to exit."""
-    deadline = time.monotonic() + 5.0
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def _fake_cli(tmp_path: Path) -> str:
     path = tmp_path / "opencode"
     path.write_text(FAKE_CLI.format(python=sys.executable), encoding="utf-8")
@@ -361,7 +342,7 @@ async def test_silent_cli_trips_idle_timeout_and_its_children_are_stopped(
     assert caught.value.kind is FailureKind.TIMEOUT
     assert "idleTimeout" in str(caught.value)
     assert caught.value.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
-    assert _gone(int((tmp_path / "child.pid").read_text()))
+    assert exits_promptly(int((tmp_path / "child.pid").read_text()))
 
 
 @pytest.mark.anyio

@@ -7,7 +7,6 @@ import json
 import stat
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from smolwf.providers.opencode_server import (
     structured_value,
 )
 from smolwf.usage import Usage
+from tests.process_checks import exits_promptly
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "opencode"
 RESPONSE_FILE = TRANSCRIPTS / "structured-serve-api.json"
@@ -253,25 +253,6 @@ def _requests(tmp_path: Path) -> list[JSONObject]:
     return [json.loads(line) for line in lines]
 
 
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for a reaper does not)."""
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat_line.rpartition(")")[2].split()[0] != "Z"
-
-
-def _gone(pid: int) -> bool:
-    """Whether ``pid`` ends within 5 s: a SIGKILLed process needs a moment to exit."""
-    deadline = time.monotonic() + 5.0
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 @pytest.mark.anyio
 async def test_structured_call_goes_through_a_private_server(tmp_path: Path) -> None:
     seen: list[tuple[JSON, str | None]] = []
@@ -302,7 +283,7 @@ async def test_structured_call_goes_through_a_private_server(tmp_path: Path) -> 
         ("message.updated", SESSION_ID),
         ("session.idle", SESSION_ID),
     ]
-    assert _gone(int((tmp_path / "child.pid").read_text()))
+    assert exits_promptly(int((tmp_path / "child.pid").read_text()))
 
 
 @pytest.mark.anyio
@@ -325,7 +306,7 @@ async def test_silent_server_trips_idle_timeout_and_is_stopped(tmp_path: Path) -
     assert caught.value.kind is FailureKind.TIMEOUT
     assert "idleTimeout" in str(caught.value)
     assert caught.value.session_id == SESSION_ID
-    assert _gone(int((tmp_path / "child.pid").read_text()))
+    assert exits_promptly(int((tmp_path / "child.pid").read_text()))
 
 
 @pytest.mark.anyio

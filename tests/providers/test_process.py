@@ -106,3 +106,38 @@ async def test_a_watchdog_passes_the_work_s_own_error_through_unwrapped() -> Non
     with pytest.raises(ProviderError) as info:
         await Watchdog("Fake", Limits(timeout_s=10)).run(work)
     assert info.value.kind is FailureKind.AUTH
+
+
+async def test_an_agent_cli_stopped_by_a_watchdog_keeps_its_session_and_usage(
+    tmp_path: Path,
+) -> None:
+    from smolwf.providers.process import run_agent_cli
+    from smolwf.usage import Usage
+
+    argv = _python(
+        tmp_path,
+        "print(json.dumps({'session': 's-1'}), flush=True)\n"
+        "print(json.dumps({'tokens': 7}), flush=True)\ntime.sleep(60)\n",
+    )
+    forwarded: list[tuple[JSON, str | None]] = []
+
+    def usage_of(events: list[JSON]) -> Usage:
+        tokens = [e["tokens"] for e in events if isinstance(e, dict) and "tokens" in e]
+        return Usage(output_tokens=sum(t for t in tokens if isinstance(t, int)))
+
+    def session_of(event: JSON) -> str | None:
+        session = event.get("session") if isinstance(event, dict) else None
+        return session if isinstance(session, str) else None
+
+    with pytest.raises(ProviderError) as info:
+        await run_agent_cli(
+            CliCommand("Fake", argv, tmp_path),
+            Limits(idle_timeout_s=0.3),
+            lambda event, session: forwarded.append((event, session)),
+            session_id_of=session_of,
+            usage_of=usage_of,
+        )
+    assert info.value.kind is FailureKind.TIMEOUT
+    assert info.value.session_id == "s-1"
+    assert info.value.usage == Usage(output_tokens=7)
+    assert forwarded == [({"session": "s-1"}, "s-1"), ({"tokens": 7}, "s-1")]
