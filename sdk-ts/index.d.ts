@@ -36,7 +36,10 @@ declare namespace SmolWf {
     title: string;
     detail?: string;
     model?: string;
-    provider?: string;
+    /** One provider, or a fallback chain tried in order. */
+    provider?: string | readonly string[];
+    /** What agent() calls in this phase may change, unless they say otherwise. */
+    permissions?: Permissions;
   }
 
   interface BudgetCaps {
@@ -73,6 +76,21 @@ declare namespace SmolWf {
   type Effort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
   /**
+   * What the agent may change. `read-only`: read and search; `edit`: write files and run
+   * commands in its working directory (the worktree or sandbox of `isolation`, else the
+   * workflow's cwd); `full`: everything the CLI can do, with no prompts.
+   */
+  type Permissions = 'read-only' | 'edit' | 'full';
+
+  /** One tool use the CLI refused, and the level that would have allowed it. */
+  interface Refusal {
+    tool: string;
+    /** A short, one-line form of what the tool tried. */
+    attempted: string;
+    needs: Permissions | null;
+  }
+
+  /**
    * Options of `agent()` without a schema. Unknown keys are passed through to the
    * provider at runtime; to use one, add it to this interface by declaration merging
    * (`declare namespace SmolWf { interface AgentOptions { myKey?: string } }` in a .d.ts).
@@ -97,6 +115,10 @@ declare namespace SmolWf {
     timeout?: number;
     /** Limit on provider silence, in milliseconds; not part of the checkpoint key. */
     idleTimeout?: number;
+    /** What the agent may change (default: the phase's, else --agent-permissions, else 'read-only'). */
+    permissions?: Permissions;
+    /** A refused tool use only warns (default) or also fails the call; not part of the key. */
+    onRefusal?: 'warn' | 'fail';
     /** Hashed into the checkpoint key like any other option. */
     key?: string;
   }
@@ -111,6 +133,37 @@ declare namespace SmolWf {
     <T = any>(prompt: string, options: AgentOptionsWithSchema<T>): Promise<T>;
     /** Runs one agent call; resolves to its text. */
     (prompt: string, options?: AgentOptions | null): Promise<string>;
+  }
+
+  /** What `agentRun()` resolves to: the whole record of one call. */
+  interface AgentRunRecord<T> {
+    /** What `agent()` would have resolved to. */
+    output: T;
+    stepId: string;
+    /** The provider that answered (the one of a fallback chain that did). */
+    provider: string;
+    model: string | null;
+    sessionId: string | null;
+    usage: {
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadTokens: number;
+      cacheWriteTokens: number;
+      totalTokens: number;
+      costUsd: number | null;
+    } | null;
+    refusals: Refusal[];
+    /** With `isolation: 'worktree'`: where the agent's changes were committed; `null` if none. */
+    worktree: { branch: string; commit: string; base: string; changedFiles: string[] } | null;
+    /** The raw isolation record (worktree or sandbox), `null` without isolation. */
+    isolation: { [key: string]: unknown } | null;
+    /** True when the call was replayed from a checkpoint (resume). */
+    replayed: boolean;
+  }
+
+  interface AgentRun {
+    <T = any>(prompt: string, options: AgentOptionsWithSchema<T>): Promise<AgentRunRecord<T>>;
+    (prompt: string, options?: AgentOptions | null): Promise<AgentRunRecord<string>>;
   }
 
   // ---- parallel() and pipeline() ------------------------------------------------------
@@ -229,6 +282,8 @@ declare namespace SmolWf {
     readonly parallelSettled: ParallelRunner<true>;
     /** pipeline() that keeps each error: `{ok: true, value}` or `{ok: false, error}`. */
     readonly pipelineSettled: PipelineRunner<true>;
+    /** agent() that resolves to the call's whole record: output, worktree branch, refusals. */
+    readonly agentRun: AgentRun;
   }
 
   interface ExecRequest {
@@ -315,6 +370,7 @@ declare module 'workflow:extra' {
   export const sleep: SmolWf.Extra['sleep'];
   export const parallelSettled: SmolWf.Extra['parallelSettled'];
   export const pipelineSettled: SmolWf.Extra['pipelineSettled'];
+  export const agentRun: SmolWf.Extra['agentRun'];
   const extra: SmolWf.Extra;
   export default extra;
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from smolwf.permissions import Refusal
 from smolwf.usage import Usage
 
 
@@ -57,11 +58,13 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"
     CRASH = "crash"
     CONFIG = "config"
+    REFUSED = "refused"
+    """A tool use was refused and the call asked to fail on refusals (``onRefusal``)."""
 
     @property
     def retryable(self) -> bool:
         """Whether the same call can succeed if tried again (auth and config cannot)."""
-        return self not in (FailureKind.AUTH, FailureKind.CONFIG)
+        return self not in (FailureKind.AUTH, FailureKind.CONFIG, FailureKind.REFUSED)
 
     @property
     def falls_back(self) -> bool:
@@ -97,6 +100,7 @@ class ProviderError(AgentCallError):
         usage: Usage | None = None,
         session_id: str | None = None,
         retry_after_s: float | None = None,
+        refusals: tuple[Refusal, ...] = (),
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -104,6 +108,8 @@ class ProviderError(AgentCallError):
         self.session_id = session_id
         self.retry_after_s = retry_after_s
         """Seconds until a quota resets, when the provider said so."""
+        self.refusals = refusals
+        """Tool uses the CLI refused before the attempt failed."""
 
 
 class ProviderUnavailable(ProviderError):

@@ -18,6 +18,15 @@ from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
 from smolwf.engine.config import RunConfig
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
+from smolwf.permissions import (
+    DEFAULT_PERMISSIONS,
+    DEFAULT_REFUSAL_POLICY,
+    PERMISSION_LEVELS,
+    REFUSAL_POLICIES,
+    PermissionLevel,
+    RefusalPolicy,
+    permission_level,
+)
 from smolwf.providers.base import ProviderSettings
 from smolwf.providers.binaries import CLI_PACKAGES
 from smolwf.providers.registry import KNOWN_PROVIDERS, check_provider_name
@@ -233,6 +242,21 @@ def run(
         help="Stop a provider attempt that prints nothing for this long, e.g. a hung model "
         "(agent() idleTimeout option wins; 0: no limit).",
     ),
+    agent_permissions: str = typer.Option(
+        DEFAULT_PERMISSIONS,
+        "--agent-permissions",
+        metavar="LEVEL",
+        help="What agents may change unless a call or its phase says otherwise: read-only "
+        "(read and search), edit (write files and run commands in the agent's working "
+        "directory), full (everything the CLI can do, no prompts).",
+    ),
+    on_refusal: str = typer.Option(
+        DEFAULT_REFUSAL_POLICY,
+        "--on-refusal",
+        metavar="POLICY",
+        help="When a CLI refuses an agent's tool use: warn (a [warn] line, recorded on the "
+        "step) or fail (the call fails too; agent() onRefusal option wins).",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -308,6 +332,8 @@ def build_config(ctx: typer.Context) -> RunConfig:
         provider_settings=ProviderSettings(binaries=_provider_bins(p["provider_bin"])),
         agent_timeout_s=p["agent_timeout"] or None,
         agent_idle_timeout_s=p["agent_idle_timeout"] or None,
+        agent_permissions=_permissions(p["agent_permissions"]),
+        on_refusal=_refusal_policy(p["on_refusal"]),
         raw_sessions_dir=_check_raw_sessions(p["save_raw_sessions"]),
     )
     if level >= LOG_LEVELS["debug"]:
@@ -352,6 +378,8 @@ PARAM_FIELDS = {
     "max_output_tokens": "max_output_tokens",
     "max_total_tokens": "max_total_tokens",
     "max_cost_usd": "max_cost_usd",
+    "agent_permissions": "agent_permissions",
+    "on_refusal": "on_refusal",
 }
 
 
@@ -371,6 +399,21 @@ def _provider(name: str) -> str:
     except AgentOptionError as error:
         raise UsageError(error.message) from None
     return name
+
+
+def _permissions(text: str) -> PermissionLevel:
+    level = permission_level(text)
+    if level is None:
+        levels = ", ".join(PERMISSION_LEVELS)
+        raise UsageError(f"--agent-permissions must be one of {levels}, got {text!r}")
+    return level
+
+
+def _refusal_policy(text: str) -> RefusalPolicy:
+    for policy in REFUSAL_POLICIES:
+        if text == policy:
+            return policy
+    raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
 
 
 def _budget(text: str | None) -> int | None:

@@ -10,7 +10,7 @@ for a quota reset the provider announced.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
@@ -27,6 +27,7 @@ from smolwf.errors import (
 )
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.jsontypes import JSON
+from smolwf.permissions import Refusal, refusal_summary
 from smolwf.providers.base import AgentRequest, AgentResult, Provider
 from smolwf.usage import Usage
 
@@ -44,6 +45,8 @@ class CallContext:
     step_id: str
     cwd: Path
     record: AttemptRecorder
+    who: str
+    """How messages name the call: its label, else its step id."""
     events: AgentEventSink
     provider_for: Callable[[str], Provider]
     raw_sessions: RawSessions | None = None
@@ -113,13 +116,19 @@ async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
                 usage=error.usage,
                 session_id=error.session_id,
                 retry_after_s=error.retry_after_s,
+                refusals=error.refusals,
             ) from error
     raise AssertionError("unreachable: a chain has at least one provider")
 
 
 async def _structured_attempt(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
-    """One provider call, and one correction call if a schema was given and not met."""
+    """One provider call, and one correction call if a schema was given and not met.
+
+    Refusals of both rounds stay on the result; under ``onRefusal: 'fail'`` the first
+    refused round fails the call.
+    """
     prompt = call.prompt
+    refused: tuple[Refusal, ...] = ()
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
@@ -134,15 +143,27 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
             agent_type=call.agent_type,
             timeout_s=call.timeout_s,
             idle_timeout_s=call.idle_timeout_s,
+            permissions=call.permissions,
         )
         result = await _provider_attempt(name, request, context)
+        refused = (*refused, *result.refusals)
+        if refused and call.on_refusal == "fail":
+            context.record(name, result.usage, "failed", result.model)
+            raise ProviderError(
+                f"{refusal_summary(context.who, call.permissions, refused)} (onRefusal: 'fail')",
+                kind=FailureKind.REFUSED,
+                session_id=result.session_id,
+                refusals=refused,
+            )
         errors = validation_errors(result.output, call.schema) if call.has_schema else []
         if not errors:
             context.record(name, result.usage, "ok", result.model)
-            return result
+            return replace(result, refusals=refused)
         context.record(name, result.usage, "invalid-output", result.model)
         if round_number == 2:
-            raise ProviderError(mismatch_message(errors), kind=FailureKind.INVALID_OUTPUT)
+            raise ProviderError(
+                mismatch_message(errors), kind=FailureKind.INVALID_OUTPUT, refusals=refused
+            )
         prompt = correction_prompt(call.prompt, errors)
     raise AssertionError("unreachable")
 

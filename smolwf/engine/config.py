@@ -10,6 +10,12 @@ from typing import TextIO
 from smolwf import defaults
 from smolwf.events.sinks import EventSink
 from smolwf.jsontypes import JSONObject
+from smolwf.permissions import (
+    DEFAULT_PERMISSIONS,
+    DEFAULT_REFUSAL_POLICY,
+    PermissionLevel,
+    RefusalPolicy,
+)
 from smolwf.providers.base import Provider, ProviderSettings
 
 
@@ -44,6 +50,11 @@ class RunConfig:
     """Executable overrides (``--provider-bin``) for the registry's providers."""
     agent_timeout_s: float | None = defaults.AGENT_TIMEOUT_S
     agent_idle_timeout_s: float | None = defaults.AGENT_IDLE_TIMEOUT_S
+    agent_permissions: PermissionLevel = DEFAULT_PERMISSIONS
+    """What agents may change unless a call or its phase says otherwise
+    (``--agent-permissions``)."""
+    on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
+    """Whether a refused tool use only warns or fails the call (``--on-refusal``)."""
     raw_sessions_dir: Path | None = None
     """``--save-raw-sessions``: where every provider attempt's transcript is written."""
     events_stream: TextIO | None = None

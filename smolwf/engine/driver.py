@@ -26,14 +26,16 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from smolwf import defaults
 from smolwf.engine.agent_call import Answer, CallContext, execute_agent
 from smolwf.engine.budget import Budget
+from smolwf.engine.call_record import call_record
 from smolwf.engine.caps import BudgetCaps, js_budget_total
 from smolwf.engine.keys import agent_key, sleep_key, workflow_key
-from smolwf.engine.options import CallLimits, PreparedCall, prepare_agent_call
+from smolwf.engine.options import CallDefaults, PreparedCall, prepare_agent_call
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
 from smolwf.errors import (
     AgentCallError,
     AgentOptionError,
+    ProviderError,
     ScriptError,
     StoreError,
     WorkflowCancelled,
@@ -56,6 +58,7 @@ from smolwf.js.requests import (
     WorkflowCall,
 )
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
+from smolwf.permissions import Refusal, refusal_summary, refusals_json
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
@@ -89,6 +92,14 @@ class _Step:
     isolation: JSONObject | None = None
     answered_by: str | None = None
     """The provider of a fallback chain that answered."""
+    refusals: tuple[Refusal, ...] = ()
+    """Tool uses the CLI refused, when the call failed (a success carries its own)."""
+
+    @property
+    def who(self) -> str:
+        """How messages name the call: its label, else its step id."""
+        label = self.call.label
+        return repr(label) if label is not None else self.step_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +335,12 @@ class Driver:
                 default_provider=self.config.provider,
                 model_map=self.config.model_map,
                 check_provider=self._check_provider,
-                limits=CallLimits(self.config.agent_timeout_s, self.config.agent_idle_timeout_s),
+                limits=CallDefaults(
+                    self.config.agent_timeout_s,
+                    self.config.agent_idle_timeout_s,
+                    self.config.agent_permissions,
+                    self.config.on_refusal,
+                ),
             )
         except AgentCallError as error:
             scope.settle((request.id, False, error.message, None))
@@ -377,7 +393,12 @@ class Driver:
         )
         scope.spent = scope.spent + stored.spent
         spent = self.budget.charge(stored.spent.output_tokens)
-        scope.settle((call.request_id, True, result.get("output"), spent))
+        value = (
+            call_record(result, step_id=stored.step_id, provider=call.provider, replayed=True)
+            if call.detailed
+            else result.get("output")
+        )
+        scope.settle((call.request_id, True, value, spent))
 
     def _emit_started(
         self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
@@ -651,6 +672,7 @@ class Driver:
                 step_id=step.step_id,
                 cwd=cwd,
                 record=record,
+                who=step.who,
                 events=forward,
                 provider_for=self._provider,
                 raw_sessions=self.raw_sessions,
@@ -668,6 +690,8 @@ class Driver:
             done = _Done(step.scope, call.request_id, step, result=answer.result)
             step.answered_by = answer.provider
         except AgentCallError as error:
+            if isinstance(error, ProviderError):
+                step.refusals = error.refusals
             done = _Done(step.scope, call.request_id, step, error=error.message)
         self.send.send_nowait(done)
 
@@ -797,11 +821,15 @@ class Driver:
         error: JSONObject = {"message": message}
         if step.isolation is not None:
             error["isolation"] = step.isolation
+        failed: JSONObject = {"message": message, "usage": step.spent.to_json()}
+        if step.refusals:
+            error["refusals"] = failed["refusals"] = refusals_json(step.refusals)
+            self._warn_refusals(step, step.refusals)
         self._finish_step(step, "failed", None, error, None, None)
         self._emit(
             step.scope,
             EventType.AGENT_FAILED,
-            {"message": message, "usage": step.spent.to_json()},
+            failed,
             stepId=step.step_id,
             provider=step.call.provider,
         )
@@ -831,10 +859,15 @@ class Driver:
             compact["provider"] = provider
         if step.isolation is not None:
             compact["isolation"] = step.isolation
+        if result.refusals:
+            compact["refusals"] = refusals_json(result.refusals)
+            self._warn_refusals(step, result.refusals)
         self._finish_step(step, "completed", compact, None, result.model, result.session_id)
         data: JSONObject = {"sessionId": result.session_id, "model": result.model, "usage": usage}
         if step.isolation is not None:
             data["isolation"] = step.isolation
+        if result.refusals:
+            data["refusals"] = compact["refusals"]
         self._emit(
             step.scope,
             EventType.AGENT_COMPLETED,
@@ -843,7 +876,22 @@ class Driver:
             provider=provider,
             sessionId=result.session_id,
         )
-        step.scope.settle((step.call.request_id, True, result.output, spent))
+        value = (
+            call_record(compact, step_id=step.step_id, provider=provider, replayed=False)
+            if step.call.detailed
+            else result.output
+        )
+        step.scope.settle((step.call.request_id, True, value, spent))
+
+    def _warn_refusals(self, step: _Step, refusals: tuple[Refusal, ...]) -> None:
+        """One ``[warn]`` line per call; the refusals ride along as data."""
+        data: JSONObject = {
+            "message": refusal_summary(step.who, step.call.permissions, refusals),
+            "source": "permissions",
+            "stepId": step.step_id,
+            "refusals": refusals_json(refusals),
+        }
+        self._emit(step.scope, EventType.WARNING, data, stepId=step.step_id)
 
     def _warn_no_cost(self, provider: str) -> None:
         if provider in self.warned_no_cost:

@@ -13,7 +13,7 @@ import json
 from smolwf.jsontypes import JSON, JSONObject
 
 KEY_VERSION = 1
-EXECUTION_OPTIONS = frozenset({"label", "retry", "timeout", "idleTimeout"})
+EXECUTION_OPTIONS = frozenset({"label", "retry", "timeout", "idleTimeout", "onRefusal"})
 """Options that change how a call is run, not what it asks; they stay out of the key."""
 
 

@@ -15,6 +15,15 @@ from smolwf.engine.structured import mismatch_message, schema_problem
 from smolwf.errors import AgentOptionError
 from smolwf.js.requests import AgentCall
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import (
+    DEFAULT_PERMISSIONS,
+    DEFAULT_REFUSAL_POLICY,
+    PERMISSION_LEVELS,
+    REFUSAL_POLICIES,
+    PermissionLevel,
+    RefusalPolicy,
+    permission_level,
+)
 from smolwf.script.meta import WorkflowMeta
 
 
@@ -38,14 +47,22 @@ class PreparedCall:
     agent_type: str | None = None
     timeout_s: float | None = None
     idle_timeout_s: float | None = None
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS
+    on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
+    detailed: bool = False
+    """``agentRun()``: the script gets the whole record, not only the output."""
 
 
 @dataclass(frozen=True, slots=True)
-class CallLimits:
-    """Run-wide watchdog defaults in seconds (``--agent-timeout``, ``--agent-idle-timeout``)."""
+class CallDefaults:
+    """Run-wide defaults the call's options and its phase may override: watchdogs in
+    seconds (``--agent-timeout``, ``--agent-idle-timeout``), ``--agent-permissions`` and
+    ``--on-refusal``."""
 
     timeout_s: float | None = None
     idle_timeout_s: float | None = None
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS
+    on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
 
 
 def prepare_agent_call(
@@ -55,7 +72,7 @@ def prepare_agent_call(
     default_provider: str,
     model_map: Mapping[str, str],
     check_provider: Callable[[str], None],
-    limits: CallLimits = CallLimits(),
+    limits: CallDefaults = CallDefaults(),
 ) -> PreparedCall:
     """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS)."""
     options = dict(call.options)
@@ -71,6 +88,7 @@ def prepare_agent_call(
     options = resolve_model(options, chain[0], model_map)
     retry = parse_retry(options.get("retry"))
     _check_isolation(options.get("isolation"))
+    permissions = _permissions(options, limits.permissions)
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -94,6 +112,9 @@ def prepare_agent_call(
         agent_type=_optional_text(options, "agentType"),
         timeout_s=_limit(options, "timeout", limits.timeout_s),
         idle_timeout_s=_limit(options, "idleTimeout", limits.idle_timeout_s),
+        permissions=permissions,
+        on_refusal=_on_refusal(options, limits.on_refusal),
+        detailed=call.detailed,
     )
 
 
@@ -147,6 +168,32 @@ def _limit(options: JSONObject, key: str, default: float | None) -> float | None
     return value / 1000 if value else None
 
 
+def _permissions(options: JSONObject, default: PermissionLevel) -> PermissionLevel:
+    """The call's level, else its phase's, else the run's. A level that can write is part
+    of what the call asks (its checkpoint key); ``read-only``, the default, is left out so
+    keys of scripts that never ask stay as they were."""
+    value = options.get("permissions")
+    level = default if value is None else permission_level(value)
+    if level is None:
+        levels = ", ".join(f"'{name}'" for name in PERMISSION_LEVELS)
+        raise AgentOptionError(f"agent() option permissions must be one of {levels}, got {value!r}")
+    if level == DEFAULT_PERMISSIONS:
+        options.pop("permissions", None)
+    else:
+        options["permissions"] = level
+    return level
+
+
+def _on_refusal(options: JSONObject, default: RefusalPolicy) -> RefusalPolicy:
+    value = options.get("onRefusal")
+    if value is None:
+        return default
+    for policy in REFUSAL_POLICIES:
+        if value == policy:
+            return policy
+    raise AgentOptionError(f"agent() option onRefusal must be 'warn' or 'fail', got {value!r}")
+
+
 def _check_isolation(value: JSON) -> None:
     if value is None or value == "worktree":
         return
@@ -158,7 +205,7 @@ def _check_isolation(value: JSON) -> None:
 
 
 def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | None) -> None:
-    """``meta.phases[].model``/``provider`` fill keys the call did not set."""
+    """``meta.phases[].model``/``provider``/``permissions`` fill keys the call did not set."""
     if phase is None:
         return
     entry = meta.phase(phase)
@@ -166,6 +213,8 @@ def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | 
         return
     if entry.model is not None and "model" not in options:
         options["model"] = entry.model
+    if entry.permissions is not None and "permissions" not in options:
+        options["permissions"] = entry.permissions
     if entry.provider is not None and "provider" not in options:
         provider = entry.provider
         options["provider"] = provider if isinstance(provider, str) else list[JSON](provider)

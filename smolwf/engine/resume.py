@@ -28,6 +28,8 @@ RECORDED_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("max_output_tokens", "maxOutputTokens", "--max-output-tokens"),
     ("max_total_tokens", "maxTotalTokens", "--max-total-tokens"),
     ("max_cost_usd", "maxCostUsd", "--max-cost-usd"),
+    ("agent_permissions", "agentPermissions", "--agent-permissions"),
+    ("on_refusal", "onRefusal", "--on-refusal"),
 )
 
 

@@ -21,7 +21,7 @@ import anyio
 
 from smolwf.errors import AgentCallError, AgentOptionError
 from smolwf.ids import new_id
-from smolwf.jsontypes import JSONObject
+from smolwf.jsontypes import JSON, JSONObject
 
 BRANCH_PREFIX = "smol-wf/agent-run/"
 _GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
@@ -84,6 +84,7 @@ async def _finish(lease: WorktreeLease) -> None:
         "cwd": str(lease.cwd),
         "branch": None,
         "changed": False,
+        "base": lease.base,
     }
     if lease.path.is_dir():
         try:
@@ -92,7 +93,8 @@ async def _finish(lease: WorktreeLease) -> None:
             record["error"] = error.message
             head = None
         if head is not None and head != lease.base:
-            record.update(branch=lease.branch, changed=True, commit=head)
+            changed = await _changed_files(lease, head)
+            record.update(branch=lease.branch, changed=True, commit=head, changedFiles=changed)
         await _git(["worktree", "remove", "--force", str(lease.path)], lease.repo)
     await _git(["worktree", "prune"], lease.repo)
     if record["branch"] is None and "error" not in record:
@@ -111,6 +113,15 @@ async def _commit_changes(lease: WorktreeLease) -> str | None:
         await _checked([*extra, "commit", "--quiet", "--no-verify", "-m", message], lease.path)
     head = await _git(["rev-parse", "HEAD"], lease.path)
     return head.stdout.decode().strip() if head.returncode == 0 else None
+
+
+async def _changed_files(lease: WorktreeLease, head: str) -> list[JSON]:
+    """Paths (relative to the repository) that differ between the base and the kept head."""
+    diff = await _git(["diff", "--name-only", "-z", lease.base, head], lease.repo)
+    if diff.returncode != 0:
+        return []
+    names = diff.stdout.decode("utf-8", "replace").split("\0")
+    return [name for name in names if name]
 
 
 async def _checked(args: Sequence[str], where: Path) -> str:

@@ -194,7 +194,16 @@
 
   // ---- the workflow API -----------------------------------------------------
 
+  // agent() resolves to the output; agentRun() (workflow:extra) to the call's whole record.
   function agent(prompt, options) {
+    return agentRequest(prompt, options, "");
+  }
+
+  function agentRun(prompt, options) {
+    return agentRequest(prompt, options, ',"detailed":true');
+  }
+
+  function agentRequest(prompt, options, detailed) {
     if (typeof prompt !== "string") {
       throw new TypeErrorCtor("agent(prompt, options?) needs a string prompt, got " + describe(prompt));
     }
@@ -215,7 +224,7 @@
       const entry = cat('"phase":', stringify(state.phase), "}");
       text = text === "{}" ? cat("{", entry) : cat(apply(stringSlice, text, [0, -1]), ",", entry);
     }
-    return request("agent", cat(',"prompt":', stringify(prompt), ',"options":', text));
+    return request("agent", cat(',"prompt":', stringify(prompt), ',"options":', text, detailed));
   }
 
   function workflow(ref, args) {
@@ -504,7 +513,7 @@
     state.budget.total = config.budgetTotal;
     state.sleepMaxMs = config.sleepMaxMs;
     state.maxArrayLength = config.maxArrayLength;
-    const extra = freeze({ sleep, parallelSettled, pipelineSettled });
+    const extra = freeze({ sleep, parallelSettled, pipelineSettled, agentRun });
     const sandbox = freeze({ exec });
     const console = freeze({ log, info: log, warn: log, error: log, debug: log });
     const globals = {

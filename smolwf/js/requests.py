@@ -22,6 +22,8 @@ class AgentCall:
     id: int
     prompt: str
     options: JSONObject
+    detailed: bool = False
+    """Made by ``agentRun()``: settle with the call's whole record, not only its output."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,10 @@ def _parse_one(entry: JSON) -> JsRequest:
     if kind == "agent":
         prompt, options = _field(entry, "prompt", str), _field(entry, "options", dict)
         return AgentCall(
-            _request_id(entry), str(prompt), options if isinstance(options, dict) else {}
+            _request_id(entry),
+            str(prompt),
+            options if isinstance(options, dict) else {},
+            detailed=entry.get("detailed") is True,
         )
     if kind == "log":
         return LogEvent(str(_field(entry, "message", str)))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.usage import Usage
 
 ProviderEventSink = Callable[[JSON, "str | None"], None]
@@ -21,7 +22,9 @@ class AgentRequest:
 
     ``effort`` is the reasoning level (``effort`` option, else a selector's ``thinking``);
     the limits are seconds, ``None`` when off; a provider that runs a process must stop
-    it when one trips (see ``smolwf.providers.process``).
+    it when one trips (see ``smolwf.providers.process``). ``permissions`` is what the
+    agent may change; a provider maps it onto its CLI's flags for this call, overriding
+    the user's CLI config, and never silently runs with less or more.
     """
 
     prompt: str
@@ -36,17 +39,22 @@ class AgentRequest:
     agent_type: str | None = None
     timeout_s: float | None = None
     idle_timeout_s: float | None = None
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS
 
 
 @dataclass(frozen=True, slots=True)
 class AgentResult:
-    """What a provider returns. ``raw`` is the transcript; it is never stored in a checkpoint."""
+    """What a provider returns. ``raw`` is the transcript; it is never stored in a checkpoint.
+
+    ``refusals`` are the tool uses the CLI refused during the attempt (never silent).
+    """
 
     output: JSON
     session_id: str | None = None
     model: str | None = None
     usage: Usage | None = None
     raw: list[JSON] = field(default_factory=list)
+    refusals: tuple[Refusal, ...] = ()
 
 
 class Provider(Protocol):

@@ -30,17 +30,20 @@ _DIGITS = frozenset("0123456789")
 
 @dataclass(frozen=True, slots=True)
 class PhaseMeta:
-    """One entry of ``meta.phases``; ``model``/``provider`` default agent calls in it."""
+    """One entry of ``meta.phases``; ``model``/``provider``/``permissions`` default agent
+    calls in it."""
 
     title: str
     detail: str | None = None
     model: str | None = None
     provider: str | list[str] | None = None
     """One provider, or a fallback chain tried in order."""
+    permissions: str | None = None
+    """Checked where it is used, like ``model``: a bad level fails the agent() calls."""
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
-        for key in ("detail", "model", "provider"):
+        for key in ("detail", "model", "provider", "permissions"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -133,7 +136,14 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         chain: str | list[str] | None = [p for p in provider if isinstance(p, str)]
     else:
         chain = provider if isinstance(provider, str) else None
-    return PhaseMeta(title, text("detail"), text("model"), chain)
+    permissions = entry.get("permissions")
+    return PhaseMeta(
+        title,
+        text("detail"),
+        text("model"),
+        chain,
+        permissions if isinstance(permissions, str) else None,
+    )
 
 
 class _NotLiteral(Exception):

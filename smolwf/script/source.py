@@ -22,7 +22,7 @@ from smolwf.script.meta import META_ERROR, WorkflowMeta, find_meta, string_value
 
 ScriptForm = Literal["module", "claude-code"]
 
-EXTRA_EXPORTS = ("sleep", "parallelSettled", "pipelineSettled")  # plus "default"
+EXTRA_EXPORTS = ("sleep", "parallelSettled", "pipelineSettled", "agentRun")  # plus "default"
 SANDBOX_EXPORTS = ("exec",)  # plus "default"
 IMPORTS_RESTRICTED = (
     "workflow imports are restricted; only workflow:extra and workflow:sandbox are available"

@@ -2,7 +2,10 @@
 
 Markers in the prompt: ``HTTP401``/``HTTP500``/``HTTP429``/``HTTP400`` (that error), ``HANG`` (a
 model that never finishes), ``SLOW`` (2 s between stream chunks), ``TOOLCALL`` (one shell-tool
-round). A requested schema or a structured-output tool gets an instance of its schema;
+round), ``SHELLWRITE:<path>`` (one shell-tool round that writes ``FAKELLM_EDIT_OK`` to
+``<path>`` with a redirection), ``TOOLWRITE:<path>`` (one round of the CLI's file-writing
+tool, writing the same; a relative path is joined to the working directory the CLI
+announced, for tools that need absolute paths). A requested schema or a structured-output tool gets an instance of its schema;
 anything else ``ECHO: <first 40 chars of the prompt>``.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -18,6 +23,10 @@ from tests.fakellm.turns import JSONDict, Tool, Turn
 TOOL_MARKER = "FAKELLM_TOOL_OK"
 TOOL_COMMAND = f"echo {TOOL_MARKER}"
 TOOL_RESULT_TEXT = f"TOOL RESULT: {TOOL_MARKER}"
+EDIT_MARKER = "FAKELLM_EDIT_OK"
+WRITE_TOOLS = ("Write", "write")
+PATH_KEYS = ("file_path", "filePath", "path")
+_WRITE_MARKERS = re.compile(r"\b(SHELLWRITE|TOOLWRITE):(\S+)")
 ERROR_STATUSES = (401, 500, 429, 400)
 SHELL_TOOLS = ("Bash", "exec_command", "bash", "shell")
 SLOW_CHUNK_DELAY_S = 2.0
@@ -65,6 +74,11 @@ def choose_reply(turn: Turn) -> Reply:
     shell = _shell_tool(turn.tools)
     if "TOOLCALL" in prompt and turn.tool_result_for is None and shell is not None:
         return ToolReply(shell.name, shell_arguments(shell.parameters))
+    write = _WRITE_MARKERS.search(prompt)
+    if write is not None and turn.tool_result_for is None:
+        reply = _write_reply(write.group(1), write.group(2), turn)
+        if reply is not None:
+            return reply
     structured = _structured_tool(turn.tools)
     if structured is not None and turn.tool_result_for != structured.name:
         return ToolReply(structured.name, instance(structured.parameters, echo(prompt)))
@@ -92,6 +106,37 @@ def _shell_tool(tools: list[Tool]) -> Tool | None:
     return next((by_name[name] for name in SHELL_TOOLS if name in by_name), None)
 
 
+def _write_reply(marker: str, path: str, turn: Turn) -> ToolReply | None:
+    """The tool call a ``SHELLWRITE:``/``TOOLWRITE:`` prompt asks for, if the CLI offers it."""
+    if marker == "SHELLWRITE":
+        shell = _shell_tool(turn.tools)
+        command = f"echo {EDIT_MARKER} > {path}"
+        return (
+            None
+            if shell is None
+            else ToolReply(shell.name, shell_arguments(shell.parameters, command))
+        )
+    by_name = {tool.name: tool for tool in turn.tools}
+    tool = next((by_name[name] for name in WRITE_TOOLS if name in by_name), None)
+    if tool is None:
+        return None
+    if not posixpath.isabs(path) and turn.cwd is not None:
+        path = posixpath.join(turn.cwd, path)
+    return ToolReply(tool.name, write_arguments(tool.parameters, path))
+
+
+def write_arguments(parameters: JSONDict, path: str) -> JSONDict:
+    """Arguments for a file-writing tool, shaped by its schema: the path and the content."""
+    properties: dict[str, Any] = parameters.get("properties") or {}
+    arguments: JSONDict = {}
+    for name in properties:
+        if name in PATH_KEYS:
+            arguments[name] = path
+        elif name == "content":
+            arguments[name] = EDIT_MARKER + "\n"
+    return arguments
+
+
 def _structured_tool(tools: list[Tool]) -> Tool | None:
     return next(
         (t for t in tools if t.name == "StructuredOutput" or t.name.endswith("structured_output")),
@@ -99,14 +144,14 @@ def _structured_tool(tools: list[Tool]) -> Tool | None:
     )
 
 
-def shell_arguments(parameters: JSONDict) -> JSONDict:
-    """Arguments for a shell tool that runs ``echo FAKELLM_TOOL_OK``, shaped by its schema."""
+def shell_arguments(parameters: JSONDict, command: str = TOOL_COMMAND) -> JSONDict:
+    """Arguments for a shell tool that runs ``command``, shaped by its schema."""
     properties: dict[str, Any] = parameters.get("properties") or {}
     arguments: JSONDict = {}
     for name, schema in properties.items():
         if name in ("command", "cmd", "script"):
             is_array = isinstance(schema, dict) and schema.get("type") == "array"
-            arguments[name] = ["bash", "-lc", TOOL_COMMAND] if is_array else TOOL_COMMAND
+            arguments[name] = ["bash", "-lc", command] if is_array else command
         elif name == "description":
             arguments[name] = "fakellm tool test"
     for name in parameters.get("required") or []:

@@ -7,6 +7,7 @@ a requested JSON schema; each protocol hides those in different places.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -34,6 +35,16 @@ class Turn:
     tools: list[Tool] = field(default_factory=list)
     schema: JSONDict | None = None
     input_tokens: int = 0
+    cwd: str | None = None
+    """The working directory the CLI told the model about, when it did."""
+
+
+_CWD_PATTERNS = (
+    re.compile(r"<cwd>([^<\n]+)</cwd>"),
+    re.compile(
+        r"(?:Primary working directory|Current working directory|Working directory):\s*(/[^\n]*)"
+    ),
+)
 
 
 def read_turn(api: Api, body: JSONDict) -> Turn:
@@ -48,7 +59,29 @@ def read_turn(api: Api, body: JSONDict) -> Turn:
         tools=tools,
         schema=schema,
         input_tokens=count_tokens(body),
+        cwd=find_cwd(body),
     )
+
+
+def find_cwd(body: object) -> str | None:
+    """The first working directory announced anywhere in the request (system prompt,
+    environment context), read with each CLI's wording."""
+    for text in _strings(body):
+        for pattern in _CWD_PATTERNS:
+            found = pattern.search(text)
+            if found is not None:
+                return found.group(1).strip()
+    return None
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    return []
 
 
 def count_tokens(body: JSONDict) -> int:

@@ -2,7 +2,7 @@
 // Correct uses of every part of the SDK; tests/sdk/test_types.py requires no errors here.
 // `Is<Actual, Expected>` is `true` only when the two types are identical, so
 // `/** @type {Is<typeof x, string>} */ (true)` pins the inferred type of `x`.
-import extra, { sleep, parallelSettled, pipelineSettled } from 'workflow:extra'
+import extra, { sleep, parallelSettled, pipelineSettled, agentRun } from 'workflow:extra'
 import sandbox, { exec } from 'workflow:sandbox'
 
 /**
@@ -18,7 +18,7 @@ export const meta = {
   name: 'usage',
   description: 'Every API, used correctly',
   whenToUse: 'never: it is a type test',
-  phases: [{ title: 'Plan', model: 'deep', provider: 'debug' }, { title: 'Do', detail: 'work' }],
+  phases: [{ title: 'Plan', model: 'deep', provider: 'debug' }, { title: 'Do', detail: 'work', permissions: 'edit' }, { title: 'Check', provider: ['codex', 'claude-code'] }],
   budget: { outputTokens: 1000, totalTokens: 5000, usd: 1.5 },
 }
 
@@ -81,6 +81,16 @@ await sleep(0)
 const run = await exec('local-worktree/default', { command: 'git', args: ['status'], cwd: '.', env: { A: 'b' }, stdin: '' })
 same(/** @type {Is<typeof run, { exitCode: number, stdout: string, stderr: string }>} */ (true))
 same(/** @type {Is<typeof sandbox.exec, typeof SW.sandbox.exec>} */ (true))
+
+const edit = await agentRun('Fix the test', { isolation: 'worktree', permissions: 'edit', onRefusal: 'fail' })
+same(/** @type {Is<typeof edit.output, string>} */ (true))
+const branch = edit.worktree ? edit.worktree.branch : null
+same(/** @type {Is<typeof branch, string | null>} */ (true))
+const needs = edit.refusals.map((refusal) => refusal.needs)
+same(/** @type {Is<typeof needs, ('read-only' | 'edit' | 'full' | null)[]>} */ (true))
+const typedRun = await agentRun('y', { schema: REPORT })
+same(/** @type {Is<typeof typedRun.output, typeof typed>} */ (true))
+same(/** @type {Is<typeof SW.extra.agentRun, typeof agentRun>} */ (true))
 
 const child = await workflow({ scriptPath: './child.mjs' }, { file: 'a' })
 const named = await workflow('review-file')
