@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import Refusal
 
 __all__ = ["print_run_detail", "print_run_list"]
 
@@ -175,6 +176,24 @@ def _print_steps(steps: list[JSONObject]) -> None:
     print("Steps")
     print(plain_table(headers, rows))
     print()
+    _print_refusals(steps)
+
+
+def _print_refusals(steps: list[JSONObject]) -> None:
+    """Tool uses the CLIs refused, per step: what was tried and the level that allows it."""
+    rows: list[tuple[str, ...]] = []
+    for step in steps:
+        agent = _obj(step["agent"])
+        who = _short(agent["label"] or step["stepId"], 40)
+        for item in _list(step.get("refusals")):
+            refusal = Refusal.from_json(item)
+            if refusal is not None:
+                needs = refusal.needs or "no level"
+                rows.append((who, refusal.tool, _short(refusal.attempted, 60), needs))
+    if rows:
+        print("Refused tool uses")
+        print(plain_table(("STEP", "TOOL", "ATTEMPTED", "NEEDS"), rows))
+        print()
 
 
 def _budget_line(params: JSONObject, usage: JSONObject) -> str:

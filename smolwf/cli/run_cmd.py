@@ -254,7 +254,7 @@ def run(
         DEFAULT_REFUSAL_POLICY,
         "--on-refusal",
         metavar="POLICY",
-        help="When a CLI refuses an agent's tool use: warn (a [warn] line, recorded on the "
+        help="When a CLI refuses an agent's tool use: warn (a \\[warn] line, recorded on the "
         "step) or fail (the call fails too; agent() onRefusal option wins).",
     ),
     provider_bin: list[str] = typer.Option(

@@ -188,7 +188,8 @@ class History:
             "SELECT step_id, kind, checkpoint_key, status, calls, started_at, finished_at,"
             " provider, model, phase, session_id, label, error_json, input_tokens,"
             " cache_read_tokens, output_tokens, cache_write_tokens, total_tokens, cost_usd,"
-            " input_json"
+            " input_json, coalesce(json_extract(result_json, '$.refusals'),"
+            " json_extract(error_json, '$.refusals'))"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",
             (run_id,),
         )
@@ -229,6 +230,8 @@ def _step(row: Sequence[Any]) -> JSONObject:
     }
     if row[12]:
         step["error"] = json.loads(str(row[12])).get("message")
+    if row[20]:
+        step["refusals"] = json.loads(str(row[20]))
     return step
 
 

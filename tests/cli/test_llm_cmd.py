@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from smolwf.cli import llm_cmd
+from smolwf.providers.registry import KNOWN_PROVIDERS
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -61,6 +62,17 @@ def test_llm_txt_prints_llm_usage(cli: Cli) -> None:
         "tokenUsage",
     ):
         assert needle in result.stdout
+
+
+@pytest.mark.parametrize("provider", KNOWN_PROVIDERS)
+def test_llm_txt_names_every_registered_provider(cli: Cli, provider: str) -> None:
+    assert f"{provider}" in cli("llm", "txt").stdout
+
+
+def test_llm_txt_teaches_the_permission_levels(cli: Cli) -> None:
+    guide = cli("llm", "txt").stdout
+    assert "--agent-permissions read-only" in guide
+    assert "permissions: 'edit'" in guide
 
 
 def test_llm_txt_is_the_packaged_guide_the_docs_are_generated_from() -> None:
