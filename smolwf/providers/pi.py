@@ -8,6 +8,14 @@ parameters are the schema; the answer is that tool's arguments. pi exits 0 on mo
 errors in json mode, so failures are read from the stream (an assistant message whose
 ``stopReason`` is ``error``/``aborted``, or ``auto_retry_end`` without success).
 
+Permissions: pi has no permission prompts and no sandbox; a level is the set of tools pi
+registers, passed as a ``--tools`` allowlist (``read-only``: read, grep, find, ls; ``edit``:
+also bash, edit, write; ``full``: no allowlist, every built-in and extension tool), plus a
+bundled extension (``pi_permissions.ts``) that turns every registered tool on right before
+the agent starts, so a user extension cannot silently run the call with fewer. A tool the
+model calls that is not active is answered by pi with the error result ``Tool <name> not
+found``: each such call is a ``Refusal``.
+
 Usage convention: every assistant ``message_end`` is one model call and carries its own
 ``usage {input, output, cacheRead, cacheWrite, totalTokens, cost.total}``; pi's ``input``
 already excludes cache reads, so it is ``input_tokens`` as is. The usage of a run is the
@@ -18,11 +26,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, preview
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
@@ -35,6 +44,21 @@ TOOL_NAME = "smol_wf_structured_output"
 SCHEMA_ENV = "SMOL_WF_OUTPUT_SCHEMA"
 """How the extension learns the tool's parameter schema."""
 EXTENSION_PATH = Path(__file__).with_name("pi_structured_output.ts")
+PERMISSIONS_EXTENSION_PATH = Path(__file__).with_name("pi_permissions.ts")
+"""Turns on every tool the ``--tools`` allowlist let pi register (see the module docstring)."""
+READ_TOOLS = ("read", "grep", "find", "ls")
+"""pi's built-in tools that only read (pi 0.73.1)."""
+EDIT_TOOLS = ("bash", "edit", "write")
+"""pi's built-in tools that change things; pi's bash is not confined to the cwd."""
+LEVEL_TOOLS: dict[PermissionLevel, tuple[str, ...] | None] = {
+    "read-only": READ_TOOLS,
+    "edit": ("read", "bash", "edit", "write", "grep", "find", "ls"),
+    "full": None,
+}
+"""The ``--tools`` allowlist of each level; ``None``: no allowlist, every tool pi has."""
+_NOT_FOUND = re.compile(r"^Tool (.+) not found$")
+BLOCKED_TEXT = "Tool execution was blocked"
+"""pi's result for a call an extension's ``tool_call`` handler blocked without a reason."""
 THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 """What ``pi --thinking`` accepts (pi 0.73.1)."""
 _EFFORT_TO_THINKING = {"max": "xhigh"}
@@ -85,7 +109,7 @@ class PiProvider:
             session_id_of=session_id_of,
             usage_of=sum_usage,
         )
-        return parse_outcome(outcome, mode, request.model)
+        return parse_outcome(outcome, mode, request.model, request.permissions)
 
 
 def thinking_level(effort: str | None) -> str | None:
@@ -98,9 +122,12 @@ def thinking_level(effort: str | None) -> str | None:
 
 def build_argv(binary: str, request: AgentRequest) -> list[str]:
     """The command line; the prompt is not in it (it goes on stdin)."""
-    argv = [binary]
+    argv = [binary, "--extension", str(PERMISSIONS_EXTENSION_PATH)]
     if request.has_schema:
         argv += ["--extension", str(EXTENSION_PATH)]
+    tools = tool_allowlist(request.permissions, request.has_schema)
+    if tools is not None:
+        argv += ["--tools", ",".join(tools)]
     argv += ["--print", "--mode", "json"]
     if request.model:
         argv += ["--model", request.model]
@@ -108,6 +135,15 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
     if level is not None:
         argv += ["--thinking", level]
     return argv
+
+
+def tool_allowlist(level: PermissionLevel, has_schema: bool) -> list[str] | None:
+    """pi's ``--tools`` for a level; ``None`` for no allowlist (``full``). The structured
+    output tool is kept when a schema is asked."""
+    tools = LEVEL_TOOLS[level]
+    if tools is None:
+        return None
+    return [*tools, TOOL_NAME] if has_schema else list(tools)
 
 
 def build_prompt(request: AgentRequest) -> str:
@@ -318,10 +354,77 @@ def _structured(events: list[JSON], mode: OutputMode, session: str) -> JSON:
     return value
 
 
+def needed_level(tool: str, level: PermissionLevel) -> PermissionLevel | None:
+    """The level whose tool set has ``tool``, for a call refused at ``level``.
+
+    bash/edit/write need ``edit``; a tool that is not one of pi's built-ins can only be an
+    extension's, which only ``full`` turns on (if the model did not make it up). ``None``
+    when the tool should have been active at ``level`` already."""
+    if level == "full" or tool in READ_TOOLS:
+        return None
+    if tool in EDIT_TOOLS:
+        return "edit" if level == "read-only" else None
+    return "full"
+
+
+def attempted(arguments: JSON) -> str:
+    """A short form of a tool call's arguments: its command or path, else compact JSON."""
+    if isinstance(arguments, dict):
+        for key in ("command", "path", "file_path"):
+            value = arguments.get(key)
+            if isinstance(value, str) and value:
+                return preview(value)
+    if arguments is None or arguments == {}:
+        return ""
+    return preview(json.dumps(arguments, separators=(",", ":")))
+
+
+def refusals(events: list[JSON], level: PermissionLevel) -> tuple[Refusal, ...]:
+    """Every tool call pi refused: an inactive tool (``Tool <name> not found``), or a call
+    an extension blocked without giving a reason (no level allows that one)."""
+    arguments: dict[str, JSON] = {}
+    found: list[Refusal] = []
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        kind, call = event.get("type"), str(event.get("toolCallId"))
+        if kind == "tool_execution_start":
+            arguments[call] = event.get("args")
+        if kind != "tool_execution_end" or event.get("isError") is not True:
+            continue
+        tool, result = event.get("toolName"), event.get("result")
+        text = message_text(result).strip() if isinstance(result, dict) else ""
+        if not isinstance(tool, str):
+            continue
+        missing = _NOT_FOUND.match(text)
+        if missing is not None and missing.group(1) == tool:
+            needs = needed_level(tool, level)
+        elif text == BLOCKED_TEXT:
+            needs = None
+        else:
+            continue
+        found.append(Refusal(tool, attempted(arguments.get(call)), needs))
+    return tuple(found)
+
+
 def parse_outcome(
-    outcome: CliOutcome, mode: OutputMode, requested_model: str | None
+    outcome: CliOutcome,
+    mode: OutputMode,
+    requested_model: str | None,
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS,
 ) -> AgentResult:
-    """The result of a finished pi run, or the ``ProviderError`` it ended with."""
+    """The result of a finished pi run, or the ``ProviderError`` it ended with; either
+    carries the tool calls pi refused at ``permissions``."""
+    refused = refusals(outcome.events, permissions)
+    try:
+        result = _parse(outcome, mode, requested_model)
+    except ProviderError as error:
+        error.refusals = refused
+        raise
+    return replace(result, refusals=refused)
+
+
+def _parse(outcome: CliOutcome, mode: OutputMode, requested_model: str | None) -> AgentResult:
     events = outcome.events
     session = next((found for found in map(session_id_of, events) if found), None)
     error = stream_error(events)

@@ -5,7 +5,10 @@ model that never finishes), ``SLOW`` (2 s between stream chunks), ``TOOLCALL`` (
 round), ``SHELLWRITE:<path>`` (one shell-tool round that writes ``FAKELLM_EDIT_OK`` to
 ``<path>`` with a redirection), ``TOOLWRITE:<path>`` (one round of the CLI's file-writing
 tool, writing the same; a relative path is joined to the working directory the CLI
-announced, for tools that need absolute paths). A requested schema or a structured-output tool gets an instance of its schema;
+announced, for tools that need absolute paths), ``FORCEWRITE:<tool>:<path>`` (one round of
+calling ``<tool>`` to write the same even when the CLI does not offer it, as a model that
+ignores the tool list would: a shell tool gets ``{command}``, any other ``{path, content}``;
+an offered tool gets arguments shaped by its schema). A requested schema or a structured-output tool gets an instance of its schema;
 anything else ``ECHO: <first 40 chars of the prompt>``.
 """
 
@@ -27,6 +30,7 @@ EDIT_MARKER = "FAKELLM_EDIT_OK"
 WRITE_TOOLS = ("Write", "write")
 PATH_KEYS = ("file_path", "filePath", "path")
 _WRITE_MARKERS = re.compile(r"\b(SHELLWRITE|TOOLWRITE):(\S+)")
+_FORCED_WRITE = re.compile(r"\bFORCEWRITE:([A-Za-z_][\w-]*):(\S+)")
 ERROR_STATUSES = (401, 500, 429, 400)
 SHELL_TOOLS = ("Bash", "exec_command", "bash", "shell")
 SLOW_CHUNK_DELAY_S = 2.0
@@ -74,6 +78,9 @@ def choose_reply(turn: Turn) -> Reply:
     shell = _shell_tool(turn.tools)
     if "TOOLCALL" in prompt and turn.tool_result_for is None and shell is not None:
         return ToolReply(shell.name, shell_arguments(shell.parameters))
+    forced = _FORCED_WRITE.search(prompt)
+    if forced is not None and turn.tool_result_for is None:
+        return _forced_write_reply(forced.group(1), forced.group(2), turn)
     write = _WRITE_MARKERS.search(prompt)
     if write is not None and turn.tool_result_for is None:
         reply = _write_reply(write.group(1), write.group(2), turn)
@@ -123,6 +130,21 @@ def _write_reply(marker: str, path: str, turn: Turn) -> ToolReply | None:
     if not posixpath.isabs(path) and turn.cwd is not None:
         path = posixpath.join(turn.cwd, path)
     return ToolReply(tool.name, write_arguments(tool.parameters, path))
+
+
+def _forced_write_reply(name: str, path: str, turn: Turn) -> ToolReply:
+    """A call of tool ``name`` writing ``path``, whether the CLI offers that tool or not."""
+    offered = {tool.name: tool for tool in turn.tools}.get(name)
+    command = f"echo {EDIT_MARKER} > {path}"
+    if name in SHELL_TOOLS:
+        if offered is not None:
+            return ToolReply(name, shell_arguments(offered.parameters, command))
+        return ToolReply(name, {"command": command})
+    if not posixpath.isabs(path) and turn.cwd is not None:
+        path = posixpath.join(turn.cwd, path)
+    if offered is not None:
+        return ToolReply(name, write_arguments(offered.parameters, path))
+    return ToolReply(name, {"path": path, "content": EDIT_MARKER + "\n"})
 
 
 def write_arguments(parameters: JSONDict, path: str) -> JSONDict:

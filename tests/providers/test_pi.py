@@ -12,13 +12,18 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.pi import (
     EXTENSION_PATH,
+    PERMISSIONS_EXTENSION_PATH,
     SCHEMA_ENV,
     OutputMode,
     PiProvider,
+    build_argv,
+    needed_level,
     parse_outcome,
+    refusals,
     thinking_level,
     tool_parameters,
 )
@@ -57,10 +62,15 @@ def load(name: str) -> list[JSON]:
 
 
 def parse(
-    events: list[JSON], mode: OutputMode = TEXT, *, returncode: int = 0, stderr: str = ""
+    events: list[JSON],
+    mode: OutputMode = TEXT,
+    *,
+    returncode: int = 0,
+    stderr: str = "",
+    permissions: PermissionLevel = "read-only",
 ) -> Any:
     outcome = CliOutcome(returncode=returncode, events=events, stderr=stderr)
-    return parse_outcome(outcome, mode, "requested/model")
+    return parse_outcome(outcome, mode, "requested/model", permissions)
 
 
 def parse_error(events: list[JSON], mode: OutputMode = TEXT, **kw: Any) -> ProviderError:
@@ -136,10 +146,17 @@ def structured_stream(*tools: JSONObject) -> list[JSON]:
 
 def test_every_pi_transcript_has_a_parser_test() -> None:
     assert sorted(p.stem for p in TRANSCRIPTS.glob("*.jsonl")) == [
+        "blocked-by-extension",
+        "edit-bash-error",
+        "edit-write",
         "error-401",
         "error-500",
         "error-500-default-retries",
         "plain",
+        "refused-bash",
+        "refused-structured",
+        "refused-unknown-full",
+        "refused-write",
         "tool",
     ]
     assert not list(TRANSCRIPTS.glob("*.stderr.txt"))
@@ -424,6 +441,156 @@ def test_effort_maps_to_pi_thinking_levels(effort: str | None, level: str | None
     assert thinking_level(effort) == level
 
 
+# --- permissions: the tool set of each level, and the calls pi refused -----------------
+
+READ_ONLY = ["--tools", "read,grep,find,ls"]
+EDIT = ["--tools", "read,bash,edit,write,grep,find,ls"]
+
+
+@pytest.mark.parametrize(
+    ("level", "has_schema", "tools"),
+    [
+        ("read-only", False, READ_ONLY),
+        ("read-only", True, ["--tools", "read,grep,find,ls,smol_wf_structured_output"]),
+        ("edit", False, EDIT),
+        ("edit", True, ["--tools", "read,bash,edit,write,grep,find,ls,smol_wf_structured_output"]),
+        ("full", False, []),
+        ("full", True, []),
+    ],
+    ids=["read-only", "read-only-schema", "edit", "edit-schema", "full", "full-schema"],
+)
+def test_each_level_is_a_tools_allowlist_and_the_permissions_extension_on_every_call(
+    tmp_path: Path, level: PermissionLevel, has_schema: bool, tools: list[str]
+) -> None:
+    req = request(tmp_path, permissions=level, has_schema=has_schema, schema=SCHEMA)
+    schema_extension = ["--extension", str(EXTENSION_PATH)] if has_schema else []
+    assert build_argv("pi", req) == [
+        "pi",
+        "--extension",
+        str(PERMISSIONS_EXTENSION_PATH),
+        *schema_extension,
+        *tools,
+        "--print",
+        "--mode",
+        "json",
+    ]
+
+
+def test_the_default_request_is_read_only() -> None:
+    assert build_argv("pi", request(Path())) == [
+        "pi",
+        "--extension",
+        str(PERMISSIONS_EXTENSION_PATH),
+        *READ_ONLY,
+        "--print",
+        "--mode",
+        "json",
+    ]
+
+
+def test_the_permissions_extension_turns_on_every_registered_tool_at_agent_start() -> None:
+    source = PERMISSIONS_EXTENSION_PATH.read_text(encoding="utf-8")
+    assert 'pi.on("before_agent_start"' in source
+    assert "pi.setActiveTools(pi.getAllTools().map((tool) => tool.name))" in source
+
+
+@pytest.mark.parametrize(
+    ("tool", "level", "needs"),
+    [
+        ("bash", "read-only", "edit"),
+        ("write", "read-only", "edit"),
+        ("edit", "read-only", "edit"),
+        ("bash", "edit", None),
+        ("read", "read-only", None),
+        ("grep", "edit", None),
+        ("web_search", "read-only", "full"),
+        ("web_search", "edit", "full"),
+        ("web_search", "full", None),
+        ("bash", "full", None),
+    ],
+)
+def test_a_refused_tool_needs_the_level_whose_tool_set_has_it(
+    tool: str, level: PermissionLevel, needs: PermissionLevel | None
+) -> None:
+    assert needed_level(tool, level) == needs
+
+
+def test_a_bash_call_refused_at_read_only_needs_edit() -> None:
+    result = parse(load("refused-bash"))
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.refusals == (Refusal("bash", "echo FAKELLM_EDIT_OK > agent-edit.txt", "edit"),)
+
+
+def test_a_write_call_refused_at_read_only_shows_its_path() -> None:
+    assert parse(load("refused-write")).refusals == (
+        Refusal("write", "$WORK_DIR/agent-edit.txt", "edit"),
+    )
+
+
+def test_a_structured_answer_keeps_the_refusals_made_before_it() -> None:
+    result = parse(load("refused-structured"), OBJECT)
+    assert result.output == {
+        "answer": "ECHO: FORCEWRITE:bash:agent-edit.txt then give",
+        "confidence": 42.5,
+    }
+    assert result.refusals == (Refusal("bash", "echo FAKELLM_EDIT_OK > agent-edit.txt", "edit"),)
+
+
+def test_an_unknown_tool_needs_full_below_full_and_nothing_at_full() -> None:
+    events = load("refused-unknown-full")
+    assert parse(events, permissions="full").refusals == (
+        Refusal("python", "$WORK_DIR/agent-edit.txt", None),
+    )
+    assert parse(events).refusals == (Refusal("python", "$WORK_DIR/agent-edit.txt", "full"),)
+
+
+def test_a_call_an_extension_blocked_without_a_reason_is_a_refusal_no_level_allows() -> None:
+    assert parse(load("blocked-by-extension"), permissions="edit").refusals == (
+        Refusal("bash", "echo FAKELLM_EDIT_OK > agent-edit.txt", None),
+    )
+
+
+@pytest.mark.parametrize("name", ["edit-write", "edit-bash-error", "tool", "plain"])
+def test_tools_that_ran_even_failing_ones_are_not_refusals(name: str) -> None:
+    assert parse(load(name), permissions="edit").refusals == ()
+
+
+def test_a_failed_run_still_carries_its_refusals() -> None:
+    events = [
+        *load("refused-bash"),
+        assistant_end([], stop="error", errorMessage="500 fakellm: boom"),
+    ]
+    error = parse_error(events)
+    assert error.kind is FailureKind.TRANSIENT
+    assert error.refusals == (Refusal("bash", "echo FAKELLM_EDIT_OK > agent-edit.txt", "edit"),)
+
+
+def test_attempts_without_a_command_or_path_are_compact_json() -> None:
+    events: list[JSON] = [
+        {
+            "type": "tool_execution_start",
+            "toolCallId": "a",
+            "toolName": "fetch",
+            "args": {"url": "u"},
+        },
+        {"type": "tool_execution_start", "toolCallId": "b", "toolName": "noop", "args": {}},
+        *(
+            {
+                "type": "tool_execution_end",
+                "toolCallId": call,
+                "toolName": name,
+                "result": {"content": [{"type": "text", "text": f"Tool {name} not found"}]},
+                "isError": True,
+            }
+            for call, name in (("a", "fetch"), ("b", "noop"))
+        ),
+    ]
+    assert refusals(events, "edit") == (
+        Refusal("fetch", '{"url":"u"}', "full"),
+        Refusal("noop", "", "full"),
+    )
+
+
 # --- the adapter, against a fake pi executable -----------------------------------------
 
 FAKE_PI = """\
@@ -514,6 +681,10 @@ async def test_the_prompt_goes_on_stdin_and_events_are_forwarded_live_with_the_s
     assert fake.recorded() == {
         "argv": [
             str(fake.path),
+            "--extension",
+            str(PERMISSIONS_EXTENSION_PATH),
+            "--tools",
+            "read,grep,find,ls",
             "--print",
             "--mode",
             "json",
@@ -539,7 +710,16 @@ async def test_without_model_or_effort_pi_gets_no_model_or_thinking_flags(tmp_pa
     await fake.provider("replay", load("plain")).run(
         request(tmp_path, effort="turbo"), lambda e, s: None
     )
-    assert fake.recorded()["argv"] == [str(fake.path), "--print", "--mode", "json"]
+    assert fake.recorded()["argv"] == [
+        str(fake.path),
+        "--extension",
+        str(PERMISSIONS_EXTENSION_PATH),
+        "--tools",
+        "read,grep,find,ls",
+        "--print",
+        "--mode",
+        "json",
+    ]
 
 
 @pytest.mark.anyio
@@ -554,7 +734,11 @@ async def test_a_schema_loads_the_extension_passes_the_schema_and_asks_for_the_t
     assert recorded["argv"] == [
         str(fake.path),
         "--extension",
+        str(PERMISSIONS_EXTENSION_PATH),
+        "--extension",
         str(EXTENSION_PATH),
+        "--tools",
+        "read,grep,find,ls,smol_wf_structured_output",
         "--print",
         "--mode",
         "json",
