@@ -1,11 +1,14 @@
 """The ``claude-code`` provider: runs Claude Code headless and reads its stream-json events.
 
-Claude Code is driven as ``claude [--model M] [--effort E] [--agent A] --output-format
-stream-json --verbose --input-format text [--json-schema S] --print`` with the prompt on
-stdin (the reference runtime's tested argv). The outcome is the last ``result`` line:
+Claude Code is driven as ``claude [--model M] [--effort E] [--agent A] <permission flags>
+--output-format stream-json --verbose --input-format text [--json-schema S] --print`` with
+the prompt on stdin (the reference runtime's tested argv, plus the flags of the call's
+permission level: see ``claude_permissions``). The outcome is the last ``result`` line:
 ``is_error``/``subtype`` say whether the run failed (claude reports API errors as
 ``subtype: success`` with ``is_error: true`` and ``api_error_status``), ``result`` is the
-final text and ``structured_output`` the answer to ``--json-schema``.
+final text and ``structured_output`` the answer to ``--json-schema``; its
+``permission_denials`` are the tool uses claude refused (reported, whatever the outcome),
+and ``system/init.permissionMode`` must be the mode the level asked for.
 
 Usage convention: only the ``result`` line is read; assistant lines carry per-message
 snapshots (``output_tokens: 1``) that must not be summed. ``result.usage`` is cumulative
@@ -21,15 +24,27 @@ multi-model session) the per-model sums are used, so cost and tokens agree. Cost
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.claude_permissions import (
+    MODES,
+    ROOT_REFUSAL_TEXT,
+    full_as_root,
+    permission_flags,
+    refusals_of,
+    root_refusal,
+    shell_may_write,
+)
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
 from smolwf.usage import Usage
@@ -65,9 +80,15 @@ class ClaudeCodeProvider:
 
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
         binary = find_binary(self.name, self.settings.binaries)
+        env = {**os.environ, **self.settings.env}
+        if request.permissions == "full" and (refused := root_refusal(env)) is not None:
+            raise ProviderError(refused, kind=FailureKind.CONFIG)
+        strict = request.permissions == "read-only" and bool(
+            shell_may_write(request.cwd, env, request.agent_type)
+        )
         command = CliCommand(
             DISPLAY_NAME,
-            build_argv(binary, request),
+            build_argv(binary, request, strict_shell=strict),
             request.cwd,
             stdin=request.prompt.encode("utf-8"),
             env=self.settings.env,
@@ -75,11 +96,18 @@ class ClaudeCodeProvider:
         limits = Limits(request.timeout_s, request.idle_timeout_s)
         # No usage on failure: claude reports it only in the final result line.
         outcome = await run_agent_cli(command, limits, events, session_id_of=_event_session_id)
-        return parse_outcome(outcome, structured=request.has_schema, model=request.model)
+        return parse_outcome(
+            outcome,
+            structured=request.has_schema,
+            model=request.model,
+            permissions=request.permissions,
+            cwd=request.cwd,
+        )
 
 
-def build_argv(binary: str, request: AgentRequest) -> list[str]:
-    """The reference's argv order; the prompt goes on stdin."""
+def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False) -> list[str]:
+    """The reference's argv order, with the level's flags before the output flags (so
+    the variadic ``--allowedTools`` ends at ``--output-format``); the prompt goes on stdin."""
     argv = [binary]
     if request.model:
         argv += ["--model", request.model]
@@ -88,6 +116,7 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
         argv += ["--effort", effort]
     if request.agent_type:
         argv += ["--agent", request.agent_type]
+    argv += permission_flags(request.permissions, strict_shell=strict_shell)
     argv += ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
     if request.has_schema:
         argv += ["--json-schema", _COMPACT.encode(request.schema)]
@@ -111,28 +140,69 @@ class _Run:
     session_id: str | None
     usage: Usage | None
     model: str | None
+    refusals: tuple[Refusal, ...] = ()
 
 
-def parse_outcome(outcome: CliOutcome, *, structured: bool, model: str | None) -> AgentResult:
-    """The result of a finished run, or the ``ProviderError`` its stream describes."""
+def parse_outcome(
+    outcome: CliOutcome,
+    *,
+    structured: bool,
+    model: str | None,
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS,
+    cwd: Path | None = None,
+) -> AgentResult:
+    """The result of a finished run, or the ``ProviderError`` its stream describes.
+
+    ``permissions`` is the level the run was started at and ``cwd`` its working
+    directory: they say which refused tool use a higher level would allow.
+    """
     events = outcome.events
     result = _last_result(events)
     run = _Run(
         session_id=session_id_of(events),
         usage=usage_of(result) if result is not None else None,
         model=model_of(events) or model,
+        refusals=refusals_of(events, permissions, cwd or Path.cwd()),
     )
     if result is None:
-        raise _no_result_error(outcome, run)
+        raise _no_result_error(outcome, run, permissions)
+    _check_mode(outcome, run, permissions)
     if result.get("is_error") is True or result.get("subtype", "success") != "success":
-        raise result_error(result, events, run.usage, run.session_id)
+        raise result_error(result, events, run.usage, run.session_id, run.refusals)
     if run.session_id is None:
         raise ProviderError(
-            f"{DISPLAY_NAME} provider response did not include a session id", usage=run.usage
+            f"{DISPLAY_NAME} provider response did not include a session id",
+            usage=run.usage,
+            refusals=run.refusals,
         )
     output = _structured_output(result, run) if structured else _text_output(result, run)
     return AgentResult(
-        output=output, session_id=run.session_id, model=run.model, usage=run.usage, raw=events
+        output=output,
+        session_id=run.session_id,
+        model=run.model,
+        usage=run.usage,
+        raw=events,
+        refusals=run.refusals,
+    )
+
+
+def _check_mode(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) -> None:
+    """A run claude started in another mode than the level's is not the call that was
+    asked for: it fails, never a silent downgrade or upgrade (a settings or policy file
+    can turn bypassPermissions off, and claude then runs in ``default`` saying nothing)."""
+    mode = mode_of(outcome.events)
+    wanted = MODES[permissions]
+    if mode is None or mode == wanted:
+        return
+    said = _one_line(outcome.stderr)
+    raise ProviderError(
+        f"{DISPLAY_NAME} provider ran in permission mode {mode!r}, not {wanted!r} as "
+        f"permissions '{permissions}' needs; a settings or policy file may have overridden it"
+        + (f": {said}" if said else ""),
+        kind=FailureKind.CONFIG,
+        usage=run.usage,
+        session_id=run.session_id,
+        refusals=run.refusals,
     )
 
 
@@ -166,6 +236,15 @@ def _is_init(event: JSON) -> bool:
     return (
         isinstance(event, dict) and event.get("type") == "system" and event.get("subtype") == "init"
     )
+
+
+def mode_of(events: list[JSON]) -> str | None:
+    """The permission mode claude says it runs in (``system/init.permissionMode``)."""
+    for event in events:
+        if isinstance(event, dict) and _is_init(event):
+            mode = event.get("permissionMode")
+            return mode if isinstance(mode, str) else None
+    return None
 
 
 def model_of(events: list[JSON]) -> str | None:
@@ -231,6 +310,7 @@ def _text_output(result: JSONObject, run: _Run) -> JSON:
             kind=FailureKind.INVALID_OUTPUT,
             usage=run.usage,
             session_id=run.session_id,
+            refusals=run.refusals,
         )
     return text.rstrip()
 
@@ -252,11 +332,16 @@ def _structured_output(result: JSONObject, run: _Run) -> JSON:
         kind=FailureKind.INVALID_OUTPUT,
         usage=run.usage,
         session_id=run.session_id,
+        refusals=run.refusals,
     )
 
 
 def result_error(
-    result: JSONObject, events: list[JSON], usage: Usage | None, session_id: str | None
+    result: JSONObject,
+    events: list[JSON],
+    usage: Usage | None,
+    session_id: str | None,
+    refusals: tuple[Refusal, ...] = (),
 ) -> ProviderError:
     """The failure a ``result`` line with ``is_error`` or an error subtype reports."""
     text = _result_text(result)
@@ -272,6 +357,7 @@ def result_error(
         usage=usage,
         session_id=session_id,
         retry_after_s=retry_after,
+        refusals=refusals,
     )
 
 
@@ -346,13 +432,15 @@ def _rate_limit_event_reset(events: list[JSON], now: float) -> float | None:
     return None
 
 
-def _no_result_error(outcome: CliOutcome, run: _Run) -> ProviderError:
+def _no_result_error(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) -> ProviderError:
     """A run that printed no ``result`` line: the exit code and stderr are all there is."""
     if outcome.returncode == 0:
         return ProviderError(
             f"{DISPLAY_NAME} provider ended without a result line", session_id=run.session_id
         )
     text = outcome.failure_text()
+    if permissions == "full" and ROOT_REFUSAL_TEXT in text:
+        return ProviderError(full_as_root(), kind=FailureKind.CONFIG)
     default = _assistant_error_kind(outcome.events) or FailureKind.CRASH
     kind = kind_for_text(text, default=default)
     retry_after = None

@@ -15,6 +15,8 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import PermissionLevel, Refusal
+from smolwf.providers import claude_permissions
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.claude_code import (
     ClaudeCodeProvider,
@@ -28,6 +30,14 @@ from tests.process_checks import exits_promptly
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "claude"
 STREAM_FLAGS = ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
+READ_ONLY_FLAGS = [
+    "--permission-mode",
+    "default",
+    "--settings",
+    '{"permissions":{"ask":["Edit","Write","NotebookEdit"]}}',
+]
+WORK_DIR = Path("/work-dir")
+"""Stands for the ``$WORK_DIR`` placeholder of the transcripts (see transcripts/README.md)."""
 SCHEMA: JSONObject = {
     "type": "object",
     "properties": {"answer": {"type": "string"}, "confidence": {"type": "number"}},
@@ -40,7 +50,8 @@ OPUS = "claude-opus-4-8[1m]"
 
 
 def _events(case: str) -> list[JSON]:
-    lines = (TRANSCRIPTS / f"{case}.jsonl").read_text(encoding="utf-8").splitlines()
+    text = (TRANSCRIPTS / f"{case}.jsonl").read_text(encoding="utf-8")
+    lines = text.replace("$WORK_DIR", str(WORK_DIR)).splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -134,7 +145,8 @@ def test_transcript_parses_to_output_session_usage_and_model(case: str) -> None:
 
 def test_every_claude_transcript_has_a_parser_test() -> None:
     cases = {path.stem for path in TRANSCRIPTS.glob("*.jsonl")}
-    assert cases == set(SUCCESSES) | {"error-401", "error-500"}
+    errors = {"error-401", "error-500", "full-mode-disabled", "full-as-root"}
+    assert cases == set(SUCCESSES) | set(REFUSALS) | errors
 
 
 @pytest.mark.parametrize(
@@ -173,6 +185,118 @@ def test_is_error_result_fails_even_when_claude_exits_zero() -> None:
     with pytest.raises(ProviderError) as caught:
         parse_outcome(_outcome("error-401", returncode=0), structured=False, model=None)
     assert caught.value.kind is FailureKind.AUTH
+
+
+# --- permission levels: refusals and modes over the permission transcripts ----------------
+
+SHELL_WRITE = "echo FAKELLM_EDIT_OK > agent-edit.txt"
+
+
+@dataclass(frozen=True)
+class Refused:
+    level: PermissionLevel
+    refusals: tuple[Refusal, ...]
+    output: str = "TOOL RESULT: FAKELLM_TOOL_OK"
+
+
+# permission_denials of the result line, one Refusal each: the tool, its command or its
+# path (relative to the working directory), and the level whose flags allow it.
+REFUSALS = {
+    # read-only: claude's own check refuses the redirection ("Output redirection … was
+    # blocked"); edit's --allowedTools Bash runs it.
+    "refused-shell": Refused("read-only", (Refusal("Bash", SHELL_WRITE, "edit"),)),
+    # read-only: our ask rule on Write; edit's acceptEdits writes inside the cwd.
+    "refused-write": Refused("read-only", (Refusal("Write", "agent-edit.txt", "edit"),)),
+    # read-only with a user's settings allowing Bash/Edit/Write and defaultMode
+    # acceptEdits: the Bash ask rule and --permission-mode default win.
+    "refused-settings-allow": Refused("read-only", (Refusal("Bash", SHELL_WRITE, "edit"),)),
+    # edit with a user's deny rule "Bash(echo *)": no level lifts a deny rule.
+    "refused-deny-rule": Refused("edit", (Refusal("Bash", SHELL_WRITE, None),)),
+    "edit-shell": Refused("edit", ()),
+    "full-shell": Refused("full", ()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_permission_denials_become_refusals(case: str) -> None:
+    expected = REFUSALS[case]
+    outcome = _outcome(case)
+    result = parse_outcome(
+        outcome, structured=False, model=None, permissions=expected.level, cwd=WORK_DIR
+    )
+    assert result.refusals == expected.refusals
+    assert result.output == expected.output
+    assert result.session_id is not None
+
+
+def test_a_file_tool_refused_outside_the_working_directory_needs_full() -> None:
+    events = _events("refused-write")
+    denials = _result_line(events)["permission_denials"]
+    assert isinstance(denials, list) and isinstance(denials[0], dict)
+    denials[0]["tool_input"] = {"file_path": "/etc/agent-edit.txt", "content": "x"}
+    result = parse_outcome(
+        CliOutcome(0, events), structured=False, model=None, permissions="read-only", cwd=WORK_DIR
+    )
+    assert result.refusals == (Refusal("Write", "/etc/agent-edit.txt", "full"),)
+
+
+@pytest.mark.parametrize(("level", "needs"), [("edit", "full"), ("full", None)])
+def test_a_refusal_above_read_only_needs_the_next_level_up(
+    level: PermissionLevel, needs: PermissionLevel | None
+) -> None:
+    events = _events("refused-shell")
+    init = events[0]
+    assert isinstance(init, dict)
+    init["permissionMode"] = claude_permissions.MODES[level]
+    result = parse_outcome(
+        CliOutcome(0, events), structured=False, model=None, permissions=level, cwd=WORK_DIR
+    )
+    assert result.refusals == (Refusal("Bash", SHELL_WRITE, needs),)
+
+
+def test_refusals_ride_on_the_error_of_a_failed_run() -> None:
+    events = _events("refused-shell")
+    _result_line(events).update(is_error=True, subtype="error_max_turns", errors=["max turns"])
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(CliOutcome(1, events), structured=False, model=None, cwd=WORK_DIR)
+    assert caught.value.refusals == (Refusal("Bash", SHELL_WRITE, "edit"),)
+
+
+def test_a_run_in_another_mode_than_the_level_asked_fails_with_its_refusals() -> None:
+    # full asked bypassPermissions; a settings file disabled it and claude ran in
+    # default mode, saying so only in the init line.
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(
+            _outcome("full-mode-disabled"),
+            structured=False,
+            model=None,
+            permissions="full",
+            cwd=WORK_DIR,
+        )
+    assert caught.value.kind is FailureKind.CONFIG
+    assert caught.value.message == (
+        "Claude Code provider ran in permission mode 'default', not 'bypassPermissions' as "
+        "permissions 'full' needs; a settings or policy file may have overridden it"
+    )
+    assert caught.value.refusals == (Refusal("Bash", SHELL_WRITE, None),)
+    assert caught.value.usage is not None
+
+
+def test_a_run_in_a_more_permissive_mode_than_asked_fails_too() -> None:
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(_outcome("edit-shell"), structured=False, model=None, cwd=WORK_DIR)
+    assert caught.value.kind is FailureKind.CONFIG
+    assert "permission mode 'acceptEdits', not 'default'" in caught.value.message
+
+
+def test_claude_refusing_full_as_root_is_one_config_line() -> None:
+    stderr = (TRANSCRIPTS / "full-as-root.stderr.txt").read_text(encoding="utf-8")
+    outcome = CliOutcome(returncode=1, events=_events("full-as-root"), stderr=stderr)
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(outcome, structured=False, model=None, permissions="full")
+    assert caught.value.kind is FailureKind.CONFIG
+    assert caught.value.message == claude_permissions.full_as_root()
+    assert "\n" not in caught.value.message
 
 
 # --- structured output -------------------------------------------------------------------
@@ -349,15 +473,15 @@ def test_requested_model_is_used_when_the_stream_names_none() -> None:
 # --- argv -------------------------------------------------------------------------------
 
 
-def test_argv_without_options_is_the_reference_one(tmp_path: Path) -> None:
+def test_argv_without_options_is_the_reference_one_at_read_only(tmp_path: Path) -> None:
     argv = build_argv("claude", _request(tmp_path))
-    assert argv == ["claude", *STREAM_FLAGS, "--print"]
+    assert argv == ["claude", *READ_ONLY_FLAGS, *STREAM_FLAGS, "--print"]
 
 
 def test_argv_with_schema_passes_compact_json_before_print(tmp_path: Path) -> None:
     argv = build_argv("claude", _request(tmp_path, has_schema=True, schema=SCHEMA))
     compact = json.dumps(SCHEMA, separators=(",", ":"))
-    assert argv == ["claude", *STREAM_FLAGS, "--json-schema", compact, "--print"]
+    assert argv == ["claude", *READ_ONLY_FLAGS, *STREAM_FLAGS, "--json-schema", compact, "--print"]
 
 
 def test_argv_with_model_effort_and_agent_type(tmp_path: Path) -> None:
@@ -366,9 +490,46 @@ def test_argv_with_model_effort_and_agent_type(tmp_path: Path) -> None:
     assert argv == [
         "claude",
         *["--model", "sonnet", "--effort", "xhigh", "--agent", "reviewer"],
+        *READ_ONLY_FLAGS,
         *STREAM_FLAGS,
         "--print",
     ]
+
+
+# Each level's flags sit between --agent and the output flags, so the variadic
+# --allowedTools ends at --output-format (the prompt is on stdin anyway).
+LEVEL_FLAGS: dict[str, tuple[PermissionLevel, bool, list[str]]] = {
+    # read-only: claude's default mode (beats a settings defaultMode) and ask rules, which
+    # beat any settings allow rule or hook and keep the tools visible, so refusals show.
+    "read-only": ("read-only", False, READ_ONLY_FLAGS),
+    # ... and Bash asked too when a settings file could grant it.
+    "read-only-strict-shell": (
+        "read-only",
+        True,
+        [
+            "--permission-mode",
+            "default",
+            "--settings",
+            '{"permissions":{"ask":["Bash","Edit","Write","NotebookEdit"]}}',
+        ],
+    ),
+    "edit": ("edit", False, ["--permission-mode", "acceptEdits", "--allowedTools", "Bash"]),
+    "full": ("full", False, ["--permission-mode", "bypassPermissions"]),
+}
+
+
+@pytest.mark.parametrize("case", list(LEVEL_FLAGS))
+def test_argv_carries_the_flags_of_the_permission_level(tmp_path: Path, case: str) -> None:
+    level, strict, flags = LEVEL_FLAGS[case]
+    request = _request(tmp_path, agent_type="reviewer", permissions=level)
+    argv = build_argv("claude", request, strict_shell=strict)
+    assert argv == ["claude", "--agent", "reviewer", *flags, *STREAM_FLAGS, "--print"]
+
+
+def test_strict_shell_changes_nothing_above_read_only(tmp_path: Path) -> None:
+    for level in ("edit", "full"):
+        request = _request(tmp_path, permissions=level)
+        assert build_argv("claude", request, strict_shell=True) == build_argv("claude", request)
 
 
 @pytest.mark.parametrize(
@@ -420,8 +581,10 @@ def _replay(case: str, exit_code: int = 0) -> str:
     )
 
 
-def _provider(binary: Path) -> ClaudeCodeProvider:
-    return ClaudeCodeProvider(ProviderSettings(binaries={"claude-code": str(binary)}))
+def _provider(binary: Path, **env: str) -> ClaudeCodeProvider:
+    """The provider running ``binary``, with a HOME of its own (no user settings)."""
+    home = {"HOME": str(binary.parent / "home"), **env}
+    return ClaudeCodeProvider(ProviderSettings(binaries={"claude-code": str(binary)}, env=home))
 
 
 def _logged_call(tmp_path: Path) -> JSONObject:
@@ -440,7 +603,7 @@ async def test_run_sends_prompt_on_stdin_and_returns_the_parsed_result(tmp_path:
     assert result.usage == Usage(3215, 15, 0, 0, cost_usd=0.01645)
     call = _logged_call(tmp_path)
     compact = json.dumps(SCHEMA, separators=(",", ":"))
-    assert call["argv"] == [*STREAM_FLAGS, "--json-schema", compact, "--print"]
+    assert call["argv"] == [*READ_ONLY_FLAGS, *STREAM_FLAGS, "--json-schema", compact, "--print"]
     assert call["stdin"] == "Give me the answer"
 
 
@@ -543,3 +706,144 @@ async def test_settings_env_reaches_the_cli(tmp_path: Path) -> None:
         await ClaudeCodeProvider(settings).run(_request(tmp_path), lambda e, s: None)
     assert caught.value.message == "Claude Code provider exited with code 2: marked"
     assert os.environ.get("SMOLWF_TEST_MARK") is None
+
+
+# --- the adapter's permission checks before claude starts ------------------------------------
+
+
+@pytest.fixture
+def no_managed_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Managed (policy) settings read from a directory of the test's own."""
+    managed = tmp_path / "managed"
+    monkeypatch.setattr(claude_permissions, "_MANAGED_DIR", managed)
+    return managed
+
+
+def _settings(path: Path, value: JSON) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value), encoding="utf-8")
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("no_managed_settings")
+async def test_read_only_asks_for_bash_too_when_user_settings_allow_it(tmp_path: Path) -> None:
+    binary = _fake_cli(tmp_path, _replay("refused-settings-allow"))
+    allow: JSON = {"permissions": {"allow": ["Bash", "Edit"], "defaultMode": "acceptEdits"}}
+    _settings(tmp_path / "home" / ".claude" / "settings.json", allow)
+    result = await _provider(binary).run(_request(tmp_path), lambda e, s: None)
+    assert _logged_call(tmp_path)["argv"][:4] == [*LEVEL_FLAGS["read-only-strict-shell"][2]]
+    assert [refusal.tool for refusal in result.refusals] == ["Bash"]
+
+
+@pytest.mark.parametrize(
+    ("where", "settings", "reason"),
+    [
+        ("user", {"permissions": {"allow": ["Read", "Bash(npm test:*)"]}}, "allows Bash(npm"),
+        ("project", {"permissions": {"allow": ["Bash"]}}, "allows Bash"),
+        ("local", {"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": []}]}}, "hooks"),
+        ("user", {"enabledPlugins": {"formatter@market": True}}, "plugins"),
+        ("user", {"sandbox": {"enabled": True}}, "sandbox"),
+        ("managed", {"permissions": {"allow": ["Bash"]}}, "allows Bash"),
+        ("config-dir", {"permissions": {"allow": ["Bash"]}}, "allows Bash"),
+        ("user", "{not json", "not valid JSON"),
+    ],
+)
+def test_settings_that_could_let_bash_write_are_found(
+    tmp_path: Path, no_managed_settings: Path, where: str, settings: JSON, reason: str
+) -> None:
+    work, home, config = tmp_path / "work", tmp_path / "home", tmp_path / "config"
+    path = {
+        "user": home / ".claude" / "settings.json",
+        "project": work / ".claude" / "settings.json",
+        "local": work / ".claude" / "settings.local.json",
+        "managed": no_managed_settings / "managed-settings.d" / "10-org.json",
+        "config-dir": config / "settings.json",
+    }[where]
+    if isinstance(settings, str):
+        path.parent.mkdir(parents=True)
+        path.write_text(settings, encoding="utf-8")
+    else:
+        _settings(path, settings)
+    env = {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(config)} if where == "config-dir" else {}
+    found = claude_permissions.shell_may_write(work, env or {"HOME": str(home)}, None)
+    assert found is not None and found.startswith(str(path)) and reason in found
+
+
+@pytest.mark.usefixtures("no_managed_settings")
+def test_settings_that_grant_nothing_to_bash_keep_read_only_bash(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    quiet: JSON = {
+        "permissions": {"allow": ["Read", "WebFetch"], "deny": ["Bash(rm *)"]},
+        "env": {"FOO": "1"},
+        "hooks": {"PostToolUse": [{"matcher": "Edit", "hooks": []}]},
+        "enabledPlugins": {"off@market": False},
+    }
+    _settings(home / ".claude" / "settings.json", quiet)
+    assert claude_permissions.shell_may_write(tmp_path, {"HOME": str(home)}, None) is None
+
+
+@pytest.mark.usefixtures("no_managed_settings")
+def test_an_agent_definition_makes_read_only_ask_for_bash(tmp_path: Path) -> None:
+    found = claude_permissions.shell_may_write(tmp_path, {"HOME": str(tmp_path)}, "reviewer")
+    assert found == "the agent definition 'reviewer' may carry hooks"
+
+
+@pytest.fixture
+def as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.delenv("IS_SANDBOX", raising=False)
+    monkeypatch.delenv("CLAUDE_CODE_BUBBLEWRAP", raising=False)
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("as_root")
+async def test_full_as_root_fails_in_one_line_before_claude_starts(tmp_path: Path) -> None:
+    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    request = _request(tmp_path, permissions="full")
+    with pytest.raises(ProviderError) as caught:
+        await _provider(binary).run(request, lambda e, s: None)
+    assert caught.value.kind is FailureKind.CONFIG
+    assert caught.value.message == (
+        "Claude Code provider cannot run permissions 'full' as root: claude refuses "
+        "--permission-mode bypassPermissions for root unless IS_SANDBOX=1; run smol-wf as a "
+        "non-root user, or set IS_SANDBOX=1 if this machine is a sandbox "
+        "(permissions 'edit' works as root)"
+    )
+    assert not (tmp_path / "call.json").exists()
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("as_root")
+async def test_full_as_root_names_an_is_sandbox_value_claude_does_not_accept(
+    tmp_path: Path,
+) -> None:
+    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    request = _request(tmp_path, permissions="full")
+    with pytest.raises(ProviderError) as caught:
+        await _provider(binary, IS_SANDBOX="yes").run(request, lambda e, s: None)
+    assert "(IS_SANDBOX is 'yes'; claude accepts only 1)" in caught.value.message
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("as_root")
+async def test_full_as_root_runs_when_the_user_says_the_machine_is_a_sandbox(
+    tmp_path: Path,
+) -> None:
+    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    request = _request(tmp_path, permissions="full")
+    result = await _provider(binary, IS_SANDBOX="1").run(request, lambda e, s: None)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.refusals == ()
+    argv = _logged_call(tmp_path)["argv"]
+    assert argv == [*LEVEL_FLAGS["full"][2], *STREAM_FLAGS, "--print"]
+
+
+@pytest.mark.anyio
+async def test_full_as_another_user_needs_no_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.delenv("IS_SANDBOX", raising=False)
+    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    result = await _provider(binary).run(_request(tmp_path, permissions="full"), lambda e, s: None)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
