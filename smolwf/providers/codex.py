@@ -1,8 +1,12 @@
 """The ``codex`` provider: runs OpenAI's Codex CLI headless and reads its JSONL event stream.
 
-codex is driven as ``codex exec --skip-git-repo-check [--model M] [-c
+codex is driven as ``codex exec --skip-git-repo-check <permission flags> [--model M] [-c
 model_reasoning_effort="E"] --json --output-last-message <tmp>/last-message.txt
-[--output-schema <tmp>/schema.json] -`` with the prompt on stdin. The two files live in a
+[--output-schema <tmp>/schema.json] -`` with the prompt on stdin. The permission flags
+put the call at its level whatever the user's config says (``--sandbox read-only`` or
+``workspace-write`` with approvals off, or ``--dangerously-bypass-approvals-and-sandbox``
+for ``full``); what the sandbox refused is read from codex's session rollout afterwards
+(see ``smolwf.providers.codex_sandbox``). The two files live in a
 ``smol-wf-codex-*`` temporary directory that is always removed. Success is read from the
 stream: ``turn.failed`` or a top-level ``error`` line (other than a ``Reconnecting...``
 retry notice, which only marks the failure as transient) is a failure even when codex later
@@ -25,6 +29,7 @@ total, so ``total_tokens`` is ``None``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -33,8 +38,10 @@ from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.codex_sandbox import SandboxAudit, audit_session, permission_args
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
 from smolwf.usage import Usage
@@ -93,15 +100,28 @@ class CodexProvider:
                 stdin=request.prompt.encode("utf-8"),
                 env=dict(self.settings.env),
             )
-            outcome = await run_agent_cli(
-                command,
-                Limits(request.timeout_s, request.idle_timeout_s),
-                events,
-                session_id_of=session_id_of,
-                usage_of=sum_usage,
-            )
+            try:
+                outcome = await run_agent_cli(
+                    command,
+                    Limits(request.timeout_s, request.idle_timeout_s),
+                    events,
+                    session_id_of=session_id_of,
+                    usage_of=sum_usage,
+                )
+            except ProviderError as error:  # a watchdog: what was refused until then
+                error.refusals = (
+                    error.refusals or self._audit(request, [], error.session_id).refusals
+                )
+                raise
             last_message = read_last_message(tmp_dir / LAST_MESSAGE_FILE)
-        return parse_outcome(outcome, last_message, request.has_schema, request.model)
+        audit = self._audit(request, outcome.events, first_session_id(outcome.events))
+        return parse_outcome(outcome, last_message, request.has_schema, request.model, audit)
+
+    def _audit(
+        self, request: AgentRequest, events: list[JSON], session: str | None
+    ) -> SandboxAudit:
+        env = {**os.environ, **self.settings.env}
+        return audit_session(events, session, request.permissions, request.cwd, env)
 
 
 def reasoning_effort(effort: str | None) -> str | None:
@@ -114,7 +134,7 @@ def reasoning_effort(effort: str | None) -> str | None:
 
 def build_argv(binary: str, request: AgentRequest, tmp_dir: Path) -> list[str]:
     """The command line; ``-`` makes codex read the prompt from stdin."""
-    argv = [binary, "exec", "--skip-git-repo-check"]
+    argv = [binary, "exec", "--skip-git-repo-check", *permission_args(request.permissions)]
     if request.model:
         argv += ["--model", request.model]
     level = reasoning_effort(request.effort)
@@ -196,6 +216,10 @@ def session_id_of(event: JSON) -> str | None:
         assert isinstance(payload, dict)
         value = payload.get("id")
     return value if isinstance(value, str) and value else None
+
+
+def first_session_id(events: list[JSON]) -> str | None:
+    return next((found for found in map(session_id_of, events) if found), None)
 
 
 def _typed(events: list[JSON], kind: str) -> list[JSONObject]:
@@ -292,11 +316,20 @@ def _one_line(text: str) -> str:
 
 
 def _failure(
-    message: str, kind: FailureKind, events: list[JSON], session: str | None
+    message: str,
+    kind: FailureKind,
+    events: list[JSON],
+    session: str | None,
+    refusals: tuple[Refusal, ...] = (),
 ) -> ProviderError:
     retry_after = reset_seconds(message) if kind is FailureKind.QUOTA else None
     return ProviderError(
-        message, kind=kind, usage=sum_usage(events), session_id=session, retry_after_s=retry_after
+        message,
+        kind=kind,
+        usage=sum_usage(events),
+        session_id=session,
+        retry_after_s=retry_after,
+        refusals=refusals,
     )
 
 
@@ -347,31 +380,45 @@ def _failed_run(outcome: CliOutcome, session: str | None) -> ProviderError | Non
 
 
 def parse_outcome(
-    outcome: CliOutcome, last_message: str | None, structured: bool, requested_model: str | None
+    outcome: CliOutcome,
+    last_message: str | None,
+    structured: bool,
+    requested_model: str | None,
+    audit: SandboxAudit | None = None,
 ) -> AgentResult:
-    """The result of a finished ``codex exec``, or the ``ProviderError`` it ended with."""
+    """The result of a finished ``codex exec``, or the ``ProviderError`` it ended with.
+
+    ``audit`` is what its sandbox refused; a call codex did not run at the level asked
+    for fails (kind ``config``), whatever it answered.
+    """
+    audit = audit or SandboxAudit()
     events = outcome.events
-    session = next((found for found in map(session_id_of, events) if found), None)
+    session = first_session_id(events)
     failure = _failed_run(outcome, session)
     if failure is not None:
+        failure.refusals = audit.refusals
         raise failure
+    if audit.problem is not None:
+        message = f"{DISPLAY_NAME} provider {audit.problem}"
+        raise _failure(message, FailureKind.CONFIG, events, session, audit.refusals)
     if session is None:
         message = f"{DISPLAY_NAME} provider response did not include a session id"
         raise _failure(message, FailureKind.CRASH, events, None)
     text = final_text(events, last_message)
     if text is None:
         message = f"{DISPLAY_NAME} provider did not return a final assistant message"
-        raise _failure(message, FailureKind.INVALID_OUTPUT, events, session)
+        raise _failure(message, FailureKind.INVALID_OUTPUT, events, session, audit.refusals)
     output: JSON = text.rstrip()
     if structured:
         ok, output = parse_structured(text)
         if not ok:
             message = f"{DISPLAY_NAME} provider did not return valid JSON for schema output"
-            raise _failure(message, FailureKind.INVALID_OUTPUT, events, session)
+            raise _failure(message, FailureKind.INVALID_OUTPUT, events, session, audit.refusals)
     return AgentResult(
         output=output,
         session_id=session,
         model=requested_model,
         usage=sum_usage(events),
         raw=list(events),
+        refusals=audit.refusals,
     )

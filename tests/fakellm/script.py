@@ -5,10 +5,12 @@ model that never finishes), ``SLOW`` (2 s between stream chunks), ``TOOLCALL`` (
 round), ``SHELLWRITE:<path>`` (one shell-tool round that writes ``FAKELLM_EDIT_OK`` to
 ``<path>`` with a redirection), ``TOOLWRITE:<path>`` (one round of the CLI's file-writing
 tool, writing the same; a relative path is joined to the working directory the CLI
-announced, for tools that need absolute paths), ``FORCEWRITE:<tool>:<path>`` (one round of
-calling ``<tool>`` to write the same even when the CLI does not offer it, as a model that
-ignores the tool list would: a shell tool gets ``{command}``, any other ``{path, content}``;
-an offered tool gets arguments shaped by its schema). A requested schema or a structured-output tool gets an instance of its schema;
+announced, for tools that need absolute paths; a CLI whose only file-writing tool is a
+freeform patch tool, codex's ``apply_patch``, gets a patch adding the file at ``<path>``),
+``FORCEWRITE:<tool>:<path>`` (one round of calling ``<tool>`` to write the same even when
+the CLI does not offer it, as a model that ignores the tool list would: a shell tool gets
+``{command}``, any other ``{path, content}``; an offered tool gets arguments shaped by its
+schema). A requested schema or a structured-output tool gets an instance of its schema;
 anything else ``ECHO: <first 40 chars of the prompt>``.
 """
 
@@ -28,6 +30,7 @@ TOOL_COMMAND = f"echo {TOOL_MARKER}"
 TOOL_RESULT_TEXT = f"TOOL RESULT: {TOOL_MARKER}"
 EDIT_MARKER = "FAKELLM_EDIT_OK"
 WRITE_TOOLS = ("Write", "write")
+PATCH_TOOLS = ("apply_patch",)
 PATH_KEYS = ("file_path", "filePath", "path")
 _WRITE_MARKERS = re.compile(r"\b(SHELLWRITE|TOOLWRITE):(\S+)")
 _FORCED_WRITE = re.compile(r"\bFORCEWRITE:([A-Za-z_][\w-]*):(\S+)")
@@ -45,10 +48,12 @@ class TextReply:
 class ToolReply:
     name: str
     input: JSONDict
+    text: str | None = None
+    """The input of a freeform (Responses ``custom``) tool call, instead of ``input``."""
 
     @property
     def arguments(self) -> str:
-        return json.dumps(self.input)
+        return json.dumps(self.input) if self.text is None else self.text
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,8 @@ def _write_reply(marker: str, path: str, turn: Turn) -> ToolReply | None:
     by_name = {tool.name: tool for tool in turn.tools}
     tool = next((by_name[name] for name in WRITE_TOOLS if name in by_name), None)
     if tool is None:
-        return None
+        patch = next((by_name[name] for name in PATCH_TOOLS if name in by_name), None)
+        return None if patch is None else ToolReply(patch.name, {}, text=add_file_patch(path))
     if not posixpath.isabs(path) and turn.cwd is not None:
         path = posixpath.join(turn.cwd, path)
     return ToolReply(tool.name, write_arguments(tool.parameters, path))
@@ -157,6 +163,11 @@ def write_arguments(parameters: JSONDict, path: str) -> JSONDict:
         elif name == "content":
             arguments[name] = EDIT_MARKER + "\n"
     return arguments
+
+
+def add_file_patch(path: str) -> str:
+    """An ``apply_patch`` patch that creates ``path`` holding the edit marker."""
+    return f"*** Begin Patch\n*** Add File: {path}\n+{EDIT_MARKER}\n*** End Patch\n"
 
 
 def _structured_tool(tools: list[Tool]) -> Tool | None:

@@ -169,7 +169,10 @@ def _reply_log(reply: Reply) -> JSONDict:
     if isinstance(reply, TextReply):
         return {"kind": "text", "text": reply.text}
     if isinstance(reply, ToolReply):
-        return {"kind": "tool", "tool": {"name": reply.name, "input": reply.input}}
+        tool: JSONDict = {"name": reply.name, "input": reply.input}
+        if reply.text is not None:
+            tool["text"] = reply.text
+        return {"kind": "tool", "tool": tool}
     if isinstance(reply, ErrorReply):
         return {"kind": "error", "status": reply.status}
     return {"kind": "hang"}

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.fakellm import FakeLLM, cli_env, cli_path, installed_clis
-from tests.fakellm.script import TOOL_COMMAND, TOOL_RESULT_TEXT, echo
+from tests.fakellm.script import TOOL_COMMAND, TOOL_RESULT_TEXT, add_file_patch, echo
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -355,6 +355,29 @@ def test_toolcall_with_responses_fills_cmd_and_array_commands(llm: FakeLLM) -> N
     answer = call(llm, "/v1/chat/completions", chat_body("TOOLCALL", tools=[shell])).json()
     arguments = answer["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
     assert json.loads(arguments) == {"command": ["bash", "-lc", TOOL_COMMAND]}
+
+
+def test_toolwrite_with_responses_calls_the_freeform_patch_tool(llm: FakeLLM) -> None:
+    """codex's only file-writing tool is ``apply_patch``, a ``custom`` tool taking text."""
+    tools = [
+        {"type": "function", "name": "exec_command", "parameters": {"properties": {}}},
+        {"type": "custom", "name": "apply_patch"},
+    ]
+    body = responses_body("TOOLWRITE:agent-edit.txt", tools=tools, stream=True)
+    events = call(llm, "/v1/responses", body).events()
+    item = events[-2][1]["item"]
+    patch = "*** Begin Patch\n*** Add File: agent-edit.txt\n+FAKELLM_EDIT_OK\n*** End Patch\n"
+    assert add_file_patch("agent-edit.txt") == patch
+    assert (item["type"], item["name"], item["input"]) == ("custom_tool_call", "apply_patch", patch)
+    names = [name for name, _ in events]
+    assert names[2] == "response.output_item.added" and events[2][1]["item"]["input"] == ""
+    assert "response.custom_tool_call_input.done" in names
+    assert llm.requests[-1]["reply"]["tool"] == {"name": "apply_patch", "input": {}, "text": patch}
+
+    output = {"type": "custom_tool_call_output", "call_id": item["call_id"], "output": "Done!"}
+    body["input"] += [item, output]
+    body["stream"] = False
+    assert call(llm, "/v1/responses", body).json()["output_text"] == TOOL_RESULT_TEXT
 
 
 def test_models_count_tokens_and_unknown_routes(llm: FakeLLM) -> None:

@@ -19,6 +19,8 @@ JSONDict: TypeAlias = dict[str, Any]
 class Tool:
     name: str
     parameters: JSONDict
+    freeform: bool = False
+    """A Responses ``custom`` tool (codex's ``apply_patch``): its input is plain text."""
 
 
 @dataclass(frozen=True)
@@ -217,9 +219,9 @@ def _responses(body: JSONDict) -> _Reading:
         }
         tool_result_for = called.get(str(items[-1].get("call_id")), "")
     tools = [
-        Tool(str(t["name"]), t.get("parameters") or {})
+        Tool(str(t["name"]), t.get("parameters") or {}, freeform=t.get("type") == "custom")
         for t in body.get("tools", [])
-        if isinstance(t, dict) and t.get("type") == "function" and "name" in t
+        if isinstance(t, dict) and t.get("type") in ("function", "custom") and "name" in t
     ]
     schema = _format_schema((body.get("text") or {}).get("format"))
     return prompt, tool_result_for, tools, schema

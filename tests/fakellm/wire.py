@@ -278,6 +278,15 @@ def _responses_usage(turn: Turn, output: int) -> JSONDict:
 
 
 def _responses_item(reply: Reply, new_id: NewId) -> JSONDict:
+    if isinstance(reply, ToolReply) and reply.text is not None:
+        return {
+            "id": new_id("ctc"),
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": new_id("call"),
+            "name": reply.name,
+            "input": reply.text,
+        }
     if isinstance(reply, ToolReply):
         return {
             "id": new_id("fc"),
@@ -311,6 +320,15 @@ def _item_events(item: JSONDict) -> list[tuple[str, JSONDict]]:
             ],
             ("response.function_call_arguments.done", {**ids, "arguments": arguments}),
         ]
+    if item["type"] == "custom_tool_call":
+        text = item["input"]
+        return [
+            *[
+                ("response.custom_tool_call_input.delta", {**ids, "delta": piece})
+                for piece in pieces(text, ARGUMENTS_PIECE)
+            ],
+            ("response.custom_tool_call_input.done", {**ids, "input": text}),
+        ]
     part = item["content"][0]
     text = part["text"]
     ids = {**ids, "content_index": 0}
@@ -328,6 +346,8 @@ def _item_events(item: JSONDict) -> list[tuple[str, JSONDict]]:
 def _added(item: JSONDict) -> JSONDict:
     if item["type"] == "function_call":
         return {**item, "status": "in_progress", "arguments": ""}
+    if item["type"] == "custom_tool_call":
+        return {**item, "status": "in_progress", "input": ""}
     return {**item, "status": "in_progress", "content": []}
 
 

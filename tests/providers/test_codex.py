@@ -12,15 +12,25 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.codex import (
     CodexProvider,
+    build_argv,
     error_kind,
     parse_outcome,
     parse_structured,
     reasoning_effort,
     reset_seconds,
     strict_schema,
+)
+from smolwf.providers.codex_sandbox import (
+    SandboxAudit,
+    Workspace,
+    audit_session,
+    exit_code_and_body,
+    is_refused,
+    permission_args,
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
@@ -38,6 +48,20 @@ HTTP_401 = (
     "url: http://127.0.0.1:41329/v1/responses, request id: req_fake_000036"
 )
 HIGH_DEMAND = "We’re currently experiencing high demand, which may cause temporary errors."
+WORK_DIR = Path("$WORK_DIR")  # the transcripts' placeholder for the cwd codex ran in
+PERMISSION_CASES: list[tuple[str, PermissionLevel]] = [
+    ("edit-shell", "edit"),
+    ("edit-patch", "edit"),
+    ("full-shell", "full"),
+    ("refused-shell-read-only", "read-only"),
+    ("refused-shell-read-only-outside", "read-only"),
+    ("refused-patch-read-only", "read-only"),
+    ("refused-shell-git-dir-edit", "edit"),
+    ("refused-patch-outside-edit", "edit"),
+    ("sandbox-unavailable-edit", "edit"),
+    ("requirements-fallback-edit", "edit"),
+]
+"""Transcripts captured at a permission level, each with its session rollout."""
 
 
 def load(name: str) -> list[JSON]:
@@ -53,9 +77,10 @@ def parse(
     returncode: int = 0,
     stderr: str = "",
     model: str | None = "gpt-5.5",
+    audit: SandboxAudit | None = None,
 ) -> Any:
     outcome = CliOutcome(returncode=returncode, events=events, stderr=stderr)
-    return parse_outcome(outcome, last_message, structured, model)
+    return parse_outcome(outcome, last_message, structured, model, audit)
 
 
 def parse_error(events: list[JSON], **kw: Any) -> ProviderError:
@@ -96,14 +121,13 @@ def failed(text: str) -> list[JSON]:
 
 
 def test_every_codex_transcript_has_a_parser_test() -> None:
-    assert sorted(p.stem for p in TRANSCRIPTS.glob("*.jsonl")) == [
-        "error-401",
-        "error-500",
-        "plain",
-        "plain-unknown-model",
-        "structured",
-        "tool",
-    ]
+    streams = [p.stem for p in TRANSCRIPTS.glob("*.jsonl") if not p.stem.endswith(".rollout")]
+    assert sorted(streams) == sorted(
+        ["error-401", "error-500", "plain", "plain-unknown-model", "structured", "tool"]
+        + [case for case, _ in PERMISSION_CASES]
+    )
+    rollouts = {p.name.removesuffix(".rollout.jsonl") for p in TRANSCRIPTS.glob("*.rollout.jsonl")}
+    assert rollouts == {case for case, _ in PERMISSION_CASES}
 
 
 def test_plain_transcript_gives_the_agent_message_session_and_usage() -> None:
@@ -416,6 +440,237 @@ def test_effort_maps_to_codex_reasoning_efforts(effort: str | None, level: str |
     assert reasoning_effort(effort) == level
 
 
+# --- permission levels: flags, and what codex's sandbox refused -------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "flags"),
+    [
+        ("read-only", ["--sandbox", "read-only", "-c", 'approval_policy="never"']),
+        (
+            "edit",
+            [
+                "--sandbox",
+                "workspace-write",
+                "-c",
+                'approval_policy="never"',
+                "-c",
+                "sandbox_workspace_write.writable_roots=[]",
+                "-c",
+                "sandbox_workspace_write.network_access=false",
+            ],
+        ),
+        ("full", ["--dangerously-bypass-approvals-and-sandbox"]),
+    ],
+    ids=["read-only", "edit", "full"],
+)
+def test_each_level_is_passed_as_codex_flags_after_exec(
+    tmp_path: Path, level: PermissionLevel, flags: list[str]
+) -> None:
+    assert permission_args(level) == flags
+    argv = build_argv("codex", request(tmp_path, permissions=level, model="gpt-5.5"), tmp_path)
+    assert argv[:3] == ["codex", "exec", "--skip-git-repo-check"]
+    assert argv[3 : 3 + len(flags)] == flags
+    assert argv[3 + len(flags) :][:2] == ["--model", "gpt-5.5"]
+
+
+def test_the_default_level_is_read_only_flags_not_the_users_config(tmp_path: Path) -> None:
+    argv = build_argv("codex", request(tmp_path), tmp_path)
+    assert argv[3:7] == ["--sandbox", "read-only", "-c", 'approval_policy="never"']
+
+
+def thread_of(events: list[JSON]) -> str:
+    first = events[0]
+    assert isinstance(first, dict) and isinstance(first["thread_id"], str)
+    return first["thread_id"]
+
+
+def captured(tmp_path: Path, case: str, level: PermissionLevel, *, rollout: bool = True) -> Any:
+    """``parse_outcome`` over a captured stream, audited against its rollout laid out in a
+    ``CODEX_HOME`` as codex writes it."""
+    events = load(case)
+    thread = thread_of(events)
+    home = tmp_path / "codex-home"
+    day = home / "sessions" / "2026" / "12" / "06"
+    day.mkdir(parents=True)
+    if rollout:
+        source = TRANSCRIPTS / f"{case}.rollout.jsonl"
+        (day / f"rollout-2026-12-06T00-10-50-{thread}.jsonl").write_text(
+            source.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    env = {"CODEX_HOME": str(home)}
+    audit = audit_session(events, thread, level, WORK_DIR, env)
+    return parse(events, audit=audit)
+
+
+def shell(command: str, needs: PermissionLevel) -> Refusal:
+    return Refusal("exec_command", command, needs)
+
+
+@pytest.mark.parametrize(
+    ("case", "level", "refusals"),
+    [
+        ("edit-shell", "edit", []),
+        ("edit-patch", "edit", []),
+        ("full-shell", "full", []),
+        (
+            "refused-shell-read-only",
+            "read-only",
+            [shell("echo FAKELLM_EDIT_OK > agent-edit.txt", "edit")],
+        ),
+        (
+            "refused-shell-read-only-outside",
+            "read-only",
+            [shell("echo FAKELLM_EDIT_OK > /var/tmp/smolwf-codex-outside.txt", "full")],
+        ),
+        (
+            "refused-patch-read-only",
+            "read-only",
+            [Refusal("apply_patch", "add agent-edit.txt", "edit")],
+        ),
+        (
+            "refused-shell-git-dir-edit",
+            "edit",
+            [shell("echo FAKELLM_EDIT_OK > .git/agent-edit.txt", "full")],
+        ),
+        (
+            "refused-patch-outside-edit",
+            "edit",
+            [Refusal("apply_patch", "add /var/tmp/smolwf-codex-outside.txt", "full")],
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_refusals_are_read_from_the_session_rollout(
+    tmp_path: Path, case: str, level: PermissionLevel, refusals: list[Refusal]
+) -> None:
+    result = captured(tmp_path, case, level)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert list(result.refusals) == refusals
+
+
+def test_the_json_stream_alone_shows_no_sign_of_a_refused_command() -> None:
+    """Why the rollout is read: codex prints no item for what its sandbox denied."""
+    kinds = [e.get("type") for e in load("refused-shell-read-only") if isinstance(e, dict)]
+    assert kinds == ["thread.started", "turn.started", "item.completed", "turn.completed"]
+
+
+def test_a_sandbox_that_cannot_start_fails_the_call_naming_full(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError) as caught:
+        captured(tmp_path, "sandbox-unavailable-edit", "edit")
+    assert caught.value.kind is FailureKind.CONFIG
+    assert str(caught.value) == (
+        "Codex provider could not start its Linux sandbox on this machine (bwrap: No "
+        "permissions to create a new namespace): permissions 'edit' cannot be enforced "
+        "here; permissions 'full' runs codex without its sandbox"
+    )
+    assert caught.value.session_id == thread_of(load("sandbox-unavailable-edit"))
+
+
+def test_a_managed_config_that_changed_the_sandbox_fails_the_call(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError) as caught:
+        captured(tmp_path, "requirements-fallback-edit", "edit")
+    assert caught.value.kind is FailureKind.CONFIG
+    assert str(caught.value) == (
+        "Codex provider ran with sandbox 'read-only' instead of 'workspace-write', which "
+        "permissions 'edit' asks for: invalid value for `sandbox_mode`: `WorkspaceWrite` is "
+        "not in the allowed set [ReadOnly] (set by /etc/codex/managed_config.toml)"
+    )
+    assert caught.value.refusals == (shell("echo FAKELLM_EDIT_OK > agent-edit.txt", "full"),)
+
+
+def test_a_call_that_ran_at_another_level_than_asked_fails(tmp_path: Path) -> None:
+    """edit-shell ran in workspace-write: audited as read-only it is not what was asked."""
+    with pytest.raises(ProviderError) as caught:
+        captured(tmp_path, "edit-shell", "read-only")
+    assert str(caught.value).startswith(
+        "Codex provider ran with sandbox 'workspace-write' instead of 'read-only'"
+    )
+
+
+@pytest.mark.parametrize("level", ["read-only", "edit"])
+def test_a_missing_rollout_at_a_sandboxed_level_fails_the_call(
+    tmp_path: Path, level: PermissionLevel
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        captured(tmp_path, "edit-shell", level, rollout=False)
+    assert caught.value.kind is FailureKind.CONFIG
+    assert "wrote no readable session rollout for thread 01a" in str(caught.value)
+    assert "so the tool uses its sandbox refused cannot be checked" in str(caught.value)
+
+
+def test_a_missing_rollout_at_full_needs_no_check(tmp_path: Path) -> None:
+    result = captured(tmp_path, "full-shell", "full", rollout=False)
+    assert (result.output, result.refusals) == ("TOOL RESULT: FAKELLM_TOOL_OK", ())
+
+
+def test_a_failed_turn_still_reports_what_was_refused() -> None:
+    refused = (shell("touch a", "edit"),)
+    error = parse_error(failed(HTTP_401), returncode=1, audit=SandboxAudit(refused))
+    assert error.kind is FailureKind.AUTH
+    assert error.refusals == refused
+
+
+@pytest.mark.parametrize(
+    ("output", "level", "refused"),
+    [
+        ("Process exited with code 1\nOutput:\nx: Read-only file system\n", "read-only", True),
+        ("Process exited with code 1\nOutput:\nsocket: Operation not permitted\n", "edit", True),
+        ("Process exited with code 0\nOutput:\nPermission denied (ignored)\n", "edit", False),
+        ("Process exited with code 1\nOutput:\nx: Read-only file system\n", "full", False),
+        ("Process running with session ID 3\nOutput:\nPermission denied\n", "edit", False),
+        (
+            "patch rejected: writing outside of the project; rejected by user approval settings",
+            "edit",
+            True,
+        ),
+        ("exec command rejected by user", "full", True),
+        ("Exit code: 1\nWall time: 0 seconds\nOutput:\nFailed to write file /a\n", "edit", True),
+        (
+            '{"output": "x: Read-only file system\\n", "metadata": {"exit_code": 1}}',
+            "read-only",
+            True,
+        ),
+        (
+            "Process exited with code 1\nOutput:\nbwrap: setting up uid map: Permission denied\n",
+            "edit",
+            False,
+        ),
+    ],
+)
+def test_what_counts_as_refused(output: str, level: PermissionLevel, refused: bool) -> None:
+    assert is_refused(output, level) is refused
+
+
+def test_exit_codes_and_bodies_of_each_output_format() -> None:
+    unified = "Chunk ID: 1\nWall time: 0.0 seconds\nProcess exited with code 2\nOutput:\nboom\n"
+    assert exit_code_and_body(unified) == (2, "boom\n")
+    assert exit_code_and_body("Exit code: 1\nWall time: 0 seconds\nOutput:\nno\n") == (1, "no\n")
+    legacy = '{"output": "hi\\n", "metadata": {"exit_code": 0, "duration_seconds": 0.1}}'
+    assert exit_code_and_body(legacy) == (0, "hi\n")
+    assert exit_code_and_body("patch rejected: nope") == (None, "patch rejected: nope")
+
+
+@pytest.mark.parametrize(
+    ("path", "workdir", "allowed"),
+    [
+        ("a.txt", None, True),
+        ("/work/src/a.py", None, True),
+        ("/work/src/../../etc/passwd", None, False),
+        ("/tmp/scratch", None, True),
+        ("/scratch/t", None, True),
+        ("/var/tmp/x", None, False),
+        (".git/index.lock", None, False),
+        ("/work/.codex/config.toml", None, False),
+        ("b.txt", "/elsewhere", False),
+        ("b.txt", "/work/sub", True),
+    ],
+)
+def test_what_edit_would_let_codex_write(path: str, workdir: str | None, allowed: bool) -> None:
+    workspace = Workspace.of(Path("/work"), {"TMPDIR": "/scratch"})
+    assert workspace.edit_allows(path, workdir) is allowed
+
+
 # --- the adapter, against a fake codex executable --------------------------------------
 
 FAKE_CODEX = """\
@@ -435,6 +690,15 @@ with open(os.environ["FAKE_CODEX_RECORD"], "w") as record:
     }}, record)
 mode = os.environ["FAKE_CODEX_MODE"]
 lines = open(os.environ["FAKE_CODEX_STREAM"]).read().splitlines() if "FAKE_CODEX_STREAM" in os.environ else []
+thread = next((json.loads(l)["thread_id"] for l in lines if '"thread.started"' in l), None)
+def write_rollout():  # codex's session rollout, under $CODEX_HOME/sessions
+    if not thread or "FAKE_CODEX_NO_ROLLOUT" in os.environ:
+        return
+    day = os.path.join(os.environ["CODEX_HOME"], "sessions", "2026", "12", "06")
+    os.makedirs(day, exist_ok=True)
+    rollout = os.environ.get("FAKE_CODEX_ROLLOUT")
+    with open(os.path.join(day, f"rollout-2026-12-06T00-00-00-{{thread}}.jsonl"), "w") as out:
+        out.write(open(rollout).read() if rollout else "")
 if "FAKE_CODEX_LAST" in os.environ:
     open(last, "w").write(os.environ["FAKE_CODEX_LAST"])
 if mode == "crash":
@@ -444,6 +708,7 @@ if mode == "crash":
 if mode == "hang":
     child = subprocess.Popen(["sleep", "30"])
     open(os.environ["FAKE_CODEX_CHILD"], "w").write(str(child.pid))
+    write_rollout()
     print(lines[0], flush=True)
     child.wait()
     sys.exit(0)
@@ -457,6 +722,7 @@ if mode == "gate":  # the rest only once the provider forwarded the first event
     lines = lines[1:]
 for line in lines:
     print(line, flush=True)
+write_rollout()
 sys.exit(int(os.environ.get("FAKE_CODEX_EXIT", "0")))
 """
 
@@ -476,6 +742,7 @@ class FakeCodex:
 
     def provider(self, mode: str, stream: list[JSON] | None = None, **env: str) -> CodexProvider:
         env = {
+            "CODEX_HOME": str(self.dir / "codex-home"),
             "FAKE_CODEX_RECORD": str(self.record),
             "FAKE_CODEX_MODE": mode,
             "FAKE_CODEX_GATE": str(self.gate),
@@ -533,6 +800,10 @@ async def test_the_prompt_goes_on_stdin_and_events_are_forwarded_live_with_the_s
         str(fake.path),
         "exec",
         "--skip-git-repo-check",
+        "--sandbox",
+        "read-only",
+        "-c",
+        'approval_policy="never"',
         "--model",
         "gpt-5.5",
         "-c",
@@ -560,8 +831,9 @@ async def test_without_model_or_known_effort_codex_gets_neither_flag(tmp_path: P
     await fake.provider("replay", load("plain")).run(request(tmp_path, effort="turbo"), ignore)
     argv = fake.recorded()["argv"]
     assert argv[1:3] == ["exec", "--skip-git-repo-check"]
-    assert argv[3:5] == ["--json", "--output-last-message"]
-    assert argv[6:] == ["-"]
+    assert argv[3:7] == ["--sandbox", "read-only", "-c", 'approval_policy="never"']
+    assert argv[7:9] == ["--json", "--output-last-message"]
+    assert argv[10:] == ["-"]
 
 
 @pytest.mark.anyio
@@ -587,6 +859,30 @@ async def test_a_schema_is_written_strict_and_the_last_message_file_is_the_answe
 
 
 @pytest.mark.anyio
+async def test_refusals_in_the_rollout_codex_wrote_are_on_the_result(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    case = "refused-patch-read-only"
+    rollout = str(TRANSCRIPTS / f"{case}.rollout.jsonl")
+    provider = fake.provider("replay", load(case), FAKE_CODEX_ROLLOUT=rollout)
+    result = await provider.run(request(tmp_path), ignore)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.refusals == (Refusal("apply_patch", "add agent-edit.txt", "edit"),)
+
+
+@pytest.mark.anyio
+async def test_a_codex_that_wrote_no_rollout_fails_a_sandboxed_call(tmp_path: Path) -> None:
+    fake = FakeCodex(tmp_path)
+    provider = fake.provider("replay", load("plain"), FAKE_CODEX_NO_ROLLOUT="1")
+    with pytest.raises(ProviderError) as caught:
+        await provider.run(request(tmp_path, permissions="edit"), ignore)
+    assert caught.value.kind is FailureKind.CONFIG
+    assert str(caught.value).startswith(
+        f"Codex provider wrote no readable session rollout for thread {SESSION} under "
+        f"{tmp_path / 'codex-home' / 'sessions'}"
+    )
+
+
+@pytest.mark.anyio
 async def test_a_failed_turn_raises_its_kind_with_the_session(tmp_path: Path) -> None:
     fake = FakeCodex(tmp_path)
     provider = fake.provider("replay", load("error-401"), FAKE_CODEX_EXIT="1")
@@ -602,8 +898,9 @@ async def test_a_failed_turn_raises_its_kind_with_the_session(tmp_path: Path) ->
 async def test_idle_timeout_stops_codex_and_everything_it_started(tmp_path: Path) -> None:
     fake = FakeCodex(tmp_path)
     seen: list[JSON] = []
+    rollout = str(TRANSCRIPTS / "refused-shell-read-only.rollout.jsonl")
     with pytest.raises(ProviderError) as caught:
-        await fake.provider("hang", load("plain")).run(
+        await fake.provider("hang", load("plain"), FAKE_CODEX_ROLLOUT=rollout).run(
             request(tmp_path, idle_timeout_s=0.3), lambda e, s: seen.append(e)
         )
     assert caught.value.kind is FailureKind.TIMEOUT
@@ -611,6 +908,7 @@ async def test_idle_timeout_stops_codex_and_everything_it_started(tmp_path: Path
     assert str(caught.value).startswith("Codex provider printed nothing for 0.3 s")
     assert caught.value.session_id == SESSION
     assert seen == load("plain")[:1]
+    assert caught.value.refusals == (shell("echo FAKELLM_EDIT_OK > agent-edit.txt", "edit"),)
     assert exits_promptly(int(fake.child.read_text()))
     assert removed(fake.recorded()["tmp_dir"])
 
