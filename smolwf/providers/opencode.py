@@ -12,18 +12,34 @@ opencode's ``input`` excludes cache reads and writes, so it is ``input_tokens`` 
 ``reasoning`` is billed as output, so ``output_tokens`` = output + reasoning. The usage
 of a run is the SUM over its steps; ``total_tokens`` is the sum of the reported totals
 (``None`` when a step reports none).
+
+Permissions: the call's level is put over the user's opencode config through the
+environment (``opencode_permissions``), ``full`` also runs with ``--auto``; every
+``tool_use`` opencode refused, and every permission request it auto-rejected, is a
+``Refusal`` on the result or on the error.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
+from smolwf.providers.opencode_permissions import (
+    FULL_FLAGS,
+    asked_in,
+    collect_refusals,
+    is_refusal_error,
+    opencode_dirs,
+    permission_env,
+    without_ansi,
+)
 from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
 from smolwf.usage import Usage
 
@@ -52,12 +68,13 @@ class OpenCodeProvider:
             from smolwf.providers.opencode_server import run_structured
 
             return await run_structured(binary, request, self.settings.env, events)
+        env = build_env(request, self.settings.env)
         command = CliCommand(
             DISPLAY_NAME,
             build_argv(binary, request),
             request.cwd,
             stdin=request.prompt.encode("utf-8"),
-            env=self.settings.env,
+            env=env,
         )
         outcome = await run_agent_cli(
             command,
@@ -66,12 +83,22 @@ class OpenCodeProvider:
             session_id_of=session_id_of,
             usage_of=lambda seen: sum_usage(step_finishes(seen)),
         )
-        return parse_outcome(outcome, request.model)
+        dirs = opencode_dirs({**os.environ, **env})
+        return parse_outcome(outcome, request.model, request.permissions, dirs)
+
+
+def build_env(request: AgentRequest, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment added to opencode's: ``env`` (``ProviderSettings.env``) with the
+    call's permission rules over the user's opencode config."""
+    inherited = {**os.environ, **env}
+    return {**env, **permission_env(request.permissions, request.agent_type, inherited)}
 
 
 def build_argv(binary: str, request: AgentRequest) -> list[str]:
     """The ``opencode run`` command line; the prompt is not in it (it goes on stdin)."""
     argv = [binary, "run", "--format", "json"]
+    if request.permissions == "full":
+        argv += FULL_FLAGS
     if request.model:
         argv += ["--model", request.model]
     if request.effort:
@@ -188,10 +215,16 @@ def failure(
     usage: Usage | None,
     session: str | None,
     retry_after_s: float | None = None,
+    refusals: tuple[Refusal, ...] = (),
 ) -> ProviderError:
-    """A ``ProviderError`` carrying what the failed attempt spent."""
+    """A ``ProviderError`` carrying what the failed attempt spent and had refused."""
     return ProviderError(
-        message, kind=kind, usage=usage, session_id=session, retry_after_s=retry_after_s
+        message,
+        kind=kind,
+        usage=usage,
+        session_id=session,
+        retry_after_s=retry_after_s,
+        refusals=refusals,
     )
 
 
@@ -202,16 +235,18 @@ def last_step(events: list[JSON]) -> list[JSONObject]:
     return objects[starts[-1] + 1 :] if starts else objects
 
 
+def tool_parts(events: Sequence[JSON]) -> list[JSONObject]:
+    """The ``part`` of every ``tool_use`` line: one per finished tool call."""
+    return [_part(event) for event in _typed(events, "tool_use")]
+
+
 def rejected_tool(step: list[JSONObject]) -> str | None:
     """``tool: error`` of a tool call refused for lack of permission in ``step``, if any."""
-    for event in step:
-        part = _part(event)
+    for part in tool_parts(step):
         state = part.get("state")
-        if event.get("type") != "tool_use" or not isinstance(state, dict):
-            continue
-        error = state.get("error")
-        if state.get("status") == "error" and isinstance(error, str) and _PERMISSION.search(error):
-            return f"{part.get('tool') or 'tool'}: {_one_line(error)}"
+        error = state.get("error") if isinstance(state, dict) else None
+        if isinstance(state, dict) and state.get("status") == "error" and is_refusal_error(error):
+            return f"{part.get('tool') or 'tool'}: {_one_line(str(error))}"
     return None
 
 
@@ -231,7 +266,8 @@ def no_answer_message(events: list[JSON], stderr: str) -> str:
     rejected = rejected_tool(last_step(events))
     if rejected is not None:
         return f"{NO_ANSWER}: a tool call was refused ({rejected})"
-    notes = [line.strip() for line in stderr.splitlines() if _PERMISSION.search(line)]
+    lines = without_ansi(stderr).splitlines()
+    notes = [line.strip() for line in lines if _PERMISSION.search(line)]
     if notes:
         return f"{NO_ANSWER}: {_one_line(notes[-1])}"
     finishes = step_finishes(events)
@@ -241,26 +277,40 @@ def no_answer_message(events: list[JSON], stderr: str) -> str:
     return NO_ANSWER
 
 
-def parse_outcome(outcome: CliOutcome, requested_model: str | None) -> AgentResult:
-    """The result of a finished ``opencode run``, or the ``ProviderError`` it ended with."""
+def parse_outcome(
+    outcome: CliOutcome,
+    requested_model: str | None,
+    permissions: PermissionLevel = DEFAULT_PERMISSIONS,
+    dirs: Sequence[str] = (),
+) -> AgentResult:
+    """The result of a finished ``opencode run``, or the ``ProviderError`` it ended with;
+    either carries the tool uses refused at level ``permissions`` (``dirs``: opencode's
+    own pre-approved directories, for what a refusal needs)."""
     events = outcome.events
     session = next((found for found in map(session_id_of, events) if found), None)
     usage = sum_usage(step_finishes(events))
+    asked = asked_in(outcome.stderr)
+    refusals = collect_refusals(tool_parts(events), asked, permissions, dirs)
     errors = _typed(events, "error")
     if errors:
         message, kind, retry_after = describe_error(errors[-1].get("error"))
-        raise failure(message, kind, usage, session, retry_after)
+        raise failure(message, kind, usage, session, retry_after, refusals)
     if outcome.returncode != 0:
         text = outcome.failure_text()
         message = f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {text}"
-        raise failure(_one_line(message), kind_for_text(text), usage, session)
+        raise failure(_one_line(message), kind_for_text(text), usage, session, None, refusals)
     if session is None:
         message = f"{DISPLAY_NAME} provider response did not include a session id"
-        raise failure(message, FailureKind.CRASH, usage, None)
+        raise failure(message, FailureKind.CRASH, usage, None, None, refusals)
     answer = final_text(events)
     if answer is None:
         message = no_answer_message(events, outcome.stderr + "\n" + "\n".join(outcome.other_lines))
-        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session)
+        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session, None, refusals)
     return AgentResult(
-        output=answer, session_id=session, model=requested_model, usage=usage, raw=list(events)
+        output=answer,
+        session_id=session,
+        model=requested_model,
+        usage=usage,
+        raw=list(events),
+        refusals=refusals,
     )

@@ -5,8 +5,11 @@
 ``opencode serve`` on a free 127.0.0.1 port, in its own process group, and talks to it
 with httpx: no shell, no curl. While the answer is computed it follows the server's
 ``GET /event`` bus, forwarding the call's events live (they also feed the idle
-watchdog) and refusing permission requests, as ``opencode run`` does headless. The
-whole process group is stopped at the end, whatever happened.
+watchdog). The call's permission level is the session's own rules (applied after any
+agent or config rule) and the server's environment (``opencode_permissions``); a
+permission request that still comes is refused (approved under ``full``, as
+``opencode run --auto`` does), since nobody could answer it. The whole process group is
+stopped at the end, whatever happened.
 
 Usage is summed over every assistant message of the session (one per model call), as
 the CLI transport sums its steps; see ``smolwf.providers.opencode`` for the convention.
@@ -29,9 +32,17 @@ from anyio.abc import ByteReceiveStream, Process
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from smolwf.providers.failures import kind_for_status, kind_for_text
 from smolwf.providers.opencode import DISPLAY_NAME, describe_error, failure, sum_usage
+from smolwf.providers.opencode_permissions import (
+    ask_refusal,
+    collect_refusals,
+    opencode_dirs,
+    permission_env,
+    session_rules,
+)
 from smolwf.providers.process import (
     FAILURE_TEXT_BYTES,
     TERM_GRACE_S,
@@ -71,11 +82,13 @@ def split_model(model: str | None) -> JSONObject | None:
     return {"providerID": provider, "modelID": model_id}
 
 
-def session_body(request: AgentRequest) -> JSONObject:
-    """The ``POST /session`` body."""
+def session_body(request: AgentRequest, dirs: tuple[str, ...] = ()) -> JSONObject:
+    """The ``POST /session`` body, with the call's permission rules (``dirs``: opencode's
+    own pre-approved directories)."""
     body: JSONObject = {"title": SESSION_TITLE}
     if request.agent_type:
         body["agent"] = request.agent_type
+    body["permission"] = session_rules(request.permissions, dirs)
     return body
 
 
@@ -134,6 +147,31 @@ def assistant_infos(messages: JSON) -> list[JSONObject]:
     return [info for info in infos if info.get("role") == "assistant"]
 
 
+def bus_tool_part(event: JSONObject) -> JSONObject | None:
+    """The tool part a ``message.part.updated`` bus event carries, else ``None``."""
+    part = _object(_object(event.get("properties")).get("part"))
+    if event.get("type") == "message.part.updated" and part.get("type") == "tool":
+        return part
+    return None
+
+
+def bus_tool_parts(events: list[JSON]) -> list[JSONObject]:
+    """The latest state of every tool part reported on the bus, in order of appearance."""
+    latest: dict[str, JSONObject] = {}
+    for event in events:
+        part = bus_tool_part(_object(event))
+        if part is not None:
+            latest[str(part.get("id"))] = part
+    return list(latest.values())
+
+
+def tool_parts(messages: JSON) -> list[JSONObject]:
+    """Every tool part of a message list (or of one message, ``{info, parts}``)."""
+    listed = _listed(messages) if isinstance(messages, list) else [messages]
+    parts = [_object(part) for item in listed for part in _listed(_object(item).get("parts"))]
+    return [part for part in parts if part.get("type") == "tool"]
+
+
 def _listed(value: JSON) -> list[JSON]:
     return value if isinstance(value, list) else []
 
@@ -153,11 +191,13 @@ def parse_response(
     usage_records: list[JSONObject],
     requested_model: str | None,
     refused: list[str] | None = None,
+    refusals: tuple[Refusal, ...] = (),
 ) -> AgentResult:
     """The result of a structured call, or the ``ProviderError`` it ended with.
 
     ``usage_records`` are the assistant message infos to sum (every model call of the
-    session); ``refused`` the permission requests that were turned down, for the message.
+    session); ``refused`` the permission requests that were turned down, for the message;
+    ``refusals`` every refused tool use, carried by the result or the error.
     """
     session_id = _object(session).get("id")
     session_id = session_id if isinstance(session_id, str) and session_id else None
@@ -165,22 +205,23 @@ def parse_response(
     usage = sum_usage(usage_records or [info])
     if info.get("error") is not None:
         message, kind, retry_after = describe_error(info.get("error"))
-        raise failure(message, kind, usage, session_id, retry_after)
+        raise failure(message, kind, usage, session_id, retry_after, refusals)
     if session_id is None:
         message = f"{DISPLAY_NAME} provider response did not include a session id"
-        raise failure(message, FailureKind.CRASH, usage, None)
+        raise failure(message, FailureKind.CRASH, usage, None, None, refusals)
     found, value = structured_value(response)
     if not found:
         message = NO_STRUCTURED
         if refused:
             message += f" (a permission request was refused: {refused[-1]})"
-        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session_id)
+        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session_id, None, refusals)
     return AgentResult(
         output=value,
         session_id=session_id,
         model=reported_model(response) or requested_model,
         usage=usage,
         raw=[session, response],
+        refusals=refusals,
     )
 
 
@@ -189,7 +230,12 @@ async def run_structured(
 ) -> AgentResult:
     """Answer ``request`` (which has a schema) with a private ``opencode serve``."""
     split_model(request.model)  # a bare model id fails before anything starts
-    return await _ServerCall(binary, request, env, events).run()
+    inherited = {**os.environ, **env}
+    process_env = {
+        **inherited,
+        **permission_env(request.permissions, request.agent_type, inherited),
+    }
+    return await _ServerCall(binary, request, process_env, events).run()
 
 
 async def _guard(work: Callable[[], Awaitable[T]]) -> T | ProviderError:
@@ -225,6 +271,8 @@ class _ServerCall:
         self.binary = binary
         self.request = request
         self.env = env
+        """The server's whole environment."""
+        self.dirs = opencode_dirs(env)
         self.events = events
         self.watchdog = Watchdog(DISPLAY_NAME, Limits(request.timeout_s, request.idle_timeout_s))
         self.params = {"directory": str(request.cwd)}
@@ -232,7 +280,10 @@ class _ServerCall:
         self.logs = bytearray()
         self.bus_infos: dict[str, JSONObject] = {}
         """The latest info of each assistant message the event bus reported."""
-        self.refused: list[str] = []
+        self.bus_tools: dict[str, JSONObject] = {}
+        """The latest state of each tool part the bus reported, subagents' included."""
+        self.asked: list[tuple[str, list[str]]] = []
+        """``(permission, patterns)`` of every permission request turned down."""
         self.idle = anyio.Event()
         """Set when the bus reports the session idle: its events are all in."""
 
@@ -250,6 +301,9 @@ class _ServerCall:
         error.session_id = error.session_id or self.session_id
         if error.usage is None and self.bus_infos:
             error.usage = sum_usage(list(self.bus_infos.values()))
+        if not error.refusals and self.asked:
+            level = self.request.permissions
+            error.refusals = tuple(ask_refusal(p, ps, level, self.dirs) for p, ps in self.asked)
         return error
 
     def _log_text(self) -> str:
@@ -282,7 +336,7 @@ class _ServerCall:
                 stdout=PIPE,
                 stderr=PIPE,
                 cwd=self.request.cwd,
-                env={**os.environ, **self.env},
+                env=self.env,
                 start_new_session=True,
             )
         except OSError as error:
@@ -342,7 +396,8 @@ class _ServerCall:
         return outcome
 
     async def _prompt(self, client: httpx.AsyncClient) -> AgentResult:
-        session = await self._request(client, "POST", "/session", session_body(self.request))
+        body = session_body(self.request, self.dirs)
+        session = await self._request(client, "POST", "/session", body)
         session_id = _object(session).get("id")
         if not isinstance(session_id, str) or not session_id:
             raise ProviderError(
@@ -352,25 +407,29 @@ class _ServerCall:
         self.session_id = session_id
         path = f"/session/{session_id}/message"
         response = await self._request(client, "POST", path, message_body(self.request))
+        try:
+            messages = await self._request(client, "GET", path)
+        except ProviderError:
+            messages = None  # opencode 1.18.33 answers 400 after a structured call
+        info = _object(_object(response).get("info"))
+        usage_records = assistant_infos(messages) or list(self.bus_infos.values()) or [info]
+        parts = self._tool_parts(messages if isinstance(messages, list) else response)
         return parse_response(
             session,
             response,
-            await self._usage_records(client, path, response),
+            usage_records,
             self.request.model,
-            self.refused,
+            [f"{name} {', '.join(patterns)}".strip() for name, patterns in self.asked],
+            collect_refusals(parts, self.asked, self.request.permissions, self.dirs),
         )
 
-    async def _usage_records(
-        self, client: httpx.AsyncClient, path: str, response: JSON
-    ) -> list[JSONObject]:
-        """Every assistant message of the session (one per model call), to sum their usage;
-        the event bus's copy, or just the answer, when the list cannot be had."""
-        try:
-            infos = assistant_infos(await self._request(client, "GET", path))
-        except ProviderError:
-            infos = []
-        info = _object(_object(response).get("info"))
-        return infos or list(self.bus_infos.values()) or [info]
+    def _tool_parts(self, listed: JSON) -> list[JSONObject]:
+        """Every tool part of the call: the bus's (which has subagents' too), then any
+        part of ``listed`` (the message list, else the answer) it did not report."""
+        parts = dict(self.bus_tools)
+        for part in tool_parts(listed):
+            parts.setdefault(str(part.get("id")), part)
+        return list(parts.values())
 
     async def _request(
         self, client: httpx.AsyncClient, method: str, path: str, body: JSONObject | None = None
@@ -421,20 +480,26 @@ class _ServerCall:
         info = _object(properties.get("info"))
         if event.get("type") == "message.updated" and info.get("role") == "assistant":
             self.bus_infos[str(info.get("id"))] = info
+        part = bus_tool_part(event)
+        if part is not None:
+            self.bus_tools[str(part.get("id"))] = part
         self.events(event, self.session_id or session_id)
         if event.get("type") == "session.idle" and session_id == self.session_id:
             self.idle.set()
         if event.get("type") == "permission.asked":
-            await self._refuse(client, properties)
+            await self._answer(client, properties)
 
-    async def _refuse(self, client: httpx.AsyncClient, request: JSONObject) -> None:
-        """Turn a permission request down, as headless ``opencode run`` does (nobody can
-        answer it, and the server would wait forever)."""
-        patterns = ", ".join(str(p) for p in _listed(request.get("patterns")))
-        self.refused.append(f"{request.get('permission')} {patterns}".strip())
+    async def _answer(self, client: httpx.AsyncClient, request: JSONObject) -> None:
+        """Answer a permission request nobody else could (the server would wait forever):
+        turn it down, as headless ``opencode run`` does, or under ``full`` approve it once,
+        as ``opencode run --auto`` does."""
+        reply = "once" if self.request.permissions == "full" else "reject"
+        if reply == "reject":
+            patterns = [str(p) for p in _listed(request.get("patterns"))]
+            self.asked.append((str(request.get("permission")), patterns))
         with contextlib.suppress(ProviderError):
             path = f"/permission/{request.get('id')}/reply"
-            await self._request(client, "POST", path, {"reply": "reject"})
+            await self._request(client, "POST", path, {"reply": reply})
 
 
 class _Readiness:

@@ -15,6 +15,7 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON
+from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.opencode import (
     NO_ANSWER,
@@ -22,6 +23,17 @@ from smolwf.providers.opencode import (
     build_argv,
     describe_error,
     parse_outcome,
+)
+from smolwf.providers.opencode_permissions import (
+    CONFIG_CONTENT_ENV,
+    PERMISSION_ENV,
+    allows,
+    level_rules,
+    matches,
+    needs,
+    opencode_dirs,
+    permission_config,
+    permission_env,
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
@@ -250,6 +262,269 @@ def test_argv_maps_model_effort_and_agent_type_and_never_holds_the_prompt(
     assert build_argv("oc", _request(tmp_path)) == ["oc", "run", "--format", "json"]
 
 
+# --- permission levels: opencode's own rules, over the user's config ------------------
+
+DIRS = ("/tmp/opencode", "/home/u/.local/share/opencode/tool-output")
+OUTSIDE = {
+    "*": "deny",
+    "/tmp/opencode/*": "allow",
+    "/home/u/.local/share/opencode/tool-output/*": "allow",
+}
+READS = {"*": "allow", "*.env": "deny", "*.env.*": "deny", "*.env.example": "allow"}
+READ_ONLY_CONFIG: JSON = {
+    "**": "deny",
+    "StructuredOutput*": "allow",
+    **{
+        f"{tool}*": "allow"
+        for tool in (
+            "glob",
+            "grep",
+            "list",
+            "lsp",
+            "codesearch",
+            "webfetch",
+            "websearch",
+            "skill",
+            "task",
+            "todoread",
+            "todowrite",
+        )
+    },
+    "read*": READS,
+    "edit*": "deny",
+    "bash*": {
+        "*": "deny",
+        **{
+            command: "allow"
+            for command in (
+                "ls *",
+                "pwd",
+                "cat *",
+                "head *",
+                "tail *",
+                "wc *",
+                "grep *",
+                "rg *",
+                "find *",
+                "stat *",
+                "du *",
+                "which *",
+                "echo *",
+                "diff *",
+                "git status *",
+                "git diff *",
+                "git log *",
+                "git show *",
+                "git ls-files *",
+                "git rev-parse *",
+                "git blame *",
+            )
+        },
+        **{
+            form: "deny"
+            for form in (
+                "*>*",
+                "find *-exec*",
+                "find *-ok*",
+                "find *-delete*",
+                "find *-fprint*",
+                "find *-fls*",
+                "rg *--pre*",
+                "git *--output*",
+            )
+        },
+    },
+    "external_directory*": OUTSIDE,
+    "doom_loop*": "deny",
+}
+EDIT_CONFIG: JSON = {
+    "**": "allow",
+    "read*": READS,
+    "edit*": "allow",
+    "bash*": "allow",
+    "external_directory*": OUTSIDE,
+    "doom_loop*": "deny",
+}
+
+
+@pytest.mark.parametrize(
+    ("level", "config"),
+    [("read-only", READ_ONLY_CONFIG), ("edit", EDIT_CONFIG), ("full", {"**": "allow"})],
+)
+def test_each_level_is_a_complete_permission_config_with_no_ask(
+    level: PermissionLevel, config: JSON
+) -> None:
+    assert permission_config(level, DIRS) == config
+    assert {action for _, _, action in level_rules(level, DIRS)} <= {"allow", "deny"}
+
+
+@pytest.mark.parametrize(
+    ("level", "flags"), [("read-only", []), ("edit", []), ("full", ["--auto"])]
+)
+def test_only_full_runs_with_opencodes_own_auto_approval(
+    tmp_path: Path, level: PermissionLevel, flags: list[str]
+) -> None:
+    argv = build_argv("oc", _request(tmp_path, permissions=level))
+    assert argv == ["oc", "run", "--format", "json", *flags]
+
+
+def test_rules_go_over_the_global_config_and_the_agents_that_may_run() -> None:
+    user = {
+        "provider": {"x": {}},
+        "agent": {"build": {"model": "x/y", "permission": {"bash": "allow"}}},
+    }
+    env = {"HOME": "/home/u", "TMPDIR": "/tmp/", CONFIG_CONTENT_ENV: json.dumps(user)}
+    added = permission_env("edit", None, env)
+    assert json.loads(added[PERMISSION_ENV]) == EDIT_CONFIG
+    content = json.loads(added[CONFIG_CONTENT_ENV])
+    assert content["provider"] == {"x": {}}
+    assert content["agent"] == {
+        "build": {"model": "x/y", "permission": EDIT_CONFIG},
+        "general": {"permission": EDIT_CONFIG},
+        "explore": {"permission": EDIT_CONFIG},
+    }
+
+
+def test_an_agent_type_gets_the_rules_instead_of_build() -> None:
+    added = permission_env("full", "review", {"HOME": "/home/u"})
+    agents = json.loads(added[CONFIG_CONTENT_ENV])["agent"]
+    assert list(agents) == ["review", "general", "explore"]
+
+
+@pytest.mark.parametrize("content", ["{ // mine\n}", "[1]", '{"agent": []}'])
+def test_config_content_the_rules_cannot_join_is_a_config_error(content: str) -> None:
+    with pytest.raises(ProviderError) as caught:
+        permission_env("read-only", None, {"HOME": "/h", CONFIG_CONTENT_ENV: content})
+    assert caught.value.kind is FailureKind.CONFIG
+    assert str(caught.value).startswith(
+        "OpenCode provider cannot add its permission rules to OPENCODE_CONFIG_CONTENT: "
+    )
+
+
+def test_opencode_dirs_follow_its_environment() -> None:
+    assert opencode_dirs({"HOME": "/home/u"}) == DIRS
+    env = {"TMPDIR": "/scratch/", "XDG_DATA_HOME": "/data", "HOME": "/home/u"}
+    assert opencode_dirs(env) == ("/scratch/opencode", "/data/opencode/tool-output")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matched"),
+    [
+        ("ls *", "ls", True),
+        ("ls *", "ls -la src", True),
+        ("ls *", "lsof", False),
+        ("*>*", "echo hi > a.txt", True),
+        ("git *--output*", "git diff --output=x", True),
+        ("/tmp/opencode/*", "/tmp/opencode/a/*", True),
+        ("a.b", "axb", False),
+    ],
+)
+def test_wildcards_match_as_opencode_matches_them(pattern: str, value: str, matched: bool) -> None:
+    assert matches(value, pattern) is matched
+
+
+@pytest.mark.parametrize(
+    ("level", "permission", "pattern", "allowed"),
+    [
+        ("read-only", "read", "src/app.py", True),
+        ("read-only", "read", "config/.env", False),
+        ("read-only", "grep", "*", True),
+        ("read-only", "StructuredOutput", "*", True),
+        ("read-only", "bash", "git status", True),
+        ("read-only", "bash", "ls -la", True),
+        ("read-only", "bash", "echo hi > a.txt", False),
+        ("read-only", "bash", "cat a 2>/dev/null", False),
+        ("read-only", "bash", "find . -name x -delete", False),
+        ("read-only", "bash", "rm -rf build", False),
+        ("read-only", "edit", "src/app.py", False),
+        ("read-only", "mcp_github_create_issue", "*", False),
+        ("read-only", "external_directory", "/etc/*", False),
+        ("read-only", "external_directory", "/tmp/opencode/*", True),
+        ("edit", "edit", "src/app.py", True),
+        ("edit", "bash", "rm -rf build", True),
+        ("edit", "external_directory", "/etc/*", False),
+        ("edit", "read", ".env", False),
+        ("edit", "doom_loop", "bash", False),
+        ("full", "external_directory", "/etc/*", True),
+        ("full", "read", ".env", True),
+    ],
+)
+def test_what_each_level_allows(
+    level: PermissionLevel, permission: str, pattern: str, allowed: bool
+) -> None:
+    assert allows(level_rules(level, DIRS), permission, pattern) is allowed
+
+
+@pytest.mark.parametrize(
+    ("level", "permission", "pattern", "needed"),
+    [
+        ("read-only", "bash", "echo hi > a.txt", "edit"),
+        ("read-only", "edit", "a.txt", "edit"),
+        ("read-only", "external_directory", "/etc/*", "full"),
+        ("edit", "external_directory", "/etc/*", "full"),
+        ("edit", "read", ".env", "full"),
+        ("full", "bash", "anything", None),
+    ],
+)
+def test_a_refusal_needs_the_lowest_level_that_allows_it(
+    level: PermissionLevel, permission: str, pattern: str, needed: str | None
+) -> None:
+    assert needs(level, permission, pattern, DIRS) == needed
+
+
+# --- refusals in real transcripts -------------------------------------------------------
+
+ECHO_WRITE = "echo FAKELLM_EDIT_OK > agent-edit.txt"
+OUTSIDE_FILE = "/var/tmp/outside/agent-edit.txt"
+
+
+def test_read_only_bash_write_is_refused_and_the_model_answers() -> None:
+    # Captured with the read-only rules: opencode denies the redirection, the model goes on.
+    outcome = _outcome(_events("refused-bash-read-only.jsonl"))
+    result = parse_outcome(outcome, None, "read-only", DIRS)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.refusals == (Refusal("bash", ECHO_WRITE, "edit"),)
+
+
+def test_edit_refuses_a_write_outside_the_project_and_it_needs_full() -> None:
+    outcome = _outcome(_events("refused-write-outside-edit.jsonl"))
+    result = parse_outcome(outcome, None, "edit", DIRS)
+    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
+    assert result.refusals == (Refusal("write", OUTSIDE_FILE, "full"),)
+
+
+def test_same_refusal_needs_no_level_when_full_already_runs() -> None:
+    result = parse_outcome(_outcome(_events("refused-write-outside-edit.jsonl")), None, "full")
+    assert result.refusals == (Refusal("write", OUTSIDE_FILE, None),)
+
+
+def test_auto_rejected_request_ends_the_run_and_the_failure_carries_it() -> None:
+    # Without smol-wf's rules opencode asks for the outside directory; headless, it rejects
+    # the request, prints a notice on stderr and stops with exit code 0 and no answer.
+    stderr = (TRANSCRIPTS / "rejected-ask-no-rules.stderr.txt").read_text(encoding="utf-8")
+    outcome = _outcome(_events("rejected-ask-no-rules.jsonl"), stderr=stderr)
+    with pytest.raises(ProviderError) as caught:
+        parse_outcome(outcome, None, "edit", DIRS)
+    assert caught.value.kind is FailureKind.INVALID_OUTPUT
+    assert str(caught.value) == (
+        f"{NO_ANSWER}: a tool call was refused (write: The user rejected permission to use "
+        "this specific tool call.)"
+    )
+    # One refusal: the notice on stderr is the same request as the refused tool part.
+    assert caught.value.refusals == (Refusal("write", OUTSIDE_FILE, "full"),)
+
+
+def test_a_request_no_tool_part_shows_is_reported_from_the_notice() -> None:
+    # A subagent's tool parts are not in the stream; its auto-rejected request is.
+    notice = "\x1b[93m\x1b[1m! \x1b[0mpermission requested: external_directory (/etc/*); auto-rejecting\n"
+    result = parse_outcome(_outcome(_events("plain.jsonl"), stderr=notice), None, "edit", DIRS)
+    assert result.refusals == (Refusal("external_directory", "/etc/*", "full"),)
+
+
+def test_plain_transcript_has_no_refusals() -> None:
+    assert parse_outcome(_outcome(_events("tool.jsonl")), None).refusals == ()
+
+
 # --- the adapter, against a fake CLI ----------------------------------------------------
 
 FAKE_CLI = textwrap.dedent(
@@ -260,6 +535,8 @@ FAKE_CLI = textwrap.dedent(
 
     log = Path(os.environ["FAKE_DIR"])
     (log / "argv.json").write_text(json.dumps(sys.argv[1:]))
+    names = ("OPENCODE_PERMISSION", "OPENCODE_CONFIG_CONTENT")
+    (log / "env.json").write_text(json.dumps({{n: os.environ.get(n) for n in names}}))
     (log / "stdin.txt").write_bytes(sys.stdin.buffer.read())
     mode = os.environ.get("FAKE_MODE", "transcript")
     lines = Path(os.environ.get("FAKE_TRANSCRIPT", os.devnull)).read_text().splitlines()
@@ -360,6 +637,23 @@ async def test_non_zero_exit_reports_code_and_stderr(tmp_path: Path) -> None:
         await _provider(tmp_path, "fail").run(_request(tmp_path), lambda event, sid: None)
     assert caught.value.kind is FailureKind.CRASH
     assert str(caught.value) == "OpenCode provider exited with code 3: Error: something broke"
+
+
+@pytest.mark.anyio
+async def test_adapter_puts_the_level_over_the_users_config(tmp_path: Path) -> None:
+    request = _request(tmp_path, permissions="full")
+    await _provider(tmp_path, "transcript").run(request, lambda event, sid: None)
+    assert json.loads((tmp_path / "argv.json").read_text()) == [
+        "run",
+        "--format",
+        "json",
+        "--auto",
+    ]
+    env = json.loads((tmp_path / "env.json").read_text())
+    assert json.loads(env["OPENCODE_PERMISSION"]) == {"**": "allow"}
+    assert json.loads(env["OPENCODE_CONFIG_CONTENT"])["agent"]["build"] == {
+        "permission": {"**": "allow"}
+    }
 
 
 @pytest.mark.anyio

@@ -4,6 +4,7 @@ API capture, and a full call against a fake ``opencode serve``."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 import textwrap
@@ -14,14 +15,23 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.opencode import OpenCodeProvider
+from smolwf.providers.opencode_permissions import (
+    collect_refusals,
+    level_rules,
+    opencode_dirs,
+    permission_config,
+)
 from smolwf.providers.opencode_server import (
     NO_STRUCTURED,
     _sse_data,
     assistant_infos,
+    bus_tool_parts,
     message_body,
     parse_response,
+    session_body,
     structured_value,
 )
 from smolwf.usage import Usage
@@ -30,6 +40,7 @@ from tests.process_checks import exits_promptly
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "opencode"
 RESPONSE_FILE = TRANSCRIPTS / "structured-serve-api.json"
 SSE_FILE = TRANSCRIPTS / "structured-serve-api.events.sse"
+REFUSED_BUS_FILE = TRANSCRIPTS / "structured-serve-refused.events.jsonl"
 SESSION_ID = "ses_dff005557ffetp13hcUurQC6Tz"
 SCHEMA: JSONObject = {
     "type": "object",
@@ -141,6 +152,41 @@ def test_message_body_splits_the_model_and_carries_schema_effort_and_agent(
     }
 
 
+# --- permissions on the server path --------------------------------------------------
+
+DIRS = ("/tmp/opencode", "/home/u/.local/share/opencode/tool-output")
+
+
+@pytest.mark.parametrize("level", ["read-only", "edit", "full"])
+def test_session_carries_the_levels_rules_then_what_run_denies_headless(
+    tmp_path: Path, level: PermissionLevel
+) -> None:
+    body = session_body(_request(tmp_path, permissions=level, agent_type="plan"), DIRS)
+    headless = [
+        {"permission": name, "pattern": "*", "action": "deny"}
+        for name in ("question", "plan_enter", "plan_exit")
+    ]
+    rules = [{"permission": p, "pattern": q, "action": a} for p, q, a in level_rules(level, DIRS)]
+    if level == "read-only":  # subagents inherit a session's denies: the env has this one
+        assert rules.pop(0) == {"permission": "*", "pattern": "*", "action": "deny"}
+    assert body == {"title": "smol-wf agent call", "agent": "plan", "permission": rules + headless}
+
+
+def test_refused_tool_parts_on_the_bus_become_refusals() -> None:
+    # Captured from a read-only structured call: the model's shell write was denied, then
+    # it answered through the StructuredOutput tool.
+    lines = REFUSED_BUS_FILE.read_text(encoding="utf-8").splitlines()
+    parts = bus_tool_parts([json.loads(line) for line in lines])
+    assert [(p["tool"], p["state"]["status"]) for p in parts] == [  # type: ignore[index]
+        ("bash", "error"),
+        ("StructuredOutput", "completed"),
+    ]
+    refusals = collect_refusals(parts, [], "read-only", DIRS)
+    assert refusals == (Refusal("bash", "echo FAKELLM_EDIT_OK > agent-edit.txt", "edit"),)
+    result = parse_response({"id": SESSION_ID}, _response(), [], None, refusals=refusals)
+    assert result.refusals == refusals
+
+
 # --- the adapter, against a fake ``opencode serve`` -------------------------------------
 
 FAKE_SERVER = textwrap.dedent(
@@ -158,6 +204,9 @@ FAKE_SERVER = textwrap.dedent(
     bus = queue.Queue()
     refused = threading.Event()
     Path(os.environ["FAKE_DIR"], "argv.json").write_text(json.dumps(sys.argv[1:]))
+    names = ("OPENCODE_PERMISSION", "OPENCODE_CONFIG_CONTENT")
+    env = {{n: os.environ.get(n) for n in names}}
+    Path(os.environ["FAKE_DIR"], "env.json").write_text(json.dumps(env))
     if MODE == "die":
         print("Error: cannot start", file=sys.stderr, flush=True)
         sys.exit(7)
@@ -271,9 +320,10 @@ async def test_structured_call_goes_through_a_private_server(tmp_path: Path) -> 
     assert int(argv[4]) > 0
     calls = [(r["method"], r["path"], r["query"], r["body"]) for r in _requests(tmp_path)]
     where = {"directory": [str(tmp_path)]}
+    dirs = opencode_dirs(os.environ)
     assert calls == [
         ("GET", "/event", where, None),
-        ("POST", "/session", where, {"title": "smol-wf agent call"}),
+        ("POST", "/session", where, session_body(request, dirs)),
         ("POST", f"/session/{SESSION_ID}/message", where, message_body(request)),
         ("GET", f"/session/{SESSION_ID}/message", where, None),
     ]
@@ -284,6 +334,10 @@ async def test_structured_call_goes_through_a_private_server(tmp_path: Path) -> 
         ("session.idle", SESSION_ID),
     ]
     assert exits_promptly(int((tmp_path / "child.pid").read_text()))
+    # The server, its subagents included, runs with the same rules as the session.
+    env = json.loads((tmp_path / "env.json").read_text())
+    assert json.loads(env["OPENCODE_PERMISSION"]) == permission_config("read-only", dirs)
+    assert result.refusals == ()
 
 
 @pytest.mark.anyio
@@ -296,6 +350,18 @@ async def test_permission_requests_are_refused_and_named_in_the_failure(tmp_path
     )
     replies = [r for r in _requests(tmp_path) if r["path"] == "/permission/per_1/reply"]
     assert [r["body"] for r in replies] == [{"reply": "reject"}]
+    assert caught.value.refusals == (Refusal("external_directory", "/etc/*", "full"),)
+
+
+@pytest.mark.anyio
+async def test_under_full_a_permission_request_is_approved_once(tmp_path: Path) -> None:
+    request = _request(tmp_path, permissions="full")
+    with pytest.raises(ProviderError) as caught:
+        await _provider(tmp_path, "permission").run(request, lambda e, s: None)
+    assert str(caught.value) == NO_STRUCTURED  # the fake answers nothing either way
+    assert caught.value.refusals == ()
+    replies = [r for r in _requests(tmp_path) if r["path"] == "/permission/per_1/reply"]
+    assert [r["body"] for r in replies] == [{"reply": "once"}]
 
 
 @pytest.mark.anyio
