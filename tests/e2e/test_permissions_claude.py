@@ -13,7 +13,6 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import smol_wf_command
-from tests.fakellm.homes import cli_env, installed_clis
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.script import EDIT_MARKER
 from tests.fakellm.server import FakeLLM
+from tests.gitrepo import git, init_repo
 
 FILE = "agent-edit.txt"
 TOOLS = {"shell": f"SHELLWRITE:{FILE}", "write-tool": f"TOOLWRITE:{FILE}"}
@@ -43,36 +43,13 @@ export default { output: run.output, worktree: run.worktree, refusals: run.refus
 
 @pytest.fixture(autouse=True)
 def claude_installed() -> None:
-    if not installed_clis()["claude"]:
-        if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
-            pytest.fail("claude is not installed: npm install --prefix tests/clis")
-        pytest.skip("claude is not installed (npm install --prefix tests/clis)")
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
-
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, timeout=30
-    )
-    return done.stdout
+    require_cli("claude")
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A fresh repository with one commit: the workflow's cwd."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    _git(path, "init", "--quiet", "--initial-branch=main")
-    (path / "README.md").write_text("a repository for one agent\n", encoding="utf-8")
-    _git(path, "add", "README.md")
-    identity = ["-c", "user.name=test", "-c", "user.email=test@localhost"]
-    _git(path, *identity, "commit", "--quiet", "-m", "initial")
-    return path
+    return init_repo(tmp_path / "repo")
 
 
 @dataclass
@@ -131,9 +108,7 @@ def _run(
 
 
 def _agent_branches(repo: Path) -> list[str]:
-    return _git(
-        repo, "branch", "--list", "smol-wf/agent-run/*", "--format=%(refname:short)"
-    ).split()
+    return git(repo, "branch", "--list", "smol-wf/agent-run/*", "--format=%(refname:short)").split()
 
 
 def _files_named(root: Path, name: str) -> list[Path]:
@@ -153,9 +128,9 @@ def test_edit_in_a_worktree_keeps_the_file_on_a_branch_and_leaves_the_repo_alone
     [branch] = _agent_branches(repo)
     assert worktree["branch"] == branch
     assert worktree["changedFiles"] == [FILE]
-    assert worktree["commit"] == _git(repo, "rev-parse", branch).strip()
-    assert _git(repo, "show", f"{branch}:{FILE}") == EDIT_MARKER + "\n"
-    assert _git(repo, "status", "--porcelain") == ""
+    assert worktree["commit"] == git(repo, "rev-parse", branch).strip()
+    assert git(repo, "show", f"{branch}:{FILE}") == EDIT_MARKER + "\n"
+    assert git(repo, "status", "--porcelain") == ""
     assert not (repo / FILE).exists()
     assert "[warn]" not in run.done.stderr
 

@@ -9,10 +9,8 @@ installed, unless ``SMOLWF_REQUIRE_REAL_CLIS=1`` (CI sets it), which makes that 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,9 @@ import pytest
 
 from tests.conftest import smol_wf_command
 from tests.e2e import no_userns
-from tests.fakellm.homes import cli_env, installed_clis
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.server import FakeLLM
+from tests.gitrepo import git, init_repo
 
 FILE = "agent-edit.txt"
 CONTENT = "FAKELLM_EDIT_OK\n"
@@ -42,16 +41,7 @@ BRANCHES = "smol-wf/agent-run/*"
 
 @pytest.fixture(autouse=True)
 def codex_installed() -> None:
-    if not installed_clis()["codex"]:
-        if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
-            pytest.fail("codex is not installed: npm install --prefix tests/clis")
-        pytest.skip("codex is not installed (npm install --prefix tests/clis)")
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
+    require_cli("codex")
 
 
 @pytest.fixture(params=list(TOOLS))
@@ -59,21 +49,10 @@ def tool(request: pytest.FixtureRequest) -> tuple[str, str, str]:
     return TOOLS[request.param]
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A fresh git repository with one commit: the workflow's cwd."""
-    work = tmp_path / "repo"
-    work.mkdir()
-    git(work, "init", "-q")
-    (work / "README.md").write_text("hello\n", encoding="utf-8")
-    git(work, "add", "README.md")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
-    return work
+    return init_repo(tmp_path / "repo")
 
 
 @dataclass

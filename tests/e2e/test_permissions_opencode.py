@@ -9,9 +9,7 @@ Skipped when opencode is not installed, unless ``SMOLWF_REQUIRE_REAL_CLIS=1``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import smol_wf_command
-from tests.fakellm.homes import cli_env, installed_clis
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.script import EDIT_MARKER
 from tests.fakellm.server import FakeLLM
+from tests.gitrepo import git, init_repo
 
 FILE = "agent-edit.txt"
 WORKFLOW = """\
@@ -38,16 +37,7 @@ export default { output: record.output, worktree: record.worktree, refusals: rec
 
 @pytest.fixture(autouse=True)
 def _opencode_installed() -> None:
-    if not installed_clis()["opencode"]:
-        if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
-            pytest.fail("opencode is not installed: npm install --prefix tests/clis")
-        pytest.skip("opencode is not installed (npm install --prefix tests/clis)")
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
+    require_cli("opencode")
 
 
 @dataclass
@@ -66,7 +56,7 @@ class Run:
         return result["data"]["results"]
 
     def git(self, *args: str) -> str:
-        return _git(self.repo, *args)
+        return git(self.repo, *args)
 
     def history_events(self) -> list[dict[str, Any]]:
         """The run's recorded events, as ``smol-wf history RUN --events`` prints them."""
@@ -87,26 +77,8 @@ class Run:
         return done.stdout
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def _repo(tmp_path: Path) -> Path:
-    """A fresh repository with one commit, as a user's project."""
-    repo = tmp_path / "repo"
-    repo.mkdir(parents=True)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "e2e@example.invalid")
-    _git(repo, "config", "user.name", "e2e")
-    (repo / "README.md").write_text("project\n", encoding="utf-8")
-    _git(repo, "add", "README.md")
-    _git(repo, "commit", "-q", "-m", "initial")
-    return repo
-
-
 def _run(llm: FakeLLM, tmp_path: Path, prompt: str, *flags: str, events: bool = True) -> Run:
-    repo = _repo(tmp_path)
+    repo = init_repo(tmp_path / "repo")
     script = tmp_path / "wf.mjs"
     script.write_text(WORKFLOW, encoding="utf-8")
     env = cli_env("opencode", llm.port, tmp_path / "home")

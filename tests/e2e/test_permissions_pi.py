@@ -10,9 +10,7 @@ Each test is a fresh git repository with one commit, pi talking only to the Fake
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import smol_wf_command
-from tests.fakellm.homes import cli_env, installed_clis
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.script import EDIT_MARKER
 from tests.fakellm.server import FakeLLM
+from tests.gitrepo import git, init_repo
 
 FILE = "agent-edit.txt"
 BRANCHES = "smol-wf/agent-run/*"
@@ -45,16 +44,7 @@ export default function (pi: ExtensionAPI) {
 
 @pytest.fixture(autouse=True)
 def pi_installed() -> None:
-    if not installed_clis()["pi"]:
-        if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
-            pytest.fail("pi is not installed: npm install --prefix tests/clis")
-        pytest.skip("pi is not installed (npm install --prefix tests/clis)")
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
+    require_cli("pi")
 
 
 @dataclass
@@ -65,10 +55,7 @@ class Repo:
     tmp: Path
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=self.root, capture_output=True, text=True, check=True
-        )
-        return done.stdout
+        return git(self.root, *args)
 
     def branches(self) -> list[str]:
         return self.git("branch", "--list", "--format=%(refname:short)", BRANCHES).split()
@@ -102,14 +89,7 @@ class Repo:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
-    root = tmp_path / "repo"
-    root.mkdir()
-    made = Repo(root, tmp_path)
-    made.git("init", "--quiet", "--initial-branch=main")
-    (root / "README.md").write_text("a repository\n", encoding="utf-8")
-    made.git("add", "README.md")
-    made.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one")
-    return made
+    return Repo(init_repo(tmp_path / "repo"), tmp_path)
 
 
 def _report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -8,16 +8,14 @@ Each CLI is the npm-pinned one from ``tests/clis`` and talks only to the FakeLLM
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import smol_wf_command
-from tests.fakellm.homes import cli_env, installed_clis
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.server import FakeLLM
 
 PROVIDERS = {"claude-code": "claude", "codex": "codex", "pi": "pi", "opencode": "opencode"}
@@ -36,17 +34,8 @@ WORKFLOW = (
 @pytest.fixture(params=list(PROVIDERS))
 def provider(request: pytest.FixtureRequest) -> str:
     name: str = request.param
-    if not installed_clis()[PROVIDERS[name]]:
-        if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
-            pytest.fail(f"{PROVIDERS[name]} is not installed: npm install --prefix tests/clis")
-        pytest.skip(f"{PROVIDERS[name]} is not installed (npm install --prefix tests/clis)")
+    require_cli(PROVIDERS[name])
     return name
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
 
 
 def _run(

@@ -18,6 +18,7 @@ from smolwf.errors import FailureKind, ProviderError, WorkflowFailed
 from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from tests.fakes import RecordingProvider
+from tests.gitrepo import git, init_repo
 
 Write = Callable[..., Path]
 Run = Callable[..., RunReport]
@@ -50,22 +51,9 @@ def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [event for event in events if event["type"] == "workflow." + kind]
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "--quiet", "-b", "main")
-    _git(repo, "config", "user.email", "dev@example.invalid")
-    _git(repo, "config", "user.name", "Dev")
-    (repo / "README").write_text("hello\n")
-    _git(repo, "add", "README")
-    _git(repo, "commit", "--quiet", "-m", "init")
-    return repo
+    return init_repo(tmp_path / "repo")
 
 
 # ---- the level each call runs with -------------------------------------------------------
@@ -255,9 +243,9 @@ def test_agent_run_names_the_branch_commit_and_files_of_a_worktree_edit(
     assert isinstance(record, dict)
     worktree = record["worktree"]
     assert worktree["changedFiles"] == ["notes.txt"]
-    assert _git(repo, "rev-parse", worktree["branch"]) == worktree["commit"]
-    assert worktree["base"] == _git(repo, "rev-parse", "HEAD")
-    assert _git(repo, "show", f"{worktree['branch']}:notes.txt") == "agent was here"
+    assert git(repo, "rev-parse", worktree["branch"]).strip() == worktree["commit"]
+    assert worktree["base"] == git(repo, "rev-parse", "HEAD").strip()
+    assert git(repo, "show", f"{worktree['branch']}:notes.txt") == "agent was here\n"
     assert not (repo / "notes.txt").exists()
 
 
@@ -280,4 +268,4 @@ def test_agent_run_gives_the_same_record_when_replayed(
     assert len(provider.requests) == 1  # replayed, not run again
     assert resumed["replayed"] is True
     assert resumed["worktree"]["changedFiles"] == ["notes.txt"]
-    assert _git(repo, "rev-parse", resumed["worktree"]["branch"]) == resumed["worktree"]["commit"]
+    assert git(repo, "rev-parse", resumed["worktree"]["branch"]).strip() == resumed["worktree"]["commit"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,28 +14,15 @@ from smolwf import RunReport
 from smolwf.errors import ProviderError
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from tests.fakes import RecordingProvider
+from tests.gitrepo import git, init_repo
 
 Write = Callable[..., Path]
 Run = Callable[..., RunReport]
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "--quiet", "-b", "main")
-    _git(repo, "config", "user.email", "dev@example.invalid")
-    _git(repo, "config", "user.name", "Dev")
-    (repo / "README").write_text("hello\n")
-    _git(repo, "add", "README")
-    _git(repo, "commit", "--quiet", "-m", "init")
-    return repo
+    return init_repo(tmp_path / "repo")
 
 
 @dataclass
@@ -54,9 +40,7 @@ class WritingProvider(RecordingProvider):
 
 
 def _agent_branches(repo: Path) -> list[str]:
-    return _git(
-        repo, "branch", "--list", "smol-wf/agent-run/*", "--format=%(refname:short)"
-    ).split()
+    return git(repo, "branch", "--list", "smol-wf/agent-run/*", "--format=%(refname:short)").split()
 
 
 def _completed_isolation(events: io.StringIO) -> dict[str, object]:
@@ -77,10 +61,10 @@ def test_changes_are_committed_on_a_kept_branch(write_script: Write, run: Run, r
     assert branch.startswith("smol-wf/agent-run/")
     assert isolation["changed"] is True
     assert _agent_branches(repo) == [branch]
-    assert "cwd=" in _git(repo, "show", f"{branch}:notes.txt")
+    assert "cwd=" in git(repo, "show", f"{branch}:notes.txt")
     assert not (repo / "notes.txt").exists()  # the user's checkout is untouched
     assert not Path(str(isolation["worktreePath"])).exists()
-    assert _git(repo, "worktree", "list").count("\n") == 0  # only the main worktree
+    assert len(git(repo, "worktree", "list").splitlines()) == 1  # only the main worktree
 
 
 def test_an_unchanged_worktree_is_removed_with_its_branch(

@@ -15,6 +15,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.fakellm.turns import JSONDict
 
 CLIS = ("claude", "codex", "pi", "opencode")
@@ -179,3 +181,13 @@ CLI_ENVS: dict[str, Callable[[int, Path], dict[str, str]]] = {
 
 def cli_env(name: str, port: int, home: Path) -> dict[str, str]:
     return CLI_ENVS[name](port, home)
+
+
+def require_cli(name: str) -> None:
+    """Skip the test when CLI ``name`` is not installed; fail instead under
+    ``SMOLWF_REQUIRE_REAL_CLIS=1`` (CI), so a missing CLI never passes silently."""
+    if installed_clis()[name]:
+        return
+    if os.environ.get("SMOLWF_REQUIRE_REAL_CLIS") == "1":
+        pytest.fail(f"{name} is not installed: npm install --prefix tests/clis")
+    pytest.skip(f"{name} is not installed (npm install --prefix tests/clis)")
