@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from smolwf.check.context import Context, Workflows
 from smolwf.check.diagnostics import FILE_START, Diagnostic, Span
+from smolwf.check.files import targets
 from smolwf.check.parser import ParsedScript
 from smolwf.check.rules import RULE_ORDER
 
@@ -17,7 +19,6 @@ class CheckReport:
 
     diagnostics: tuple[Diagnostic, ...]
     files: int
-    strict: bool = False
 
     @property
     def errors(self) -> int:
@@ -34,6 +35,17 @@ class Checker:
 
     cwd: Path = field(default_factory=Path.cwd)
     workflows: Workflows | None = None
+
+    def check_paths(self, paths: Sequence[Path], *, strict: bool = False) -> CheckReport:
+        """Check every file ``paths`` name (folders: the workflows below them)."""
+        found: list[Diagnostic] = []
+        files = 0
+        for target in targets(paths):
+            files += 1
+            found += self.check_file(target.path, target.display)
+        if strict:
+            found = [diagnostic.strict() for diagnostic in found]
+        return CheckReport(tuple(found), files)
 
     def check_source(self, source: str, path: Path, display: str | None = None) -> list[Diagnostic]:
         """Every diagnostic of ``source``, which claims to be the file at ``path``."""

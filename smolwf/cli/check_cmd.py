@@ -35,24 +35,16 @@ def check(
         "(GitHub Actions annotations).",
     ),
 ) -> int:
-    from smolwf.check import Checker, render, targets
+    from smolwf.check import Checker, render
 
     if not any(path.exists() for path in paths):
         shown = ", ".join(str(path) for path in paths)
         raise UsageError(f"no such file or folder: {shown}")
-    checker = Checker()
-    files = 0
-    found = []
-    for target in targets(paths):
-        files += 1
-        found += checker.check_file(target.path, target.display)
-    if strict:
-        found = [diagnostic.strict() for diagnostic in found]
-    sys.stdout.write(render(found, output))
-    errors = sum(1 for diagnostic in found if diagnostic.severity == "error")
+    report = Checker().check_paths(paths, strict=strict)
+    sys.stdout.write(render(report.diagnostics, output))
     if output is OutputFormat.TEXT:
-        print(_summary(errors, len(found) - errors, files), file=sys.stderr)
-    return 1 if errors else 0
+        print(_summary(report.errors, report.warnings, report.files), file=sys.stderr)
+    return 1 if report.errors else 0
 
 
 def _summary(errors: int, warnings: int, files: int) -> str:

@@ -129,6 +129,8 @@ def _schema(ctx: Context, schema: JSON, node: Node, provider: object) -> None:
     names = provider[0] if isinstance(provider, tuple) else None
     chain = [names] if isinstance(names, str) else names if isinstance(names, list) else []
     strict = [name for name in chain if name in OBJECT_ROOT_PROVIDERS]
+    if chain and not strict:
+        return  # the call names its providers, and none of them needs an object
     ctx.report(
         node,
         "SW305",

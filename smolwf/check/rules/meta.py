@@ -18,7 +18,7 @@ from smolwf.engine.selectors import parse_selector
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON
 from smolwf.permissions import PERMISSION_LEVELS, permission_level
-from smolwf.providers.registry import check_provider_name
+from smolwf.providers.registry import KNOWN_PROVIDERS, check_provider_name
 from smolwf.script.meta import META_ERROR, META_KEYS, PHASE_KEYS, extract_meta
 
 _MISSING = (
@@ -43,7 +43,9 @@ def check_meta(ctx: Context) -> None:
         evaluate(ctx.script, value)
     except NotLiteral as problem:
         ctx.report(problem.node, "SW102", f"meta must be a pure literal: {problem.why}")
-    _fields(ctx, name or value, {e.key: e for e in object_entries(ctx.script, value) if e.key})
+    entries = object_entries(ctx.script, value)
+    spread = any(entry.key is None for entry in entries)  # a spread may hold name and description
+    _fields(ctx, name or value, {e.key: e for e in entries if e.key}, spread=spread)
     if extract_meta(ctx.script.source) is None and not ctx.has_error("SW101", "SW102", "SW103"):
         ctx.report(name, "SW102", META_ERROR)  # the loader's verdict wins over this rule's
 
@@ -77,11 +79,12 @@ def _literal(ctx: Context, node: Node | None) -> tuple[bool, JSON]:
         return False, None
 
 
-def _fields(ctx: Context, anchor: Node, entries: dict[str, Entry]) -> None:
+def _fields(ctx: Context, anchor: Node, entries: dict[str, Entry], *, spread: bool) -> None:
     for key in ("name", "description"):
         entry = entries.get(key)
         if entry is None:
-            ctx.report(anchor, "SW103", f"meta needs a {key} (a string)")
+            if not spread:
+                ctx.report(anchor, "SW103", f"meta needs a {key} (a string)")
             continue
         known, value = _literal(ctx, entry.value)
         if known and not isinstance(value, str):
@@ -209,4 +212,5 @@ def _phase_provider(ctx: Context, node: Node, value: JSON, where: str) -> None:
         try:
             check_provider_name(str(name))
         except AgentOptionError as error:
-            ctx.report(item, "SW106", f"{where}: {error.message}")
+            hint = did_you_mean(str(name), KNOWN_PROVIDERS)
+            ctx.report(item, "SW106", f"{where}: {error.message}{hint}")

@@ -51,7 +51,7 @@ def _explain(ctx: Context, error: Node) -> tuple[Node, str]:
             if not open_brackets or _PAIRS[open_brackets[-1].type] != kind:
                 return leaf, f"unexpected `{kind}`"
             open_brackets.pop()
-    if open_brackets and error.end_byte >= ctx.script.root.end_byte - _trailing(ctx):
+    if open_brackets and error.end_byte >= _content_end(ctx):
         opener = open_brackets[-1]
         return opener, f"`{opener.type}` is never closed"
     if len(leaves) == 1 and leaves[0].type in _OPERATORS:
@@ -85,7 +85,9 @@ def _unterminated(quote: Node, leaves: list[Node]) -> bool:
     return not any(leaf.type == quote.type for leaf in later)
 
 
-def _trailing(ctx: Context) -> int:
-    """Bytes of whitespace at the end of the file."""
-    data = ctx.script.data
-    return len(data) - len(data.rstrip())
+def _content_end(ctx: Context) -> int:
+    """Where the code ends: the end of the last top-level node that is not a comment."""
+    for node in reversed(ctx.script.root.children):
+        if node.type != "comment":
+            return node.end_byte
+    return 0
