@@ -35,7 +35,8 @@ def check(
         "(GitHub Actions annotations).",
     ),
 ) -> int:
-    from smolwf.check import Checker, render
+    from smolwf.check.formats import render
+    from smolwf.check.runner import Checker
 
     if not any(path.exists() for path in paths):
         shown = ", ".join(str(path) for path in paths)
@@ -62,8 +63,8 @@ def check_before_run(script: Path, *, show_warnings: bool) -> None:
     """Stop the run when the script has errors (after printing every diagnostic); print
     warnings as ``[warn]`` lines. Where the loader rejects the script too (unreadable file,
     bad meta, imports), its error is the last line, as without the check."""
-    from smolwf.check import Checker
     from smolwf.check.formats import text_line
+    from smolwf.check.runner import Checker
 
     found = Checker().check_file(script)
     if any(diagnostic.code == "SW000" for diagnostic in found):

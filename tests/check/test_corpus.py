@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smolwf.check import RULES, Checker
+from smolwf.check.diagnostics import RULES
+from smolwf.check.runner import Checker
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"

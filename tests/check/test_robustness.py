@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smolwf.check import Checker, Diagnostic
+from smolwf.check.diagnostics import Diagnostic
+from smolwf.check.runner import Checker
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from smolwf.check import RULES, Checker
+from smolwf.check.diagnostics import RULES
+from smolwf.check.runner import Checker
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "check.md"
 SECTION = re.compile(r"^## (SW\d{3}) `([a-z-]+)` \(([^)]*)\)$", re.MULTILINE)
