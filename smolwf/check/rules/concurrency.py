@@ -31,28 +31,34 @@ def check_concurrency(ctx: Context) -> None:
     asynchronous = _async_functions(ctx)
     for call in ctx.script.nodes("call_expression"):
         name = callee(ctx, call)
-        args = arguments(call)
-        if name in ("parallel", "parallelSettled") and args and unwrap(args[0]).type == "array":
-            tasks = [item for item in unwrap(args[0]).named_children if item.type != "comment"]
-            for index, task in enumerate(tasks, start=1):
-                why = _not_a_function(ctx, task, asynchronous)
-                if why is not None:
-                    ctx.report(
-                        task,
-                        "SW401",
-                        f"{name}() runs functions, but task {index} is {why}: it starts at "
-                        f"once and its slot fails; wrap it: () => {_short(ctx, task)}",
-                    )
-        elif name in ("pipeline", "pipelineSettled"):
-            for index, stage in enumerate(args[1:], start=1):
-                why = _not_a_function(ctx, stage, asynchronous)
-                if why is not None:
-                    ctx.report(
-                        stage,
-                        "SW402",
-                        f"{name}() stage {index} must be a function, but it is {why}; "
-                        "wrap it: (previous, item, index) => …",
-                    )
+        for index, node in _functions_expected(name, arguments(call)):
+            why = _not_a_function(ctx, node, asynchronous)
+            if why is None:
+                continue
+            if name in ("parallel", "parallelSettled"):
+                ctx.report(
+                    node,
+                    "SW401",
+                    f"{name}() runs functions, but task {index} is {why}: it starts at "
+                    f"once and its slot fails; wrap it: () => {_short(ctx, node)}",
+                )
+            else:
+                ctx.report(
+                    node,
+                    "SW402",
+                    f"{name}() stage {index} must be a function, but it is {why}; "
+                    "wrap it: (previous, item, index) => …",
+                )
+
+
+def _functions_expected(name: str | None, args: list[Node]) -> list[tuple[int, Node]]:
+    """The numbered arguments (or array elements) of a call that must be functions."""
+    if name in ("parallel", "parallelSettled") and args and unwrap(args[0]).type == "array":
+        tasks = [item for item in unwrap(args[0]).named_children if item.type != "comment"]
+        return list(enumerate(tasks, start=1))
+    if name in ("pipeline", "pipelineSettled"):
+        return list(enumerate(args[1:], start=1))
+    return []
 
 
 def _not_a_function(ctx: Context, node: Node, asynchronous: frozenset[str]) -> str | None:
