@@ -40,9 +40,16 @@ def test_workflows_page_is_the_guide_llm_txt_prints() -> None:
 
 def test_cli_reference_lists_every_command_and_option() -> None:
     page = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for heading in ("run", "history", "tui", "tui replay", "tui run", "llm", "llm skills"):
+    for heading in ("run", "check", "history", "tui", "tui replay", "tui run", "llm", "llm skills"):
         assert f"## `smol-wf {heading}`" in page
-    for option in ("--resume-run", "--max-cost-usd", "--events", "--claude", "--max-delay"):
+    for option in (
+        "--resume-run",
+        "--max-cost-usd",
+        "--events",
+        "--claude",
+        "--max-delay",
+        "--strict",
+    ):
         assert f"`{option}`" in page
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import history_cmd, llm_cmd, run_cmd
+from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd
 from smolwf.errors import SmolWfError
 from smolwf.tui import cli as tui_cli
 
@@ -25,6 +25,10 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
   smol-wf run ./workflow.mjs --args-target src/    pass args.target to the script
   smol-wf run ./workflow.mjs --events | jq .       stream JSONL events
   smol-wf run ./workflow.mjs --resume-run RUN_ID   replay finished agent calls for free
+
+[bold]Checking workflows:[/bold]
+  smol-wf check ./workflow.mjs                     find mistakes before any agent is paid
+  smol-wf check .agents/workflows --format github  every workflow in a folder, for CI
 
 [bold]Terminal UI:[/bold]
   smol-wf tui run ./workflow.mjs                   watch a run live (quitting cancels it)
@@ -81,6 +85,8 @@ app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(run_cmd.run)
 
+
+app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
 

@@ -257,6 +257,12 @@ def run(
         help="When a CLI refuses an agent's tool use: warn (a \\[warn] line, recorded on the "
         "step) or fail (the call fails too; agent() onRefusal option wins).",
     ),
+    no_check: bool = typer.Option(
+        False,
+        "--no-check",
+        help="Start without checking the script first (smol-wf check: errors stop the run, "
+        "warnings print as \\[warn] lines).",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -267,6 +273,7 @@ def run(
     ),
 ) -> int:
     config = build_config(ctx)
+    check_script(ctx)
     events = config.events_stream is not None
     live = live_sink(progress, config)
     if live is not None:
@@ -298,6 +305,16 @@ def _stderr_is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def check_script(ctx: typer.Context) -> None:
+    """Run ``smol-wf check`` on the script (unless ``--no-check``); errors stop the run."""
+    p = ctx.params
+    if p["script"] is None or p["no_check"]:
+        return
+    from smolwf.cli.check_cmd import check_before_run
+
+    check_before_run(p["script"], show_warnings=not p["events"])
 
 
 def build_config(ctx: typer.Context) -> RunConfig:

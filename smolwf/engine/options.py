@@ -26,6 +26,13 @@ from smolwf.permissions import (
 )
 from smolwf.script.meta import WorkflowMeta
 
+AGENT_OPTIONS = (
+    *("phase", "provider", "model", "retry", "isolation", "permissions", "onRefusal"),
+    *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key"),
+)
+"""Every ``agent()`` option a script may set. The pipeline below reads all but ``key``,
+which is only hashed into the checkpoint key; other keys pass through to it unread."""
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedCall:

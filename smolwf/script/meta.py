@@ -21,6 +21,11 @@ META_ERROR = (
     "`export const meta = { name, description, ... }`"
 )
 
+META_KEYS = ("name", "description", "whenToUse", "phases", "budget")
+"""Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps); others are ignored."""
+PHASE_KEYS = ("title", "detail", "model", "provider", "permissions")
+"""Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
+
 _MAX_NESTING = 200
 _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _LINE_BREAKS = "\n\r\u2028\u2029"
@@ -43,7 +48,7 @@ class PhaseMeta:
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
-        for key in ("detail", "model", "provider", "permissions"):
+        for key in PHASE_KEYS[1:]:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -262,6 +267,22 @@ def _js_number_string(number: float) -> str:
         return "0." + "0" * -point + digits
     mantissa = digits if len(digits) == 1 else f"{digits[0]}.{digits[1:]}"
     return f"{mantissa}e{'+' if point > 0 else '-'}{abs(point - 1)}"
+
+
+def number_value(token: Token) -> int | float | None:
+    """The value of a number token as ``meta`` reads it; None for BigInt, legacy octal…"""
+    try:
+        return _decode_number(token)
+    except _NotLiteral:
+        return None
+
+
+def key_value(token: Token) -> str | None:
+    """The property name an object key token stands for; None for keys ``meta`` rejects."""
+    try:
+        return _key(token)
+    except _NotLiteral:
+        return None
 
 
 def string_value(token: Token) -> str | None:

@@ -28,10 +28,15 @@ IMPORTS_RESTRICTED = (
     "workflow imports are restricted; only workflow:extra and workflow:sandbox are available"
 )
 
+MODULE_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workflow:extra": EXTRA_EXPORTS,
+    "workflow:sandbox": SANDBOX_EXPORTS,
+}
+"""The only modules a workflow may import, and their named exports (plus ``default``)."""
 # Specifier -> (the JS expression holding that module's namespace, its named exports).
 _MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "workflow:extra": ("SW.extra", EXTRA_EXPORTS),
-    "workflow:sandbox": ("SW.sandbox", SANDBOX_EXPORTS),
+    specifier: (f"SW.{specifier.removeprefix('workflow:')}", exports)
+    for specifier, exports in MODULE_EXPORTS.items()
 }
 _WHOLE_MODULE = ("*", "default")  # imports that bind the whole namespace object
 _CC_PREFIX = "export default await (async () => {"

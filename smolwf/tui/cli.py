@@ -103,7 +103,9 @@ def run_config(args: list[str], parent: typer.Context | None = None) -> RunConfi
     with ctx:
         if ctx.params["events"]:
             raise UsageError(EVENTS_REJECTED)
-        return run_cmd.build_config(ctx)
+        config = run_cmd.build_config(ctx)
+        run_cmd.check_script(ctx)  # diagnostics print before the UI takes the terminal
+        return config
 
 
 def _run_context(args: list[str], parent: typer.Context | None) -> typer.Context:

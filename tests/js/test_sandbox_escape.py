@@ -853,8 +853,10 @@ def test_hostile_scripts_through_the_cli_exit_1_with_one_error_line(
     path.write_text(META + body, encoding="utf-8")
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"), PYTHONIOENCODING="utf-8")
     started = time.monotonic()
+    # --no-check: the sandbox and the loader must stop these even when nothing checked them.
+    run = ["run", str(path), "--db", str(tmp_path / "t.db"), "--no-check"]
     completed = subprocess.run(
-        [sys.executable, "-m", "smolwf", "run", str(path), "--db", str(tmp_path / "t.db"), *flags],
+        [sys.executable, "-m", "smolwf", *run, *flags],
         capture_output=True,
         text=True,
         encoding="utf-8",

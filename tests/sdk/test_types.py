@@ -221,3 +221,14 @@ def test_context_declaration_matches_the_prelude() -> None:
     assert interface
     declared = set(re.findall(r"^\s*(\w+):", interface[1], re.MULTILINE))
     assert declared == runtime
+
+
+def test_agent_options_declaration_matches_the_option_set() -> None:
+    from smolwf.engine.options import AGENT_OPTIONS
+
+    interface = re.search(
+        r"interface AgentOptions \{(.*?)\n  \}", DECLARATIONS.read_text(), re.DOTALL
+    )
+    assert interface
+    declared = set(re.findall(r"^\s{4}(\w+)\?:", interface[1], re.MULTILINE))
+    assert declared == set(AGENT_OPTIONS)

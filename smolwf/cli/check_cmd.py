@@ -1,0 +1,86 @@
+"""``smol-wf check``: report a workflow's mistakes without running it; and the same check
+``smol-wf run`` makes before it starts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from smolwf.check.formats import OutputFormat
+from smolwf.errors import ScriptError, UsageError
+
+HELP = """Check workflow scripts for mistakes without running them (no agent is called).
+
+PATH is a workflow file, or a folder: every *.mjs/*.js file below it that looks like a
+workflow is checked. Each problem is one line, [bold]path:line:column: error|warning CODE
+message[/bold]; docs/check.md explains every code. [bold]smol-wf run[/bold] makes the same
+check before it starts.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
+"""
+
+
+def check(
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH...", help="Workflow files, or folders to search for them."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.TEXT,
+        "--format",
+        case_sensitive=False,
+        help="text (path:line:column lines), json (an array of diagnostics) or github "
+        "(GitHub Actions annotations).",
+    ),
+) -> int:
+    from smolwf.check.formats import render
+    from smolwf.check.runner import Checker
+
+    if not any(path.exists() for path in paths):
+        shown = ", ".join(str(path) for path in paths)
+        raise UsageError(f"no such file or folder: {shown}")
+    report = Checker().check_paths(paths, strict=strict)
+    sys.stdout.write(render(report.diagnostics, output))
+    if output is OutputFormat.TEXT:
+        print(_summary(report.errors, report.warnings, report.files), file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def _summary(errors: int, warnings: int, files: int) -> str:
+    checked = f"{files} workflow file{'s' if files != 1 else ''}"
+    if not errors and not warnings:
+        return f"checked {checked}: no problems"
+    return f"checked {checked}: {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
+def check_before_run(script: Path, *, show_warnings: bool) -> None:
+    """Stop the run when the script has errors (after printing every diagnostic); print
+    warnings as ``[warn]`` lines. Where the loader rejects the script too (unreadable file,
+    bad meta, imports), its error is the last line, as without the check."""
+    from smolwf.check.formats import text_line
+    from smolwf.check.runner import Checker
+
+    found = Checker().check_file(script)
+    if any(diagnostic.code == "SW000" for diagnostic in found):
+        return
+    errors = sum(1 for diagnostic in found if diagnostic.severity == "error")
+    if errors:
+        for diagnostic in found:
+            print(text_line(diagnostic), file=sys.stderr)
+        from smolwf.script.source import load_script
+
+        load_script(script)  # where the loader fails too, its error (the reference's) ends it
+        raise ScriptError(
+            f"{script}: the check found {_count(errors, 'error')}, so the run did not "
+            "start; fix them (see docs/check.md), or pass --no-check to run anyway"
+        )
+    if show_warnings:
+        for diagnostic in found:
+            where = f"{diagnostic.path}:{diagnostic.span.line}:{diagnostic.span.column}"
+            print(f"[warn] {where}: {diagnostic.code} {diagnostic.message}", file=sys.stderr)

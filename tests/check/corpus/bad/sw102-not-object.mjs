@@ -1,0 +1,3 @@
+export const meta = 'review'
+export default 1
+// expect: SW102 1:21
