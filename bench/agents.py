@@ -48,7 +48,7 @@ def run_case(n: int, parallel: int) -> AgentCase:
 
 
 def measure(cases: tuple[tuple[int, int], ...] = CASES, repeats: int = 3) -> list[AgentCase]:
-    """Each case ``repeats`` times in a fresh process; the fastest run counts (noise is one-sided)."""
+    """Each case ``repeats`` times in fresh processes; the fastest counts (noise only adds)."""
     results = []
     for n, parallel in cases:
         runs = []
@@ -79,7 +79,9 @@ def main() -> None:
     if args.case:
         n, parallel = args.case
         case = run_case(n, parallel)
-        print(json.dumps({"n": n, "parallel": parallel, "wall_s": case.wall_s, "rss_mb": case.rss_mb}))
+        print(
+            json.dumps({"n": n, "parallel": parallel, "wall_s": case.wall_s, "rss_mb": case.rss_mb})
+        )
         return
     import sqlite_floor
 

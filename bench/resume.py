@@ -25,7 +25,7 @@ class ResumeResult:
 
 
 def measure(n: int = N, repeats: int = REPEATS) -> ResumeResult:
-    """One first run, then ``repeats`` resumes of it (each replays every call); the fastest counts."""
+    """A first run, then ``repeats`` resumes of it (each replays every call); the fastest counts."""
     with tempfile.TemporaryDirectory() as tmp:
         script, db = write_fanout(Path(tmp), n), Path(tmp) / "runs.db"
         first, first_s = timed_run(script, db, max_agents=n)

@@ -9,13 +9,12 @@ for a quota reset the provider announced.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import anyio
 
 from smolwf import defaults
+from smolwf.engine.executor import Answer, CallContext
 from smolwf.engine.options import PreparedCall
 from smolwf.engine.structured import correction_prompt, mismatch_message, validation_errors
 from smolwf.errors import (
@@ -25,39 +24,16 @@ from smolwf.errors import (
     ProviderError,
     ProviderUnavailable,
 )
-from smolwf.events.raw_sessions import RawSessions
 from smolwf.jsontypes import JSON
 from smolwf.permissions import Refusal, refusal_summary
-from smolwf.providers.base import AgentRequest, AgentResult, Provider
-from smolwf.usage import Usage
-
-AttemptRecorder = Callable[[str, Usage | None, str, str | None], None]
-"""Called once per provider attempt with (provider, usage, outcome, model); outcome is
-``ok``, ``failed`` or ``invalid-output``."""
-AgentEventSink = Callable[[str, JSON, str | None], None]
-"""Receives (provider, raw event, session id so far) live, as the provider reads them."""
+from smolwf.providers.base import AgentRequest, AgentResult
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """Where one call runs and whom it tells about its attempts."""
+class LocalExecutor:
+    """Runs every provider call of an ``agent()`` call in this process."""
 
-    step_id: str
-    cwd: Path
-    record: AttemptRecorder
-    who: str
-    """How messages name the call: its label, else its step id."""
-    events: AgentEventSink
-    provider_for: Callable[[str], Provider]
-    raw_sessions: RawSessions | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A successful call: the result and the provider of the chain that gave it."""
-
-    provider: str
-    result: AgentResult
+    async def execute(self, call: PreparedCall, context: CallContext) -> Answer:
+        return await execute_agent(call, context)
 
 
 async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
@@ -169,15 +145,16 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
 
 
 async def _provider_attempt(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
-    provider = context.provider_for(name)
+    provider = context.provider(name)
     transcript: list[JSON] = []
     session: list[str | None] = [None]
+    raw_sessions = context.raw_sessions
 
     def forward(event: JSON, session_id: str | None) -> None:
         session[0] = session_id or session[0]
-        if context.raw_sessions is not None:
+        if raw_sessions is not None:
             transcript.append(event)
-        context.events(name, event, session_id)
+        context.event(name, event, session_id)
 
     try:
         return await provider.run(request, forward)
@@ -196,5 +173,5 @@ async def _provider_attempt(name: str, request: AgentRequest, context: CallConte
             f"{name} provider failed unexpectedly: {type(error).__name__}: {error}"
         ) from error
     finally:
-        if context.raw_sessions is not None and transcript:
-            context.raw_sessions.save(name, session[0], context.step_id, transcript)
+        if raw_sessions is not None and transcript:
+            raw_sessions.save(name, session[0], context.step_id, transcript)

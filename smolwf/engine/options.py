@@ -72,7 +72,7 @@ def prepare_agent_call(
     default_provider: str,
     model_map: Mapping[str, str],
     check_provider: Callable[[str], None],
-    limits: CallDefaults = CallDefaults(),
+    defaults: CallDefaults = CallDefaults(),
 ) -> PreparedCall:
     """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS)."""
     options = dict(call.options)
@@ -88,7 +88,7 @@ def prepare_agent_call(
     options = resolve_model(options, chain[0], model_map)
     retry = parse_retry(options.get("retry"))
     _check_isolation(options.get("isolation"))
-    permissions = _permissions(options, limits.permissions)
+    permissions = _permissions(options, defaults.permissions)
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -110,10 +110,10 @@ def prepare_agent_call(
         providers=chain,
         effort=_effort(options),
         agent_type=_optional_text(options, "agentType"),
-        timeout_s=_limit(options, "timeout", limits.timeout_s),
-        idle_timeout_s=_limit(options, "idleTimeout", limits.idle_timeout_s),
+        timeout_s=_limit(options, "timeout", defaults.timeout_s),
+        idle_timeout_s=_limit(options, "idleTimeout", defaults.idle_timeout_s),
         permissions=permissions,
-        on_refusal=_on_refusal(options, limits.on_refusal),
+        on_refusal=_on_refusal(options, defaults.on_refusal),
         detailed=call.detailed,
     )
 

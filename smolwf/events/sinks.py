@@ -57,16 +57,16 @@ class PlainProgressSink:
 
 def progress_line(event: Event) -> str | None:
     """The plain line for an event, or None for events that print nothing."""
-    data = event.data
-    if event.type is EventType.PHASE:
+    data = event.fields
+    if event.type == EventType.PHASE:
         name = str(data.get("name"))
         if "options" not in data:
             return f"[phase] {name}"
         options = data["options"]
         shown = options if isinstance(options, str) else json.dumps(options, separators=(",", ":"))
         return f"[phase] {name} {shown}"
-    if event.type is EventType.LOG:
+    if event.type == EventType.LOG:
         return f"[log] {data.get('message')}"
-    if event.type is EventType.WARNING:
+    if event.type == EventType.WARNING:
         return f"[warn] {data.get('message')}"
     return None

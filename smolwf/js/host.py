@@ -87,8 +87,15 @@ class JsPoll:
         return self.status in ("done", "failed")
 
 
-Settlement = tuple[int, bool, JSON, int | None]
-"""(request id, ok, value or error message, budget spent after it, if changed)."""
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The answer to one request: JS resolves (``ok``) or rejects its promise with ``value``
+    (a rejection's value is the error message) and then sees ``budget_spent``, if given."""
+
+    request_id: int
+    ok: bool
+    value: JSON
+    budget_spent: int | None = None
 
 
 class JsHost:
@@ -124,7 +131,11 @@ class JsHost:
         One round trip to the JS thread per turn of the run loop.
         """
         settlements, self._settlements = self._settlements, []
-        payload = json.dumps([list(item) for item in settlements]) if settlements else None
+        payload = (
+            json.dumps([[s.request_id, s.ok, s.value, s.budget_spent] for s in settlements])
+            if settlements
+            else None
+        )
         data = self._decode(self._on_worker(lambda: self._poll_text(payload)))
         try:
             requests = parse_requests(data["out"])

@@ -189,11 +189,11 @@ class RunStore:
         ).fetchone()
         return int(row[0])
 
-    def commit(self, batch: WriteBatch) -> None:
-        """Apply a turn's writes atomically."""
-        if batch:
+    def commit(self, batch: WriteBatch, *, flush_running: bool = False) -> None:
+        """Apply a turn's writes atomically (``running`` rows only when asked, see WriteBatch)."""
+        if batch.has_writes(flush_running=flush_running):
             with self._transaction():
-                batch.apply(self.conn)
+                batch.apply(self.conn, flush_running=flush_running)
 
     def finish_run(
         self,
@@ -209,8 +209,8 @@ class RunStore:
         error_json = dumps({"message": error}) if error is not None else None
         result_json = dumps({"result": result}) if status == "completed" else None
         with self._transaction():
-            if batch:
-                batch.apply(self.conn)
+            if batch is not None:
+                batch.apply(self.conn, flush_running=True)
             self.conn.execute(
                 "UPDATE steps SET status = 'cancelled', finished_at = ?"
                 " WHERE run_id = ? AND status = 'running'",

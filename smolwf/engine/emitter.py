@@ -1,4 +1,4 @@
-"""Numbering, timing and fan-out of one run's events.
+"""Numbering, timing, persistence and fan-out of one run's events.
 
 Events are persisted with the turn's other writes; sinks see them only after that
 commit, so nothing is shown that a crash could take back.
@@ -10,13 +10,15 @@ import time
 from collections.abc import Sequence
 
 from smolwf.events.sinks import EventSink
-from smolwf.events.types import Event, EventType
-from smolwf.jsontypes import JSONObject
+from smolwf.events.types import Event, render
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
 from smolwf.store.runs import now_ms
 
 
 class Emitter:
+    """Stamps events of one attempt with the run id, sequence number and elapsed time."""
+
     def __init__(
         self,
         *,
@@ -37,29 +39,40 @@ class Emitter:
 
     def emit(
         self,
-        kind: EventType,
-        data: JSONObject,
+        kind: str,
+        data: JSON,
         *,
         depth: int = 0,
         parent: str | None = None,
-        **metadata: str | None,
-    ) -> Event:
-        """Build, persist (with the batch) and queue one event for the sinks."""
+        step_id: str | None = None,
+        provider: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        """Build, persist (with the batch) and queue one event for the sinks.
+
+        Metadata keys come in the documented order: ``runId``, ``stepId``, ``provider``,
+        ``sessionId``, ``workflowDepth``, ``parentStepId``; absent ones are left out.
+        """
         meta: JSONObject = {"runId": self._run_id}
-        for key, value in metadata.items():
-            if value is not None:
-                meta[key] = value
+        if step_id is not None:
+            meta["stepId"] = step_id
+        if provider is not None:
+            meta["provider"] = provider
+        if session_id is not None:
+            meta["sessionId"] = session_id
         meta["workflowDepth"] = depth
         if parent is not None:
             meta["parentStepId"] = parent
-        elapsed = None if self._first else time.monotonic_ns() - self._started_ns
-        self._first = False
-        event = Event(kind, data, meta, elapsed, self._seq)
-        text = event.to_json_text()
-        self._batch.event(self._run_id, self._attempt_id, self._seq, text, now_ms())
-        self._seq += 1
-        self._unsent.append((event, text))
-        return event
+        if self._first:
+            elapsed = None
+            self._first = False
+        else:
+            elapsed = time.monotonic_ns() - self._started_ns
+        seq = self._seq
+        self._seq = seq + 1
+        text = render(kind, data, meta, elapsed)
+        self._batch.event(seq, text, now_ms())
+        self._unsent.append((Event(kind, data, meta, elapsed, seq, text), text))
 
     def release(self) -> None:
         """Hand committed events to the sinks."""
