@@ -8,12 +8,12 @@ from pathlib import Path
 import typer
 
 from smolwf.cli import history_view
+from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect
 from smolwf.store.history import STATES, History, RunFilter, delete_runs, iso, plan_delete
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
-from smolwf.store.runs import now_ms
 
 STATE_LIST = ", ".join(STATES)
 HELP = """List past runs, show one in detail, print its events, or delete runs.

@@ -39,7 +39,7 @@ class LocalExecutor:
 async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
     """Up to ``retry.maxAttempts`` tries; each walks the provider chain. The last error wins."""
     last_error: AgentCallError | None = None
-    for attempt in range(call.retry.max_attempts):
+    for attempt in range(call.plan.retry.max_attempts):
         if attempt:
             assert last_error is not None
             pause = _pause_before_retry(call, last_error)
@@ -57,7 +57,7 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
 
 def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | None:
     """Seconds to wait before the next attempt, or ``None`` when retrying cannot help."""
-    backoff = call.retry.backoff_ms / 1000
+    backoff = call.plan.retry.backoff_ms / 1000
     if isinstance(error, AgentOptionError):
         return None
     if not isinstance(error, ProviderError):
@@ -75,7 +75,7 @@ def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | No
 async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
     """Providers in order; a quota, auth, transient or missing-CLI failure moves on."""
     passed: list[str] = []
-    chain = call.providers or (call.provider,)
+    chain = call.plan.providers or (call.plan.provider,)
     for index, name in enumerate(chain):
         try:
             result = await _structured_attempt(call, name, context)
@@ -103,38 +103,40 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
     Refusals of both rounds stay on the result; under ``onRefusal: 'fail'`` the first
     refused round fails the call.
     """
+    plan = call.plan
     prompt = call.prompt
     refused: tuple[Refusal, ...] = ()
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
-            options=call.options,
+            options=plan.options,
             cwd=context.cwd,
             step_id=context.step_id,
-            phase=call.phase,
-            model=call.model,
-            has_schema=call.has_schema,
-            schema=call.schema,
-            effort=call.effort,
-            agent_type=call.agent_type,
-            timeout_s=call.timeout_s,
-            idle_timeout_s=call.idle_timeout_s,
-            permissions=call.permissions,
+            phase=plan.phase,
+            model=plan.model,
+            has_schema=plan.has_schema,
+            schema=plan.schema,
+            effort=plan.effort,
+            agent_type=plan.agent_type,
+            timeout_s=plan.timeout_s,
+            idle_timeout_s=plan.idle_timeout_s,
+            permissions=plan.permissions,
         )
         result = await _provider_attempt(name, request, context)
-        refused = (*refused, *result.refusals)
-        if refused and call.on_refusal == "fail":
+        if result.refusals:
+            refused = (*refused, *result.refusals)
+        if refused and plan.on_refusal == "fail":
             context.record(name, result.usage, "failed", result.model)
             raise ProviderError(
-                f"{refusal_summary(context.who, call.permissions, refused)} (onRefusal: 'fail')",
+                f"{refusal_summary(context.who, plan.permissions, refused)} (onRefusal: 'fail')",
                 kind=FailureKind.REFUSED,
                 session_id=result.session_id,
                 refusals=refused,
             )
-        errors = validation_errors(result.output, call.schema) if call.has_schema else []
+        errors = validation_errors(result.output, plan.schema) if plan.has_schema else []
         if not errors:
             context.record(name, result.usage, "ok", result.model)
-            return replace(result, refusals=refused)
+            return result if result.refusals == refused else replace(result, refusals=refused)
         context.record(name, result.usage, "invalid-output", result.model)
         if round_number == 2:
             raise ProviderError(

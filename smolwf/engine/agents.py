@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from smolwf import defaults
+from smolwf.clock import now_ms
 from smolwf.engine.call_record import call_record
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
-from smolwf.engine.keys import agent_key
 from smolwf.engine.lookup import Lookup
-from smolwf.engine.options import CallDefaults, PreparedCall, prepare_agent_call
+from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
 from smolwf.errors import AgentCallError, ProviderError
@@ -30,8 +31,8 @@ from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogat
 from smolwf.permissions import Refusal, refusal_summary, refusals_json
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
-from smolwf.store.batch import LedgerEntry, StepEnd
-from smolwf.store.runs import StepRecord, dumps, now_ms
+from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
+from smolwf.store.runs import StepRecord, dumps
 from smolwf.usage import Usage
 
 
@@ -53,10 +54,14 @@ class AgentStep:
     spent: Usage | None = None
     calls: int = 0
     isolation: JSONObject | None = None
+    ledger: list[LedgerEntry] | None = None
+    """Provider calls not yet in the write batch (see ``Agents.record_spend``)."""
+    running: bool = True
+    """Still in the executor (its completion not posted yet)."""
 
     @property
     def who(self) -> str:
-        label = self.call.label
+        label = self.call.plan.label
         return repr(label) if label is not None else self.step_id
 
     @property
@@ -67,12 +72,16 @@ class AgentStep:
         if usage is not None:
             self.spent = usage if self.spent is None else self.spent + usage
         self.calls += 1
-        call = self.call
+        plan = self.call.plan
         spent = usage if usage is not None else Usage(total_tokens=0)
         entry = LedgerEntry(
-            self.step_id, provider, model or call.model, call.phase, outcome, spent, now_ms()
+            self.step_id, provider, model or plan.model, plan.phase, outcome, spent, now_ms()
         )
-        self.agents.ctx.batch.ledger_entry(entry)
+        if self.ledger is None:
+            self.ledger = [entry]
+            self.agents.unrecorded[self] = None
+        else:
+            self.ledger.append(entry)
 
     def event(self, provider: str, event: JSON, session_id: str | None) -> None:
         """A provider line, live: ``workflow.agent_event`` with the reference's data shape."""
@@ -126,6 +135,8 @@ class Agents:
         self.started = 0
         """``agent()`` calls accepted this attempt (``--max-agents`` counts them)."""
         self.workers = Workers()
+        self.unrecorded: dict[AgentStep, None] = {}
+        """Steps with provider calls not yet in the write batch, in the order they spent."""
         self.providers: dict[str, Provider] = {}
         self.warned_no_cost: set[str] = set()
         config = ctx.config
@@ -152,28 +163,16 @@ class Agents:
         if rejection is not None:
             scope.settle(request.id, False, rejection, None)
             return
-        config = self.ctx.config
+        plans = scope.plans or self._plans_of(scope)
         try:
-            call = prepare_agent_call(
-                request,
-                meta=scope.script.meta,
-                default_provider=config.provider,
-                model_map=config.model_map,
-                check_provider=self._check_provider,
-                defaults=self.defaults,
-            )
+            call = plans.prepare(request)
         except AgentCallError as error:
             scope.settle(request.id, False, error.message, None)
             return
         self.started += 1
-        key = agent_key(
-            scope=scope.key,
-            provider=call.provider,
-            prompt=call.prompt,
-            options=call.options,
-            phase=call.phase,
-        )
-        checkpoint = scope.occurrences.checkpoint(key)
+        parts = call.plan.key_parts
+        assert parts is not None  # every plan of a PlanCache has them
+        checkpoint = scope.occurrences.checkpoint(parts.key(call.prompt))
         stored = self.lookup.find(checkpoint)
         if stored is not None and stored.result is not None:
             self._replay(scope, call, stored)
@@ -184,6 +183,19 @@ class Agents:
         )
         self.queue.append(step)
         self.ctx.pending.queued += 1
+
+    def _plans_of(self, scope: Scope) -> PlanCache:
+        config = self.ctx.config
+        inputs = PlanInputs(
+            scope.script.meta,
+            scope.key,
+            config.provider,
+            config.model_map,
+            self._check_provider,
+            self.defaults,
+        )
+        scope.plans = PlanCache(inputs)
+        return scope.plans
 
     def _limit_reached(self) -> str | None:
         caps = self.ctx.caps
@@ -212,13 +224,13 @@ class Agents:
             EventType.AGENT_COMPLETED,
             data,
             step_id=stored.step_id,
-            provider=call.provider,
+            provider=call.plan.provider,
             session_id=session if isinstance(session, str) else None,
         )
         scope.spent.add(stored.spent)
         spent = self.ctx.budget.charge(stored.spent.output_tokens)
         value = (
-            call_record(result, step_id=stored.step_id, provider=call.provider, replayed=True)
+            call_record(result, step_id=stored.step_id, provider=call.plan.provider, replayed=True)
             if call.detailed
             else result.get("output")
         )
@@ -227,17 +239,18 @@ class Agents:
     def _emit_started(
         self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
     ) -> None:
+        plan = call.plan
         preview = call.prompt
         if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
             preview = preview[: defaults.PROMPT_PREVIEW_CHARS] + "…"
-        data: JSONObject = {"phase": call.phase, "promptPreview": preview}
-        if call.label is not None:
-            data["label"] = call.label
-        if call.model is not None:
-            data["model"] = call.model
+        data: JSONObject = {"phase": plan.phase, "promptPreview": preview}
+        if plan.label is not None:
+            data["label"] = plan.label
+        if plan.model is not None:
+            data["model"] = plan.model
         if replayed:
             data["replayed"] = True
-        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=call.provider)
+        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=plan.provider)
 
     # ---- providers ---------------------------------------------------------
 
@@ -276,17 +289,18 @@ class Agents:
 
     def _record_start(self, step: AgentStep) -> None:
         call = step.call
+        plan = call.plan
         ctx = self.ctx
         ctx.start_step(
             step.scope,
             step.step_id,
             step.checkpoint,
             "agent",
-            dumps({"prompt": call.prompt, "options": call.options}),
-            phase=call.phase,
-            provider=call.provider,
-            model=call.model,
-            label=call.label,
+            f'{{"prompt":{encode_basestring(call.prompt)},"options":{plan.options_text}}}',
+            phase=plan.phase,
+            provider=plan.provider,
+            model=plan.model,
+            label=plan.label,
         )
         self._emit_started(step.scope, call, step.step_id, replayed=False)
         if ctx.config.debug_log is not None:
@@ -300,7 +314,7 @@ class Agents:
         """One call's life in a worker: isolation, the executor, then its completion."""
         outcome: Answer | CallFailure
         try:
-            option = step.call.options.get("isolation")
+            option = step.call.plan.options.get("isolation")
             if option is None:
                 outcome = await self.executor.execute(step.call, step)
             else:
@@ -309,7 +323,24 @@ class Agents:
             outcome = CallFailure(error.message, error.refusals)
         except AgentCallError as error:
             outcome = CallFailure(error.message)
+        step.running = False
         self.ctx.pending.post(AgentDone(step, outcome))
+
+    def record_spend(self, *, everything: bool = False) -> None:
+        """Put provider calls into the write batch before a commit: those of calls still
+        running (a long call's failed attempts are durable while it retries), or every one
+        (at the end). A finished call's wait for its completion, to land with its row."""
+        batch = self.ctx.batch
+        for step in list(self.unrecorded):
+            if everything or step.running:
+                self._record_ledger(step, batch)
+
+    def _record_ledger(self, step: AgentStep, batch: WriteBatch) -> None:
+        if step.ledger:
+            for entry in step.ledger:
+                batch.ledger_entry(entry)
+        step.ledger = None
+        self.unrecorded.pop(step, None)
 
     def _in(self, step: AgentStep) -> _WorkIn:
         return _WorkIn(self.executor, step)
@@ -321,6 +352,8 @@ class Agents:
         self.in_flight -= 1
         step = done.step
         ctx = self.ctx
+        if step.ledger is not None:
+            self._record_ledger(step, ctx.batch)
         spent = step.spent
         call_cost = spent if step.prior is None else step.prior + (spent or Usage(total_tokens=0))
         if spent is not None:
@@ -338,9 +371,10 @@ class Agents:
         ctx = self.ctx
         result = _clean(answer.result)
         call = step.call
+        plan = call.plan
         usage = result.usage.to_json() if result.usage is not None else None
         if ctx.caps.usd is not None and (result.usage is None or result.usage.cost_usd is None):
-            self._warn_no_cost(call.provider)
+            self._warn_no_cost(plan.provider)
         compact: JSONObject = {"output": result.output}
         if result.session_id is not None:
             compact["sessionId"] = result.session_id
@@ -349,7 +383,7 @@ class Agents:
         if usage is not None:
             compact["usage"] = usage
         provider = answer.provider
-        if len(call.providers) > 1:
+        if len(plan.providers) > 1:
             compact["provider"] = provider
         if step.isolation is not None:
             compact["isolation"] = step.isolation
@@ -393,7 +427,7 @@ class Agents:
             EventType.AGENT_FAILED,
             data,
             step_id=step.step_id,
-            provider=step.call.provider,
+            provider=step.call.plan.provider,
         )
         step.scope.settle(step.call.request_id, False, message, budget_spent)
 
@@ -421,7 +455,7 @@ class Agents:
     def _warn_refusals(self, step: AgentStep, refusals: tuple[Refusal, ...]) -> None:
         """One ``[warn]`` line per call; the refusals ride along as data."""
         data: JSONObject = {
-            "message": refusal_summary(step.who, step.call.permissions, refusals),
+            "message": refusal_summary(step.who, step.call.plan.permissions, refusals),
             "source": "permissions",
             "stepId": step.step_id,
             "refusals": refusals_json(refusals),

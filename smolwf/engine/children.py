@@ -7,10 +7,10 @@ Children run concurrently with their parent and each other; their spend rolls up
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from smolwf import defaults
+from smolwf.clock import now_ms, rfc3339_now
 from smolwf.engine.caps import js_budget_total
 from smolwf.engine.context import RunContext
 from smolwf.engine.keys import workflow_key
@@ -24,14 +24,10 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import StepEnd
-from smolwf.store.runs import StepRecord, dumps, now_ms
+from smolwf.store.runs import StepRecord, dumps
 from smolwf.usage import ZERO_USAGE, Usage
 
 MODULE_PREFIXES = ("workflow module evaluation rejected: ", "workflow module rejected: ")
-
-
-def rfc3339_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Children:

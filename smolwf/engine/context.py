@@ -14,6 +14,7 @@ from typing import Any
 
 from anyio.abc import TaskGroup
 
+from smolwf.clock import now_ms
 from smolwf.engine.budget import Budget
 from smolwf.engine.caps import BudgetCaps
 from smolwf.engine.config import RunConfig
@@ -24,7 +25,7 @@ from smolwf.events.types import EventType
 from smolwf.js.host import JsLimits
 from smolwf.jsontypes import JSON
 from smolwf.store.batch import StepEnd, StepStart, WriteBatch
-from smolwf.store.runs import Attempt, StepRecord, now_ms
+from smolwf.store.runs import Attempt, StepRecord
 from smolwf.usage import Usage, UsageTally
 
 

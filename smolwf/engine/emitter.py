@@ -13,7 +13,6 @@ from smolwf.events.sinks import EventSink
 from smolwf.events.types import Event, render
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
-from smolwf.store.runs import now_ms
 
 
 class Emitter:
@@ -71,7 +70,7 @@ class Emitter:
         seq = self._seq
         self._seq = seq + 1
         text = render(kind, data, meta, elapsed)
-        self._batch.event(seq, text, now_ms())
+        self._batch.event(seq, text)
         self._unsent.append((Event(kind, data, meta, elapsed, seq, text), text))
 
     def release(self) -> None:

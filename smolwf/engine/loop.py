@@ -15,8 +15,8 @@ import time
 import anyio
 from anyio.abc import TaskGroup
 
+from smolwf.clock import rfc3339_now
 from smolwf.engine.cancel import Cancellation
-from smolwf.engine.children import rfc3339_now
 from smolwf.engine.context import RunContext
 from smolwf.engine.kinds import Kinds
 from smolwf.engine.report import RunReport
@@ -151,6 +151,7 @@ class Loop:
             done = pending.take(TURN_MAX_RESULTS - applied)
 
     def _commit(self, *, flush_running: bool = False) -> None:
+        self.kinds.agents.record_spend()
         self.store.commit(self.ctx.batch, flush_running=flush_running)
         self.ctx.emitter.release()
 
@@ -172,6 +173,7 @@ class Loop:
         usage = ctx.run_total()
         data: JSONObject = {"tokenUsage": usage.report_json(), "results": poll.result}
         ctx.emitter.emit(EventType.RESULT, data)
+        self.kinds.agents.record_spend(everything=True)
         self.store.finish_run(ctx.attempt, "completed", result=poll.result, batch=ctx.batch)
         ctx.emitter.release()
         return RunReport(ctx.attempt.run_id, usage, poll.result)
@@ -179,5 +181,6 @@ class Loop:
     def _fail(self, status: str, message: str) -> None:
         ctx = self.ctx
         ctx.emitter.emit(EventType.ERROR, {"message": message, "status": status})
+        self.kinds.agents.record_spend(everything=True)
         self.store.finish_run(ctx.attempt, status, error=message, batch=ctx.batch)
         ctx.emitter.release()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smolwf.engine.keys import Occurrences
+from smolwf.engine.options import PlanCache
 from smolwf.js.host import JsHost, Settlement
 from smolwf.jsontypes import JSON
 from smolwf.script.source import PreparedScript
@@ -36,6 +37,8 @@ class Scope:
     spent: UsageTally = field(default_factory=UsageTally)
     """What the calls resolved in this scope (and its finished children) cost."""
     open: bool = True
+    plans: PlanCache | None = None
+    """Its ``agent()`` option plans, made on its first call (see ``Agents``)."""
 
     def settle(self, request_id: int, ok: bool, value: JSON, budget_spent: int | None) -> None:
         """Queue the answer to one request; JS sees it at the scope's next poll."""

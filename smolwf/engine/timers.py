@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from smolwf.clock import now_ms
 from smolwf.engine.context import RunContext
 from smolwf.engine.keys import sleep_key
 from smolwf.engine.scope import Scope
@@ -19,7 +20,7 @@ from smolwf.ids import new_id
 from smolwf.js.requests import ExecCall, SleepCall
 from smolwf.jsontypes import JSON, clean_text, without_lone_surrogates
 from smolwf.store.batch import StepEnd
-from smolwf.store.runs import dumps, now_ms
+from smolwf.store.runs import dumps
 
 SLEPT = dumps({"ok": True})
 

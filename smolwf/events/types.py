@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 
 
@@ -89,7 +90,7 @@ ScopeKey = tuple[int, str | None]
 the child workflow whose ``workflow`` step started it."""
 ROOT_SCOPE: ScopeKey = (0, None)
 
-encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+encode_json = compact
 """Compact JSON with non-ASCII kept: the one encoder every event goes through."""
 
 

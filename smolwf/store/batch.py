@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from smolwf.clock import now_ms
 from smolwf.usage import Usage
 
 STEP_RUNNING = """
@@ -125,7 +126,9 @@ class WriteBatch:
     finals: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)
     ledger: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[int, str, int]] = field(default_factory=list)
+    events: list[tuple[int, str]] = field(default_factory=list)
+    events_at: int = 0
+    """When the first of ``events`` was emitted: the chunk's ``created_at``."""
 
     def step_started(self, start: StepStart) -> None:
         self.running[start.step_id] = start
@@ -209,8 +212,10 @@ class WriteBatch:
             )
         )
 
-    def event(self, seq: int, text: str, at: int) -> None:
-        self.events.append((seq, text, at))
+    def event(self, seq: int, text: str) -> None:
+        if not self.events:
+            self.events_at = now_ms()
+        self.events.append((seq, text))
 
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
@@ -271,5 +276,5 @@ class WriteBatch:
     def _event_chunk(self) -> tuple[Any, ...]:
         """One row for the batch's events, in order, one JSON object per line."""
         events = self.events
-        body = "\n".join([text for _, text, _ in events])
-        return (self.run_id, events[0][0], events[-1][0], self.attempt_id, body, events[0][2])
+        body = "\n".join([text for _, text in events])
+        return (self.run_id, events[0][0], events[-1][0], self.attempt_id, body, self.events_at)

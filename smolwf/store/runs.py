@@ -9,28 +9,20 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from smolwf.clock import now_ms
 from smolwf.errors import StoreError
 from smolwf.ids import new_id
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps(value: JSON) -> str:
-    """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
-    return _ENCODER.encode(value)
+dumps = compact
+"""Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
 
 
 @dataclass(frozen=True, slots=True)
