@@ -38,6 +38,9 @@ class LocalExecutor:
 
 async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
     """Up to ``retry.maxAttempts`` tries; each walks the provider chain. The last error wins."""
+    plan = call.plan
+    if plan.retry.max_attempts == 1 and len(plan.providers) <= 1:  # most calls: one try
+        return Answer(plan.provider, await _structured_attempt(call, plan.provider, context))
     last_error: AgentCallError | None = None
     for attempt in range(call.plan.retry.max_attempts):
         if attempt:

@@ -106,7 +106,7 @@ class PlanCache:
 
     def prepare(self, call: AgentCall) -> PreparedCall:
         """The call with its plan; raises ``AgentOptionError`` for invalid options."""
-        text = compact(call.options)
+        text = compact(call.options) if call.options else "{}"
         plan = self._plans.get(text)
         if plan is None:
             plan = plan_call(call.options, self.inputs, options_text=None)

@@ -45,6 +45,8 @@ class PlainProgressSink:
         self._stream = stream
 
     def emit(self, event: Event, text: str) -> None:
+        if event.type not in PRINTED:
+            return
         line = progress_line(event)
         if line is not None:
             with contextlib.suppress(BrokenPipeError, ValueError):
@@ -53,6 +55,10 @@ class PlainProgressSink:
     def flush(self) -> None:
         with contextlib.suppress(BrokenPipeError, ValueError):
             self._stream.flush()
+
+
+PRINTED = frozenset({EventType.PHASE, EventType.LOG, EventType.WARNING})
+"""The only event types with a plain progress line."""
 
 
 def progress_line(event: Event) -> str | None:
