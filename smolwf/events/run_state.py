@@ -12,17 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smolwf.events.types import Event, EventType
+from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.usage import Usage
 
 AgentStatus = Literal["running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
-ScopeKey = str | None
-"""A workflow scope: ``None`` for the root, else the ``parentStepId`` of a child workflow."""
 
 CANCELLED_MESSAGE = "workflow cancelled"
 """The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
+ACTIVITY_BIN_NS = 10 * 1_000_000_000
+"""``RunState.activity`` counts events per this much elapsed time."""
 
 
 @dataclass(slots=True)
@@ -150,6 +150,9 @@ class RunState:
     elapsed_ns: int = 0
     """Elapsed time of the latest event (events without one count as 0)."""
     event_count: int = 0
+    activity: dict[int, int] = field(default_factory=dict)
+    """Events per ``ACTIVITY_BIN_NS`` of elapsed time, by bin number (events without an
+    elapsed time count in bin 0)."""
     _phase_index: dict[tuple[ScopeKey, str | None], PhaseState] = field(
         default_factory=dict, repr=False
     )
@@ -164,14 +167,22 @@ class RunState:
         return self.usage.cost_usd
 
     @property
+    def shown_usage(self) -> Usage:
+        """The root result's total once known, else what finished agents reported."""
+        return self.token_usage or self.usage
+
+    @property
     def max_depth(self) -> int:
         return max((scope.depth for scope in self.scopes.values()), default=0)
 
     def apply(self, event: Event) -> None:
         """Fold one event in. Unknown types are counted and otherwise ignored."""
         self.event_count += 1
-        if event.elapsed_ns is not None:
-            self.elapsed_ns = max(self.elapsed_ns, event.elapsed_ns)
+        elapsed = event.elapsed_ns
+        if elapsed is not None:
+            self.elapsed_ns = max(self.elapsed_ns, elapsed)
+        bin_number = (elapsed or 0) // ACTIVITY_BIN_NS
+        self.activity[bin_number] = self.activity.get(bin_number, 0) + 1
         if self.run_id is None:
             run_id = event.metadata.get("runId")
             self.run_id = run_id if isinstance(run_id, str) else None

@@ -70,9 +70,8 @@ class Event:
 
     @property
     def scope(self) -> ScopeKey:
-        """Which workflow of the run the event belongs to (see ``ScopeKey``)."""
-        depth = self.depth
-        return ROOT_SCOPE if depth == 0 else (depth, self.meta("parentStepId"))
+        """Which scope (workflow of the run) the event belongs to (see ``ScopeKey``)."""
+        return None if self.depth == 0 else self.meta("parentStepId")
 
     def to_json_text(self) -> str:
         """The envelope as compact JSON, keys in the documented order."""
@@ -85,10 +84,9 @@ class Event:
         return json.loads(self.to_json_text())  # type: ignore[no-any-return]
 
 
-ScopeKey = tuple[int, str | None]
-"""One workflow of a run: ``(0, None)`` for the root, else ``(depth, parentStepId)`` of
-the child workflow whose ``workflow`` step started it."""
-ROOT_SCOPE: ScopeKey = (0, None)
+ScopeKey = str | None
+"""A scope of a run, as its events name it: ``None`` for the root workflow, else the
+``parentStepId`` of a child workflow (the ``workflow`` step that started it)."""
 
 encode_json = compact
 """Compact JSON with non-ASCII kept: the one encoder every event goes through."""
