@@ -88,7 +88,7 @@ def history(
     run_filter = RunFilter(states=states, name=name, since_ms=since, until_ms=until, limit=limit)
     runs = view.list_runs(run_filter)
     if output == "json":
-        print(json.dumps(runs, indent=2, ensure_ascii=False))
+        print(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
     else:
         history_view.print_run_list(runs)
     return 0
@@ -114,11 +114,13 @@ def _show(view: History, run_id: str, output: str, events: bool) -> int:
         return 0
     detail = view.run_detail(run_id)
     assert detail is not None
-    detail["resumeCommand"] = f"smol-wf run --resume-run {run_id} --db {view.path}"
+    resume = f"smol-wf run --resume-run {run_id} --db {view.path}"
     if output == "json":
-        print(json.dumps(detail, indent=2, ensure_ascii=False))
+        shown = detail.to_json()
+        shown["resumeCommand"] = resume
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        history_view.print_run_detail(detail)
+        history_view.print_run_detail(detail, resume)
     return 0
 
 
@@ -167,9 +169,10 @@ def _refuse_live_runs(view: History, run_ids: list[str]) -> None:
             "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        if row[0] == "running" and owner_alive(row[1], row[2], row[3], now):
+        status, pid, host, heartbeat = row
+        if status == "running" and owner_alive(pid, host, heartbeat, now):
             raise StoreError(
-                f"workflow run {run_id} is being executed by process {row[1]} on {row[2]}; "
+                f"workflow run {run_id} is being executed by process {pid} on {host}; "
                 "stop it before deleting it"
             )
 

@@ -15,7 +15,7 @@ import typer
 
 from smolwf import defaults
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
-from smolwf.engine.config import RunConfig
+from smolwf.engine.config import RECORDED, RunConfig
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.permissions import (
@@ -364,33 +364,26 @@ async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
     return report
 
 
-PARAM_FIELDS = {
-    "script": "script_path",
-    "agent_provider": "provider",
-    "model_map": "model_map",
-    "budget_allowance": "budget_allowance",
-    "max_parallel_agents": "max_parallel_agents",
-    "max_agents": "max_agents",
-    "js_memory": "js_memory_mib",
-    "js_slice_timeout": "js_slice_timeout_s",
-    "js_stack": "js_stack_kib",
-    "max_workflow_depth": "max_workflow_depth",
-    "max_output_tokens": "max_output_tokens",
-    "max_total_tokens": "max_total_tokens",
-    "max_cost_usd": "max_cost_usd",
-    "agent_permissions": "agent_permissions",
-    "on_refusal": "on_refusal",
-}
-
-
 def _explicit_fields(ctx: typer.Context, has_args: bool) -> frozenset[str]:
-    """The RunConfig fields the user set on the command line (they win on resume)."""
+    """The RunConfig fields the user set on the command line (they win on resume): each
+    recorded input names its flag, whose parameter here is the flag in snake case."""
     fields = {"args"} if has_args else set()
-    for param, field in PARAM_FIELDS.items():
-        source = ctx.get_parameter_source(param)
-        if source is not None and source.name == "COMMANDLINE":
-            fields.add(field)
+    if _given(ctx, "script"):
+        fields.add("script_path")
+    for name, item in RECORDED.items():
+        if item.flag is not None and _given(ctx, flag_parameter(item.flag)):
+            fields.add(name)
     return frozenset(fields)
+
+
+def flag_parameter(flag: str) -> str:
+    """``--agent-provider`` → ``agent_provider``, the parameter Typer fills from it."""
+    return flag.removeprefix("--").replace("-", "_")
+
+
+def _given(ctx: typer.Context, parameter: str) -> bool:
+    source = ctx.get_parameter_source(parameter)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _provider(name: str) -> str:

@@ -162,7 +162,7 @@ class WorkflowRun:
 
     def _record(self, script: PreparedScript) -> RunRecord:
         c = self.config
-        params = recorded_params(c, c.cwd or Path.cwd())
+        params = recorded_params(c)
         return RunRecord(
             new_id("run"),
             script.meta.name,

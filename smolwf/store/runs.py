@@ -147,8 +147,8 @@ class RunStore:
         ).fetchone()
         if row is None:
             return None
-        args, params = json.loads(row[4]), json.loads(row[5])
-        return RunRecord(row[0], row[1], row[2], row[3], args, params, row[6])
+        run_id, name, script, status, args, params, sha256 = row
+        return RunRecord(run_id, name, script, status, json.loads(args), json.loads(params), sha256)
 
     def load_steps(self, run_id: str) -> dict[str, StepRecord]:
         """Every checkpoint of the run by key, with what was spent on each so far."""
@@ -160,10 +160,9 @@ class RunStore:
             (run_id,),
         )
         steps = {}
-        for row in rows:
-            result = json.loads(row[3]) if row[2] == "completed" and row[3] else None
-            spent = Usage(row[4], row[5], row[6], row[7], row[8], row[9])
-            steps[row[1]] = StepRecord(row[0], row[1], row[2], result, spent, row[10])
+        for step_id, key, status, result_json, *sums, wake_at in rows:
+            result = json.loads(result_json) if status == "completed" and result_json else None
+            steps[key] = StepRecord(step_id, key, status, result, Usage(*sums), wake_at)
         return steps
 
     def ledger_total(self, run_id: str) -> Usage:
@@ -173,7 +172,7 @@ class RunStore:
             " coalesce(sum(total_tokens), 0), sum(cost_usd) FROM usage_ledger WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        return Usage(row[0], row[1], row[2], row[3], row[4], row[5])
+        return Usage(*row)
 
     def next_event_seq(self, run_id: str) -> int:
         row = self.conn.execute(
