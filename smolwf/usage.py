@@ -1,4 +1,4 @@
-"""Token and cost accounting for one provider attempt, and sums of them."""
+"""Token and cost accounting for one provider call, and sums of them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from smolwf.jsontypes import JSONObject
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What one provider attempt consumed. ``cost_usd`` is None when the provider reports none."""
+    """What one provider call consumed. ``cost_usd`` is None when the provider reports none."""
 
     input_tokens: int = 0
     output_tokens: int = 0

@@ -137,7 +137,7 @@ def _print_steps(steps: list[StepView]) -> None:
         "PHASE",
         "PROVIDER",
         "MODEL",
-        "ATTEMPTS",
+        "CALLS",
         "INPUT",
         "CACHE READ",
         "OUTPUT",

@@ -231,7 +231,7 @@ def run(
         "--agent-timeout",
         min=0.0,
         metavar="SECONDS",
-        help="Stop a provider attempt that runs longer than this (agent() timeout option "
+        help="Stop a provider call that runs longer than this (agent() timeout option "
         "wins; 0: no limit) \\[default: no limit].",
     ),
     agent_idle_timeout: float = typer.Option(
@@ -239,7 +239,7 @@ def run(
         "--agent-idle-timeout",
         min=0.0,
         metavar="SECONDS",
-        help="Stop a provider attempt that prints nothing for this long, e.g. a hung model "
+        help="Stop a provider call that prints nothing for this long, e.g. a hung model "
         "(agent() idleTimeout option wins; 0: no limit).",
     ),
     agent_permissions: str = typer.Option(

@@ -1,7 +1,7 @@
 """Running one prepared ``agent()`` call: retries around a provider chain around a
 structured-output loop.
 
-Every provider attempt, failed or not, is reported to ``record`` so the ledger
+Every provider call, failed or not, is reported to ``record`` so the ledger
 sees all spend, including schema corrections, fallbacks and retries. A retry only
 happens when it can help (never after an auth or configuration failure) and waits
 for a quota reset the provider announced.
@@ -40,10 +40,10 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
     """Up to ``retry.maxAttempts`` tries; each walks the provider chain. The last error wins."""
     plan = call.plan
     if plan.retry.max_attempts == 1 and len(plan.providers) <= 1:  # most calls: one try
-        return Answer(plan.provider, await _structured_attempt(call, plan.provider, context))
+        return Answer(plan.provider, await _structured_call(call, plan.provider, context))
     last_error: AgentCallError | None = None
-    for attempt in range(call.plan.retry.max_attempts):
-        if attempt:
+    for try_number in range(call.plan.retry.max_attempts):
+        if try_number:
             assert last_error is not None
             pause = _pause_before_retry(call, last_error)
             if pause is None:
@@ -59,7 +59,7 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
 
 
 def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | None:
-    """Seconds to wait before the next attempt, or ``None`` when retrying cannot help."""
+    """Seconds to wait before the next try, or ``None`` when retrying cannot help."""
     backoff = call.plan.retry.backoff_ms / 1000
     if isinstance(error, AgentOptionError):
         return None
@@ -81,7 +81,7 @@ async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
     chain = call.plan.providers or (call.plan.provider,)
     for index, name in enumerate(chain):
         try:
-            result = await _structured_attempt(call, name, context)
+            result = await _structured_call(call, name, context)
             return Answer(name, result)
         except ProviderError as error:
             if error.kind.falls_back and index + 1 < len(chain):
@@ -100,7 +100,7 @@ async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
     raise AssertionError("unreachable: a chain has at least one provider")
 
 
-async def _structured_attempt(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
+async def _structured_call(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
     """One provider call, and one correction call if a schema was given and not met.
 
     Refusals of both rounds stay on the result; under ``onRefusal: 'fail'`` the first
@@ -125,7 +125,7 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
             idle_timeout_s=plan.idle_timeout_s,
             permissions=plan.permissions,
         )
-        result = await _provider_attempt(name, request, context)
+        result = await _provider_call(name, request, context)
         if result.refusals:
             refused = (*refused, *result.refusals)
         if refused and plan.on_refusal == "fail":
@@ -149,7 +149,7 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
     raise AssertionError("unreachable")
 
 
-async def _provider_attempt(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
+async def _provider_call(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
     provider = context.provider(name)
     transcript: list[JSON] = []
     session: list[str | None] = [None]
@@ -164,7 +164,7 @@ async def _provider_attempt(name: str, request: AgentRequest, context: CallConte
     try:
         return await provider.run(request, forward)
     except ProviderError as error:
-        # A CLI that is not installed made no attempt: nothing to record.
+        # A CLI that is not installed made no call: nothing to record.
         if not isinstance(error, ProviderUnavailable):
             context.record(name, error.usage, "failed", request.model)
         session[0] = error.session_id or session[0]

@@ -328,7 +328,7 @@ class Agents:
 
     def record_spend(self, *, everything: bool = False) -> None:
         """Put provider calls into the write batch before a commit: those of calls still
-        running (a long call's failed attempts are durable while it retries), or every one
+        running (a long call's failed provider calls are durable while it retries), or every one
         (at the end). A finished call's wait for its completion, to land with its row."""
         batch = self.ctx.batch
         for step in list(self.unrecorded):
@@ -359,7 +359,7 @@ class Agents:
         if spent is not None:
             ctx.spent_now.add(spent)
         if call_cost is not None:
-            step.scope.spent.add(call_cost)  # every attempt ever made for this call
+            step.scope.spent.add(call_cost)  # every provider call ever made for it
         budget_spent = ctx.budget.charge(call_cost.output_tokens if call_cost else 0)
         ctx.check_caps()
         if isinstance(done.outcome, Answer):

@@ -192,7 +192,7 @@ class RunConfig:
     raw_sessions_dir: Path | None = field(
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
-    """``--save-raw-sessions``: where every provider attempt's transcript is written."""
+    """``--save-raw-sessions``: where every provider call's transcript is written."""
     events_stream: TextIO | None = field(
         default=None, metadata=not_recorded("an output of this invocation")
     )

@@ -18,12 +18,12 @@ from smolwf.jsontypes import JSON, JSONObject
 if TYPE_CHECKING:
     from smolwf.engine.worktree import WorktreeLease
 
-Attempt = Callable[[Path], Awaitable[Answer]]
+Work = Callable[[Path], Awaitable[Answer]]
 """Runs the call with the given working directory."""
 
 
 async def isolated(
-    option: JSON, base: Path, work: Attempt, note: Callable[[JSONObject], None]
+    option: JSON, base: Path, work: Work, note: Callable[[JSONObject], None]
 ) -> Answer:
     """Run ``work`` as the ``isolation`` option asks (checked by the option pipeline)."""
     if isinstance(option, dict) and option.get("type") == "sandbox":
@@ -33,8 +33,8 @@ async def isolated(
     return await work(base)
 
 
-async def in_worktree(base: Path, work: Attempt, note: Callable[[JSONObject], None]) -> Answer:
-    """``isolation: 'worktree'``: every attempt works in one fresh worktree; what the agent
+async def in_worktree(base: Path, work: Work, note: Callable[[JSONObject], None]) -> Answer:
+    """``isolation: 'worktree'``: every provider call works in one fresh worktree; what the agent
     changed stays on a branch, named in the result and the error."""
     from smolwf.engine.worktree import agent_worktree  # only scripts that isolate pay for git
 
@@ -57,10 +57,10 @@ async def in_worktree(base: Path, work: Attempt, note: Callable[[JSONObject], No
 
 
 async def in_sandbox(
-    option: JSONObject, base: Path, work: Attempt, note: Callable[[JSONObject], None]
+    option: JSONObject, base: Path, work: Work, note: Callable[[JSONObject], None]
 ) -> Answer:
-    """``isolation: {type: 'sandbox', profile}``: one sandbox session serves every attempt
-    of the call; the provider works in its directory."""
+    """``isolation: {type: 'sandbox', profile}``: one sandbox session serves every
+    provider call of the call; the provider works in its directory."""
     from smolwf.sandbox import open_sandbox
 
     profile, cwd = option.get("profile"), option.get("cwd")
