@@ -1,19 +1,26 @@
-"""``smol-wf history``: list runs, show one, print its events, delete runs."""
+"""``smol-wf history``: list runs, show one, print its events, delete runs.
+
+The history readers and views load when the command runs: ``smol-wf run`` never pays
+for them.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from smolwf.cli import history_view
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect
-from smolwf.store.history import STATES, History, RunFilter, delete_runs, iso, plan_delete
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
+from smolwf.store.runs import STATES
+
+if TYPE_CHECKING:
+    from smolwf.store.history import History
 
 STATE_LIST = ", ".join(STATES)
 HELP = """List past runs, show one in detail, print its events, or delete runs.
@@ -85,6 +92,9 @@ def history(
         raise UsageError("--events needs a run id: smol-wf history RUN_ID --events")
     if ids:
         return _show(view, ids[0], output, events)
+    from smolwf.cli import history_view
+    from smolwf.store.history import RunFilter
+
     run_filter = RunFilter(states=states, name=name, since_ms=since, until_ms=until, limit=limit)
     runs = view.list_runs(run_filter)
     if output == "json":
@@ -95,6 +105,8 @@ def history(
 
 
 def _open(path: Path) -> History:
+    from smolwf.store.history import History
+
     try:
         return History(connect(path, create=False), path)
     except StoreError as error:
@@ -112,6 +124,8 @@ def _show(view: History, run_id: str, output: str, events: bool) -> int:
         for line in view.events(run_id):
             print(line)
         return 0
+    from smolwf.cli import history_view
+
     detail = view.run_detail(run_id)
     assert detail is not None
     resume = f"smol-wf run --resume-run {run_id} --db {view.path}"
@@ -137,6 +151,8 @@ def _delete(
     for run_id in ids:
         if not view.run_exists(run_id):
             raise StoreError(f"workflow run {run_id} was not found in {path}; check --db")
+    from smolwf.store.history import delete_runs, iso, plan_delete
+
     plan = plan_delete(view.conn, run_ids=ids, states=states, everything=everything)
     _refuse_live_runs(view, plan.run_ids)
     what = (

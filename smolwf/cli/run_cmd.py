@@ -303,15 +303,15 @@ def _stderr_is_terminal() -> bool:
 def build_config(ctx: typer.Context) -> RunConfig:
     """Check the run flags in ``ctx.params`` and turn them into a RunConfig (run, tui run)."""
     p = ctx.params
-    script: Path | None = p["script"]
+    script = _path(p["script"])
     level = _log_level(p["log_level"], p["debug"])
     if script is None and p["resume_run"] is None:
         raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
-    args_files = [load_args_file(path) for path in p["args_from_file"]]
+    args_files = [load_args_file(Path(path)) for path in p["args_from_file"]]
     config = RunConfig(
         script_path=script,
         args=merge_args(args_files, parse_cli_args(ctx.args)),
-        db_path=p["db"],
+        db_path=_path(p["db"]),
         resume_run_id=p["resume_run"],
         provider=_provider(p["agent_provider"]),
         model_map=parse_model_map(p["model_map"]),
@@ -334,7 +334,7 @@ def build_config(ctx: typer.Context) -> RunConfig:
         agent_idle_timeout_s=p["agent_idle_timeout"] or None,
         agent_permissions=_permissions(p["agent_permissions"]),
         on_refusal=_refusal_policy(p["on_refusal"]),
-        raw_sessions_dir=_check_raw_sessions(p["save_raw_sessions"]),
+        raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
     )
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
@@ -384,6 +384,12 @@ def flag_parameter(flag: str) -> str:
 def _given(ctx: typer.Context, parameter: str) -> bool:
     source = ctx.get_parameter_source(parameter)
     return source is not None and source.name == "COMMANDLINE"
+
+
+def _path(value: str | Path | None) -> Path | None:
+    """``ctx.params`` holds what the parser produced, which is a str for some Typer
+    versions; the command's own arguments are converted, these are not."""
+    return Path(value) if value is not None else None
 
 
 def _provider(name: str) -> str:

@@ -2,6 +2,7 @@
 
 ``tui run`` takes every flag of ``smol-wf run``: its command is declared with the run
 command's own parameters (one signature, parsed once by Typer), then rejects ``--events``.
+Stream readers, the history store and the app load when a command runs.
 """
 
 from __future__ import annotations
@@ -9,20 +10,19 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from smolwf.cli import run_cmd
 from smolwf.errors import StoreError, UsageError
-from smolwf.events.stream import parse_lines, read_events_file
-from smolwf.events.types import Event
 from smolwf.script.source import load_script
 from smolwf.store.db import connect
-from smolwf.store.history import History
 from smolwf.store.paths import default_db_path
-from smolwf.tui.check import summary
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
+
+if TYPE_CHECKING:
+    from smolwf.events.types import Event
 
 HELP = """Watch workflow runs in a terminal UI.
 
@@ -57,6 +57,8 @@ def replay(
     ),
     check: bool = typer.Option(False, "--check", help="Validate and summarize; no UI."),
 ) -> int:
+    from smolwf.tui.check import summary
+
     delay = parse_duration(max_delay)
     events = load_replay(source, db)
     if check:
@@ -70,6 +72,9 @@ def replay(
 
 def load_replay(source: str, db: Path | None) -> list[Event]:
     """A file when one exists at ``source`` (or ``--db`` is absent); otherwise a run id."""
+    from smolwf.events.stream import parse_lines, read_events_file
+    from smolwf.store.history import History
+
     path = Path(source)
     if path.exists() or (db is None and not source.startswith("run_")):
         return read_events_file(path)

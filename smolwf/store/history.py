@@ -16,8 +16,6 @@ from typing import Any
 
 from smolwf.jsontypes import JSON, JSONObject
 
-STATES = ("pending", "running", "completed", "failed", "cancelled")
-
 
 def iso(ms: int | None) -> str | None:
     """Milliseconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""

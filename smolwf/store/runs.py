@@ -21,6 +21,9 @@ from smolwf.store.batch import WriteBatch
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
+STATES = ("pending", "running", "completed", "failed", "cancelled")
+"""Every state a run can be in (the ``runs.status`` column)."""
+
 dumps = compact
 """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
 
