@@ -30,8 +30,12 @@ from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
 from smolwf.store.runs import RunStore
 
 TURN_MAX_RESULTS = 1024
-TURN_MAX_S = 0.01
-"""A turn hands results to JS after this many, or this long, even if more keep coming."""
+TURN_MAX_S = 0.05
+"""A turn hands results to JS after this many, or this long, even if more keep coming.
+
+Only a stream of results that keeps arriving reaches these (a turn ends as soon as
+nothing more is ready). A commit costs about the pages it dirties, and the checkpoint
+index dirties most of its pages in any commit, so fewer, fuller commits are cheaper."""
 
 
 class Loop:

@@ -415,13 +415,20 @@ def _cpu_clock(thread: threading.Thread) -> Callable[[], float]:
 
 
 def _nesting_exceeds(value: JSON, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit``; level by level, without recursion."""
-    level: list[list[JSON] | dict[str, JSON]] = [value] if isinstance(value, list | dict) else []
+    """Whether containers nest deeper than ``limit``; level by level, without recursion.
+
+    Values come from ``json.loads``, so containers are exactly dicts and lists (compared by
+    type: a fan-out's reply holds thousands of them)."""
+    level: list[list[JSON] | dict[str, JSON]] = (
+        [value] if type(value) is dict or type(value) is list else []
+    )
     for _ in range(limit):
         below: list[list[JSON] | dict[str, JSON]] = []
+        append = below.append
         for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            below.extend(child for child in children if isinstance(child, list | dict))
+            for child in item.values() if type(item) is dict else item:
+                if type(child) is dict or type(child) is list:
+                    append(child)
         if not below:
             return False
         level = below

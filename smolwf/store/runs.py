@@ -25,6 +25,7 @@ STATES = ("pending", "running", "completed", "failed", "cancelled")
 """Every state a run can be in (the ``runs.status`` column)."""
 
 dumps = compact
+_DECODER = json.JSONDecoder()
 """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
 
 
@@ -163,8 +164,9 @@ class RunStore:
             (run_id,),
         )
         steps = {}
+        decode = _DECODER.raw_decode  # stored JSON has no surrounding whitespace to skip
         for step_id, key, status, result_json, *sums, wake_at in rows:
-            result = json.loads(result_json) if status == "completed" and result_json else None
+            result = decode(result_json)[0] if status == "completed" and result_json else None
             steps[key] = StepRecord(step_id, key, status, result, Usage(*sums), wake_at)
         return steps
 
