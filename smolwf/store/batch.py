@@ -69,6 +69,23 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
+UsageColumns = tuple[int, int, int, int, int, float | None]
+"""input, output, cache read, cache write and total tokens, cost: as steps and the ledger
+store them."""
+NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None)
+
+
+def _usage_columns(spent: Usage) -> UsageColumns:
+    return (
+        spent.input_tokens,
+        spent.output_tokens,
+        spent.cache_read_tokens,
+        spent.cache_write_tokens,
+        spent.total,
+        spent.cost_usd,
+    )
+
+
 @dataclass(slots=True)
 class StepStart:
     """A checkpoint beginning to run in this attempt; ``input_json`` is what was asked."""
@@ -136,19 +153,7 @@ class WriteBatch:
     def step_finished(self, step_id: str, end: StepEnd) -> None:
         """One final row when the ``running`` row was never written, else an update."""
         start = self.running.pop(step_id, None)
-        spent = end.spent
-        usage = (
-            (0, 0, 0, 0, 0, None)
-            if spent is None
-            else (
-                spent.input_tokens,
-                spent.output_tokens,
-                spent.cache_read_tokens,
-                spent.cache_write_tokens,
-                spent.total,
-                spent.cost_usd,
-            )
-        )
+        usage = NO_USAGE if end.spent is None else _usage_columns(end.spent)
         if start is not None:
             attempt = self.attempt_id
             self.finals.append(
@@ -192,7 +197,6 @@ class WriteBatch:
         )
 
     def ledger_entry(self, entry: LedgerEntry) -> None:
-        spent = entry.spent
         self.ledger.append(
             (
                 self.run_id,
@@ -202,12 +206,7 @@ class WriteBatch:
                 entry.model,
                 entry.phase,
                 entry.outcome,
-                spent.input_tokens,
-                spent.output_tokens,
-                spent.cache_read_tokens,
-                spent.cache_write_tokens,
-                spent.total,
-                spent.cost_usd,
+                *_usage_columns(entry.spent),
                 entry.created_at,
             )
         )
