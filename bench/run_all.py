@@ -1,4 +1,4 @@
-"""Run every bench and print a summary against the targets.
+"""Run every bench and print a summary against the targets, beside the floor of this run.
 
 python bench/run_all.py
 """
@@ -10,13 +10,19 @@ import resume
 import sqlite_floor
 import startup
 
-RSS_LIMIT_MB = 200.0
-REPLAY_LIMIT_S = 1.0
-HELLO_LIMIT_S = 0.3
+FLOOR_FACTOR = 2.5
+"""A durable agent call may cost this many commit-per-row floors, at any number in flight."""
+RSS_LIMIT_MB = 100.0
+REPLAY_LIMIT_S = 0.3
+HELLO_LIMIT_S = 0.2
 
 
 def section(title: str) -> None:
     print(f"\n== {title}")
+
+
+def _row(name: str, seconds: float, limit_s: float) -> tuple[str, str, str, bool]:
+    return name, f"{seconds:.3f} s", f"≤ {limit_s} s", seconds <= limit_s
 
 
 def main() -> None:
@@ -25,7 +31,7 @@ def main() -> None:
     sqlite_floor.report(floor_us)
     section("agents")
     cases = agents.measure()
-    agents.report(cases)
+    agents.report(cases, floor_us)
     section("resume")
     replay = resume.measure()
     resume.report(replay)
@@ -33,35 +39,31 @@ def main() -> None:
     start = startup.measure()
     startup.report(start)
 
-    double = 2 * floor_us
-    rss = max(case.rss_mb for case in cases if case.n == 10_000)
+    limit = FLOOR_FACTOR * floor_us
+    big = [case for case in cases if case.n == 10_000]
     rows = [
         (
-            f"agent call, N={c.n} parallel={c.parallel}",
-            f"{c.us_per_call:.1f} µs",
-            f"≤ {double:.1f} µs",
-            c.us_per_call <= double,
+            f"agent call, N={c.n} in flight={c.parallel}",
+            f"{c.us_per_call:.1f} µs ({c.us_per_call / floor_us:.2f}×)",
+            f"≤ {limit:.1f} µs",
+            c.us_per_call <= limit,
         )
-        for c in cases
+        for c in big
     ]
     rows += [
-        ("peak RSS, 10k pending agents", f"{rss:.1f} MB", "< 200 MB", rss < RSS_LIMIT_MB),
         (
-            f"replay of {replay.n} calls",
-            f"{replay.replay_s:.3f} s",
-            "< 1 s",
-            replay.replay_s < REPLAY_LIMIT_S,
-        ),
-        (
-            "smol-wf run hello.mjs",
-            f"{start.hello_s:.3f} s",
-            "≤ 0.3 s",
-            start.hello_s <= HELLO_LIMIT_S,
-        ),
+            f"peak RSS, 10k pending, in flight={c.parallel}",
+            f"{c.rss_mb:.1f} MB",
+            f"≤ {RSS_LIMIT_MB:.0f} MB",
+            c.rss_mb <= RSS_LIMIT_MB,
+        )
+        for c in big
     ]
-    section(f"summary (floor {floor_us:.1f} µs per committed row)")
+    rows.append(_row(f"replay of {replay.n} calls", replay.replay_s, REPLAY_LIMIT_S))
+    rows.append(_row("smol-wf run hello.mjs", start.hello_s, HELLO_LIMIT_S))
+    section(f"summary (floor {floor_us:.1f} µs per committed row, measured above)")
     for name, measured, target, ok in rows:
-        print(f"{name:<36} {measured:>12} {target:>12}  {'ok' if ok else 'MISS'}")
+        print(f"{name:<40} {measured:>20} {target:>12}  {'ok' if ok else 'MISS'}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ _EXPORTS = {
     "run_workflow": "smolwf.api",
     "run_workflow_async": "smolwf.api",
     "RunConfig": "smolwf.engine.config",
-    "RunReport": "smolwf.engine.run",
+    "RunReport": "smolwf.engine.report",
     "WorkflowRun": "smolwf.engine.run",
     "ScriptError": "smolwf.errors",
     "SmolWfError": "smolwf.errors",
@@ -51,7 +51,8 @@ __all__ = [
 if TYPE_CHECKING:
     from smolwf.api import run_workflow, run_workflow_async
     from smolwf.engine.config import RunConfig
-    from smolwf.engine.run import RunReport, WorkflowRun
+    from smolwf.engine.report import RunReport
+    from smolwf.engine.run import WorkflowRun
     from smolwf.errors import (
         ScriptError,
         SmolWfError,

@@ -9,7 +9,8 @@ from typing import Any
 import anyio
 
 from smolwf.engine.config import RunConfig
-from smolwf.engine.run import RunReport, WorkflowRun
+from smolwf.engine.report import RunReport
+from smolwf.engine.run import WorkflowRun
 
 
 async def run_workflow_async(config: RunConfig) -> RunReport:

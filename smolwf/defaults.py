@@ -45,7 +45,7 @@ SANDBOX_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 """Longest JSONL line either side of the sandbox protocol accepts (base64 output included)."""
 
 AGENT_TIMEOUT_S: float | None = None
-"""Total time one provider attempt may take (``--agent-timeout``); none by default, since
+"""Total time one provider call may take (``--agent-timeout``); none by default, since
 real agent tasks legitimately run for hours."""
 AGENT_IDLE_TIMEOUT_S: float | None = 600.0
 """How long a provider may print nothing before it is stopped (``--agent-idle-timeout``):

@@ -49,7 +49,7 @@ class StoreError(SmolWfError):
 
 
 class FailureKind(StrEnum):
-    """Why one provider attempt failed; decides whether a retry can help."""
+    """Why one provider call failed; decides whether a retry can help."""
 
     QUOTA = "quota"
     AUTH = "auth"
@@ -90,7 +90,7 @@ class AgentOptionError(AgentCallError):
 
 
 class ProviderError(AgentCallError):
-    """One provider attempt failed. ``usage`` carries what the failed attempt still cost."""
+    """One provider call failed. ``usage`` carries what the failed call still cost."""
 
     def __init__(
         self,
@@ -109,11 +109,11 @@ class ProviderError(AgentCallError):
         self.retry_after_s = retry_after_s
         """Seconds until a quota resets, when the provider said so."""
         self.refusals = refusals
-        """Tool uses the CLI refused before the attempt failed."""
+        """Tool uses the CLI refused before the call failed."""
 
 
 class ProviderUnavailable(ProviderError):
-    """The provider cannot be started at all (its CLI is not installed); not an attempt."""
+    """The provider cannot be started at all (its CLI is not installed): no call was made."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, kind=FailureKind.CONFIG)

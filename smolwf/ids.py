@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
+_PAIRS = [high + low for high in _CROCKFORD for low in _CROCKFORD]
+"""Two characters per 10 bits: a step id is made on every agent call."""
 _time_cache: tuple[int, str] = (-1, "")
 
 
@@ -26,5 +26,16 @@ def _time_part(ms: int) -> str:
 
 def new_id(prefix: str) -> str:
     """Milliseconds then 80 random bits, Crockford base32, lowercase: sortable by time."""
-    random_part = base64.b32encode(os.urandom(10)).decode("ascii").translate(_FROM_RFC4648)
+    bits = int.from_bytes(os.urandom(10), "big")
+    pairs = _PAIRS
+    random_part = (
+        pairs[bits >> 70]
+        + pairs[(bits >> 60) & 1023]
+        + pairs[(bits >> 50) & 1023]
+        + pairs[(bits >> 40) & 1023]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
     return prefix + "_" + _time_part(time.time_ns() // 1_000_000) + random_part

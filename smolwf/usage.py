@@ -1,4 +1,4 @@
-"""Token and cost accounting for one provider attempt, and sums of them."""
+"""Token and cost accounting for one provider call, and sums of them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from smolwf.jsontypes import JSONObject
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What one provider attempt consumed. ``cost_usd`` is None when the provider reports none."""
+    """What one provider call consumed. ``cost_usd`` is None when the provider reports none."""
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -80,3 +80,39 @@ class Usage:
 
 
 ZERO_USAGE = Usage(total_tokens=0)
+
+
+@dataclass(slots=True)
+class UsageTally:
+    """A running sum of ``Usage`` values, mutable so that adding one stays cheap on the hot
+    path; ``usage()`` is the sum as ``Usage`` (``a + b + …`` gives the same)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, usage: Usage | UsageTally) -> None:
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_write_tokens += usage.cache_write_tokens
+        self.total_tokens += usage.total
+        if usage.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + usage.cost_usd
+
+    @property
+    def total(self) -> int:
+        return self.total_tokens
+
+    def usage(self) -> Usage:
+        return Usage(
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.total_tokens,
+            self.cost_usd,
+        )

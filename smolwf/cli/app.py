@@ -14,9 +14,8 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd
+from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd
 from smolwf.errors import SmolWfError
-from smolwf.tui import cli as tui_cli
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
 
@@ -90,7 +89,7 @@ app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
 
-app.add_typer(tui_cli.tui_app, name="tui")
+app.add_typer(tui_cmd.tui_app, name="tui")
 
 app.add_typer(llm_cmd.llm_app, name="llm")
 
@@ -126,7 +125,7 @@ def _usage_message(error: typer.TyperException) -> str:
     message = format_message() if callable(format_message) else str(error)
     ctx = getattr(error, "ctx", None)
     if ctx is not None and ctx.parent is not None:
-        message += f" (see 'smol-wf {ctx.info_name} --help')"
+        message += f" (see '{ctx.command_path} --help')"
     return str(message)
 
 

@@ -1,19 +1,26 @@
-"""``smol-wf history``: list runs, show one, print its events, delete runs."""
+"""``smol-wf history``: list runs, show one, print its events, delete runs.
+
+The history readers and views load when the command runs: ``smol-wf run`` never pays
+for them.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from smolwf.cli import history_view
+from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect
-from smolwf.store.history import STATES, History, RunFilter, delete_runs, iso, plan_delete
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
-from smolwf.store.runs import now_ms
+from smolwf.store.runs import STATES
+
+if TYPE_CHECKING:
+    from smolwf.store.history import History
 
 STATE_LIST = ", ".join(STATES)
 HELP = """List past runs, show one in detail, print its events, or delete runs.
@@ -85,16 +92,21 @@ def history(
         raise UsageError("--events needs a run id: smol-wf history RUN_ID --events")
     if ids:
         return _show(view, ids[0], output, events)
+    from smolwf.cli import history_view
+    from smolwf.store.history import RunFilter
+
     run_filter = RunFilter(states=states, name=name, since_ms=since, until_ms=until, limit=limit)
     runs = view.list_runs(run_filter)
     if output == "json":
-        print(json.dumps(runs, indent=2, ensure_ascii=False))
+        print(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
     else:
         history_view.print_run_list(runs)
     return 0
 
 
 def _open(path: Path) -> History:
+    from smolwf.store.history import History
+
     try:
         return History(connect(path, create=False), path)
     except StoreError as error:
@@ -112,13 +124,17 @@ def _show(view: History, run_id: str, output: str, events: bool) -> int:
         for line in view.events(run_id):
             print(line)
         return 0
+    from smolwf.cli import history_view
+
     detail = view.run_detail(run_id)
     assert detail is not None
-    detail["resumeCommand"] = f"smol-wf run --resume-run {run_id} --db {view.path}"
+    resume = f"smol-wf run --resume-run {run_id} --db {view.path}"
     if output == "json":
-        print(json.dumps(detail, indent=2, ensure_ascii=False))
+        shown = detail.to_json()
+        shown["resumeCommand"] = resume
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        history_view.print_run_detail(detail)
+        history_view.print_run_detail(detail, resume)
     return 0
 
 
@@ -135,6 +151,8 @@ def _delete(
     for run_id in ids:
         if not view.run_exists(run_id):
             raise StoreError(f"workflow run {run_id} was not found in {path}; check --db")
+    from smolwf.store.history import delete_runs, iso, plan_delete
+
     plan = plan_delete(view.conn, run_ids=ids, states=states, everything=everything)
     _refuse_live_runs(view, plan.run_ids)
     what = (
@@ -167,9 +185,10 @@ def _refuse_live_runs(view: History, run_ids: list[str]) -> None:
             "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        if row[0] == "running" and owner_alive(row[1], row[2], row[3], now):
+        status, pid, host, heartbeat = row
+        if status == "running" and owner_alive(pid, host, heartbeat, now):
             raise StoreError(
-                f"workflow run {run_id} is being executed by process {row[1]} on {row[2]}; "
+                f"workflow run {run_id} is being executed by process {pid} on {host}; "
                 "stop it before deleting it"
             )
 

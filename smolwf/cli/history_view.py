@@ -9,6 +9,7 @@ from datetime import datetime
 
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
+from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals, iso
 
 __all__ = ["print_run_detail", "print_run_list"]
 
@@ -57,17 +58,17 @@ def cost(value: JSON) -> str:
     return f"${value:.4f}" if isinstance(value, int | float) else "-"
 
 
-def print_run_list(runs: list[JSONObject]) -> None:
+def print_run_list(runs: list[RunSummary]) -> None:
     rows = [
         (
-            str(run["runID"]),
-            str(run["state"]),
-            str(_meta_name(run)),
-            ago(_text(run["createdAt"])),
-            str(run["attempts"]),
-            str(run["completedSteps"]),
-            str(run["totalTokens"]),
-            cost(run.get("costUsd")),
+            run.run_id,
+            run.state,
+            run.name,
+            ago(iso(run.created_at)),
+            str(run.attempts),
+            str(run.completed_steps),
+            str(run.total_tokens),
+            cost(round(run.cost_usd, 6) if run.cost_usd is not None else None),
         )
         for run in runs
     ]
@@ -77,68 +78,66 @@ def print_run_list(runs: list[JSONObject]) -> None:
         print(plain_table(LIST_HEADERS, rows))
 
 
-def print_run_detail(detail: JSONObject) -> None:
-    run = _obj(detail["workflowRun"])
-    steps = [_obj(step) for step in _list(detail["steps"])]
-    completed = sum(1 for step in steps if step["state"] == "completed")
-    failed = sum(1 for step in steps if step["state"] == "failed")
-    print(f"Run:       {run['runID']}")
-    print(f"State:     {run['state']}")
-    print(f"Workflow:  {_meta_name(run)}")
-    print(f"Script:    {run['scriptPath']}")
-    print(f"Created:   {run['createdAt']}")
-    print(f"Attempts:  {len(_list(detail['attempts']))}")
+def print_run_detail(detail: RunDetail, resume_command: str) -> None:
+    steps = detail.steps
+    completed = sum(1 for step in steps if step.state == "completed")
+    failed = sum(1 for step in steps if step.state == "failed")
+    print(f"Run:       {detail.run_id}")
+    print(f"State:     {detail.state}")
+    print(f"Workflow:  {detail.name}")
+    print(f"Script:    {detail.script_path}")
+    print(f"Created:   {iso(detail.created_at)}")
+    print(f"Attempts:  {len(detail.attempts)}")
     print(f"Steps:     {completed} completed, {failed} failed")
-    budget = _budget_line(_obj(run.get("params")), _obj(detail["tokenUsage"]))
+    budget = _budget_line(detail.params, detail.usage)
     if budget:
         print(f"Budget:    {budget}")
-    if "failureReason" in run:
-        print(f"Error:     {_obj(run['failureReason']).get('message')}")
-    if "results" in detail:
-        print(f"Result:    {_short(detail['results'])}")
+    if detail.failure is not None:
+        failure = detail.failure
+        print(f"Error:     {failure.get('message') if isinstance(failure, dict) else None}")
+    if detail.has_result:
+        print(f"Result:    {_short(detail.result)}")
     print()
-    _print_usage(_obj(detail["tokenUsage"]))
-    _print_attempts([_obj(item) for item in _list(detail["attempts"])])
+    _print_usage(detail)
+    _print_attempts(detail)
     _print_steps(steps)
-    print(f"Resume:    {detail.get('resumeCommand')}")
+    print(f"Resume:    {resume_command}")
 
 
-def _print_usage(usage: JSONObject) -> None:
+def _print_usage(detail: RunDetail) -> None:
     headers = ("PHASE", "INPUT", "CACHE READ", "OUTPUT", "CACHE WRITE", "TOTAL", "COST")
-    rows = [
-        (phase, *_usage_cells(_obj(numbers))) for phase, numbers in _obj(usage["byPhase"]).items()
-    ]
-    rows.append(("(all)", *_usage_cells(usage)))
+    rows = [(phase, *_usage_cells(sums)) for phase, sums in detail.usage_by_phase.items()]
+    rows.append(("(all)", *_usage_cells(detail.usage)))
     print("Token Usage")
     print(plain_table(headers, rows))
     print()
 
 
-def _print_attempts(attempts: list[JSONObject]) -> None:
+def _print_attempts(detail: RunDetail) -> None:
     headers = ("ATTEMPT", "STATE", "STARTED", "COMPLETED", "WORKER")
     rows = [
         (
-            str(a["attempt"]),
-            str(a["state"]),
-            str(a["startedAt"]),
-            str(a["completedAt"] or "-"),
-            str(a["workerId"]),
+            str(a.number),
+            a.state,
+            str(iso(a.started_at)),
+            str(iso(a.finished_at) or "-"),
+            f"pid {a.pid} on {a.host}",
         )
-        for a in attempts
+        for a in detail.attempts
     ]
     print("Attempts")
     print(plain_table(headers, rows))
     print()
 
 
-def _print_steps(steps: list[JSONObject]) -> None:
+def _print_steps(steps: list[StepView]) -> None:
     headers = (
         "KIND",
         "STATE",
         "PHASE",
         "PROVIDER",
         "MODEL",
-        "ATTEMPTS",
+        "CALLS",
         "INPUT",
         "CACHE READ",
         "OUTPUT",
@@ -150,42 +149,40 @@ def _print_steps(steps: list[JSONObject]) -> None:
     )
     rows: list[tuple[str, ...]] = []
     for step in steps:
-        agent = _obj(step["agent"])
-        usage = _obj(step["tokenUsage"])
-        duration = step.get("durationMs")
+        usage = step.usage
+        duration = step.duration_ms
         rows.append(
             (
-                str(step["stepKind"]),
-                str(step["state"]),
-                _dash(agent["phase"]),
-                _dash(agent["provider"]),
-                _dash(agent["model"]),
-                str(step["attempts"]),
-                str(usage["inputTokens"]),
-                str(usage["cacheReadTokens"]),
-                str(usage["outputTokens"]),
-                str(usage["totalTokens"]),
-                cost(usage.get("costUsd")),
-                f"{duration} ms" if isinstance(duration, int) else "-",
-                _dash(agent["sessionId"]),
-                _short(agent["label"] or agent["promptPreview"], 40),
+                step.kind,
+                step.state,
+                _dash(step.phase),
+                _dash(step.provider),
+                _dash(step.model),
+                str(step.calls),
+                str(usage.input_tokens),
+                str(usage.cache_read_tokens),
+                str(usage.output_tokens),
+                str(usage.total_tokens),
+                cost(usage.cost_usd),
+                f"{duration} ms" if duration is not None else "-",
+                _dash(step.session_id),
+                _short(step.label or step.prompt_preview, 40),
             )
         )
-        if step.get("error"):
-            rows.append(("", "  error:", _short(step["error"], 100), *[""] * 11))
+        if step.error:
+            rows.append(("", "  error:", _short(step.error, 100), *[""] * 11))
     print("Steps")
     print(plain_table(headers, rows))
     print()
     _print_refusals(steps)
 
 
-def _print_refusals(steps: list[JSONObject]) -> None:
+def _print_refusals(steps: list[StepView]) -> None:
     """Tool uses the CLIs refused, per step: what was tried and the level that allows it."""
     rows: list[tuple[str, ...]] = []
     for step in steps:
-        agent = _obj(step["agent"])
-        who = _short(agent["label"] or step["stepId"], 40)
-        for item in _list(step.get("refusals")):
+        who = _short(step.label or step.step_id, 40)
+        for item in _list(step.refusals):
             refusal = Refusal.from_json(item)
             if refusal is not None:
                 needs = refusal.needs or "no level"
@@ -196,10 +193,10 @@ def _print_refusals(steps: list[JSONObject]) -> None:
         print()
 
 
-def _budget_line(params: JSONObject, usage: JSONObject) -> str:
+def _budget_line(params: JSONObject, usage: UsageTotals) -> str:
     """Allowance and hard caps next to what was spent against them, or '' when none is set."""
     parts = []
-    spent_out, spent_total = usage.get("outputTokens", 0), usage.get("totalTokens", 0)
+    spent_out, spent_total = usage.output_tokens, usage.total_tokens
     if params.get("budgetAllowance") is not None:
         parts.append(f"allowance {spent_out}/{params['budgetAllowance']} output tokens (soft)")
     if params.get("maxOutputTokens") is not None:
@@ -207,13 +204,19 @@ def _budget_line(params: JSONObject, usage: JSONObject) -> str:
     if params.get("maxTotalTokens") is not None:
         parts.append(f"cap {spent_total}/{params['maxTotalTokens']} total tokens")
     if params.get("maxCostUsd") is not None:
-        parts.append(f"cap {cost(usage.get('costUsd'))}/${params['maxCostUsd']}")
+        parts.append(f"cap {cost(usage.cost_usd)}/${params['maxCostUsd']}")
     return "; ".join(parts)
 
 
-def _usage_cells(usage: JSONObject) -> tuple[str, ...]:
-    keys = ("inputTokens", "cacheReadTokens", "outputTokens", "cacheWriteTokens", "totalTokens")
-    return (*(str(usage.get(key, 0)) for key in keys), cost(usage.get("costUsd")))
+def _usage_cells(usage: UsageTotals) -> tuple[str, ...]:
+    return (
+        str(usage.input_tokens),
+        str(usage.cache_read_tokens),
+        str(usage.output_tokens),
+        str(usage.cache_write_tokens),
+        str(usage.total_tokens),
+        cost(usage.cost_usd),
+    )
 
 
 def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -232,11 +235,6 @@ def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     Console().print(table)
 
 
-def _meta_name(run: JSONObject) -> str:
-    meta = run.get("metadata")
-    return str(meta.get("name", "-")) if isinstance(meta, dict) else "-"
-
-
 def _short(value: JSON, width: int = 80) -> str:
     import json
 
@@ -247,14 +245,6 @@ def _short(value: JSON, width: int = 80) -> str:
 
 def _dash(value: JSON) -> str:
     return "-" if value is None else str(value)
-
-
-def _text(value: JSON) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _obj(value: JSON) -> JSONObject:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: JSON) -> list[JSON]:

@@ -129,10 +129,10 @@ class LiveProgressSink:
 
 def message_line(event: Event) -> Text | None:
     """``[log] …`` / ``[warn] …`` as the plain sink prints them, styled, never as markup."""
-    message = str(event.data.get("message"))
-    if event.type is EventType.LOG:
+    message = str(event.fields.get("message"))
+    if event.type == EventType.LOG:
         return Text.assemble(("[log] ", "dim"), message)
-    if event.type is EventType.WARNING:
+    if event.type == EventType.WARNING:
         return Text.assemble(("[warn] ", "bold yellow"), (message, "yellow"))
     return None
 

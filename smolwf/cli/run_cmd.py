@@ -15,7 +15,7 @@ import typer
 
 from smolwf import defaults
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
-from smolwf.engine.config import RunConfig
+from smolwf.engine.config import RECORDED, RunConfig
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.permissions import (
@@ -231,7 +231,7 @@ def run(
         "--agent-timeout",
         min=0.0,
         metavar="SECONDS",
-        help="Stop a provider attempt that runs longer than this (agent() timeout option "
+        help="Stop a provider call that runs longer than this (agent() timeout option "
         "wins; 0: no limit) \\[default: no limit].",
     ),
     agent_idle_timeout: float = typer.Option(
@@ -239,7 +239,7 @@ def run(
         "--agent-idle-timeout",
         min=0.0,
         metavar="SECONDS",
-        help="Stop a provider attempt that prints nothing for this long, e.g. a hung model "
+        help="Stop a provider call that prints nothing for this long, e.g. a hung model "
         "(agent() idleTimeout option wins; 0: no limit).",
     ),
     agent_permissions: str = typer.Option(
@@ -314,21 +314,21 @@ def check_script(ctx: typer.Context) -> None:
         return
     from smolwf.cli.check_cmd import check_before_run
 
-    check_before_run(p["script"], show_warnings=not p["events"])
+    check_before_run(Path(p["script"]), show_warnings=not p["events"])
 
 
 def build_config(ctx: typer.Context) -> RunConfig:
     """Check the run flags in ``ctx.params`` and turn them into a RunConfig (run, tui run)."""
     p = ctx.params
-    script: Path | None = p["script"]
+    script = _path(p["script"])
     level = _log_level(p["log_level"], p["debug"])
     if script is None and p["resume_run"] is None:
         raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
-    args_files = [load_args_file(path) for path in p["args_from_file"]]
+    args_files = [load_args_file(Path(path)) for path in p["args_from_file"]]
     config = RunConfig(
         script_path=script,
         args=merge_args(args_files, parse_cli_args(ctx.args)),
-        db_path=p["db"],
+        db_path=_path(p["db"]),
         resume_run_id=p["resume_run"],
         provider=_provider(p["agent_provider"]),
         model_map=parse_model_map(p["model_map"]),
@@ -351,7 +351,7 @@ def build_config(ctx: typer.Context) -> RunConfig:
         agent_idle_timeout_s=p["agent_idle_timeout"] or None,
         agent_permissions=_permissions(p["agent_permissions"]),
         on_refusal=_refusal_policy(p["on_refusal"]),
-        raw_sessions_dir=_check_raw_sessions(p["save_raw_sessions"]),
+        raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
     )
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
@@ -381,33 +381,32 @@ async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
     return report
 
 
-PARAM_FIELDS = {
-    "script": "script_path",
-    "agent_provider": "provider",
-    "model_map": "model_map",
-    "budget_allowance": "budget_allowance",
-    "max_parallel_agents": "max_parallel_agents",
-    "max_agents": "max_agents",
-    "js_memory": "js_memory_mib",
-    "js_slice_timeout": "js_slice_timeout_s",
-    "js_stack": "js_stack_kib",
-    "max_workflow_depth": "max_workflow_depth",
-    "max_output_tokens": "max_output_tokens",
-    "max_total_tokens": "max_total_tokens",
-    "max_cost_usd": "max_cost_usd",
-    "agent_permissions": "agent_permissions",
-    "on_refusal": "on_refusal",
-}
-
-
 def _explicit_fields(ctx: typer.Context, has_args: bool) -> frozenset[str]:
-    """The RunConfig fields the user set on the command line (they win on resume)."""
+    """The RunConfig fields the user set on the command line (they win on resume): each
+    recorded input names its flag, whose parameter here is the flag in snake case."""
     fields = {"args"} if has_args else set()
-    for param, field in PARAM_FIELDS.items():
-        source = ctx.get_parameter_source(param)
-        if source is not None and source.name == "COMMANDLINE":
-            fields.add(field)
+    if _given(ctx, "script"):
+        fields.add("script_path")
+    for name, item in RECORDED.items():
+        if item.flag is not None and _given(ctx, flag_parameter(item.flag)):
+            fields.add(name)
     return frozenset(fields)
+
+
+def flag_parameter(flag: str) -> str:
+    """``--agent-provider`` → ``agent_provider``, the parameter Typer fills from it."""
+    return flag.removeprefix("--").replace("-", "_")
+
+
+def _given(ctx: typer.Context, parameter: str) -> bool:
+    source = ctx.get_parameter_source(parameter)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _path(value: str | Path | None) -> Path | None:
+    """``ctx.params`` holds what the parser produced, which is a str for some Typer
+    versions; the command's own arguments are converted, these are not."""
+    return Path(value) if value is not None else None
 
 
 def _provider(name: str) -> str:

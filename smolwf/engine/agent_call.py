@@ -1,7 +1,7 @@
 """Running one prepared ``agent()`` call: retries around a provider chain around a
 structured-output loop.
 
-Every provider attempt, failed or not, is reported to ``record`` so the ledger
+Every provider call, failed or not, is reported to ``record`` so the ledger
 sees all spend, including schema corrections, fallbacks and retries. A retry only
 happens when it can help (never after an auth or configuration failure) and waits
 for a quota reset the provider announced.
@@ -9,13 +9,12 @@ for a quota reset the provider announced.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import anyio
 
 from smolwf import defaults
+from smolwf.engine.executor import Answer, CallContext
 from smolwf.engine.options import PreparedCall
 from smolwf.engine.structured import correction_prompt, mismatch_message, validation_errors
 from smolwf.errors import (
@@ -25,46 +24,26 @@ from smolwf.errors import (
     ProviderError,
     ProviderUnavailable,
 )
-from smolwf.events.raw_sessions import RawSessions
 from smolwf.jsontypes import JSON
 from smolwf.permissions import Refusal, refusal_summary
-from smolwf.providers.base import AgentRequest, AgentResult, Provider
-from smolwf.usage import Usage
-
-AttemptRecorder = Callable[[str, Usage | None, str, str | None], None]
-"""Called once per provider attempt with (provider, usage, outcome, model); outcome is
-``ok``, ``failed`` or ``invalid-output``."""
-AgentEventSink = Callable[[str, JSON, str | None], None]
-"""Receives (provider, raw event, session id so far) live, as the provider reads them."""
+from smolwf.providers.base import AgentRequest, AgentResult
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """Where one call runs and whom it tells about its attempts."""
+class LocalExecutor:
+    """Runs every provider call of an ``agent()`` call in this process."""
 
-    step_id: str
-    cwd: Path
-    record: AttemptRecorder
-    who: str
-    """How messages name the call: its label, else its step id."""
-    events: AgentEventSink
-    provider_for: Callable[[str], Provider]
-    raw_sessions: RawSessions | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A successful call: the result and the provider of the chain that gave it."""
-
-    provider: str
-    result: AgentResult
+    async def execute(self, call: PreparedCall, context: CallContext) -> Answer:
+        return await execute_agent(call, context)
 
 
 async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
     """Up to ``retry.maxAttempts`` tries; each walks the provider chain. The last error wins."""
+    plan = call.plan
+    if plan.retry.max_attempts == 1 and len(plan.providers) <= 1:  # most calls: one try
+        return Answer(plan.provider, await _structured_call(call, plan.provider, context))
     last_error: AgentCallError | None = None
-    for attempt in range(call.retry.max_attempts):
-        if attempt:
+    for try_number in range(call.plan.retry.max_attempts):
+        if try_number:
             assert last_error is not None
             pause = _pause_before_retry(call, last_error)
             if pause is None:
@@ -80,8 +59,8 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
 
 
 def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | None:
-    """Seconds to wait before the next attempt, or ``None`` when retrying cannot help."""
-    backoff = call.retry.backoff_ms / 1000
+    """Seconds to wait before the next try, or ``None`` when retrying cannot help."""
+    backoff = call.plan.retry.backoff_ms / 1000
     if isinstance(error, AgentOptionError):
         return None
     if not isinstance(error, ProviderError):
@@ -99,10 +78,10 @@ def _pause_before_retry(call: PreparedCall, error: AgentCallError) -> float | No
 async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
     """Providers in order; a quota, auth, transient or missing-CLI failure moves on."""
     passed: list[str] = []
-    chain = call.providers or (call.provider,)
+    chain = call.plan.providers or (call.plan.provider,)
     for index, name in enumerate(chain):
         try:
-            result = await _structured_attempt(call, name, context)
+            result = await _structured_call(call, name, context)
             return Answer(name, result)
         except ProviderError as error:
             if error.kind.falls_back and index + 1 < len(chain):
@@ -121,44 +100,46 @@ async def _through_chain(call: PreparedCall, context: CallContext) -> Answer:
     raise AssertionError("unreachable: a chain has at least one provider")
 
 
-async def _structured_attempt(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
+async def _structured_call(call: PreparedCall, name: str, context: CallContext) -> AgentResult:
     """One provider call, and one correction call if a schema was given and not met.
 
     Refusals of both rounds stay on the result; under ``onRefusal: 'fail'`` the first
     refused round fails the call.
     """
+    plan = call.plan
     prompt = call.prompt
     refused: tuple[Refusal, ...] = ()
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
-            options=call.options,
+            options=plan.options,
             cwd=context.cwd,
             step_id=context.step_id,
-            phase=call.phase,
-            model=call.model,
-            has_schema=call.has_schema,
-            schema=call.schema,
-            effort=call.effort,
-            agent_type=call.agent_type,
-            timeout_s=call.timeout_s,
-            idle_timeout_s=call.idle_timeout_s,
-            permissions=call.permissions,
+            phase=plan.phase,
+            model=plan.model,
+            has_schema=plan.has_schema,
+            schema=plan.schema,
+            effort=plan.effort,
+            agent_type=plan.agent_type,
+            timeout_s=plan.timeout_s,
+            idle_timeout_s=plan.idle_timeout_s,
+            permissions=plan.permissions,
         )
-        result = await _provider_attempt(name, request, context)
-        refused = (*refused, *result.refusals)
-        if refused and call.on_refusal == "fail":
+        result = await _provider_call(name, request, context)
+        if result.refusals:
+            refused = (*refused, *result.refusals)
+        if refused and plan.on_refusal == "fail":
             context.record(name, result.usage, "failed", result.model)
             raise ProviderError(
-                f"{refusal_summary(context.who, call.permissions, refused)} (onRefusal: 'fail')",
+                f"{refusal_summary(context.who, plan.permissions, refused)} (onRefusal: 'fail')",
                 kind=FailureKind.REFUSED,
                 session_id=result.session_id,
                 refusals=refused,
             )
-        errors = validation_errors(result.output, call.schema) if call.has_schema else []
+        errors = validation_errors(result.output, plan.schema) if plan.has_schema else []
         if not errors:
             context.record(name, result.usage, "ok", result.model)
-            return replace(result, refusals=refused)
+            return result if result.refusals == refused else replace(result, refusals=refused)
         context.record(name, result.usage, "invalid-output", result.model)
         if round_number == 2:
             raise ProviderError(
@@ -168,21 +149,22 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
     raise AssertionError("unreachable")
 
 
-async def _provider_attempt(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
-    provider = context.provider_for(name)
+async def _provider_call(name: str, request: AgentRequest, context: CallContext) -> AgentResult:
+    provider = context.provider(name)
     transcript: list[JSON] = []
     session: list[str | None] = [None]
+    raw_sessions = context.raw_sessions
 
     def forward(event: JSON, session_id: str | None) -> None:
         session[0] = session_id or session[0]
-        if context.raw_sessions is not None:
+        if raw_sessions is not None:
             transcript.append(event)
-        context.events(name, event, session_id)
+        context.event(name, event, session_id)
 
     try:
         return await provider.run(request, forward)
     except ProviderError as error:
-        # A CLI that is not installed made no attempt: nothing to record.
+        # A CLI that is not installed made no call: nothing to record.
         if not isinstance(error, ProviderUnavailable):
             context.record(name, error.usage, "failed", request.model)
         session[0] = error.session_id or session[0]
@@ -196,5 +178,5 @@ async def _provider_attempt(name: str, request: AgentRequest, context: CallConte
             f"{name} provider failed unexpectedly: {type(error).__name__}: {error}"
         ) from error
     finally:
-        if context.raw_sessions is not None and transcript:
-            context.raw_sessions.save(name, session[0], context.step_id, transcript)
+        if raw_sessions is not None and transcript:
+            raw_sessions.save(name, session[0], context.step_id, transcript)

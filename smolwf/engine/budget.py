@@ -10,7 +10,7 @@ class Budget:
     """Soft, like the reference: nothing is blocked when ``spent`` passes ``total``.
 
     ``spent`` counts output tokens of every call resolved in this execution, each
-    with all the attempts ever made for it, so a replayed call costs what it cost
+    with all the provider calls ever made for it, so a replayed call costs what it cost
     once, and a resumed run sees the same numbers as an uninterrupted one.
     """
 

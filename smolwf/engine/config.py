@@ -1,15 +1,21 @@
-"""Everything one run is configured with, as the CLI and the Python API both build it."""
+"""Everything one run is configured with, as the CLI and the Python API both build it.
+
+Every field says whether a run records it for its resumes (``recorded``: the key in the
+run's ``params_json`` and the flag that sets it) or why not (``not_recorded``);
+``engine/resume.py`` reads that, so a new field cannot be left out of resumes unnoticed:
+a field that says neither fails at import.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from smolwf import defaults
 from smolwf.events.sinks import EventSink
-from smolwf.jsontypes import JSONObject
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import (
     DEFAULT_PERMISSIONS,
     DEFAULT_REFUSAL_POLICY,
@@ -18,52 +24,207 @@ from smolwf.permissions import (
 )
 from smolwf.providers.base import Provider, ProviderSettings
 
+RECORDING = "smolwf.recording"
+"""The ``dataclasses.field`` metadata key of a field's recording."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A run input stored in ``params_json[key]`` and reused by a resume unless the caller
+    sets it again (``flag`` names it in the resume note; None: no flag sets it)."""
+
+    key: str
+    flag: str | None
+    to_json: Callable[[Any], JSON]
+    from_json: Callable[[JSON, Any], Any]
+    """(stored value, the caller's value) → the value to resume with."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotRecorded:
+    """A field a resume takes from its caller, never from the run; ``why`` says why."""
+
+    why: str
+
+
+def _plain(value: Any) -> JSON:
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _stored(stored: JSON, current: Any) -> Any:
+    return stored
+
+
+def recorded(
+    key: str,
+    flag: str | None,
+    *,
+    to_json: Callable[[Any], JSON] = _plain,
+    from_json: Callable[[JSON, Any], Any] = _stored,
+) -> dict[str, Recorded]:
+    return {RECORDING: Recorded(key, flag, to_json, from_json)}
+
+
+def not_recorded(why: str) -> dict[str, NotRecorded]:
+    return {RECORDING: NotRecorded(why)}
+
+
+def _binaries_json(settings: ProviderSettings) -> JSON:
+    return dict(settings.binaries)
+
+
+def _with_binaries(stored: JSON, current: ProviderSettings) -> ProviderSettings:
+    """The recorded ``--provider-bin`` values; the environment stays the caller's."""
+    binaries = (
+        {k: v for k, v in stored.items() if isinstance(v, str)} if isinstance(stored, dict) else {}
+    )
+    return replace(current, binaries=binaries)
+
+
+def _cwd_json(cwd: Path | None) -> JSON:
+    return str(cwd or Path.cwd())
+
+
+def _cwd_if_there(stored: JSON, current: Path | None) -> Path | None:
+    """The recorded directory while it exists (a moved checkout resumes where it is now)."""
+    if isinstance(stored, str) and Path(stored).is_dir():
+        return Path(stored)
+    return current
+
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
     """Inputs of one run. ``providers`` replaces registry lookups (tests, embedding).
 
-    On resume, stored inputs replace every field not named in ``explicit``; the CLI
+    On resume, recorded inputs replace every field not named in ``explicit``; the CLI
     names the flags the user actually gave, the Python API the keywords passed.
     """
 
-    script_path: Path | None
-    args: JSONObject = field(default_factory=dict)
-    db_path: Path | None = None
-    resume_run_id: str | None = None
-    provider: str = defaults.DEFAULT_PROVIDER
-    model_map: Mapping[str, str] = field(default_factory=dict)
-    budget_allowance: int | None = None
-    max_parallel_agents: int = field(default_factory=defaults.default_max_parallel_agents)
-    max_agents: int = defaults.MAX_AGENTS_PER_RUN
-    max_workflow_depth: int = defaults.MAX_WORKFLOW_DEPTH
-    max_output_tokens: int | None = None
-    max_total_tokens: int | None = None
-    max_cost_usd: float | None = None
-    js_memory_mib: int = defaults.JS_MEMORY_MIB
-    js_slice_timeout_s: float = defaults.JS_SLICE_TIMEOUT_S
-    js_stack_kib: int = defaults.JS_STACK_KIB
-    cwd: Path | None = None
-    display_path: str | None = None
-    providers: Mapping[str, Provider] | None = None
-    provider_settings: ProviderSettings = field(default_factory=ProviderSettings)
-    """Executable overrides (``--provider-bin``) for the registry's providers."""
-    agent_timeout_s: float | None = defaults.AGENT_TIMEOUT_S
-    agent_idle_timeout_s: float | None = defaults.AGENT_IDLE_TIMEOUT_S
-    agent_permissions: PermissionLevel = DEFAULT_PERMISSIONS
+    script_path: Path | None = field(
+        metadata=not_recorded("the run's own script_path column; resume_config compares it")
+    )
+    args: JSONObject = field(
+        default_factory=dict,
+        metadata=not_recorded("the run's own args_json column; resume_config compares it"),
+    )
+    db_path: Path | None = field(
+        default=None, metadata=not_recorded("where the run is: a resume must name it")
+    )
+    resume_run_id: str | None = field(default=None, metadata=not_recorded("which run to resume"))
+    provider: str = field(
+        default=defaults.DEFAULT_PROVIDER, metadata=recorded("provider", "--agent-provider")
+    )
+    model_map: Mapping[str, str] = field(
+        default_factory=dict, metadata=recorded("modelMap", "--model-map")
+    )
+    budget_allowance: int | None = field(
+        default=None, metadata=recorded("budgetAllowance", "--budget-allowance")
+    )
+    max_parallel_agents: int = field(
+        default_factory=defaults.default_max_parallel_agents,
+        metadata=recorded("maxParallelAgents", "--max-parallel-agents"),
+    )
+    max_agents: int = field(
+        default=defaults.MAX_AGENTS_PER_RUN, metadata=recorded("maxAgents", "--max-agents")
+    )
+    max_workflow_depth: int = field(
+        default=defaults.MAX_WORKFLOW_DEPTH,
+        metadata=recorded("maxWorkflowDepth", "--max-workflow-depth"),
+    )
+    max_output_tokens: int | None = field(
+        default=None, metadata=recorded("maxOutputTokens", "--max-output-tokens")
+    )
+    max_total_tokens: int | None = field(
+        default=None, metadata=recorded("maxTotalTokens", "--max-total-tokens")
+    )
+    max_cost_usd: float | None = field(
+        default=None, metadata=recorded("maxCostUsd", "--max-cost-usd")
+    )
+    js_memory_mib: int = field(
+        default=defaults.JS_MEMORY_MIB, metadata=recorded("jsMemoryMib", "--js-memory")
+    )
+    js_slice_timeout_s: float = field(
+        default=defaults.JS_SLICE_TIMEOUT_S,
+        metadata=recorded("jsSliceTimeoutS", "--js-slice-timeout"),
+    )
+    js_stack_kib: int = field(
+        default=defaults.JS_STACK_KIB, metadata=recorded("jsStackKib", "--js-stack")
+    )
+    cwd: Path | None = field(
+        default=None,
+        metadata=recorded("cwd", None, to_json=_cwd_json, from_json=_cwd_if_there),
+    )
+    display_path: str | None = field(
+        default=None, metadata=not_recorded("how this invocation names the script")
+    )
+    providers: Mapping[str, Provider] | None = field(
+        default=None, metadata=not_recorded("objects of the calling program")
+    )
+    provider_settings: ProviderSettings = field(
+        default_factory=ProviderSettings,
+        metadata=recorded(
+            "providerBinaries",
+            "--provider-bin",
+            to_json=_binaries_json,
+            from_json=_with_binaries,
+        ),
+    )
+    """Executable overrides (``--provider-bin``) for the registry's providers; its ``env``
+    is never recorded (it may hold secrets) and stays the caller's."""
+    agent_timeout_s: float | None = field(
+        default=defaults.AGENT_TIMEOUT_S, metadata=recorded("agentTimeoutS", "--agent-timeout")
+    )
+    agent_idle_timeout_s: float | None = field(
+        default=defaults.AGENT_IDLE_TIMEOUT_S,
+        metadata=recorded("agentIdleTimeoutS", "--agent-idle-timeout"),
+    )
+    agent_permissions: PermissionLevel = field(
+        default=DEFAULT_PERMISSIONS, metadata=recorded("agentPermissions", "--agent-permissions")
+    )
     """What agents may change unless a call or its phase says otherwise
     (``--agent-permissions``)."""
-    on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
+    on_refusal: RefusalPolicy = field(
+        default=DEFAULT_REFUSAL_POLICY, metadata=recorded("onRefusal", "--on-refusal")
+    )
     """Whether a refused tool use only warns or fails the call (``--on-refusal``)."""
-    raw_sessions_dir: Path | None = None
-    """``--save-raw-sessions``: where every provider attempt's transcript is written."""
-    events_stream: TextIO | None = None
-    progress_stream: TextIO | None = None
-    debug_log: Callable[[str], None] | None = None
+    raw_sessions_dir: Path | None = field(
+        default=None, metadata=not_recorded("where this invocation writes transcripts")
+    )
+    """``--save-raw-sessions``: where every provider call's transcript is written."""
+    events_stream: TextIO | None = field(
+        default=None, metadata=not_recorded("an output of this invocation")
+    )
+    progress_stream: TextIO | None = field(
+        default=None, metadata=not_recorded("an output of this invocation")
+    )
+    debug_log: Callable[[str], None] | None = field(
+        default=None, metadata=not_recorded("an output of this invocation")
+    )
     """Receives internal diagnostic lines (``--log-level debug``)."""
-    explicit: frozenset[str] = frozenset()
-    sinks: Sequence[EventSink] = ()
+    explicit: frozenset[str] = field(
+        default=frozenset(), metadata=not_recorded("says which fields the caller set")
+    )
+    sinks: Sequence[EventSink] = field(
+        default=(), metadata=not_recorded("outputs of this invocation")
+    )
     """Further consumers of the event stream (a live view, the TUI), after the built-in one.
 
     With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
     progress lines are written: the sinks own the terminal."""
+
+
+def recorded_inputs() -> dict[str, Recorded]:
+    """``RunConfig`` fields a run records, by field name; every field must say which it is."""
+    found: dict[str, Recorded] = {}
+    for item in fields(RunConfig):
+        recording = item.metadata.get(RECORDING)
+        if isinstance(recording, Recorded):
+            found[item.name] = recording
+        elif not isinstance(recording, NotRecorded):
+            raise TypeError(f"RunConfig.{item.name} must say whether runs record it")
+    return found
+
+
+RECORDED: dict[str, Recorded] = recorded_inputs()

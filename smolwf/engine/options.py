@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from smolwf.engine.keys import AgentKeyParts, agent_key_parts
 from smolwf.engine.retry import RetryPolicy, parse_retry
 from smolwf.engine.selectors import resolve_model
 from smolwf.engine.structured import mismatch_message, schema_problem
 from smolwf.errors import AgentOptionError
 from smolwf.js.requests import AgentCall
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import (
     DEFAULT_PERMISSIONS,
@@ -35,12 +37,15 @@ which is only hashed into the checkpoint key; other keys pass through to it unre
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedCall:
-    """An ``agent()`` call with its effective options, ready to key and run."""
+class CallPlan:
+    """What an ``agent()`` call's options resolve to: everything but the prompt.
 
-    request_id: int
-    prompt: str
+    Calls of one scope with equal options share one plan (see ``PlanCache``), so a fan-out
+    of thousands of calls runs the option pipeline once.
+    """
+
     options: JSONObject
+    """The effective options (phase defaults applied, model resolved); never mutated."""
     provider: str
     phase: str | None
     model: str | None
@@ -56,6 +61,19 @@ class PreparedCall:
     idle_timeout_s: float | None = None
     permissions: PermissionLevel = DEFAULT_PERMISSIONS
     on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
+    options_text: str = "{}"
+    """``options`` as compact JSON, for the step's input row."""
+    key_parts: AgentKeyParts | None = None
+    """The prompt-independent part of the checkpoint key, in the plan's scope."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """An ``agent()`` call with its effective options, ready to key and run."""
+
+    request_id: int
+    prompt: str
+    plan: CallPlan
     detailed: bool = False
     """``agentRun()``: the script gets the whole record, not only the output."""
 
@@ -72,6 +90,39 @@ class CallDefaults:
     on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
 
 
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What besides a call's options decides its plan: the same for a whole scope."""
+
+    meta: WorkflowMeta
+    scope_key: str
+    default_provider: str
+    model_map: Mapping[str, str]
+    check_provider: Callable[[str], None]
+    defaults: CallDefaults = CallDefaults()
+
+
+class PlanCache:
+    """One scope's plans by options text; bounded, since labels make most options unique."""
+
+    LIMIT = 1024
+
+    def __init__(self, inputs: PlanInputs) -> None:
+        self.inputs = inputs
+        self._plans: dict[str, CallPlan] = {}
+
+    def prepare(self, call: AgentCall) -> PreparedCall:
+        """The call with its plan; raises ``AgentOptionError`` for invalid options."""
+        text = compact(call.options) if call.options else "{}"
+        plan = self._plans.get(text)
+        if plan is None:
+            plan = plan_call(call.options, self.inputs, options_text=None)
+            if len(self._plans) >= self.LIMIT:
+                self._plans.clear()
+            self._plans[text] = plan
+        return PreparedCall(call.id, call.prompt, plan, call.detailed)
+
+
 def prepare_agent_call(
     call: AgentCall,
     *,
@@ -79,23 +130,31 @@ def prepare_agent_call(
     default_provider: str,
     model_map: Mapping[str, str],
     check_provider: Callable[[str], None],
-    limits: CallDefaults = CallDefaults(),
+    defaults: CallDefaults = CallDefaults(),
+    scope_key: str = "root",
 ) -> PreparedCall:
-    """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS)."""
-    options = dict(call.options)
+    """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS) to one call."""
+    inputs = PlanInputs(meta, scope_key, default_provider, model_map, check_provider, defaults)
+    return PreparedCall(call.id, call.prompt, plan_call(call.options, inputs), call.detailed)
+
+
+def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = None) -> CallPlan:
+    """The option pipeline for one set of options, in one scope."""
+    options = dict(raw)
     phase = options.get("phase")
     if phase is not None and not isinstance(phase, str):
         raise AgentOptionError("agent() option phase must be a string or null")
-    _apply_phase_defaults(options, meta, phase)
-    chain = _provider_chain(options.get("provider", default_provider))
+    _apply_phase_defaults(options, inputs.meta, phase)
+    chain = _provider_chain(options.get("provider", inputs.default_provider))
     for name in chain:
-        check_provider(name)
+        inputs.check_provider(name)
     for name in chain[1:]:
-        resolve_model(options, name, model_map)  # each provider must accept the model
-    options = resolve_model(options, chain[0], model_map)
+        resolve_model(options, name, inputs.model_map)  # each provider must accept the model
+    options = resolve_model(options, chain[0], inputs.model_map)
     retry = parse_retry(options.get("retry"))
     _check_isolation(options.get("isolation"))
-    permissions = _permissions(options, limits.permissions)
+    defaults = inputs.defaults
+    permissions = _permissions(options, defaults.permissions)
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -103,9 +162,7 @@ def prepare_agent_call(
         if problem is not None:
             raise AgentOptionError(mismatch_message([problem]))
     model, label = options.get("model"), options.get("label")
-    return PreparedCall(
-        request_id=call.id,
-        prompt=call.prompt,
+    return CallPlan(
         options=options,
         provider=chain[0],
         phase=phase,
@@ -117,11 +174,14 @@ def prepare_agent_call(
         providers=chain,
         effort=_effort(options),
         agent_type=_optional_text(options, "agentType"),
-        timeout_s=_limit(options, "timeout", limits.timeout_s),
-        idle_timeout_s=_limit(options, "idleTimeout", limits.idle_timeout_s),
+        timeout_s=_limit(options, "timeout", defaults.timeout_s),
+        idle_timeout_s=_limit(options, "idleTimeout", defaults.idle_timeout_s),
         permissions=permissions,
-        on_refusal=_on_refusal(options, limits.on_refusal),
-        detailed=call.detailed,
+        on_refusal=_on_refusal(options, defaults.on_refusal),
+        options_text=compact(options),
+        key_parts=agent_key_parts(
+            scope=inputs.scope_key, provider=chain[0], options=options, phase=phase
+        ),
     )
 
 

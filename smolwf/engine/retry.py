@@ -13,14 +13,17 @@ MAX_ATTEMPTS_LIMIT = 4_294_967_295
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How many provider attempts one ``agent()`` call may make, and the pause between them."""
+    """How many tries one ``agent()`` call may make, and the pause between them.
+
+    ``max_attempts`` mirrors the option's public name, ``retry.maxAttempts``; each try
+    walks the provider chain (see ``agent_call``)."""
 
     max_attempts: int = 1
     backoff_ms: int = 0
 
 
 def parse_retry(value: JSON) -> RetryPolicy:
-    """Validate ``options.retry``; absent or null means one attempt and no backoff."""
+    """Validate ``options.retry``; absent or null means one try and no backoff."""
     if value is None:
         return RetryPolicy()
     if not isinstance(value, dict):

@@ -1,51 +1,39 @@
 """One run of a workflow: opening the store, resolving resume inputs, starting the root.
 
-The loop itself lives in ``engine/driver.py``.
+The turns themselves live in ``engine/loop.py``; this module builds what they share
+(``RunContext``) and hands the loop a ``Cancellation`` rather than itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
-import anyio
-
 from smolwf import defaults
+from smolwf.engine.agent_call import LocalExecutor
+from smolwf.engine.budget import Budget
+from smolwf.engine.cancel import Cancellation
 from smolwf.engine.caps import BudgetCaps, js_budget_total
 from smolwf.engine.config import RunConfig
-from smolwf.engine.driver import Driver
+from smolwf.engine.context import RunContext
+from smolwf.engine.emitter import Emitter
+from smolwf.engine.kinds import register
+from smolwf.engine.lookup import ReplayLookup
+from smolwf.engine.loop import Loop
+from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
-from smolwf.errors import (
-    StoreError,
-    UsageError,
-)
+from smolwf.engine.scope import Scope
+from smolwf.errors import StoreError, UsageError
+from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
-from smolwf.jsontypes import JSON, JSONObject
 from smolwf.script.source import PreparedScript, load_script
+from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
 from smolwf.store.paths import default_db_path
-from smolwf.store.runs import (
-    RunRecord,
-    RunStore,
-)
-from smolwf.usage import Usage
+from smolwf.store.runs import Attempt, RunRecord, RunStore
 
-
-@dataclass(frozen=True, slots=True)
-class RunReport:
-    """The outcome of a successful run, as ``smol-wf run`` prints it."""
-
-    run_id: str
-    token_usage: Usage
-    result: JSON
-
-    def to_json(self) -> JSONObject:
-        return {
-            "tokenUsage": self.token_usage.report_json(),
-            "runID": self.run_id,
-            "results": self.result,
-        }
+__all__ = ["RunReport", "WorkflowRun"]
 
 
 class WorkflowRun:
@@ -54,16 +42,11 @@ class WorkflowRun:
     def __init__(self, config: RunConfig) -> None:
         self.config = config
         self.run_id: str | None = None
-        self.cancel_scope: anyio.CancelScope | None = None
-        """Set by the driver while it runs (a scope needs a running event loop)."""
-        self.cancel_exit_code: int | None = None
+        self.cancellation = Cancellation()
 
     def cancel(self, exit_code: int = 130) -> None:
         """Stop the run: in-flight calls are cancelled, the run is marked cancelled."""
-        if self.cancel_exit_code is None:
-            self.cancel_exit_code = exit_code
-        if self.cancel_scope is not None:
-            self.cancel_scope.cancel()
+        self.cancellation.cancel(exit_code)
 
     async def execute(self) -> RunReport:
         store = self._open_store()
@@ -79,10 +62,6 @@ class WorkflowRun:
             return await self._execute(script, store, record, notes)
         finally:
             store.conn.close()
-
-    def debug(self, line: str) -> None:
-        if self.config.debug_log is not None:
-            self.config.debug_log(line)
 
     # ---- set-up ----------------------------------------------------------
 
@@ -113,7 +92,8 @@ class WorkflowRun:
             total=config.max_total_tokens,
             usd=config.max_cost_usd,
         )
-        host = JsHost(script, self.limits(), display_path=self._display_path(script))
+        limits = self.js_limits()
+        host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         host.start(
             args=config.args,
             budget_total=js_budget_total(config.budget_allowance, caps),
@@ -124,18 +104,55 @@ class WorkflowRun:
         else:
             attempt = store.create_run(self._record(script), meta=script.meta.to_json())
         self.run_id = attempt.run_id
-        self.debug(
-            f"run_workflow start script={script.path} provider={config.provider} nesting_depth=0 "
-            f"budget_total={config.budget_allowance} budget_spent=0 run_id={attempt.run_id}"
-        )
-        driver = Driver(self, script, store, host, attempt, caps)
-        if notes:
-            driver.resume_note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(
-                notes
+        if config.debug_log is not None:
+            config.debug_log(
+                f"run_workflow start script={script.path} provider={config.provider} "
+                f"nesting_depth=0 budget_total={config.budget_allowance} budget_spent=0 "
+                f"run_id={attempt.run_id}"
             )
-        return await driver.run()
+        ctx = self._context(store, attempt, caps, limits)
+        note = None
+        if notes:
+            note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
+        root = Scope("root", 0, script, host)
+        kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
+        loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
+        return await loop.run()
 
-    def limits(self) -> JsLimits:
+    def _context(
+        self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits
+    ) -> RunContext:
+        config = self.config
+        batch = WriteBatch(attempt.run_id, attempt.attempt_id)
+        emitter = Emitter(
+            run_id=attempt.run_id,
+            attempt_id=attempt.attempt_id,
+            first_seq=store.next_event_seq(attempt.run_id),
+            sinks=self._sinks(),
+            batch=batch,
+        )
+        return RunContext(
+            config=config,
+            attempt=attempt,
+            batch=batch,
+            emitter=emitter,
+            cwd=config.cwd or Path.cwd(),
+            js_limits=limits,
+            checkpoints=store.load_steps(attempt.run_id),
+            budget=Budget(config.budget_allowance),
+            caps=caps,
+            spent_before=store.ledger_total(attempt.run_id),
+        )
+
+    def _sinks(self) -> list[EventSink]:
+        c = self.config
+        if c.events_stream is not None:
+            return [JsonlSink(c.events_stream), *c.sinks]
+        if c.sinks and c.progress_stream is None:
+            return list(c.sinks)
+        return [PlainProgressSink(c.progress_stream or sys.stderr), *c.sinks]
+
+    def js_limits(self) -> JsLimits:
         c = self.config
         return JsLimits(
             memory_mib=c.js_memory_mib,
@@ -143,12 +160,9 @@ class WorkflowRun:
             stack_kib=c.js_stack_kib,
         )
 
-    def _display_path(self, script: PreparedScript) -> str:
-        return self.config.display_path or script.path.name
-
     def _record(self, script: PreparedScript) -> RunRecord:
         c = self.config
-        params = recorded_params(c, c.cwd or Path.cwd())
+        params = recorded_params(c)
         return RunRecord(
             new_id("run"),
             script.meta.name,

@@ -1,4 +1,4 @@
-"""One workflow scope: the root script or a child started by ``workflow()``.
+"""One scope: a workflow of the run, the root script or a child started by ``workflow()``.
 
 Each scope has its own JS context, checkpoint namespace and phase; scopes share the
 run's scheduler, agent count, budget, caps, cancellation and event sink.
@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smolwf.engine.keys import Occurrences
+from smolwf.engine.options import PlanCache
 from smolwf.js.host import JsHost, Settlement
+from smolwf.jsontypes import JSON
 from smolwf.script.source import PreparedScript
-from smolwf.usage import ZERO_USAGE, Usage
+from smolwf.usage import UsageTally
 
 
 @dataclass(eq=False, slots=True)
@@ -31,11 +33,15 @@ class Scope:
     dirty: bool = True
     """Needs a poll: it just started, or has results to hand to JS."""
     pending: int = 0
-    spent: Usage = ZERO_USAGE
+    """Promises the script still waits on, as its last poll said."""
+    spent: UsageTally = field(default_factory=UsageTally)
     """What the calls resolved in this scope (and its finished children) cost."""
     open: bool = True
+    plans: PlanCache | None = None
+    """Its ``agent()`` option plans, made on its first call (see ``Agents``)."""
 
-    def settle(self, settlement: Settlement) -> None:
+    def settle(self, request_id: int, ok: bool, value: JSON, budget_spent: int | None) -> None:
+        """Queue the answer to one request; JS sees it at the scope's next poll."""
         if self.open:
-            self.settle_now.append(settlement)
+            self.settle_now.append(Settlement(request_id, ok, value, budget_spent))
             self.dirty = True

@@ -44,13 +44,13 @@ def validation_errors(output: JSON, schema: JSON) -> list[str]:
 
 
 def correction_prompt(prompt: str, errors: Sequence[str]) -> str:
-    """The prompt for the one corrective attempt after invalid structured output."""
+    """The prompt for the one corrective call after invalid structured output."""
     lines = [prompt, "", _CORRECTION_HEADER, *(f"- {error}" for error in errors)]
     return "\n".join(lines)
 
 
 def mismatch_message(errors: Sequence[str]) -> str:
-    """The rejection message once the corrective attempt is invalid too."""
+    """The rejection message once the corrective call is invalid too."""
     return "Structured output did not match JSON Schema: " + "; ".join(errors)
 
 

@@ -47,7 +47,7 @@ class WorktreeLease:
 
 @asynccontextmanager
 async def agent_worktree(cwd: Path) -> AsyncIterator[WorktreeLease]:
-    """A worktree cut from HEAD for the duration of one agent call (every attempt of it)."""
+    """A worktree cut from HEAD for the duration of one agent call (every provider call of it)."""
     cwd = Path(await anyio.Path(cwd).resolve())
     top = await _git(["rev-parse", "--show-toplevel"], cwd)
     if top.returncode != 0:

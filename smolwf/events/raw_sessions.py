@@ -1,4 +1,4 @@
-"""``--save-raw-sessions DIR``: every provider attempt's transcript, failed ones included.
+"""``--save-raw-sessions DIR``: every provider call's transcript, failed ones included.
 
 Files are ``DIR/<provider>/<session-id>.jsonl``, one raw provider event per line,
 written whole (temporary file, then rename) so a crash never leaves half a file.
@@ -28,7 +28,7 @@ class RawSessions:
     def save(
         self, provider: str, session_id: str | None, step_id: str, events: Sequence[JSON]
     ) -> Path | None:
-        """Write one attempt; a missing or unsafe session id is replaced by the step id."""
+        """Write one provider call; a missing or unsafe session id is replaced by the step id."""
         name = session_id if session_id and _SAFE_NAME.match(session_id) else None
         if name is None:
             self._unnamed += 1

@@ -8,20 +8,21 @@ cheap to follow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smolwf.events.types import Event, EventType
+from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.usage import Usage
 
 AgentStatus = Literal["running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
-ScopeKey = str | None
-"""A workflow scope: ``None`` for the root, else the ``parentStepId`` of a child workflow."""
 
 CANCELLED_MESSAGE = "workflow cancelled"
 """The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
+ACTIVITY_BIN_NS = 10 * 1_000_000_000
+"""``RunState.activity`` counts events per this much elapsed time."""
 
 
 @dataclass(slots=True)
@@ -149,6 +150,9 @@ class RunState:
     elapsed_ns: int = 0
     """Elapsed time of the latest event (events without one count as 0)."""
     event_count: int = 0
+    activity: dict[int, int] = field(default_factory=dict)
+    """Events per ``ACTIVITY_BIN_NS`` of elapsed time, by bin number (events without an
+    elapsed time count in bin 0)."""
     _phase_index: dict[tuple[ScopeKey, str | None], PhaseState] = field(
         default_factory=dict, repr=False
     )
@@ -163,14 +167,22 @@ class RunState:
         return self.usage.cost_usd
 
     @property
+    def shown_usage(self) -> Usage:
+        """The root result's total once known, else what finished agents reported."""
+        return self.token_usage or self.usage
+
+    @property
     def max_depth(self) -> int:
         return max((scope.depth for scope in self.scopes.values()), default=0)
 
     def apply(self, event: Event) -> None:
         """Fold one event in. Unknown types are counted and otherwise ignored."""
         self.event_count += 1
-        if event.elapsed_ns is not None:
-            self.elapsed_ns = max(self.elapsed_ns, event.elapsed_ns)
+        elapsed = event.elapsed_ns
+        if elapsed is not None:
+            self.elapsed_ns = max(self.elapsed_ns, elapsed)
+        bin_number = (elapsed or 0) // ACTIVITY_BIN_NS
+        self.activity[bin_number] = self.activity.get(bin_number, 0) + 1
         if self.run_id is None:
             run_id = event.metadata.get("runId")
             self.run_id = run_id if isinstance(run_id, str) else None
@@ -189,29 +201,29 @@ class RunState:
 
     def _on_started(self, event: Event) -> None:
         scope = self._scope(event)
-        start = event.data.get("startTime")
+        start = event.fields.get("startTime")
         scope.start_time = start if isinstance(start, str) else None
         if scope.parent_step_id is None:
             self.start_time = scope.start_time
 
     def _on_phase(self, event: Event) -> None:
         depth, parent = _scope_of(event)
-        phase = self._phase_for(_text(event.data, "name"), depth, parent)
+        phase = self._phase_for(_text(event.fields, "name"), depth, parent)
         phase.announced = True
-        if "options" in event.data:
-            phase.options = event.data["options"]
+        if "options" in event.fields:
+            phase.options = event.fields["options"]
             phase.has_options = True
 
     def _on_message(self, event: Event) -> None:
         depth, parent = _scope_of(event)
-        kind: Literal["log", "warning"] = "log" if event.type is EventType.LOG else "warning"
+        kind: Literal["log", "warning"] = "log" if event.type == EventType.LOG else "warning"
         message = Message(
             kind,
-            _text(event.data, "message") or "",
+            _text(event.fields, "message") or "",
             event.elapsed_ns,
             depth,
             parent,
-            _text(event.data, "source"),
+            _text(event.fields, "source"),
         )
         (self.logs if kind == "log" else self.warnings).append(message)
 
@@ -221,7 +233,7 @@ class RunState:
         if old is not None:
             self._forget_status(old)
         depth, parent = _scope_of(event)
-        data = event.data
+        data = event.fields
         agent = AgentState(
             step_id=step_id,
             phase=_text(data, "phase"),
@@ -245,7 +257,7 @@ class RunState:
 
     def _on_agent_completed(self, event: Event) -> None:
         agent = self._agent_for(event)
-        data = event.data
+        data = event.fields
         agent.model = _text(data, "model") or agent.model
         agent.session_id = _text(data, "sessionId") or _text(event.metadata, "sessionId")
         agent.replayed = agent.replayed or data.get("replayed") is True
@@ -255,14 +267,14 @@ class RunState:
 
     def _on_agent_failed(self, event: Event) -> None:
         agent = self._agent_for(event)
-        agent.error = _text(event.data, "message") or "agent call failed"
-        usage = event.data.get("usage")
+        agent.error = _text(event.fields, "message") or "agent call failed"
+        usage = event.fields.get("usage")
         if isinstance(usage, dict):
             agent.usage = Usage.from_json(usage)
         self._finish(agent, "failed", event)
 
     def _on_agent_event(self, event: Event) -> None:
-        step_id = _text(event.metadata, "stepId") or _text(event.data, "stepId")
+        step_id = _text(event.metadata, "stepId") or _text(event.fields, "stepId")
         agent = self.agents.get(step_id) if step_id is not None else None
         if agent is not None:
             agent.event_count += 1
@@ -271,8 +283,8 @@ class RunState:
     def _on_result(self, event: Event) -> None:
         scope = self._scope(event)
         scope.status = "completed"
-        scope.result = event.data.get("results")
-        usage = event.data.get("tokenUsage")
+        scope.result = event.fields.get("results")
+        usage = event.fields.get("tokenUsage")
         scope.token_usage = Usage.from_json(usage) if isinstance(usage, dict) else None
         if scope.parent_step_id is None:
             self.status = "completed"
@@ -281,14 +293,14 @@ class RunState:
 
     def _on_error(self, event: Event) -> None:
         scope = self._scope(event)
-        message = _text(event.data, "message") or "workflow failed"
-        cancelled = event.data.get("status") == "cancelled" or message == CANCELLED_MESSAGE
+        message = _text(event.fields, "message") or "workflow failed"
+        cancelled = event.fields.get("status") == "cancelled" or message == CANCELLED_MESSAGE
         scope.status = "cancelled" if cancelled else "failed"
         scope.error = message
         if scope.parent_step_id is None:
             self.status = scope.status
             self.error = message
-            self.error_details = event.data.get("details")
+            self.error_details = event.fields.get("details")
 
     # ---- bookkeeping ------------------------------------------------------
 
@@ -384,7 +396,7 @@ def _minus(total: Usage, part: Usage) -> Usage:
     )
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.STARTED: RunState._on_started,
     EventType.PHASE: RunState._on_phase,
     EventType.LOG: RunState._on_message,

@@ -45,6 +45,8 @@ class PlainProgressSink:
         self._stream = stream
 
     def emit(self, event: Event, text: str) -> None:
+        if event.type not in PRINTED:
+            return
         line = progress_line(event)
         if line is not None:
             with contextlib.suppress(BrokenPipeError, ValueError):
@@ -55,18 +57,22 @@ class PlainProgressSink:
             self._stream.flush()
 
 
+PRINTED = frozenset({EventType.PHASE, EventType.LOG, EventType.WARNING})
+"""The only event types with a plain progress line."""
+
+
 def progress_line(event: Event) -> str | None:
     """The plain line for an event, or None for events that print nothing."""
-    data = event.data
-    if event.type is EventType.PHASE:
+    data = event.fields
+    if event.type == EventType.PHASE:
         name = str(data.get("name"))
         if "options" not in data:
             return f"[phase] {name}"
         options = data["options"]
         shown = options if isinstance(options, str) else json.dumps(options, separators=(",", ":"))
         return f"[phase] {name} {shown}"
-    if event.type is EventType.LOG:
+    if event.type == EventType.LOG:
         return f"[log] {data.get('message')}"
-    if event.type is EventType.WARNING:
+    if event.type == EventType.WARNING:
         return f"[warn] {data.get('message')}"
     return None

@@ -58,6 +58,8 @@ _FULL = 0.75
 _JS_VALUE_BYTES = 16
 """Size of one QuickJS value: no array longer than memory / this can be dense."""
 _WATCH_INTERVAL_S = 0.05
+_RECHECK_S = 0.005
+"""Between two reads of the CPU clock while jobs run: CPU time never outruns wall time."""
 _THREAD_STACK_MIN = 8 * _MIB
 _THREAD_STACK_MARGIN = 4 * _MIB
 """Room on the worker's stack beyond --js-stack for the frames below QuickJS."""
@@ -87,8 +89,15 @@ class JsPoll:
         return self.status in ("done", "failed")
 
 
-Settlement = tuple[int, bool, JSON, int | None]
-"""(request id, ok, value or error message, budget spent after it, if changed)."""
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The answer to one request: JS resolves (``ok``) or rejects its promise with ``value``
+    (a rejection's value is the error message) and then sees ``budget_spent``, if given."""
+
+    request_id: int
+    ok: bool
+    value: JSON
+    budget_spent: int | None = None
 
 
 class JsHost:
@@ -124,7 +133,11 @@ class JsHost:
         One round trip to the JS thread per turn of the run loop.
         """
         settlements, self._settlements = self._settlements, []
-        payload = json.dumps([list(item) for item in settlements]) if settlements else None
+        payload = (
+            json.dumps([[s.request_id, s.ok, s.value, s.budget_spent] for s in settlements])
+            if settlements
+            else None
+        )
         data = self._decode(self._on_worker(lambda: self._poll_text(payload)))
         try:
             requests = parse_requests(data["out"])
@@ -188,17 +201,27 @@ class JsHost:
         return self._guard(lambda: dispatch(op, arg))
 
     def _run_jobs(self) -> None:
+        """Run the pending jobs (promise reactions) as one slice under the slice limit.
+
+        Reading this thread's CPU clock is a system call, as dear as a short job, so it is
+        read only once the wall clock (cheap) says enough time passed for it to matter.
+        """
         context = self._worker.context
         deadline = time.thread_time() + self._limits.slice_timeout_s
+        self._worker.mark()
+        checked = time.perf_counter()
         while True:
-            self._worker.mark()
             try:
                 if not context.execute_pending_job():
                     return
             except quickjs.JSException as error:
                 raise self._runtime_error(error, "workflow script threw in a queued job") from None
-            if time.thread_time() > deadline:
-                raise WorkflowFailed(self._timeout_message())
+            now = time.perf_counter()
+            if now - checked > _RECHECK_S:
+                checked = now
+                if time.thread_time() > deadline:
+                    raise WorkflowFailed(self._timeout_message())
+                self._worker.mark()
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         self._worker.mark()
@@ -392,13 +415,20 @@ def _cpu_clock(thread: threading.Thread) -> Callable[[], float]:
 
 
 def _nesting_exceeds(value: JSON, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit``; level by level, without recursion."""
-    level: list[list[JSON] | dict[str, JSON]] = [value] if isinstance(value, list | dict) else []
+    """Whether containers nest deeper than ``limit``; level by level, without recursion.
+
+    Values come from ``json.loads``, so containers are exactly dicts and lists (compared by
+    type: a fan-out's reply holds thousands of them)."""
+    level: list[list[JSON] | dict[str, JSON]] = (
+        [value] if type(value) is dict or type(value) is list else []
+    )
     for _ in range(limit):
         below: list[list[JSON] | dict[str, JSON]] = []
+        append = below.append
         for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            below.extend(child for child in children if isinstance(child, list | dict))
+            for child in item.values() if type(item) is dict else item:
+                if type(child) is dict or type(child) is list:
+                    append(child)
         if not below:
             return False
         level = below

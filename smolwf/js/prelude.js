@@ -76,10 +76,11 @@
     return apply(arrayJoin, parts, [""]);
   }
 
-  // Queues one request for the host, as JSON text built only from trusted pieces.
-  function push(...parts) {
+  // Queues one request for the host, as JSON text built only from trusted pieces. The
+  // text may be a rope: the outbox reaches Python through one join, which flattens it.
+  function push(text) {
     const out = state.outbox;
-    define(out, out.length, apply(arrayJoin, parts, [""]));
+    define(out, out.length, text);
   }
 
   // Runs onOk/onErr once `value` settles. `await` adopts a native promise without
@@ -172,24 +173,26 @@
 
   // Queues a request that the host answers by settling the returned promise.
   // `fields` is JSON text of the request's own members, starting with a comma.
+  // `kind` is one of the literals below. Pending promises are keyed by the id as a
+  // string: QuickJS hashes integer Map keys far more slowly than string ones.
   function request(kind, fields) {
-    const id = state.nextId++;
+    const key = "" + state.nextId++;
     let resolveFn;
     let rejectFn;
     const promise = new PromiseCtor((resolve, reject) => {
       resolveFn = resolve;
       rejectFn = reject;
     });
-    apply(mapSet, state.pending, [id, { __proto__: null, resolve: resolveFn, reject: rejectFn }]);
+    apply(mapSet, state.pending, [key, { __proto__: null, resolve: resolveFn, reject: rejectFn }]);
     state.pendingCount++;
-    push('{"kind":', stringify(kind), ',"id":', "" + id, fields, "}");
+    push('{"kind":"' + kind + '","id":' + key + fields + "}");
     return promise;
   }
 
   function warn(source, index, error) {
     const position = typeof index === "number" && numberIsSafeInteger(index) ? index : 0;
-    push('{"kind":"warning","source":', stringify(source), ',"index":', "" + position,
-      ',"message":', stringify(errorDetail(error)), "}");
+    push('{"kind":"warning","source":' + stringify(source) + ',"index":' + position +
+      ',"message":' + stringify(errorDetail(error)) + "}");
   }
 
   // ---- the workflow API -----------------------------------------------------
@@ -224,7 +227,7 @@
       const entry = cat('"phase":', stringify(state.phase), "}");
       text = text === "{}" ? cat("{", entry) : cat(apply(stringSlice, text, [0, -1]), ",", entry);
     }
-    return request("agent", cat(',"prompt":', stringify(prompt), ',"options":', text, detailed));
+    return request("agent", ',"prompt":' + stringify(prompt) + ',"options":' + text + detailed);
   }
 
   function workflow(ref, args) {
@@ -245,7 +248,7 @@
     }
     const optionsText = options === undefined ? "" : cat(',"options":', toJsonText(options, "phase() options"));
     state.phase = name;
-    push('{"kind":"phase","name":', stringify(name), optionsText, "}");
+    push('{"kind":"phase","name":' + stringify(name) + optionsText + "}");
   }
 
   function logText(values) {
@@ -258,25 +261,68 @@
   }
 
   function log(...values) {
-    push('{"kind":"log","message":', stringify(logText(values)), "}");
+    push('{"kind":"log","message":' + stringify(logText(values)) + "}");
   }
 
   // Runs every slot at once; a failed slot becomes null (and a warning) or, settled,
-  // {ok:false, error}. Each slot's first step runs synchronously, in order.
+  // {ok:false, error}. Each slot's first step runs synchronously, in order. The slots of
+  // an array share one result promise (no promise per slot, no Promise.all): a fan-out
+  // of thousands of agents is mostly this code.
   function runSlots(list, source, settled, runOne) {
-    const runs = (isArray(list) ? map : (items, fn) => items.map(fn))(list, (item, index) =>
-      (async () => {
-        try {
-          const value = await runOne(item, index);
-          return settled ? { ok: true, value: value } : value;
-        } catch (error) {
-          if (settled) return { ok: false, error: errorMessage(error) };
-          warn(source, index, error);
-          return null;
-        }
-      })(),
-    );
-    return all(runs);
+    const ok = (value) => (settled ? { ok: true, value: value } : value);
+    const failed = (index, error) => {
+      if (settled) return { ok: false, error: errorMessage(error) };
+      warn(source, index, error);
+      return null;
+    };
+    if (!isArray(list)) {
+      const slot = (item, index) =>
+        (async () => {
+          try {
+            return ok(await runOne(item, index));
+          } catch (error) {
+            return failed(index, error);
+          }
+        })();
+      return all(list.map(slot));
+    }
+    const count = list.length;
+    const results = [];
+    let left = count;
+    let finish;
+    const done = new PromiseCtor((resolve) => {
+      finish = resolve;
+    });
+    const store = (index, value) => {
+      define(results, index, value);
+      if (--left === 0) finish(results);
+    };
+    const settle = async (value, index) => {
+      let result;
+      try {
+        result = await value; // adopts a native promise without calling a patched then()
+      } catch (error) {
+        store(index, failed(index, error));
+        return;
+      }
+      store(index, ok(result));
+    };
+    for (let index = 0; index < count; index++) {
+      if (!(index in list)) {
+        store(index, undefined); // a hole: map would skip it, Promise.all reads undefined
+        continue;
+      }
+      let value;
+      try {
+        value = runOne(list[index], index);
+      } catch (error) {
+        store(index, failed(index, error));
+        continue;
+      }
+      settle(value, index);
+    }
+    if (count === 0) finish(results);
+    return done;
   }
 
   function parallelSlots(tasks, settled) {
@@ -604,9 +650,10 @@
       const value = item[2];
       const spent = item[3];
       if (typeof spent === "number") state.budget.spent = spent;
-      const entry = apply(mapGet, state.pending, [id]);
+      const key = "" + id;
+      const entry = apply(mapGet, state.pending, [key]);
       if (entry === undefined) continue;
-      apply(mapDelete, state.pending, [id]);
+      apply(mapDelete, state.pending, [key]);
       state.pendingCount--;
       if (ok) entry.resolve(value);
       else entry.reject(new ErrorCtor(value));

@@ -90,6 +90,15 @@ def _parse_one(entry: JSON) -> JsRequest:
         raise HostProtocolError("outbox entry is not an object")
     kind = entry.get("kind")
     if kind == "agent":
+        request_id, prompt, options = entry.get("id"), entry.get("prompt"), entry.get("options")
+        if (
+            type(request_id) is int
+            and request_id > 0
+            and type(prompt) is str
+            and type(options) is dict
+        ):
+            # the common, well-formed case (a fan-out sends thousands); else the checks below
+            return AgentCall(request_id, prompt, options, detailed=entry.get("detailed") is True)
         prompt, options = _field(entry, "prompt", str), _field(entry, "options", dict)
         return AgentCall(
             _request_id(entry),

@@ -1,8 +1,10 @@
 """The writes of one engine turn, committed together in one transaction.
 
 Durable steps are cheap because a turn's writes are shaped before they reach SQLite:
-a step that starts and finishes within the turn becomes one final row instead of an
-insert and an update, and the turn's events become one JSONL chunk.
+a step that starts and finishes before its ``running`` row had to be written becomes one
+final row instead of an insert and an update, and the turn's events become one JSONL
+chunk. A ``running`` row is written when the engine is about to wait for work (so a
+long call is visible while it runs), when a ledger entry needs its step, or at the end.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from smolwf.clock import now_ms
 from smolwf.usage import Usage
 
 STEP_RUNNING = """
@@ -66,86 +69,97 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
-@dataclass(frozen=True, slots=True)
+UsageColumns = tuple[int, int, int, int, int, float | None]
+"""input, output, cache read, cache write and total tokens, cost: as steps and the ledger
+store them."""
+NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None)
+
+
+def _usage_columns(spent: Usage) -> UsageColumns:
+    return (
+        spent.input_tokens,
+        spent.output_tokens,
+        spent.cache_read_tokens,
+        spent.cache_write_tokens,
+        spent.total,
+        spent.cost_usd,
+    )
+
+
+@dataclass(slots=True)
 class StepStart:
-    """A checkpoint beginning to run; ``input_json`` is what was asked."""
+    """A checkpoint beginning to run in this attempt; ``input_json`` is what was asked."""
 
     step_id: str
-    run_id: str
     scope: str
     checkpoint: str
     kind: str
-    phase: str | None
-    provider: str | None
-    model: str | None
-    label: str | None
     input_json: str
-    attempt_id: str
     started_at: int
-
-    def row(self) -> tuple[Any, ...]:
-        return (
-            self.step_id,
-            self.run_id,
-            self.scope,
-            self.checkpoint,
-            self.kind,
-            self.phase,
-            self.provider,
-            self.model,
-            self.label,
-            self.input_json,
-            self.attempt_id,
-            self.attempt_id,
-            self.started_at,
-        )
+    phase: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepEnd:
-    """How a checkpoint ended; ``spent`` and ``calls`` are this execution's share."""
+    """How a checkpoint ended; ``spent`` and ``calls`` are this attempt's share."""
 
     status: str
-    result_json: str | None
-    error_json: str | None
-    model: str | None
-    session_id: str | None
-    calls: int
-    spent: Usage
     finished_at: int
+    result_json: str | None = None
+    error_json: str | None = None
+    model: str | None = None
+    session_id: str | None = None
+    calls: int = 0
+    spent: Usage | None = None
 
-    def usage_row(self) -> tuple[Any, ...]:
-        s = self.spent
-        return (
-            self.calls,
-            s.input_tokens,
-            s.output_tokens,
-            s.cache_read_tokens,
-            s.cache_write_tokens,
-            s.total,
-        )
+
+@dataclass(slots=True)
+class LedgerEntry:
+    """One provider call, successful or not: what it cost and how it ended.
+
+    ``outcome`` is ``ok``, ``failed`` or ``invalid-output`` (a schema mismatch)."""
+
+    step_id: str
+    provider: str
+    model: str | None
+    phase: str | None
+    outcome: str
+    spent: Usage
+    created_at: int
 
 
 @dataclass(slots=True)
 class WriteBatch:
-    """Collects a turn's writes; ``apply`` writes them in an order the foreign keys accept."""
+    """Collects a turn's writes for one attempt of a run; ``apply`` writes them in an order
+    the foreign keys accept."""
 
+    run_id: str
+    attempt_id: str
     running: dict[str, StepStart] = field(default_factory=dict)
+    """Started steps whose ``running`` row is not written yet."""
     finals: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)
     ledger: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[str, str, int, str, int]] = field(default_factory=list)
+    events: list[tuple[int, str]] = field(default_factory=list)
+    events_at: int = 0
+    """When the first of ``events`` was emitted: the chunk's ``created_at``."""
 
     def step_started(self, start: StepStart) -> None:
         self.running[start.step_id] = start
 
     def step_finished(self, step_id: str, end: StepEnd) -> None:
+        """One final row when the ``running`` row was never written, else an update."""
         start = self.running.pop(step_id, None)
+        usage = NO_USAGE if end.spent is None else _usage_columns(end.spent)
         if start is not None:
+            attempt = self.attempt_id
             self.finals.append(
                 (
                     start.step_id,
-                    start.run_id,
+                    self.run_id,
                     start.scope,
                     start.checkpoint,
                     start.kind,
@@ -155,14 +169,14 @@ class WriteBatch:
                     end.model or start.model,
                     start.label,
                     start.input_json,
-                    start.attempt_id,
-                    start.attempt_id,
+                    attempt,
+                    attempt,
                     start.started_at,
                     end.result_json,
                     end.error_json,
                     end.session_id,
-                    *end.usage_row(),
-                    end.spent.cost_usd,
+                    end.calls,
+                    *usage,
                     end.finished_at,
                 )
             )
@@ -174,52 +188,92 @@ class WriteBatch:
                 end.error_json,
                 end.model,
                 end.session_id,
-                *end.usage_row(),
-                end.spent.cost_usd,
-                end.spent.cost_usd,
+                end.calls,
+                *usage,
+                usage[5],
                 end.finished_at,
                 step_id,
             )
         )
 
-    def ledger_entry(self, row: tuple[Any, ...]) -> None:
-        self.ledger.append(row)
+    def ledger_entry(self, entry: LedgerEntry) -> None:
+        self.ledger.append(
+            (
+                self.run_id,
+                entry.step_id,
+                self.attempt_id,
+                entry.provider,
+                entry.model,
+                entry.phase,
+                entry.outcome,
+                *_usage_columns(entry.spent),
+                entry.created_at,
+            )
+        )
 
-    def event(self, run_id: str, attempt_id: str, seq: int, text: str, at: int) -> None:
-        self.events.append((run_id, attempt_id, seq, text, at))
+    def event(self, seq: int, text: str) -> None:
+        if not self.events:
+            self.events_at = now_ms()
+        self.events.append((seq, text))
 
-    def __bool__(self) -> bool:
-        return bool(self.running or self.finals or self.updates or self.ledger or self.events)
+    def has_writes(self, *, flush_running: bool) -> bool:
+        running = flush_running and bool(self.running)
+        return running or bool(self.finals or self.updates or self.ledger or self.events)
 
-    def apply(self, conn: sqlite3.Connection) -> None:
-        """Write everything (inside the caller's transaction), then forget it."""
-        if self.running:
-            conn.executemany(STEP_RUNNING, [start.row() for start in self.running.values()])
+    def apply(self, conn: sqlite3.Connection, *, flush_running: bool) -> None:
+        """Write everything (inside the caller's transaction), then forget it.
+
+        ``running`` rows are written only with ``flush_running`` or when a ledger entry
+        refers to their step; the others wait for the step's end or a later flush.
+        """
+        starts = self._starts_to_write(flush_running)
+        if starts:
+            conn.executemany(STEP_RUNNING, starts)
         if self.finals:
             conn.executemany(STEP_FINAL, self.finals)
+            self.finals.clear()
         if self.ledger:
             conn.executemany(LEDGER_ENTRY, self.ledger)
+            self.ledger.clear()
         if self.updates:
             conn.executemany(STEP_FINISHED, self.updates)
+            self.updates.clear()
         if self.events:
-            conn.executemany(EVENT_CHUNK, _chunks(self.events))
-        self.running.clear()
-        self.finals.clear()
-        self.updates.clear()
-        self.ledger.clear()
-        self.events.clear()
+            conn.execute(EVENT_CHUNK, self._event_chunk())
+            self.events.clear()
 
+    def _starts_to_write(self, flush_running: bool) -> list[tuple[Any, ...]]:
+        running = self.running
+        if not running:
+            return []
+        if flush_running:
+            starts = list(running.values())
+            running.clear()
+        else:
+            needed = {row[1] for row in self.ledger} & running.keys()
+            starts = [running.pop(step_id) for step_id in needed]
+        run, attempt = self.run_id, self.attempt_id
+        return [
+            (
+                s.step_id,
+                run,
+                s.scope,
+                s.checkpoint,
+                s.kind,
+                s.phase,
+                s.provider,
+                s.model,
+                s.label,
+                s.input_json,
+                attempt,
+                attempt,
+                s.started_at,
+            )
+            for s in starts
+        ]
 
-def _chunks(events: list[tuple[str, str, int, str, int]]) -> list[tuple[Any, ...]]:
-    """One row per run and attempt: the events in order, one JSON object per line."""
-    chunks: list[tuple[Any, ...]] = []
-    start = 0
-    while start < len(events):
-        run_id, attempt_id, first_seq, _, at = events[start]
-        end = start
-        while end + 1 < len(events) and events[end + 1][:2] == (run_id, attempt_id):
-            end += 1
-        body = "\n".join(item[3] for item in events[start : end + 1])
-        chunks.append((run_id, first_seq, events[end][2], attempt_id, body, at))
-        start = end + 1
-    return chunks
+    def _event_chunk(self) -> tuple[Any, ...]:
+        """One row for the batch's events, in order, one JSON object per line."""
+        events = self.events
+        body = "\n".join([text for _, text in events])
+        return (self.run_id, events[0][0], events[-1][0], self.attempt_id, body, self.events_at)

@@ -16,8 +16,6 @@ from typing import Any
 
 from smolwf.jsontypes import JSON, JSONObject
 
-STATES = ("pending", "running", "completed", "failed", "cancelled")
-
 
 def iso(ms: int | None) -> str | None:
     """Milliseconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""
@@ -27,18 +25,41 @@ def iso(ms: int | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def _usage(row: Sequence[Any]) -> JSONObject:
-    """(input, cache read, output, cache write, total, cost) as the history usage shape."""
-    usage: JSONObject = {
-        "inputTokens": int(row[0] or 0),
-        "cacheReadTokens": int(row[1] or 0),
-        "outputTokens": int(row[2] or 0),
-        "cacheWriteTokens": int(row[3] or 0),
-        "totalTokens": int(row[4] or 0),
-    }
-    if row[5] is not None:
-        usage["costUsd"] = round(float(row[5]), 6)
-    return usage
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Token and cost sums as history shows them (cost rounded to a millionth of a USD)."""
+
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+
+    @classmethod
+    def of(cls, sums: Sequence[Any]) -> UsageTotals:
+        """From (input, cache read, output, cache write, total, cost) as SQL sums them."""
+        inputs, cache_read, output, cache_write, total, cost = sums
+        return cls(
+            int(inputs or 0),
+            int(cache_read or 0),
+            int(output or 0),
+            int(cache_write or 0),
+            int(total or 0),
+            round(float(cost), 6) if cost is not None else None,
+        )
+
+    def to_json(self) -> JSONObject:
+        usage: JSONObject = {
+            "inputTokens": self.input_tokens,
+            "cacheReadTokens": self.cache_read_tokens,
+            "outputTokens": self.output_tokens,
+            "cacheWriteTokens": self.cache_write_tokens,
+            "totalTokens": self.total_tokens,
+        }
+        if self.cost_usd is not None:
+            usage["costUsd"] = self.cost_usd
+        return usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +89,176 @@ class RunFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One line of ``smol-wf history``."""
+
+    run_id: str
+    state: str
+    metadata: JSONObject
+    script_path: str
+    created_at: int
+    updated_at: int
+    attempts: int
+    completed_steps: int
+    failed_steps: int
+    total_tokens: int
+    cost_usd: float | None
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", "-"))
+
+    def to_json(self) -> JSONObject:
+        return {
+            "runID": self.run_id,
+            "rootRunId": self.run_id,
+            "state": self.state,
+            "metadata": self.metadata,
+            "scriptPath": self.script_path,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "attempts": self.attempts,
+            "completedSteps": self.completed_steps,
+            "failedSteps": self.failed_steps,
+            "totalTokens": self.total_tokens,
+            "costUsd": round(self.cost_usd, 6) if self.cost_usd is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """One execution of a run: the first and each resume."""
+
+    attempt_id: str
+    number: int
+    state: str
+    pid: int | None
+    host: str | None
+    started_at: int
+    finished_at: int | None
+    failure: JSON
+
+    def to_json(self) -> JSONObject:
+        return {
+            "attemptId": self.attempt_id,
+            "attempt": self.number,
+            "state": self.state,
+            "workerId": f"pid {self.pid} on {self.host}",
+            "startedAt": iso(self.started_at),
+            "completedAt": iso(self.finished_at),
+            "failureReason": self.failure,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One checkpoint of a run: an agent call, a sleep or a child workflow."""
+
+    step_id: str
+    kind: str
+    checkpoint: str
+    state: str
+    calls: int
+    started_at: int
+    finished_at: int | None
+    provider: str | None
+    model: str | None
+    phase: str | None
+    session_id: str | None
+    label: str | None
+    prompt_preview: str
+    usage: UsageTotals
+    error: str | None = None
+    refusals: JSON = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        return self.finished_at - self.started_at if self.finished_at is not None else None
+
+    def to_json(self) -> JSONObject:
+        finished = self.finished_at if self.finished_at is not None else self.started_at
+        step: JSONObject = {
+            "stepId": self.step_id,
+            "stepKind": self.kind,
+            "checkpointName": self.checkpoint,
+            "state": self.state,
+            "attempts": self.calls,
+            "createdAt": iso(self.started_at),
+            "updatedAt": iso(finished),
+            "durationMs": self.duration_ms,
+            "agent": {
+                "provider": self.provider,
+                "model": self.model,
+                "phase": self.phase,
+                "sessionId": self.session_id,
+                "label": self.label,
+                "promptPreview": self.prompt_preview,
+            },
+            "tokenUsage": self.usage.to_json(),
+        }
+        if self.error is not None:
+            step["error"] = self.error
+        if self.refusals is not None:
+            step["refusals"] = self.refusals
+        return step
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """``smol-wf history RUN_ID``: the run, what it spent, its attempts and its steps."""
+
+    run_id: str
+    state: str
+    metadata: JSONObject
+    script_path: str
+    args: JSONObject
+    params: JSONObject
+    created_at: int
+    updated_at: int
+    finished_at: int | None
+    owner_pid: int | None
+    owner_host: str | None
+    failure: JSON
+    result: JSON
+    has_result: bool
+    usage: UsageTotals
+    usage_by_phase: dict[str, UsageTotals]
+    attempts: list[AttemptView]
+    steps: list[StepView]
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", "-"))
+
+    def to_json(self) -> JSONObject:
+        run: JSONObject = {
+            "runID": self.run_id,
+            "rootRunId": self.run_id,
+            "state": self.state,
+            "metadata": self.metadata,
+            "scriptPath": self.script_path,
+            "args": self.args,
+            "params": self.params,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "finishedAt": iso(self.finished_at),
+        }
+        if self.owner_pid is not None:
+            run["owner"] = {"pid": self.owner_pid, "host": self.owner_host}
+        if self.failure is not None:
+            run["failureReason"] = self.failure
+        detail: JSONObject = {"workflowRun": run}
+        if self.has_result:
+            detail["results"] = self.result
+        usage = self.usage.to_json()
+        usage["byPhase"] = {phase: sums.to_json() for phase, sums in self.usage_by_phase.items()}
+        detail["tokenUsage"] = usage
+        detail["attempts"] = [attempt.to_json() for attempt in self.attempts]
+        detail["steps"] = [step.to_json() for step in self.steps]
+        return detail
+
+
 LIST_SQL = """
 SELECT r.run_id, r.status, r.meta_json, r.script_path, r.created_at, r.updated_at,
   (SELECT count(*) FROM attempts a WHERE a.run_id = r.run_id),
@@ -77,6 +268,11 @@ SELECT r.run_id, r.status, r.meta_json, r.script_path, r.created_at, r.updated_a
   (SELECT sum(cost_usd) FROM usage_ledger l WHERE l.run_id = r.run_id)
 FROM runs r
 """
+USAGE_SUMS = (
+    "coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0),"
+    " coalesce(sum(output_tokens),0), coalesce(sum(cache_write_tokens),0),"
+    " coalesce(sum(total_tokens),0), sum(cost_usd)"
+)
 
 
 class History:
@@ -86,114 +282,108 @@ class History:
         self.conn = conn
         self.path = path
 
-    def list_runs(self, run_filter: RunFilter) -> list[JSONObject]:
+    def list_runs(self, run_filter: RunFilter) -> list[RunSummary]:
         where, params = run_filter.where("r")
         sql = LIST_SQL + where + " ORDER BY r.created_at DESC, r.run_id DESC"
         if run_filter.limit is not None:
             sql += f" LIMIT {int(run_filter.limit)}"
         runs = []
         for row in self.conn.execute(sql, params):
+            run_id, state, meta, script, created, updated, *counts, tokens, cost = row
+            attempts, completed, failed = counts
             runs.append(
-                {
-                    "runID": row[0],
-                    "rootRunId": row[0],
-                    "state": row[1],
-                    "metadata": json.loads(row[2]),
-                    "scriptPath": row[3],
-                    "createdAt": iso(row[4]),
-                    "updatedAt": iso(row[5]),
-                    "attempts": row[6],
-                    "completedSteps": row[7],
-                    "failedSteps": row[8],
-                    "totalTokens": row[9],
-                    "costUsd": round(row[10], 6) if row[10] is not None else None,
-                }
-            )
+                RunSummary(
+                    run_id, state, json.loads(meta), script, created, updated,
+                    attempts, completed, failed, tokens, cost,
+                )
+            )  # fmt: skip
         return runs
 
-    def run_detail(self, run_id: str) -> JSONObject | None:
+    def run_detail(self, run_id: str) -> RunDetail | None:
         row = self.conn.execute(
-            "SELECT run_id, status, meta_json, script_path, args_json, params_json, result_json,"
+            "SELECT status, meta_json, script_path, args_json, params_json, result_json,"
             " error_json, owner_pid, owner_host, created_at, updated_at, finished_at"
             " FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
             return None
-        run: JSONObject = {
-            "runID": row[0],
-            "rootRunId": row[0],
-            "state": row[1],
-            "metadata": json.loads(row[2]),
-            "scriptPath": row[3],
-            "args": json.loads(row[4]),
-            "params": json.loads(row[5]),
-            "createdAt": iso(row[10]),
-            "updatedAt": iso(row[11]),
-            "finishedAt": iso(row[12]),
-        }
-        if row[8] is not None:
-            run["owner"] = {"pid": row[8], "host": row[9]}
-        if row[7] is not None:
-            run["failureReason"] = json.loads(row[7])
-        detail: JSONObject = {"workflowRun": run}
-        if row[6] is not None:
-            detail["results"] = json.loads(row[6]).get("result")
-        detail["tokenUsage"] = self._token_usage(run_id)
-        detail["attempts"] = self._attempts(run_id)
-        detail["steps"] = self._steps(run_id)
-        return detail
-
-    def _token_usage(self, run_id: str) -> JSONObject:
-        sums = (
-            "coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0),"
-            " coalesce(sum(output_tokens),0), coalesce(sum(cache_write_tokens),0),"
-            " coalesce(sum(total_tokens),0), sum(cost_usd)"
+        (state, meta, script, args, params, result, error, pid, host, *times) = row
+        created, updated, finished = times
+        return RunDetail(
+            run_id=run_id,
+            state=state,
+            metadata=json.loads(meta),
+            script_path=script,
+            args=json.loads(args),
+            params=json.loads(params),
+            created_at=created,
+            updated_at=updated,
+            finished_at=finished,
+            owner_pid=pid,
+            owner_host=host,
+            failure=json.loads(error) if error is not None else None,
+            result=json.loads(result).get("result") if result is not None else None,
+            has_result=result is not None,
+            usage=self._usage(run_id),
+            usage_by_phase=self._usage_by_phase(run_id),
+            attempts=self._attempts(run_id),
+            steps=self._steps(run_id),
         )
-        total = self.conn.execute(
-            f"SELECT {sums} FROM usage_ledger WHERE run_id = ?", (run_id,)
-        ).fetchone()
-        usage = _usage(total)
-        by_phase: JSONObject = {}
-        for row in self.conn.execute(
-            f"SELECT coalesce(phase, '(none)'), {sums} FROM usage_ledger WHERE run_id = ?"
+
+    def _usage(self, run_id: str) -> UsageTotals:
+        sql = f"SELECT {USAGE_SUMS} FROM usage_ledger WHERE run_id = ?"
+        return UsageTotals.of(self.conn.execute(sql, (run_id,)).fetchone())
+
+    def _usage_by_phase(self, run_id: str) -> dict[str, UsageTotals]:
+        rows = self.conn.execute(
+            f"SELECT coalesce(phase, '(none)'), {USAGE_SUMS} FROM usage_ledger WHERE run_id = ?"
             " GROUP BY coalesce(phase, '(none)') ORDER BY min(entry_id)",
             (run_id,),
-        ):
-            by_phase[row[0]] = _usage(row[1:])
-        usage["byPhase"] = by_phase
-        return usage
+        )
+        return {phase: UsageTotals.of(sums) for phase, *sums in rows}
 
-    def _attempts(self, run_id: str) -> list[JSON]:
+    def _attempts(self, run_id: str) -> list[AttemptView]:
         rows = self.conn.execute(
             "SELECT attempt_id, number, status, pid, host, started_at, finished_at, error_json"
             " FROM attempts WHERE run_id = ? ORDER BY number",
             (run_id,),
         )
         return [
-            {
-                "attemptId": r[0],
-                "attempt": r[1],
-                "state": r[2],
-                "workerId": f"pid {r[3]} on {r[4]}",
-                "startedAt": iso(r[5]),
-                "completedAt": iso(r[6]),
-                "failureReason": json.loads(r[7]) if r[7] else None,
-            }
-            for r in rows
-        ]
+            AttemptView(
+                attempt_id, number, state, pid, host, started, finished,
+                failure=json.loads(error) if error else None,
+            )
+            for attempt_id, number, state, pid, host, started, finished, error in rows
+        ]  # fmt: skip
 
-    def _steps(self, run_id: str) -> list[JSON]:
+    def _steps(self, run_id: str) -> list[StepView]:
         rows = self.conn.execute(
             "SELECT step_id, kind, checkpoint_key, status, calls, started_at, finished_at,"
-            " provider, model, phase, session_id, label, error_json, input_tokens,"
-            " cache_read_tokens, output_tokens, cache_write_tokens, total_tokens, cost_usd,"
-            " input_json, coalesce(json_extract(result_json, '$.refusals'),"
+            " provider, model, phase, session_id, label, input_tokens, cache_read_tokens,"
+            " output_tokens, cache_write_tokens, total_tokens, cost_usd,"
+            " json_extract(input_json, '$.prompt'), json_extract(error_json, '$.message'),"
+            " coalesce(json_extract(result_json, '$.refusals'),"
             " json_extract(error_json, '$.refusals'))"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",
             (run_id,),
         )
-        return [_step(row) for row in rows]
+        steps = []
+        for row in rows:
+            (step_id, kind, checkpoint, state, calls, started, finished) = row[:7]
+            (provider, model, phase, session_id, label) = row[7:12]
+            prompt, error, refusals = row[18:]
+            steps.append(
+                StepView(
+                    step_id, kind, checkpoint, state, calls, started, finished,
+                    provider, model, phase, session_id, label,
+                    prompt_preview=str(prompt or "")[:80],
+                    usage=UsageTotals.of(row[12:18]),
+                    error=error,
+                    refusals=json.loads(refusals) if refusals else None,
+                )
+            )  # fmt: skip
+        return steps
 
     def events(self, run_id: str) -> list[str]:
         rows = self.conn.execute(
@@ -204,35 +394,6 @@ class History:
     def run_exists(self, run_id: str) -> bool:
         found = self.conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return found is not None
-
-
-def _step(row: Sequence[Any]) -> JSONObject:
-    started, finished = row[5], row[6]
-    prompt = json.loads(str(row[19])).get("prompt", "")
-    step: JSONObject = {
-        "stepId": row[0],
-        "stepKind": row[1],
-        "checkpointName": row[2],
-        "state": row[3],
-        "attempts": row[4],
-        "createdAt": iso(started),
-        "updatedAt": iso(finished if finished is not None else started),
-        "durationMs": (finished - started) if finished is not None else None,
-        "agent": {
-            "provider": row[7],
-            "model": row[8],
-            "phase": row[9],
-            "sessionId": row[10],
-            "label": row[11],
-            "promptPreview": prompt[:80],
-        },
-        "tokenUsage": _usage(row[13:19]),
-    }
-    if row[12]:
-        step["error"] = json.loads(str(row[12])).get("message")
-    if row[20]:
-        step["refusals"] = json.loads(str(row[20]))
-    return step
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +422,12 @@ def plan_delete(
     by_state: dict[str, int] = {}
     for _, state, _ in rows:
         by_state[state] = by_state.get(state, 0) + 1
-    created = [row[2] for row in rows]
+    created = [created_at for _, _, created_at in rows]
     return DeletePlan(
-        [row[0] for row in rows], by_state, min(created, default=None), max(created, default=None)
+        [run_id for run_id, _, _ in rows],
+        by_state,
+        min(created, default=None),
+        max(created, default=None),
     )
 
 

@@ -9,28 +9,24 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from smolwf.clock import now_ms
 from smolwf.errors import StoreError
 from smolwf.ids import new_id
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
+STATES = ("pending", "running", "completed", "failed", "cancelled")
+"""Every state a run can be in (the ``runs.status`` column)."""
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps(value: JSON) -> str:
-    """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
-    return _ENCODER.encode(value)
+dumps = compact
+_DECODER = json.JSONDecoder()
+"""Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +151,8 @@ class RunStore:
         ).fetchone()
         if row is None:
             return None
-        args, params = json.loads(row[4]), json.loads(row[5])
-        return RunRecord(row[0], row[1], row[2], row[3], args, params, row[6])
+        run_id, name, script, status, args, params, sha256 = row
+        return RunRecord(run_id, name, script, status, json.loads(args), json.loads(params), sha256)
 
     def load_steps(self, run_id: str) -> dict[str, StepRecord]:
         """Every checkpoint of the run by key, with what was spent on each so far."""
@@ -168,10 +164,10 @@ class RunStore:
             (run_id,),
         )
         steps = {}
-        for row in rows:
-            result = json.loads(row[3]) if row[2] == "completed" and row[3] else None
-            spent = Usage(row[4], row[5], row[6], row[7], row[8], row[9])
-            steps[row[1]] = StepRecord(row[0], row[1], row[2], result, spent, row[10])
+        decode = _DECODER.raw_decode  # stored JSON has no surrounding whitespace to skip
+        for step_id, key, status, result_json, *sums, wake_at in rows:
+            result = decode(result_json)[0] if status == "completed" and result_json else None
+            steps[key] = StepRecord(step_id, key, status, result, Usage(*sums), wake_at)
         return steps
 
     def ledger_total(self, run_id: str) -> Usage:
@@ -181,7 +177,7 @@ class RunStore:
             " coalesce(sum(total_tokens), 0), sum(cost_usd) FROM usage_ledger WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        return Usage(row[0], row[1], row[2], row[3], row[4], row[5])
+        return Usage(*row)
 
     def next_event_seq(self, run_id: str) -> int:
         row = self.conn.execute(
@@ -189,11 +185,11 @@ class RunStore:
         ).fetchone()
         return int(row[0])
 
-    def commit(self, batch: WriteBatch) -> None:
-        """Apply a turn's writes atomically."""
-        if batch:
+    def commit(self, batch: WriteBatch, *, flush_running: bool = False) -> None:
+        """Apply a turn's writes atomically (``running`` rows only when asked, see WriteBatch)."""
+        if batch.has_writes(flush_running=flush_running):
             with self._transaction():
-                batch.apply(self.conn)
+                batch.apply(self.conn, flush_running=flush_running)
 
     def finish_run(
         self,
@@ -209,8 +205,8 @@ class RunStore:
         error_json = dumps({"message": error}) if error is not None else None
         result_json = dumps({"result": result}) if status == "completed" else None
         with self._transaction():
-            if batch:
-                batch.apply(self.conn)
+            if batch is not None:
+                batch.apply(self.conn, flush_running=True)
             self.conn.execute(
                 "UPDATE steps SET status = 'cancelled', finished_at = ?"
                 " WHERE run_id = ? AND status = 'running'",

@@ -1,7 +1,9 @@
 """The watch app: one Textual app for replaying a recorded stream and watching a live run.
 
 Both modes fill the same ``events`` list on a tick; replay from a paced player, live
-from the engine's sink. Everything shown is derived from that list.
+from the engine's sink (the events themselves, never text to parse back). Every event is
+folded into a ``RunState``, the model the live progress view reads too: the header reads
+the run from it, the timeline lists the events.
 """
 
 from __future__ import annotations
@@ -23,18 +25,19 @@ from textual.widgets.option_list import Option
 from smolwf.engine.config import RunConfig
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import SmolWfError, WorkflowCancelled
+from smolwf.events.run_state import RunState
+from smolwf.events.stream import write_events_file
+from smolwf.events.types import Event, ScopeKey
 from smolwf.tui import summary
 from smolwf.tui.live import LiveFeed, save_path
 from smolwf.tui.replay import ReplayPlayer
-from smolwf.tui.stream import TuiEvent, parse_event, write_events_file
 from smolwf.tui.summary import Outcome
 from smolwf.tui.timeline import (
-    ROOT,
     Row,
-    Scope,
     SearchIndex,
     TimeFormat,
     build_rows,
+    compacted,
     scopes,
     tab_label,
 )
@@ -54,7 +57,7 @@ WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
 class ReplaySource:
     """A recorded stream; ``label`` names it in the header (a path or a run id)."""
 
-    events: list[TuiEvent]
+    events: list[Event]
     max_delay: float
     label: str
 
@@ -104,11 +107,12 @@ class WatchApp(App[int]):
         super().__init__()
         self.clock = clock
         self.tick_s = tick_s
-        self.events: list[TuiEvent] = []
+        self.events: list[Event] = []
+        self.state = RunState()
         self.rows: list[Row] = []
-        self.tabs: list[Scope] = [ROOT]
+        self.tabs: list[ScopeKey] = [None]
         self.tab = 0
-        self.selected: dict[Scope, tuple[int, bool]] = {}
+        self.selected: dict[ScopeKey, tuple[int, bool]] = {}
         self.follow = True
         self.view = "pretty"
         self.show_meta = True
@@ -135,7 +139,7 @@ class WatchApp(App[int]):
 
     def _setup(self, source: ReplaySource | LiveSource) -> None:
         if isinstance(source, ReplaySource):
-            self.player = ReplayPlayer(source.events, source.max_delay)
+            self.player = ReplayPlayer([compacted(e) for e in source.events], source.max_delay)
             self.label = source.label
             return
         self.feed = LiveFeed()
@@ -196,8 +200,8 @@ class WatchApp(App[int]):
             self.player.advance(self.clock())
             self._reveal_to(self.player.revealed)
         elif self.feed is not None:
-            for text in self.feed.drain():
-                self._add(parse_event(text, len(self.events)))
+            for event in self.feed.drain():
+                self._add(compacted(event))
         self._refresh(rebuild=len(self.events) != before)
 
     def _reveal_to(self, count: int) -> None:
@@ -205,8 +209,9 @@ class WatchApp(App[int]):
         for event in self.player.events[len(self.events) : count]:
             self._add(event)
 
-    def _add(self, event: TuiEvent) -> None:
+    def _add(self, event: Event) -> None:
         self.events.append(event)
+        self.state.apply(event)
         self.time_format.learn(event)
 
     async def _drive(self, workflow: WorkflowRun) -> None:
@@ -240,7 +245,7 @@ class WatchApp(App[int]):
             self.statics[widget_id].update(text)
 
     def _rebuild_rows(self) -> None:
-        self.tabs = scopes(self.events)
+        self.tabs = scopes(self.state)
         self.tab = min(self.tab, len(self.tabs) - 1)
         scope = self.tabs[self.tab]
         self.rows = build_rows(self.events, scope, self.time_format)
@@ -258,7 +263,7 @@ class WatchApp(App[int]):
             styles.append("yellow")
         return Text(row.text, style=" ".join(styles), no_wrap=True)
 
-    def _target_row(self, scope: Scope) -> int:
+    def _target_row(self, scope: ScopeKey) -> int:
         """Keep the selected event selected; follow the newest row when at the bottom."""
         wanted = self.selected.get(scope)
         if self.follow or wanted is None:
@@ -305,7 +310,7 @@ class WatchApp(App[int]):
             player = self.player
             progress = f"{player.revealed}/{len(player.events)}"
             if player.done:
-                ended = summary.outcome(self.events)
+                ended = summary.outcome(self.state)
                 word = "DONE" if ended is Outcome.RUNNING else ended.value
                 return f"{_mark(ended)} REPLAY {word} {progress}"
             state = "▶ REPLAY PLAYING" if player.playing else "• REPLAY PAUSED"
@@ -325,20 +330,19 @@ class WatchApp(App[int]):
         return text
 
     def _info_text(self) -> Text:
-        tokens_in, tokens_out = summary.token_usage(self.events)
+        state = self.state
+        usage = state.shown_usage
         text = Text()
         text.append("workflow run  ", style="bold")
-        text.append(summary.run_id(self.events))
-        warnings = summary.warning_count(self.events)
-        if warnings:
-            text.append(f"  warnings {warnings}", style="yellow")
-        error = summary.last_error(self.events)
-        if error:
-            text.append(f"  {error[:48]}", style="red")
+        text.append(state.run_id or "-")
+        if state.warnings:
+            text.append(f"  warnings {len(state.warnings)}", style="yellow")
+        if state.error:
+            text.append(f"  {state.error[:48]}", style="red")
         text.append("\nevents        ", style="bold")
-        text.append(f"{summary.rate_graph(self.events)} {len(self.events)}")
+        text.append(f"{summary.rate_graph(state)} {len(self.events)}")
         text.append("\ntoken usages  ", style="bold")
-        text.append(f"+in {tokens_in} +out {tokens_out}")
+        text.append(f"+in {usage.input_tokens} +out {usage.output_tokens}")
         text.append("\nfile          ", style="bold")
         text.append(self._file_text())
         return text
@@ -464,7 +468,7 @@ class WatchApp(App[int]):
             self._refresh(rebuild=False)
 
     def save(self) -> Path:
-        path = save_path(self.save_dir, summary.run_id(self.events).strip("-") or None)
+        path = save_path(self.save_dir, self.state.run_id)
         write_events_file(path, self.events)
         self.saved_path = path
         return path

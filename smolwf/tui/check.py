@@ -1,25 +1,16 @@
 """``tui replay --check``: validate a recorded stream and summarize it without a UI.
 
 The output format and warning texts are the reference's, so scripts that grep them
-keep working; unlike the reference, a malformed line exits 1 (see ``stream``).
+keep working; unlike the reference, a malformed line exits 1 (see ``events.stream``).
 """
 
 from __future__ import annotations
 
-from smolwf.events.types import EventType
-from smolwf.tui.stream import TuiEvent
+from smolwf.events.run_state import fold
+from smolwf.events.types import Event, EventType
 
 
-def child_scopes(events: list[TuiEvent]) -> list[tuple[int, str | None]]:
-    """Distinct child workflows, in the order their ``workflow.started`` appears."""
-    scopes: list[tuple[int, str | None]] = []
-    for event in events:
-        if event.type == EventType.STARTED and event.depth > 0 and event.scope not in scopes:
-            scopes.append(event.scope)
-    return scopes
-
-
-def warnings(events: list[TuiEvent]) -> list[str]:
+def warnings(events: list[Event]) -> list[str]:
     """The reference's consistency checks; a missing depth counts as the root's."""
     found: list[str] = []
     root_started = sum(1 for e in events if e.type == EventType.STARTED and e.depth == 0)
@@ -43,16 +34,18 @@ def warnings(events: list[TuiEvent]) -> list[str]:
     return found
 
 
-def summary(source: str, events: list[TuiEvent]) -> str:
+def summary(source: str, events: list[Event]) -> str:
     """The ``--check`` report, lines joined, without a trailing newline."""
     root_results = sum(
         1 for e in events if e.type == EventType.RESULT and e.has_explicit_depth and e.depth == 0
     )
+    state = fold(events)
+    tabs = 1 + sum(1 for key in state.scopes if key is not None)
     found = warnings(events)
     lines = [
         f"events: {source}",
         f"total: {len(events)}",
-        f"tabs: {1 + len(child_scopes(events))}",
+        f"tabs: {tabs}",
         f"agentEvents: {sum(1 for e in events if e.type == EventType.AGENT_EVENT)}",
         f"rootResults: {root_results}",
         f"warnings: {len(found)}",

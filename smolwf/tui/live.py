@@ -1,7 +1,8 @@
 """Live mode's plumbing: the sink the engine writes to and where a save goes.
 
-The workflow runs on the app's own event loop, so the sink only queues the
-committed event text; the app drains the queue on its tick, a bounded batch at a time.
+The workflow runs on the app's own event loop, so the sink only queues the committed
+events themselves (no text to parse back); the app drains the queue on its tick, a
+bounded batch at a time.
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ MAX_DRAIN_PER_TICK = 256
 
 
 class LiveFeed:
-    """An ``EventSink`` that hands each committed event's JSON text to the TUI."""
+    """An ``EventSink`` that hands each committed event to the TUI."""
 
     def __init__(self) -> None:
-        self.lines: deque[str] = deque()
+        self.events: deque[Event] = deque()
 
     def emit(self, event: Event, text: str) -> None:
-        self.lines.append(text)
+        self.events.append(event)
 
     def flush(self) -> None:
         """Nothing is buffered beyond the queue the app drains."""
 
-    def drain(self, limit: int = MAX_DRAIN_PER_TICK) -> list[str]:
-        return [self.lines.popleft() for _ in range(min(limit, len(self.lines)))]
+    def drain(self, limit: int = MAX_DRAIN_PER_TICK) -> list[Event]:
+        return [self.events.popleft() for _ in range(min(limit, len(self.events)))]
 
 
 def save_path(directory: Path, run_id: str | None) -> Path:

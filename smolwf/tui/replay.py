@@ -10,7 +10,7 @@ import math
 import re
 
 from smolwf.errors import UsageError
-from smolwf.tui.stream import TuiEvent
+from smolwf.events.types import Event
 
 DEFAULT_MAX_DELAY = "50ms"
 MAX_REVEAL_PER_TICK = 512
@@ -38,7 +38,7 @@ def parse_duration(text: str) -> float:
 class ReplayPlayer:
     """Reveals events at the recorded pace, each gap capped at ``max_delay`` seconds."""
 
-    def __init__(self, events: list[TuiEvent], max_delay: float) -> None:
+    def __init__(self, events: list[Event], max_delay: float) -> None:
         self.events = events
         self.max_delay = max_delay
         self.revealed = 0

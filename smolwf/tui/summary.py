@@ -1,6 +1,8 @@
-"""What the header and details pane say about the events: pure text, no widgets.
+"""The words and graphs the TUI shows about one event or the whole run: plain text, no widgets.
 
-Kept apart from the app so the wording is tested without a terminal.
+Everything about the run comes from its ``RunState`` (the fold the live view reads too);
+this module only words it. Kept apart from the app so the wording is tested without a
+terminal.
 """
 
 from __future__ import annotations
@@ -8,15 +10,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 
-from smolwf.events.types import EventType
+from smolwf.events.run_state import RunState
+from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSON
-from smolwf.tui.stream import TuiEvent
 from smolwf.tui.timeline import collect_texts, find_usage, provider_label
 
-RATE_BIN_NS = 10 * 1_000_000_000
 RATE_CELLS = 12
 BARS = "▁▂▃▄▅▆▇█"
-CANCELLED_MESSAGE = "workflow cancelled"
 METADATA_KEYS = ("workflowDepth", "parentStepId", "stepId", "provider", "sessionId")
 
 
@@ -29,72 +29,23 @@ class Outcome(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-def outcome(events: list[TuiEvent]) -> Outcome:
+def outcome(state: RunState) -> Outcome:
     """The root's terminal event decides; a cancelled run ends with a specific error."""
-    for event in reversed(events):
-        if event.depth != 0:
-            continue
-        if event.type == EventType.RESULT:
-            return Outcome.COMPLETED
-        if event.type == EventType.ERROR:
-            fields = event.fields
-            cancelled = (
-                fields.get("status") == "cancelled" or fields.get("message") == CANCELLED_MESSAGE
-            )
-            return Outcome.CANCELLED if cancelled else Outcome.FAILED
-    return Outcome.RUNNING
+    return Outcome(state.status.upper())
 
 
-def run_id(events: list[TuiEvent]) -> str:
-    return next((v for e in events if (v := e.meta("runId")) is not None), "-")
-
-
-def last_error(events: list[TuiEvent]) -> str | None:
-    for event in reversed(events):
-        if event.type == EventType.ERROR and event.depth == 0:
-            return str(event.fields.get("message", ""))
-    return None
-
-
-def token_usage(events: list[TuiEvent]) -> tuple[int, int]:
-    """(input, output): the root result's total, else the last usage of each agent call."""
-    for event in reversed(events):
-        if event.type == EventType.RESULT and event.depth == 0:
-            usage = event.fields.get("tokenUsage")
-            if isinstance(usage, dict):
-                return _int(usage.get("inputTokens")), _int(usage.get("outputTokens"))
-    per_step: dict[str, tuple[int, int]] = {}
-    for event in events:
-        usage = event.fields.get("usage")
-        if event.type == EventType.AGENT_COMPLETED and isinstance(usage, dict):
-            key = event.meta("stepId") or f"#{event.index}"
-            per_step[key] = (_int(usage.get("inputTokens")), _int(usage.get("outputTokens")))
-    return sum(i for i, _ in per_step.values()), sum(o for _, o in per_step.values())
-
-
-def _int(value: JSON) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def rate_graph(events: list[TuiEvent]) -> str:
+def rate_graph(state: RunState) -> str:
     """Events per 10-second bin over the last 12 bins, as block characters."""
-    if not events:
+    bins = state.activity
+    if not bins:
         return ""
-    bins: dict[int, int] = {}
-    for event in events:
-        key = (event.elapsed_ns or 0) // RATE_BIN_NS
-        bins[key] = bins.get(key, 0) + 1
     last = max(bins)
     counts = [bins.get(key, 0) for key in range(max(0, last - RATE_CELLS + 1), last + 1)]
     peak = max(counts)
     return "".join(BARS[(count * (len(BARS) - 1)) // peak] if count else " " for count in counts)
 
 
-def warning_count(events: list[TuiEvent]) -> int:
-    return sum(1 for e in events if e.type == EventType.WARNING)
-
-
-def pretty(event: TuiEvent, time_text: str) -> str:
+def pretty(event: Event, time_text: str) -> str:
     """The readable view of one event: its gist first, JSON only where it is the content."""
     data = event.fields
     kind = event.type
@@ -120,7 +71,7 @@ def pretty(event: TuiEvent, time_text: str) -> str:
     return f"{titles.get(kind, kind + ':')}\n{_json(event.data)}"
 
 
-def _pretty_agent_event(event: TuiEvent) -> str:
+def _pretty_agent_event(event: Event) -> str:
     provider = event.fields.get("provider") or event.meta("provider") or "agent"
     provider_event = event.fields.get("providerEvent")
     lines = [f"{provider} event: {provider_label(event)}"]
@@ -136,12 +87,12 @@ def _pretty_agent_event(event: TuiEvent) -> str:
     return "\n".join(lines)
 
 
-def raw(event: TuiEvent) -> str:
+def raw(event: Event) -> str:
     """The whole envelope, pretty-printed."""
-    return _json(event.raw)
+    return _json(event.raw())
 
 
-def metadata_text(event: TuiEvent, time_text: str) -> str:
+def metadata_text(event: Event, time_text: str) -> str:
     lines = [f"type: {event.type}", f"time: {time_text}"]
     for key in METADATA_KEYS:
         value = event.metadata.get(key)

@@ -1,22 +1,21 @@
-"""The timeline model: revealed events folded into scope tabs and display rows.
+"""The timeline model: revealed events as display rows of one scope tab.
 
 Agent lifecycle and provider events are grouped under one row per agent call (by
 ``stepId``), so interleaved parallel agents stay readable; everything else keeps
-stream order. Rows are plain data, rebuilt from the events on each change.
+stream order. Rows are plain data, rebuilt from the events on each change. Which
+scopes exist (the tabs) comes from the run's ``RunState``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from smolwf.events.types import EventType
-from smolwf.tui.check import child_scopes
-from smolwf.tui.stream import TuiEvent
+from smolwf.events.run_state import RunState
+from smolwf.events.types import Event, EventType, ScopeKey
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON
 
-Scope = tuple[int, str | None]
-ROOT: Scope = (0, None)
 AGENT_TYPES = (
     EventType.AGENT_STARTED,
     EventType.AGENT_EVENT,
@@ -36,22 +35,24 @@ class Row:
 
 @dataclass(slots=True)
 class AgentGroup:
-    """One agent call's events, in arrival order."""
+    """One agent call's events (with their indexes), in arrival order."""
 
-    first: TuiEvent
-    members: list[TuiEvent] = field(default_factory=list)
+    first: Event
+    index: int
+    members: list[tuple[int, Event]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        types = {m.type for m in self.members}
+        types = {m.type for _, m in self.members}
         if EventType.AGENT_FAILED in types:
             return "failed"
         return "completed" if EventType.AGENT_COMPLETED in types else "running"
 
     def header(self) -> str:
-        provider = _first_meta(self.members, "provider") or "agent"
-        session = _first_meta(self.members, "sessionId") or _session_in_data(self.members)
-        n_events = sum(1 for m in self.members if m.type == EventType.AGENT_EVENT)
+        members = [m for _, m in self.members]
+        provider = _first_meta(members, "provider") or "agent"
+        session = _first_meta(members, "sessionId") or _session_in_data(members)
+        n_events = sum(1 for m in members if m.type == EventType.AGENT_EVENT)
         start = self.first.fields if self.first.type == EventType.AGENT_STARTED else {}
         phase, label = start.get("phase"), start.get("label")
         where = f" [{phase}]" if isinstance(phase, str) and phase else ""
@@ -62,74 +63,87 @@ class AgentGroup:
         )
 
 
-def scopes(events: list[TuiEvent]) -> list[Scope]:
+def scopes(state: RunState) -> list[ScopeKey]:
     """The tabs: the root, then each child workflow in order of appearance."""
-    return [ROOT, *child_scopes(events)]
+    return [None, *(key for key in state.scopes if key is not None)]
 
 
-def tab_label(scope: Scope) -> str:
-    if scope == ROOT:
+def tab_label(scope: ScopeKey) -> str:
+    if scope is None:
         return "root"
-    parent = (scope[1] or "").removeprefix("step_")
-    return f"c: {parent[:4]}"
+    return f"c: {scope.removeprefix('step_')[:4]}"
 
 
-def visible(events: list[TuiEvent], scope: Scope) -> list[TuiEvent]:
+def visible(events: list[Event], scope: ScopeKey) -> list[tuple[int, Event]]:
     """The root tab shows everything; a child tab only its own workflow's events."""
-    if scope == ROOT:
-        return list(events)
-    return [e for e in events if e.scope == scope]
+    if scope is None:
+        return list(enumerate(events))
+    return [(index, e) for index, e in enumerate(events) if e.scope == scope]
 
 
-def build_rows(events: list[TuiEvent], scope: Scope, clock: TimeFormat) -> list[Row]:
+def build_rows(events: list[Event], scope: ScopeKey, clock: TimeFormat) -> list[Row]:
     """Display rows of one tab: stream order, agent events folded under their call."""
-    order: list[TuiEvent | AgentGroup] = []
-    groups: dict[tuple[Scope, str], AgentGroup] = {}
-    for event in visible(events, scope):
+    order: list[tuple[int, Event] | AgentGroup] = []
+    groups: dict[tuple[ScopeKey, str], AgentGroup] = {}
+    for index, event in visible(events, scope):
         if event.type not in AGENT_TYPES:
-            order.append(event)
+            order.append((index, event))
             continue
         if _hidden(event):
             continue
-        key = (event.scope, event.meta("stepId") or event.meta("sessionId") or f"#{event.index}")
+        key = (event.scope, event.meta("stepId") or event.meta("sessionId") or f"#{index}")
         if key not in groups:
-            groups[key] = AgentGroup(event)
+            groups[key] = AgentGroup(event, index)
             order.append(groups[key])
-        groups[key].members.append(event)
+        groups[key].members.append((index, event))
     rows: list[Row] = []
     for item in order:
         if isinstance(item, AgentGroup):
             rows.extend(_group_rows(item, clock))
         else:
-            rows.append(Row(f"{clock(item)} {_indent(item)}{event_label(item)}", item.index))
+            index, event = item
+            rows.append(Row(f"{clock(event)} {_indent(event)}{event_label(event)}", index))
     return rows
 
 
 def _group_rows(group: AgentGroup, clock: TimeFormat) -> list[Row]:
     first = group.first
-    rows = [Row(f"{clock(first)} {_indent(first)}{group.header()}", first.index, header=True)]
+    rows = [Row(f"{clock(first)} {_indent(first)}{group.header()}", group.index, header=True)]
     pad = " " * (len(clock(first)) + 1) + _indent(first)
-    for number, member in enumerate(group.members, start=1):
+    for number, (index, member) in enumerate(group.members, start=1):
         branch = "└─" if number == len(group.members) else "├─"
-        rows.append(Row(f"{pad}{branch} {agent_label(member)}", member.index))
+        rows.append(Row(f"{pad}{branch} {agent_label(member)}", index))
     return rows
 
 
-def _hidden(event: TuiEvent) -> bool:
+def _hidden(event: Event) -> bool:
     """Pi's per-token ``message_update`` events carry nothing the final message lacks."""
     provider_event = event.fields.get("providerEvent")
     return isinstance(provider_event, dict) and provider_event.get("type") == "message_update"
 
 
-def _indent(event: TuiEvent) -> str:
+def compacted(event: Event) -> Event:
+    """Pi streams a full message per token; keeping them would dwarf the real events, so a
+    ``message_update`` keeps only its type (the row is hidden anyway)."""
+    data = event.data
+    if event.type != EventType.AGENT_EVENT or not isinstance(data, dict):
+        return event
+    provider_event = data.get("providerEvent")
+    if not isinstance(provider_event, dict) or provider_event.get("type") != "message_update":
+        return event
+    small: JSON = {**data, "providerEvent": {"type": "message_update", "compacted": True}}
+    return Event(event.type, small, event.metadata, event.elapsed_ns, event.seq)
+
+
+def _indent(event: Event) -> str:
     return "  " * event.depth
 
 
-def _first_meta(events: list[TuiEvent], key: str) -> str | None:
+def _first_meta(events: list[Event], key: str) -> str | None:
     return next((v for e in events if (v := e.meta(key)) is not None), None)
 
 
-def _session_in_data(events: list[TuiEvent]) -> str | None:
+def _session_in_data(events: list[Event]) -> str | None:
     for event in events:
         value = event.fields.get("sessionId")
         if isinstance(value, str) and value:
@@ -140,9 +154,9 @@ def _session_in_data(events: list[TuiEvent]) -> str | None:
 SEARCH_META_KEYS = ("provider", "sessionId", "stepId", "parentStepId")
 
 
-def search_text(event: TuiEvent) -> str:
+def search_text(event: Event) -> str:
     """What ``/`` searches, case-folded: type, compact data JSON, provider and ids."""
-    data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+    data = compact(event.data)
     ids = [value for key in SEARCH_META_KEYS if (value := event.meta(key)) is not None]
     return "\n".join([event.type, data, *ids]).casefold()
 
@@ -153,7 +167,7 @@ class SearchIndex:
     def __init__(self) -> None:
         self._texts: list[str] = []
 
-    def matches(self, events: list[TuiEvent], query: str) -> set[int]:
+    def matches(self, events: list[Event], query: str) -> set[int]:
         """Indexes of the events containing ``query`` (case-insensitive); none for no query."""
         needle = query.casefold()
         if not needle:
@@ -168,7 +182,7 @@ def clip(text: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def event_label(event: TuiEvent) -> str:
+def event_label(event: Event) -> str:
     """The row text of a non-agent event."""
     data = event.fields
     if event.type == EventType.STARTED:
@@ -183,7 +197,7 @@ def event_label(event: TuiEvent) -> str:
     return event.type
 
 
-def agent_label(event: TuiEvent) -> str:
+def agent_label(event: Event) -> str:
     """The child-row text of an agent event: lifecycle word, or the provider event's gist."""
     if event.type == EventType.AGENT_STARTED:
         return "started"
@@ -194,7 +208,7 @@ def agent_label(event: TuiEvent) -> str:
     return provider_label(event)
 
 
-def provider_label(event: TuiEvent) -> str:
+def provider_label(event: Event) -> str:
     """The provider event's ``type`` plus its first text, or a usage summary."""
     provider_event = event.fields.get("providerEvent")
     if not isinstance(provider_event, dict):
@@ -254,7 +268,7 @@ class TimeFormat:
         self.local = False
         self.start: datetime | None = None
 
-    def __call__(self, event: TuiEvent) -> str:
+    def __call__(self, event: Event) -> str:
         elapsed_ms = (event.elapsed_ns or 0) // 1_000_000
         if self.local and self.start is not None:
             moment = (self.start + timedelta(milliseconds=elapsed_ms)).astimezone()
@@ -264,7 +278,7 @@ class TimeFormat:
         seconds, millis = divmod(rest, 1000)
         return f"+{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
-    def learn(self, event: TuiEvent) -> None:
+    def learn(self, event: Event) -> None:
         """The root ``workflow.started`` gives the wall time elapsed counts from."""
         start = event.fields.get("startTime")
         if self.start is None and event.type == EventType.STARTED and isinstance(start, str):

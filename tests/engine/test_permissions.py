@@ -268,4 +268,7 @@ def test_agent_run_gives_the_same_record_when_replayed(
     assert len(provider.requests) == 1  # replayed, not run again
     assert resumed["replayed"] is True
     assert resumed["worktree"]["changedFiles"] == ["notes.txt"]
-    assert git(repo, "rev-parse", resumed["worktree"]["branch"]).strip() == resumed["worktree"]["commit"]
+    assert (
+        git(repo, "rev-parse", resumed["worktree"]["branch"]).strip()
+        == resumed["worktree"]["commit"]
+    )

@@ -19,7 +19,7 @@ import pytest
 
 from smolwf import RunReport, WorkflowFailed, run_workflow
 from smolwf.defaults import SLEEP_MAX_MS
-from smolwf.js.host import JsHost, JsLimits, JsPoll
+from smolwf.js.host import JsHost, JsLimits, JsPoll, Settlement
 from smolwf.js.requests import (
     AgentCall,
     HostProtocolError,
@@ -373,7 +373,7 @@ def test_the_slice_limit_counts_cpu_time_per_slice_not_per_run() -> None:
     for _ in range(5):
         poll = host.poll()
         calls = [r for r in poll.requests if isinstance(r, AgentCall)]
-        host.settle([(call.id, True, "ok", None) for call in calls])
+        host.settle([Settlement(call.id, True, "ok", None) for call in calls])
     assert host.poll().result == "done"
 
 
@@ -382,8 +382,8 @@ def test_settling_unknown_or_repeated_ids_is_ignored() -> None:
     poll = host.poll()
     (call,) = poll.requests
     assert isinstance(call, AgentCall) and call.id == 1
-    host.settle([(99, True, "forged", None), (0, False, "forged", None)])
-    host.settle([(1, True, "real", None), (1, True, "again", None)])
+    host.settle([Settlement(99, True, "forged", None), Settlement(0, False, "forged", None)])
+    host.settle([Settlement(1, True, "real", None), Settlement(1, True, "again", None)])
     assert host.poll().result == "real"
 
 
@@ -398,7 +398,7 @@ def test_agent_inherits_the_current_phase_in_request_options() -> None:
         for request in poll.requests:
             if isinstance(request, AgentCall):
                 seen.append((request.id, request.options))
-                host.settle([(request.id, True, None, None)])
+                host.settle([Settlement(request.id, True, None, None)])
     assert seen == [
         (1, {"phase": "Research"}),
         (2, {"model": "m", "phase": "Research"}),

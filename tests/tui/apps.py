@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from smolwf.events.stream import parse_lines
 from smolwf.jsontypes import JSONObject
 from smolwf.tui.app import ReplaySource, WatchApp
-from smolwf.tui.stream import parse_lines
 
 NEVER = 3600.0
 """Tick interval for tests: the app's own timer never fires, the test calls ``tick()``."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from smolwf.errors import UsageError
+from smolwf.events.types import parse_event
 from smolwf.tui.replay import ReplayPlayer, parse_duration
-from smolwf.tui.stream import parse_event
 from tests.tui.streams import event
 
 

@@ -9,8 +9,8 @@ import pytest
 from rich.text import Text
 from textual.widgets import OptionList, Static
 
+from smolwf.events.stream import parse_lines
 from smolwf.tui.app import WatchApp
-from smolwf.tui.stream import parse_lines
 from smolwf.tui.timeline import SearchIndex
 from tests.tui.apps import replay_app
 from tests.tui.streams import pipeline_stream, reference_fixture

@@ -1,22 +1,28 @@
-"""``smol-wf tui replay|run``: flag parsing for the watch app; the app does the rest."""
+"""``smol-wf tui replay|run``: flag parsing for the watch app; the app does the rest.
+
+``tui run`` takes every flag of ``smol-wf run``: its command is declared with the run
+command's own parameters (one signature, parsed once by Typer), then rejects ``--events``.
+Stream readers, the history store and the app load when a command runs.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from smolwf.cli import run_cmd
-from smolwf.engine.config import RunConfig
 from smolwf.errors import StoreError, UsageError
 from smolwf.script.source import load_script
 from smolwf.store.db import connect
-from smolwf.store.history import History
 from smolwf.store.paths import default_db_path
-from smolwf.tui.check import summary
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
-from smolwf.tui.stream import TuiEvent, parse_lines, read_events_file
+
+if TYPE_CHECKING:
+    from smolwf.events.types import Event
 
 HELP = """Watch workflow runs in a terminal UI.
 
@@ -51,6 +57,8 @@ def replay(
     ),
     check: bool = typer.Option(False, "--check", help="Validate and summarize; no UI."),
 ) -> int:
+    from smolwf.tui.check import summary
+
     delay = parse_duration(max_delay)
     events = load_replay(source, db)
     if check:
@@ -62,8 +70,11 @@ def replay(
     return 0
 
 
-def load_replay(source: str, db: Path | None) -> list[TuiEvent]:
+def load_replay(source: str, db: Path | None) -> list[Event]:
     """A file when one exists at ``source`` (or ``--db`` is absent); otherwise a run id."""
+    from smolwf.events.stream import parse_lines, read_events_file
+    from smolwf.store.history import History
+
     path = Path(source)
     if path.exists() or (db is None and not source.startswith("run_")):
         return read_events_file(path)
@@ -82,8 +93,13 @@ def load_replay(source: str, db: Path | None) -> list[TuiEvent]:
     help=RUN_HELP,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-def run(ctx: typer.Context) -> int:
-    config = run_config(list(ctx.args), ctx)
+@functools.wraps(run_cmd.run)
+def run(ctx: typer.Context, **_flags: Any) -> int:
+    """The parameters are ``smol-wf run``'s (``functools.wraps`` hands Typer its signature)."""
+    if ctx.params["events"]:
+        raise UsageError(EVENTS_REJECTED)
+    config = run_cmd.build_config(ctx)
+    run_cmd.check_script(ctx)  # diagnostics print before the UI takes the terminal
     if config.script_path is not None:
         load_script(config.script_path)  # fail before the UI takes the terminal
     from smolwf.tui.app import LiveSource, WatchApp
@@ -95,30 +111,3 @@ def run(ctx: typer.Context) -> int:
     if app.run_error is not None:
         raise app.run_error
     return 0
-
-
-def run_config(args: list[str], parent: typer.Context | None = None) -> RunConfig:
-    """Parse ``args`` exactly as ``smol-wf run`` would, then build its RunConfig."""
-    ctx = _run_context(args, parent)
-    with ctx:
-        if ctx.params["events"]:
-            raise UsageError(EVENTS_REJECTED)
-        config = run_cmd.build_config(ctx)
-        run_cmd.check_script(ctx)  # diagnostics print before the UI takes the terminal
-        return config
-
-
-def _run_context(args: list[str], parent: typer.Context | None) -> typer.Context:
-    """A context of the ``run`` command alone, so its flags parse in one place."""
-    single = typer.Typer(add_completion=False)
-    single.command(
-        "run",
-        help=run_cmd.HELP,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )(run_cmd.run)
-    command = typer.main.get_command(single)
-    settings = command.context_settings
-    ctx = typer.Context(command, parent=parent, info_name="tui run", **settings)
-    with ctx.scope(cleanup=False):
-        command.parse_args(ctx, args)
-    return ctx

@@ -1,0 +1,494 @@
+"""``agent()`` and ``agentRun()``: from a request to a settled promise.
+
+A call is prepared (the option pipeline), keyed, looked up (a resumed run replays a
+finished checkpoint for free), queued, started when a slot is free, run by the executor
+in a worker, and applied in a later turn: its step row, events, spend and settlement.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+from pathlib import Path
+
+from smolwf import defaults
+from smolwf.clock import now_ms
+from smolwf.engine.call_record import call_record
+from smolwf.engine.context import RunContext
+from smolwf.engine.executor import Answer, Executor
+from smolwf.engine.isolation import isolated
+from smolwf.engine.lookup import Lookup
+from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
+from smolwf.engine.scope import Scope
+from smolwf.engine.workers import Workers
+from smolwf.errors import AgentCallError, ProviderError
+from smolwf.events.raw_sessions import RawSessions
+from smolwf.events.types import EventType
+from smolwf.ids import new_id
+from smolwf.js.requests import AgentCall
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
+from smolwf.permissions import Refusal, refusal_summary, refusals_json
+from smolwf.providers.base import AgentResult, Provider
+from smolwf.providers.registry import check_provider_name, create_provider
+from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
+from smolwf.store.runs import StepRecord, dumps
+from smolwf.usage import Usage
+
+
+@dataclass(eq=False, slots=True)
+class AgentStep:
+    """An agent call queued or in flight: its checkpoint and what this attempt spent on it.
+
+    It is also the call's ``CallContext``: the executor reports each provider call here.
+    """
+
+    agents: Agents
+    scope: Scope
+    call: PreparedCall
+    step_id: str
+    checkpoint: str
+    prior: Usage | None
+    """What earlier attempts of the run spent on this checkpoint (None: never tried)."""
+    cwd: Path
+    spent: Usage | None = None
+    calls: int = 0
+    isolation: JSONObject | None = None
+    ledger: list[LedgerEntry] | None = None
+    """Provider calls not yet in the write batch (see ``Agents.record_spend``)."""
+    running: bool = True
+    """Still in the executor (its completion not posted yet)."""
+
+    @property
+    def who(self) -> str:
+        label = self.call.plan.label
+        return repr(label) if label is not None else self.step_id
+
+    @property
+    def raw_sessions(self) -> RawSessions | None:
+        return self.agents.raw_sessions
+
+    def record(self, provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
+        if usage is not None:
+            self.spent = usage if self.spent is None else self.spent + usage
+        self.calls += 1
+        plan = self.call.plan
+        spent = usage if usage is not None else Usage(total_tokens=0)
+        entry = LedgerEntry(
+            self.step_id, provider, model or plan.model, plan.phase, outcome, spent, now_ms()
+        )
+        if self.ledger is None:
+            self.ledger = [entry]
+            self.agents.unrecorded[self] = None
+        else:
+            self.ledger.append(entry)
+
+    def event(self, provider: str, event: JSON, session_id: str | None) -> None:
+        """A provider line, live: ``workflow.agent_event`` with the reference's data shape."""
+        data: JSONObject = {"provider": provider, "stepId": self.step_id, "providerEvent": event}
+        if session_id is not None:
+            data["sessionId"] = session_id
+        self.agents.ctx.emit(
+            self.scope,
+            EventType.AGENT_EVENT,
+            data,
+            step_id=self.step_id,
+            provider=provider,
+            session_id=session_id,
+        )
+
+    def provider(self, name: str) -> Provider:
+        return self.agents.provider(name)
+
+    def note_isolation(self, record: JSONObject) -> None:
+        self.isolation = record
+
+
+@dataclass(frozen=True, slots=True)
+class CallFailure:
+    """Why a call failed, and the tool uses its CLI refused on the way."""
+
+    message: str
+    refusals: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDone:
+    """The completion of one agent call: its answer or its failure."""
+
+    step: AgentStep
+    outcome: Answer | CallFailure
+
+    def apply(self) -> None:
+        self.step.agents.finished(self)
+
+
+class Agents:
+    """The ``agent`` request kind of one run, and the calls it has queued or in flight."""
+
+    def __init__(self, ctx: RunContext, executor: Executor, lookup: Lookup) -> None:
+        self.ctx = ctx
+        self.executor = executor
+        self.lookup = lookup
+        self.queue: deque[AgentStep] = deque()
+        self.in_flight = 0
+        self.started = 0
+        """``agent()`` calls accepted this attempt (``--max-agents`` counts them)."""
+        self.workers = Workers()
+        self.unrecorded: dict[AgentStep, None] = {}
+        """Steps with provider calls not yet in the write batch, in the order they spent."""
+        self.providers: dict[str, Provider] = {}
+        self.warned_no_cost: set[str] = set()
+        config = ctx.config
+        self.defaults = CallDefaults(
+            config.agent_timeout_s,
+            config.agent_idle_timeout_s,
+            config.agent_permissions,
+            config.on_refusal,
+        )
+        self.raw_sessions = (
+            RawSessions(config.raw_sessions_dir, lambda message: ctx.warn(message, "raw-sessions"))
+            if config.raw_sessions_dir is not None
+            else None
+        )
+
+    @property
+    def unfinished(self) -> int:
+        return self.in_flight + len(self.queue)
+
+    # ---- the request -------------------------------------------------------
+
+    def request(self, scope: Scope, request: AgentCall) -> None:
+        rejection = self._limit_reached()
+        if rejection is not None:
+            scope.settle(request.id, False, rejection, None)
+            return
+        plans = scope.plans or self._plans_of(scope)
+        try:
+            call = plans.prepare(request)
+        except AgentCallError as error:
+            scope.settle(request.id, False, error.message, None)
+            return
+        self.started += 1
+        parts = call.plan.key_parts
+        assert parts is not None  # every plan of a PlanCache has them
+        checkpoint = scope.occurrences.checkpoint(parts.key(call.prompt))
+        stored = self.lookup.find(checkpoint)
+        if stored is not None and stored.result is not None:
+            self._replay(scope, call, stored)
+            return
+        step_id, prior = (stored.step_id, stored.spent) if stored is not None else (None, None)
+        step = AgentStep(
+            self, scope, call, step_id or new_id("step"), checkpoint, prior, self.ctx.cwd
+        )
+        self.queue.append(step)
+        self.ctx.pending.queued += 1
+
+    def _plans_of(self, scope: Scope) -> PlanCache:
+        config = self.ctx.config
+        inputs = PlanInputs(
+            scope.script.meta,
+            scope.key,
+            config.provider,
+            config.model_map,
+            self._check_provider,
+            self.defaults,
+        )
+        scope.plans = PlanCache(inputs)
+        return scope.plans
+
+    def _limit_reached(self) -> str | None:
+        caps = self.ctx.caps
+        if caps.tripped is not None:
+            return caps.tripped
+        limit = self.ctx.config.max_agents
+        if self.started >= limit:
+            return (
+                f"this run reached its limit of {limit} agent calls (--max-agents {limit}); "
+                "raise --max-agents to allow more"
+            )
+        return None
+
+    def _replay(self, scope: Scope, call: PreparedCall, stored: StepRecord) -> None:
+        result = stored.result or {}
+        self._emit_started(scope, call, stored.step_id, replayed=True)
+        session = result.get("sessionId")
+        data: JSONObject = {
+            "sessionId": session,
+            "model": result.get("model"),
+            "usage": result.get("usage"),
+            "replayed": True,
+        }
+        self.ctx.emit(
+            scope,
+            EventType.AGENT_COMPLETED,
+            data,
+            step_id=stored.step_id,
+            provider=call.plan.provider,
+            session_id=session if isinstance(session, str) else None,
+        )
+        scope.spent.add(stored.spent)
+        spent = self.ctx.budget.charge(stored.spent.output_tokens)
+        value = (
+            call_record(result, step_id=stored.step_id, provider=call.plan.provider, replayed=True)
+            if call.detailed
+            else result.get("output")
+        )
+        scope.settle(call.request_id, True, value, spent)
+
+    def _emit_started(
+        self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+    ) -> None:
+        plan = call.plan
+        preview = call.prompt
+        if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
+            preview = preview[: defaults.PROMPT_PREVIEW_CHARS] + "…"
+        data: JSONObject = {"phase": plan.phase, "promptPreview": preview}
+        if plan.label is not None:
+            data["label"] = plan.label
+        if plan.model is not None:
+            data["model"] = plan.model
+        if replayed:
+            data["replayed"] = True
+        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=plan.provider)
+
+    # ---- providers ---------------------------------------------------------
+
+    def _check_provider(self, name: str) -> None:
+        overrides = self.ctx.config.providers
+        if overrides is None or name not in overrides:
+            check_provider_name(name)
+
+    def provider(self, name: str) -> Provider:
+        overrides = self.ctx.config.providers
+        if overrides is not None and name in overrides:
+            return overrides[name]
+        provider = self.providers.get(name)
+        if provider is None:
+            provider = create_provider(name, self.ctx.config.provider_settings)
+            self.providers[name] = provider
+        return provider
+
+    # ---- starting and running ----------------------------------------------
+
+    def start_queued(self) -> None:
+        """Start queued calls while slots are free; a tripped budget cap rejects them."""
+        ctx = self.ctx
+        limit = ctx.config.max_parallel_agents
+        queue = self.queue
+        while queue and self.in_flight < limit:
+            step = queue.popleft()
+            ctx.pending.queued -= 1
+            if ctx.caps.tripped is not None:
+                step.scope.settle(step.call.request_id, False, ctx.caps.tripped, ctx.budget.spent)
+                continue
+            self.in_flight += 1
+            self._record_start(step)
+            ctx.pending.started()
+            self.workers.submit(self._run, step)
+
+    def _record_start(self, step: AgentStep) -> None:
+        call = step.call
+        plan = call.plan
+        ctx = self.ctx
+        ctx.start_step(
+            step.scope,
+            step.step_id,
+            step.checkpoint,
+            "agent",
+            f'{{"prompt":{encode_basestring(call.prompt)},"options":{plan.options_text}}}',
+            phase=plan.phase,
+            provider=plan.provider,
+            model=plan.model,
+            label=plan.label,
+        )
+        self._emit_started(step.scope, call, step.step_id, replayed=False)
+        if ctx.config.debug_log is not None:
+            ctx.debug(
+                f"starting agent request id={call.request_id} "
+                f"in_flight_after_start={self.in_flight} "
+                f"max_parallel={ctx.config.max_parallel_agents}"
+            )
+
+    async def _run(self, step: AgentStep) -> None:
+        """One call's life in a worker: isolation, the executor, then its completion."""
+        outcome: Answer | CallFailure
+        try:
+            option = step.call.plan.options.get("isolation")
+            if option is None:
+                outcome = await self.executor.execute(step.call, step)
+            else:
+                outcome = await isolated(option, step.cwd, self._in(step), step.note_isolation)
+        except ProviderError as error:
+            outcome = CallFailure(error.message, error.refusals)
+        except AgentCallError as error:
+            outcome = CallFailure(error.message)
+        step.running = False
+        self.ctx.pending.post(AgentDone(step, outcome))
+
+    def record_spend(self, *, everything: bool = False) -> None:
+        """Put provider calls into the write batch before a commit: those of calls still
+        running (a long call's failed provider calls are durable while it retries), or every one
+        (at the end). A finished call's wait for its completion, to land with its row."""
+        batch = self.ctx.batch
+        for step in list(self.unrecorded):
+            if everything or step.running:
+                self._record_ledger(step, batch)
+
+    def _record_ledger(self, step: AgentStep, batch: WriteBatch) -> None:
+        if step.ledger:
+            for entry in step.ledger:
+                batch.ledger_entry(entry)
+        step.ledger = None
+        self.unrecorded.pop(step, None)
+
+    def _in(self, step: AgentStep) -> _WorkIn:
+        return _WorkIn(self.executor, step)
+
+    # ---- the completion ----------------------------------------------------
+
+    def finished(self, done: AgentDone) -> None:
+        """Record a finished call and queue its settlement for its scope."""
+        self.in_flight -= 1
+        step = done.step
+        ctx = self.ctx
+        if step.ledger is not None:
+            self._record_ledger(step, ctx.batch)
+        spent = step.spent
+        call_cost = spent if step.prior is None else step.prior + (spent or Usage(total_tokens=0))
+        if spent is not None:
+            ctx.spent_now.add(spent)
+        if call_cost is not None:
+            step.scope.spent.add(call_cost)  # every provider call ever made for it
+        budget_spent = ctx.budget.charge(call_cost.output_tokens if call_cost else 0)
+        ctx.check_caps()
+        if isinstance(done.outcome, Answer):
+            self._completed(step, done.outcome, budget_spent)
+        else:
+            self._failed(step, done.outcome, budget_spent)
+
+    def _completed(self, step: AgentStep, answer: Answer, budget_spent: int) -> None:
+        ctx = self.ctx
+        result = _clean(answer.result)
+        call = step.call
+        plan = call.plan
+        usage = result.usage.to_json() if result.usage is not None else None
+        if ctx.caps.usd is not None and (result.usage is None or result.usage.cost_usd is None):
+            self._warn_no_cost(plan.provider)
+        compact: JSONObject = {"output": result.output}
+        if result.session_id is not None:
+            compact["sessionId"] = result.session_id
+        if result.model is not None:
+            compact["model"] = result.model
+        if usage is not None:
+            compact["usage"] = usage
+        provider = answer.provider
+        if len(plan.providers) > 1:
+            compact["provider"] = provider
+        if step.isolation is not None:
+            compact["isolation"] = step.isolation
+        if result.refusals:
+            compact["refusals"] = refusals_json(result.refusals)
+            self._warn_refusals(step, result.refusals)
+        self._end(step, "completed", dumps(compact), None, result.model, result.session_id)
+        data: JSONObject = {"sessionId": result.session_id, "model": result.model, "usage": usage}
+        if step.isolation is not None:
+            data["isolation"] = step.isolation
+        if result.refusals:
+            data["refusals"] = compact["refusals"]
+        ctx.emit(
+            step.scope,
+            EventType.AGENT_COMPLETED,
+            data,
+            step_id=step.step_id,
+            provider=provider,
+            session_id=result.session_id,
+        )
+        value = (
+            call_record(compact, step_id=step.step_id, provider=provider, replayed=False)
+            if call.detailed
+            else result.output
+        )
+        step.scope.settle(call.request_id, True, value, budget_spent)
+
+    def _failed(self, step: AgentStep, failure: CallFailure, budget_spent: int) -> None:
+        message = clean_text(failure.message or "agent call failed")
+        error: JSONObject = {"message": message}
+        if step.isolation is not None:
+            error["isolation"] = step.isolation
+        spent = step.spent if step.spent is not None else Usage(total_tokens=0)
+        data: JSONObject = {"message": message, "usage": spent.to_json()}
+        if failure.refusals:
+            error["refusals"] = data["refusals"] = refusals_json(failure.refusals)
+            self._warn_refusals(step, failure.refusals)
+        self._end(step, "failed", None, dumps(error), None, None)
+        self.ctx.emit(
+            step.scope,
+            EventType.AGENT_FAILED,
+            data,
+            step_id=step.step_id,
+            provider=step.call.plan.provider,
+        )
+        step.scope.settle(step.call.request_id, False, message, budget_spent)
+
+    def _end(
+        self,
+        step: AgentStep,
+        status: str,
+        result_json: str | None,
+        error_json: str | None,
+        model: str | None,
+        session_id: str | None,
+    ) -> None:
+        end = StepEnd(
+            status,
+            now_ms(),
+            result_json,
+            error_json,
+            model,
+            session_id,
+            step.calls,
+            step.spent,
+        )
+        self.ctx.end_step(step.step_id, end)
+
+    def _warn_refusals(self, step: AgentStep, refusals: tuple[Refusal, ...]) -> None:
+        """One ``[warn]`` line per call; the refusals ride along as data."""
+        data: JSONObject = {
+            "message": refusal_summary(step.who, step.call.plan.permissions, refusals),
+            "source": "permissions",
+            "stepId": step.step_id,
+            "refusals": refusals_json(refusals),
+        }
+        self.ctx.emit(step.scope, EventType.WARNING, data, step_id=step.step_id)
+
+    def _warn_no_cost(self, provider: str) -> None:
+        if provider in self.warned_no_cost:
+            return
+        self.warned_no_cost.add(provider)
+        self.ctx.warn(
+            f"the {provider} provider reports no cost: --max-cost-usd cannot see its spend",
+            "budget",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkIn:
+    """The call run in the directory its isolation chose."""
+
+    executor: Executor
+    step: AgentStep
+
+    async def __call__(self, cwd: Path) -> Answer:
+        self.step.cwd = cwd
+        return await self.executor.execute(self.step.call, self.step)
+
+
+def _clean(result: AgentResult) -> AgentResult:
+    """Providers may return text no UTF-8 store can hold; the script gets U+FFFD instead."""
+    output = without_lone_surrogates(result.output)
+    session = clean_text(result.session_id) if result.session_id is not None else None
+    model = clean_text(result.model) if result.model is not None else None
+    if output == result.output and session == result.session_id and model == result.model:
+        return result
+    return AgentResult(output, session, model, result.usage, result.raw, result.refusals)

@@ -1,0 +1,169 @@
+"""``workflow()``: child workflows, each a scope polled by the same loop as its parent.
+
+A child is checkpointed as a ``workflow`` step keyed by what the parent asked (the
+reference and the args); a resumed run replays a finished child from its stored result.
+Children run concurrently with their parent and each other; their spend rolls up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smolwf import defaults
+from smolwf.clock import now_ms, rfc3339_now
+from smolwf.engine.caps import js_budget_total
+from smolwf.engine.context import RunContext
+from smolwf.engine.keys import workflow_key
+from smolwf.engine.scope import Scope
+from smolwf.errors import ScriptError, WorkflowFailed
+from smolwf.events.types import EventType
+from smolwf.ids import new_id
+from smolwf.js.host import JsHost, JsPoll
+from smolwf.js.requests import WorkflowCall
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
+from smolwf.script.source import PreparedScript, load_script
+from smolwf.store.batch import StepEnd
+from smolwf.store.runs import StepRecord, dumps
+from smolwf.usage import ZERO_USAGE, Usage
+
+MODULE_PREFIXES = ("workflow module evaluation rejected: ", "workflow module rejected: ")
+
+
+class Children:
+    """The ``workflow`` request kind of one run."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def unfinished(self) -> int:
+        return len(self.ctx.scopes) - 1
+
+    def request(self, scope: Scope, request: WorkflowCall) -> None:
+        depth = scope.depth + 1
+        limit = self.ctx.config.max_workflow_depth
+        if depth > limit:
+            message = (
+                "Nested workflow() calls are limited to one level"
+                if limit == 1
+                else f"Nested workflow() calls are limited to {limit} levels (--max-workflow-depth)"
+            )
+            scope.settle(request.id, False, message, None)
+            return
+        try:
+            script = load_script(self._child_path(scope, request.ref))
+        except (LookupFailed, ScriptError) as error:
+            scope.settle(request.id, False, str(error), None)
+            return
+        checkpoint = scope.occurrences.checkpoint(
+            workflow_key(scope=scope.key, ref=request.ref, args=request.args)
+        )
+        stored = self.ctx.checkpoints.get(checkpoint)
+        if stored is not None and stored.result is not None:
+            self._replay(scope, request, script, stored)
+            return
+        self._start(scope, request, script, checkpoint, stored)
+
+    def _child_path(self, scope: Scope, ref: str | JSONObject) -> Path:
+        if isinstance(ref, dict):
+            path = Path(str(ref.get("scriptPath")))
+            return path if path.is_absolute() else scope.script.path.parent / path
+        return find_by_name(ref, workflow_root(self.ctx.cwd))
+
+    def _replay(
+        self, scope: Scope, request: WorkflowCall, script: PreparedScript, stored: StepRecord
+    ) -> None:
+        emitter = self.ctx.emitter
+        result = stored.result or {}
+        usage_json = result.get("usage")
+        usage = Usage.from_json(usage_json) if isinstance(usage_json, dict) else ZERO_USAGE
+        emitter.emit(
+            EventType.STARTED,
+            {"startTime": rfc3339_now(), "name": script.meta.name, "replayed": True},
+            depth=scope.depth + 1,
+            parent=stored.step_id,
+        )
+        emitter.emit(
+            EventType.RESULT,
+            {"tokenUsage": usage.report_json(), "results": result.get("output"), "replayed": True},
+            depth=scope.depth + 1,
+            parent=stored.step_id,
+        )
+        scope.spent.add(usage)
+        spent = self.ctx.budget.charge(usage.output_tokens)
+        scope.settle(request.id, True, result.get("output"), spent)
+
+    def _start(
+        self,
+        scope: Scope,
+        request: WorkflowCall,
+        script: PreparedScript,
+        checkpoint: str,
+        stored: StepRecord | None,
+    ) -> None:
+        ctx = self.ctx
+        step_id = stored.step_id if stored is not None else new_id("step")
+        ctx.start_step(
+            scope,
+            step_id,
+            checkpoint,
+            "workflow",
+            dumps({"ref": request.ref, "args": request.args, "scriptPath": str(script.path)}),
+            label=script.meta.name,
+        )
+        host = JsHost(script, ctx.js_limits, display_path=script.path.name)
+        child = Scope(
+            f"{scope.key}/{checkpoint}",
+            scope.depth + 1,
+            script,
+            host,
+            parent=scope,
+            parent_request=request.id,
+            step_id=step_id,
+        )
+        ctx.emit(child, EventType.STARTED, {"startTime": rfc3339_now(), "name": script.meta.name})
+        try:
+            host.start(
+                args=request.args,
+                budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
+                sleep_max_ms=defaults.SLEEP_MAX_MS,
+            )
+        except WorkflowFailed as error:
+            self._failed(child, error.message)
+            return
+        ctx.scopes.append(child)
+
+    def finished(self, child: Scope, poll: JsPoll) -> None:
+        """The child's script ended (its last poll said so): settle the parent's promise."""
+        if poll.status != "done":
+            self._failed(child, poll.error or "workflow failed")
+            return
+        spent = child.spent.usage()
+        self.ctx.emit(
+            child, EventType.RESULT, {"tokenUsage": spent.report_json(), "results": poll.result}
+        )
+        result = {"output": poll.result, "usage": spent.to_json()}
+        end = StepEnd("completed", now_ms(), dumps(result))
+        self._end(child, end, ok=True, value=poll.result)
+
+    def _failed(self, child: Scope, message: str) -> None:
+        self.ctx.emit(child, EventType.ERROR, {"message": message})
+        end = StepEnd("failed", now_ms(), None, dumps({"message": message}))
+        detail = message
+        for prefix in MODULE_PREFIXES:
+            if detail.startswith(prefix):
+                detail = detail[len(prefix) :]
+        self._end(child, end, ok=False, value=f"workflow {child.script.meta.name} failed: {detail}")
+
+    def _end(self, child: Scope, end: StepEnd, *, ok: bool, value: JSON) -> None:
+        """Close the child's JS, record its step, roll its spend up, settle the parent."""
+        child.open = False
+        if child in self.ctx.scopes:
+            self.ctx.scopes.remove(child)
+        child.host.close()
+        parent = child.parent
+        assert parent is not None and child.parent_request is not None and child.step_id is not None
+        self.ctx.end_step(child.step_id, end)
+        parent.spent.add(child.spent)
+        parent.settle(child.parent_request, ok, value, self.ctx.budget.spent)

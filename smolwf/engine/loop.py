@@ -1,0 +1,190 @@
+"""The loop that drives every scope of a run and settles their requests.
+
+Each turn: poll the scopes with news (run their JS, route what they asked to its kind),
+start queued calls, collect finished work, commit the turn's writes in one transaction,
+and only then hand results to JS and events to the sinks, so a crash never loses a
+finished call. Child workflows are scopes polled by the same loop, so they run
+concurrently with their parent and with each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import anyio
+from anyio.abc import TaskGroup
+
+from smolwf.clock import rfc3339_now
+from smolwf.engine.cancel import Cancellation
+from smolwf.engine.context import RunContext
+from smolwf.engine.kinds import Kinds
+from smolwf.engine.report import RunReport
+from smolwf.engine.scope import Scope
+from smolwf.engine.supervise import supervise
+from smolwf.errors import StoreError, WorkflowCancelled, WorkflowFailed
+from smolwf.events.types import EventType
+from smolwf.js.host import JsPoll
+from smolwf.jsontypes import JSONObject
+from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
+from smolwf.store.runs import RunStore
+
+TURN_MAX_RESULTS = 1024
+TURN_MAX_S = 0.05
+"""A turn hands results to JS after this many, or this long, even if more keep coming.
+
+Only a stream of results that keeps arriving reaches these (a turn ends as soon as
+nothing more is ready). A commit costs about the pages it dirties, and the checkpoint
+index dirties most of its pages in any commit, so fewer, fuller commits are cheaper."""
+
+
+class Loop:
+    """The turns of one execution of a run, from the root's start to its end."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        store: RunStore,
+        root: Scope,
+        kinds: Kinds,
+        cancellation: Cancellation,
+        *,
+        resume_note: str | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.root = root
+        self.kinds = kinds
+        self.cancellation = cancellation
+        self.resume_note = resume_note
+        ctx.scopes.append(root)
+
+    async def run(self) -> RunReport:
+        ctx = self.ctx
+        ctx.emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
+        if self.resume_note is not None:
+            ctx.warn(self.resume_note, "resume")
+        try:
+            with anyio.CancelScope() as cancel_scope:
+                self.cancellation.bind(cancel_scope)
+                poll = await supervise(self._turns, self._heartbeat)
+            if self.cancellation.requested or poll is None:
+                raise WorkflowCancelled(exit_code=self.cancellation.exit_code or 130)
+            return self._finish(poll)
+        except WorkflowCancelled as error:
+            self._fail("cancelled", error.message)
+            raise
+        except WorkflowFailed as error:
+            self._fail("failed", error.message)
+            raise
+        except BaseException:
+            self._fail("failed", "smol-wf stopped unexpectedly")
+            raise
+        finally:
+            for scope in ctx.scopes[1:]:
+                scope.host.close()
+
+    async def _turns(self, group: TaskGroup) -> JsPoll:
+        self.ctx.group = group
+        self.kinds.agents.workers.bind(group)
+        while True:
+            finished = self._poll_scopes()
+            if finished is not None:
+                return finished
+            self.kinds.agents.start_queued()
+            await self._collect()
+            self._commit()
+
+    def _poll_scopes(self) -> JsPoll | None:
+        """Poll every scope with news until none has any; the root's final poll ends the run."""
+        kinds = self.kinds
+        while True:
+            dirty = [scope for scope in self.ctx.scopes if scope.dirty]
+            if not dirty:
+                return None
+            for scope in dirty:
+                scope.dirty = False
+                settlements, scope.settle_now = scope.settle_now, []
+                scope.host.settle(settlements)
+                poll = scope.host.poll()
+                scope.pending = poll.pending
+                for request in poll.requests:
+                    kinds.handle(scope, request)
+                if poll.finished:
+                    if scope is self.root:
+                        return poll
+                    kinds.children.finished(scope, poll)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await anyio.sleep(HEARTBEAT_INTERVAL_S)
+            with contextlib.suppress(StoreError):  # a busy database: the next beat will do
+                self.store.heartbeat(self.ctx.attempt.run_id)
+
+    async def _collect(self) -> None:
+        """Gather finished work; block only when nothing is ready to hand back to JS.
+
+        While work keeps finishing without blocking (fast providers), queued calls keep
+        starting and results keep accumulating, up to ``TURN_MAX_RESULTS`` or
+        ``TURN_MAX_S``, so one commit and one JS settle serve many calls.
+        """
+        pending, workers = self.ctx.pending, self.kinds.agents.workers
+        await anyio.lowlevel.checkpoint()
+        workers.rebalance()
+        done = pending.take(TURN_MAX_RESULTS)
+        if not done:
+            if pending.nothing:
+                waiting = sum(scope.pending for scope in self.ctx.scopes)
+                raise WorkflowFailed(
+                    f"workflow can never finish: {waiting} promises pending and no agent running"
+                )
+            self._commit(flush_running=True)  # what runs now may run long: show it
+            await pending.wait()
+            done = pending.take(TURN_MAX_RESULTS)
+        deadline = time.monotonic() + TURN_MAX_S
+        applied = 0
+        while done:
+            for item in done:
+                item.apply()
+            applied += len(done)
+            if applied >= TURN_MAX_RESULTS or time.monotonic() > deadline:
+                return
+            self.kinds.agents.start_queued()
+            await anyio.lowlevel.checkpoint()
+            workers.rebalance()
+            done = pending.take(TURN_MAX_RESULTS - applied)
+
+    def _commit(self, *, flush_running: bool = False) -> None:
+        self.kinds.agents.record_spend()
+        self.store.commit(self.ctx.batch, flush_running=flush_running)
+        self.ctx.emitter.release()
+
+    # ---- the end -----------------------------------------------------------
+
+    def _finish(self, poll: JsPoll) -> RunReport:
+        ctx = self.ctx
+        if poll.status == "failed":
+            raise WorkflowFailed(poll.error or "workflow failed")
+        if ctx.caps.tripped is not None:
+            raise WorkflowFailed(ctx.caps.tripped)
+        abandoned = self.kinds.agents.unfinished + self.kinds.children.unfinished
+        if abandoned:
+            message = (
+                f"{abandoned} agent calls or child workflows were still running when the "
+                "workflow finished; they were cancelled (await every agent() and workflow() call)"
+            )
+            ctx.warn(message, "run")
+        usage = ctx.run_total()
+        data: JSONObject = {"tokenUsage": usage.report_json(), "results": poll.result}
+        ctx.emitter.emit(EventType.RESULT, data)
+        self.kinds.agents.record_spend(everything=True)
+        self.store.finish_run(ctx.attempt, "completed", result=poll.result, batch=ctx.batch)
+        ctx.emitter.release()
+        return RunReport(ctx.attempt.run_id, usage, poll.result)
+
+    def _fail(self, status: str, message: str) -> None:
+        ctx = self.ctx
+        ctx.emitter.emit(EventType.ERROR, {"message": message, "status": status})
+        self.kinds.agents.record_spend(everything=True)
+        self.store.finish_run(ctx.attempt, status, error=message, batch=ctx.batch)
+        ctx.emitter.release()

@@ -1,0 +1,71 @@
+"""Checkpoint keys never change: a resumed run must find every call it finished before.
+
+Keys are computed from a signature text split around the prompt (so a fan-out hashes
+one concatenation per call); these tests hold that text to the definition, the canonical
+JSON of the whole signature, and pin one key as it was first released.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from smolwf.engine.keys import KEY_VERSION, agent_key, canonical_json
+from smolwf.jsontypes import JSON, JSONObject
+
+PROMPTS = {
+    "plain": "Review src/app.py",
+    "quotes-and-backslashes": 'say "hi" \\ bye',
+    "control-characters": "tab\there\nnew line\x00\x1f",
+    "non-ascii": "héllo wörld — 日本語 🙂",
+    "json-looking": '{"prompt":"x","v":1}',
+    "line-separators": "a\u2028b\u2029c",
+    "empty": "",
+}
+OPTIONS: dict[str, tuple[JSONObject, str | None]] = {
+    "none": ({}, None),
+    "phase-and-model": ({"phase": "Draft", "model": "deep"}, "Draft"),
+    "execution-options-left-out": ({"label": "a", "retry": {"maxAttempts": 2}, "b": [1]}, None),
+    "nested": ({"schema": {"type": "object", "properties": {"é": {"type": "string"}}}}, "P"),
+}
+
+
+def reference_key(
+    scope: str, provider: str, prompt: str, options: JSONObject, phase: str | None
+) -> str:
+    asked: JSONObject = {
+        k: v
+        for k, v in options.items()
+        if k not in ("label", "retry", "timeout", "idleTimeout", "onRefusal")
+    }
+    signature: dict[str, JSON] = {
+        "v": KEY_VERSION,
+        "kind": "agent",
+        "scope": scope,
+        "provider": provider,
+        "prompt": prompt,
+        "options": asked,
+        "phase": phase,
+    }
+    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
+    return "agent:" + digest.hexdigest()
+
+
+@pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
+@pytest.mark.parametrize("case", OPTIONS.values(), ids=OPTIONS.keys())
+def test_agent_key_is_the_hash_of_the_canonical_signature(
+    prompt: str, case: tuple[JSONObject, str | None]
+) -> None:
+    options, phase = case
+    for scope, provider in (("root", "debug"), ('root/workflow:ab"c#2', "claude-code")):
+        expected = reference_key(scope, provider, prompt, options, phase)
+        assert (
+            agent_key(scope=scope, provider=provider, prompt=prompt, options=options, phase=phase)
+            == expected
+        )
+
+
+def test_a_released_key_is_unchanged() -> None:
+    key = agent_key(scope="root", provider="debug", prompt="item 0", options={}, phase=None)
+    assert key == "agent:c7175c28f0058e5329cfd4b8381f75fe"
