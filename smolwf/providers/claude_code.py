@@ -46,7 +46,7 @@ from smolwf.providers.claude_permissions import (
     shell_may_write,
 )
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
@@ -93,7 +93,7 @@ class ClaudeCodeProvider:
             stdin=request.prompt.encode("utf-8"),
             env=self.settings.env,
         )
-        limits = Limits(request.timeout_s, request.idle_timeout_s)
+        limits = WatchdogLimits(request.timeout_s, request.idle_timeout_s)
         # No usage on failure: claude reports it only in the final result line.
         outcome = await run_agent_cli(command, limits, events, session_id_of=_event_session_id)
         return parse_outcome(

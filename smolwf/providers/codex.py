@@ -43,7 +43,7 @@ from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, 
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.codex_sandbox import SandboxAudit, audit_session, permission_args
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Codex"
@@ -103,7 +103,7 @@ class CodexProvider:
             try:
                 outcome = await run_agent_cli(
                     command,
-                    Limits(request.timeout_s, request.idle_timeout_s),
+                    WatchdogLimits(request.timeout_s, request.idle_timeout_s),
                     events,
                     session_id_of=session_id_of,
                     usage_of=sum_usage,

@@ -35,7 +35,7 @@ from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, pr
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Pi"
@@ -104,7 +104,7 @@ class PiProvider:
         )
         outcome = await run_agent_cli(
             command,
-            Limits(request.timeout_s, request.idle_timeout_s),
+            WatchdogLimits(request.timeout_s, request.idle_timeout_s),
             events,
             session_id_of=session_id_of,
             usage_of=sum_usage,

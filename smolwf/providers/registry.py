@@ -14,7 +14,7 @@ _CLASSES: dict[str, tuple[str, str]] = {
     "debug": ("smolwf.providers.debug", "DebugProvider"),
     "claude-code": ("smolwf.providers.claude_code", "ClaudeCodeProvider"),
     "codex": ("smolwf.providers.codex", "CodexProvider"),
-    "opencode": ("smolwf.providers.opencode", "OpenCodeProvider"),
+    "opencode": ("smolwf.providers.opencode.provider", "OpenCodeProvider"),
     "pi": ("smolwf.providers.pi", "PiProvider"),
 }
 

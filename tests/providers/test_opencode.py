@@ -17,14 +17,8 @@ from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON
 from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
-from smolwf.providers.opencode import (
-    NO_ANSWER,
-    OpenCodeProvider,
-    build_argv,
-    describe_error,
-    parse_outcome,
-)
-from smolwf.providers.opencode_permissions import (
+from smolwf.providers.opencode.cli import NO_ANSWER, build_argv, parse_outcome
+from smolwf.providers.opencode.permissions import (
     CONFIG_CONTENT_ENV,
     PERMISSION_ENV,
     allows,
@@ -35,6 +29,8 @@ from smolwf.providers.opencode_permissions import (
     permission_config,
     permission_env,
 )
+from smolwf.providers.opencode.provider import OpenCodeProvider
+from smolwf.providers.opencode.wire import describe_error
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
 from tests.process_checks import exits_promptly

@@ -17,14 +17,14 @@ from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
-from smolwf.providers.opencode import OpenCodeProvider
-from smolwf.providers.opencode_permissions import (
+from smolwf.providers.opencode.permissions import (
     collect_refusals,
     level_rules,
     opencode_dirs,
     permission_config,
 )
-from smolwf.providers.opencode_server import (
+from smolwf.providers.opencode.provider import OpenCodeProvider
+from smolwf.providers.opencode.server import (
     NO_STRUCTURED,
     _sse_data,
     assistant_infos,
