@@ -23,7 +23,6 @@ multi-model session) the per-model sums are used, so cost and tokens agree. Cost
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -32,7 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.excerpts import one_line
+from smolwf.jsontypes import JSON, JSONObject, compact_json
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
@@ -46,6 +46,7 @@ from smolwf.providers.claude_permissions import (
     shell_may_write,
 )
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
+from smolwf.providers.json_fields import count, json_answer
 from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 from smolwf.usage import Usage
 
@@ -66,8 +67,6 @@ _ASSISTANT_ERROR_KINDS = {
 _SUBTYPE_KINDS = {"error_max_structured_output_retries": FailureKind.INVALID_OUTPUT}
 _RESET_EPOCH = re.compile(r"\|(\d{9,11})\s*$")
 """``Claude AI usage limit reached|1767225600``: the reset time in Unix seconds."""
-_JSON_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class ClaudeCodeProvider:
@@ -119,7 +118,7 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     argv += permission_flags(request.permissions, strict_shell=strict_shell)
     argv += ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
     if request.has_schema:
-        argv += ["--json-schema", _COMPACT.encode(request.schema)]
+        argv += ["--json-schema", compact_json(request.schema)]
     argv.append("--print")
     return argv
 
@@ -194,7 +193,7 @@ def _check_mode(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) ->
     wanted = MODES[permissions]
     if mode is None or mode == wanted:
         return
-    said = _one_line(outcome.stderr)
+    said = one_line(outcome.stderr)
     raise ProviderError(
         f"{DISPLAY_NAME} provider ran in permission mode {mode!r}, not {wanted!r} as "
         f"permissions '{permissions}' needs; a settings or policy file may have overridden it"
@@ -261,11 +260,6 @@ def model_of(events: list[JSON]) -> str | None:
     return None
 
 
-def _int(data: JSONObject, key: str) -> int:
-    value = data.get(key)
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
 def usage_of(result: JSONObject) -> Usage | None:
     """Tokens and cost of the run from its ``result`` line (see the module docstring)."""
     cost = result.get("total_cost_usd")
@@ -283,10 +277,10 @@ def usage_of(result: JSONObject) -> Usage | None:
 
 def _usage_counts(usage: JSONObject) -> tuple[int, int, int, int]:
     return (
-        _int(usage, "input_tokens"),
-        _int(usage, "output_tokens"),
-        _int(usage, "cache_read_input_tokens"),
-        _int(usage, "cache_creation_input_tokens"),
+        count(usage.get("input_tokens")),
+        count(usage.get("output_tokens")),
+        count(usage.get("cache_read_input_tokens")),
+        count(usage.get("cache_creation_input_tokens")),
     )
 
 
@@ -298,7 +292,7 @@ def _model_usage_counts(per_model: JSON) -> tuple[int, int, int, int] | None:
     if not entries:
         return None
     keys = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
-    input_, output, read, write = (sum(_int(entry, key) for entry in entries) for key in keys)
+    input_, output, read, write = (sum(count(entry.get(key)) for entry in entries) for key in keys)
     return input_, output, read, write
 
 
@@ -321,12 +315,9 @@ def _structured_output(result: JSONObject, run: _Run) -> JSON:
         return result["structured_output"]
     text = result.get("result")
     if isinstance(text, str):
-        fenced = _JSON_FENCE.match(text)
-        try:
-            value: JSON = json.loads(fenced.group(1) if fenced else text)
+        ok, value = json_answer(text)
+        if ok:
             return value
-        except ValueError:
-            pass
     raise ProviderError(
         f"{DISPLAY_NAME} provider did not return valid JSON for schema output",
         kind=FailureKind.INVALID_OUTPUT,
@@ -352,7 +343,7 @@ def result_error(
     status = _status(result)
     cause = f" (HTTP {status})" if status is not None else ""
     return ProviderError(
-        f"{DISPLAY_NAME} provider failed{cause}: {_one_line(text)}",
+        f"{DISPLAY_NAME} provider failed{cause}: {one_line(text)}",
         kind=kind,
         usage=usage,
         session_id=session_id,
@@ -447,12 +438,8 @@ def _no_result_error(outcome: CliOutcome, run: _Run, permissions: PermissionLeve
     if kind is FailureKind.QUOTA:
         text, retry_after = _reset_time(text, outcome.events)
     return ProviderError(
-        f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {_one_line(text)}",
+        f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {one_line(text)}",
         kind=kind,
         session_id=run.session_id,
         retry_after_s=retry_after,
     )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 
 from smolwf.errors import AgentOptionError
-from smolwf.jsontypes import JSON
+from smolwf.jsontypes import JSON, compact_json
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.debug_schema import instance_for_schema
 from smolwf.usage import Usage
@@ -20,7 +20,6 @@ def estimate_tokens(text: str) -> int:
     return max(1, -(-len(text.encode("utf-8")) // 4))
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 DELAY_ENV = "SMOLWF_DEBUG_DELAY_MS"
 """Simulated latency per call, to rehearse slow agents (Ctrl-C, crashes, progress views)."""
 CALL_LOG_ENV = "SMOLWF_DEBUG_CALL_LOG"
@@ -60,7 +59,7 @@ class DebugProvider:
         else:
             output = "echo: " + request.prompt
         input_tokens = estimate_tokens(request.prompt)
-        serialized = _COMPACT.encode(output)
+        serialized = compact_json(output)
         output_tokens = estimate_tokens(serialized)
         usage = Usage(
             input_tokens=input_tokens,

@@ -30,11 +30,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.excerpts import one_line
+from smolwf.jsontypes import JSON, JSONObject, compact_json
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, preview
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
+from smolwf.providers.json_fields import count, number
 from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 from smolwf.usage import Usage
 
@@ -197,10 +199,6 @@ def assistant_messages(events: list[JSON]) -> list[JSONObject]:
     return messages
 
 
-def _number(value: JSON) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
 def sum_usage(events: list[JSON]) -> Usage | None:
     """The SUM of every model call's usage; ``None`` when no call reported any."""
     usages = [m["usage"] for m in assistant_messages(events) if isinstance(m.get("usage"), dict)]
@@ -212,11 +210,11 @@ def sum_usage(events: list[JSON]) -> Usage | None:
     for usage in usages:
         assert isinstance(usage, dict)
         for key in totals:
-            totals[key] += int(_number(usage.get(key)))
+            totals[key] += count(usage.get(key))
         all_totals = all_totals and isinstance(usage.get("totalTokens"), int | float)
         spent = usage.get("cost")
         if isinstance(spent, dict) and isinstance(spent.get("total"), int | float):
-            cost = (cost or 0.0) + _number(spent.get("total"))
+            cost = (cost or 0.0) + number(spent.get("total"))
     return Usage(
         input_tokens=totals["input"],
         output_tokens=totals["output"],
@@ -242,10 +240,6 @@ def message_text(message: JSONObject) -> str:
         and isinstance(part.get("text"), str)
     ]
     return "\n".join(str(part) for part in parts)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def stream_error(events: list[JSON]) -> str | None:
@@ -304,7 +298,7 @@ def structured_output(events: list[JSON]) -> tuple[bool, JSON, str | None]:
             found, value = True, details["structured"]
         elif not found:
             text = message_text(result) if isinstance(result, dict) else ""
-            error = _one_line(text) or "the tool call failed"
+            error = one_line(text) or "the tool call failed"
     return called, value, None if found else error
 
 
@@ -376,7 +370,7 @@ def attempted(arguments: JSON) -> str:
                 return preview(value)
     if arguments is None or arguments == {}:
         return ""
-    return preview(json.dumps(arguments, separators=(",", ":")))
+    return preview(compact_json(arguments))
 
 
 def refusals(events: list[JSON], level: PermissionLevel) -> tuple[Refusal, ...]:
@@ -429,11 +423,11 @@ def _parse(outcome: CliOutcome, mode: OutputMode, requested_model: str | None) -
     session = next((found for found in map(session_id_of, events) if found), None)
     error = stream_error(events)
     if error is not None:
-        message = f"Pi provider model call failed: {_one_line(error)}"
+        message = f"Pi provider model call failed: {one_line(error)}"
         raise _failure(message, error_kind(error), events, session)
     if outcome.returncode != 0:
         text = outcome.failure_text()
-        message = f"Pi provider exited with code {outcome.returncode}: {_one_line(text)}"
+        message = f"Pi provider exited with code {outcome.returncode}: {one_line(text)}"
         raise _failure(message, kind_for_text(text), events, session)
     if session is None:
         raise _failure(

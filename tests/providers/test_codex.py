@@ -19,7 +19,6 @@ from smolwf.providers.codex import (
     build_argv,
     error_kind,
     parse_outcome,
-    parse_structured,
     reasoning_effort,
     reset_seconds,
     strict_schema,
@@ -243,12 +242,6 @@ def test_braces_inside_prose_are_not_sliced_out_as_structured_output() -> None:
         "Codex provider did not return valid JSON for schema output",
     )
     assert (error.session_id, error.usage) == (SESSION, Usage(100, 5, 0, 0))
-
-
-def test_parse_structured_keeps_json_scalars_and_rejects_text() -> None:
-    assert parse_structured("42") == (True, 42)
-    assert parse_structured('"quoted"') == (True, "quoted")
-    assert parse_structured("not json") == (False, None)
 
 
 # --- usage -----------------------------------------------------------------------------
