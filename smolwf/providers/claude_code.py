@@ -36,6 +36,13 @@ from smolwf.jsontypes import JSON, JSONObject, compact_json
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import (
+    EFFORT_LEVELS,
+    Capabilities,
+    EffortLevels,
+    ModelRules,
+    SchemaMode,
+)
 from smolwf.providers.claude_permissions import (
     MODES,
     ROOT_REFUSAL_TEXT,
@@ -51,10 +58,6 @@ from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
-"""What ``claude --effort`` accepts (Claude Code 2.1.197)."""
-_EFFORT_ALIASES = {"minimal": "low"}
-"""Selector thinking values claude lacks but has a near neighbour for; others are dropped."""
 _ASSISTANT_ERROR_KINDS = {
     "authentication_failed": FailureKind.AUTH,
     "billing_error": FailureKind.QUOTA,
@@ -73,6 +76,14 @@ class ClaudeCodeProvider:
     """Answers ``agent()`` calls with the ``claude`` CLI (Claude Code)."""
 
     name = "claude-code"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.FLAG,
+        model=ModelRules(model_provider="rejected"),
+        # claude --effort (2.1.197) takes exactly the option's levels; a selector's
+        # ``thinking=minimal`` has a near neighbour, other values are dropped.
+        effort=EffortLevels(accepted=EFFORT_LEVELS, aliases={"minimal": "low"}),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -110,7 +121,7 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     argv = [binary]
     if request.model:
         argv += ["--model", request.model]
-    effort = effort_flag(request.effort)
+    effort = ClaudeCodeProvider.capabilities.effort.flag_value(request.effort)
     if effort is not None:
         argv += ["--effort", effort]
     if request.agent_type:
@@ -121,15 +132,6 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
         argv += ["--json-schema", compact_json(request.schema)]
     argv.append("--print")
     return argv
-
-
-def effort_flag(effort: str | None) -> str | None:
-    """The ``--effort`` value for a reasoning level, or ``None`` when claude has no match."""
-    if effort is None:
-        return None
-    level = effort.strip().lower()
-    level = _EFFORT_ALIASES.get(level, level)
-    return level if level in EFFORT_LEVELS else None
 
 
 @dataclass(frozen=True, slots=True)

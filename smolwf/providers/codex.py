@@ -42,6 +42,7 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules, SchemaMode
 from smolwf.providers.codex_sandbox import SandboxAudit, audit_session, permission_args
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, json_answer, of_type
@@ -52,10 +53,6 @@ DISPLAY_NAME = "Codex"
 TEMP_PREFIX = "smol-wf-codex-"
 LAST_MESSAGE_FILE = "last-message.txt"
 SCHEMA_FILE = "schema.json"
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
-"""The OpenAI reasoning efforts; codex-cli 0.169.0 passes ``model_reasoning_effort`` to the
-API unchecked, so anything else is dropped here rather than failing there."""
-_EFFORT_TO_REASONING = {"max": "xhigh", "off": "none"}
 _RECONNECTING = re.compile(r"^\s*Reconnecting\.\.\.")
 _STATUS = re.compile(r"\bstatus:? (\d{3})\b")
 _TRY_AGAIN_AT = re.compile(
@@ -84,6 +81,17 @@ class CodexProvider:
     """Answers ``agent()`` calls with the ``codex`` CLI (``codex exec``)."""
 
     name = "codex"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.FLAG,
+        model=ModelRules(model_provider="rejected", thinking=False),
+        # The OpenAI reasoning efforts: codex-cli 0.169.0 passes model_reasoning_effort
+        # to the API unchecked, so anything else is dropped here rather than failing there.
+        effort=EffortLevels(
+            accepted=("none", "minimal", "low", "medium", "high", "xhigh"),
+            aliases={"max": "xhigh", "off": "none"},
+        ),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -125,20 +133,12 @@ class CodexProvider:
         return audit_session(events, session, request.permissions, request.cwd, env)
 
 
-def reasoning_effort(effort: str | None) -> str | None:
-    """codex's ``model_reasoning_effort`` for an effort; ``None`` (no flag) for values it lacks."""
-    if effort is None:
-        return None
-    level = _EFFORT_TO_REASONING.get(effort, effort)
-    return level if level in REASONING_EFFORTS else None
-
-
 def build_argv(binary: str, request: AgentRequest, tmp_dir: Path) -> list[str]:
     """The command line; ``-`` makes codex read the prompt from stdin."""
     argv = [binary, "exec", "--skip-git-repo-check", *permission_args(request.permissions)]
     if request.model:
         argv += ["--model", request.model]
-    level = reasoning_effort(request.effort)
+    level = CodexProvider.capabilities.effort.flag_value(request.effort)
     if level is not None:
         argv += ["-c", f'model_reasoning_effort="{level}"']
     argv += ["--json", "--output-last-message", str(tmp_dir / LAST_MESSAGE_FILE)]

@@ -11,6 +11,7 @@ import anyio
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON, compact_json
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
+from smolwf.providers.capabilities import Capabilities, SchemaMode
 from smolwf.providers.debug_schema import instance_for_schema
 from smolwf.usage import Usage
 
@@ -33,6 +34,7 @@ class DebugProvider:
     """
 
     name = "debug"
+    capabilities = Capabilities(display_name="Debug", schema_mode=SchemaMode.GENERATED)
 
     def __init__(
         self, settings: ProviderSettings | None = None, env: dict[str, str] | None = None

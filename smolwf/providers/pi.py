@@ -35,6 +35,7 @@ from smolwf.jsontypes import JSON, JSONObject, compact_json
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, preview
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import Capabilities, EffortLevels, SchemaMode
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, number
 from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
@@ -61,9 +62,6 @@ LEVEL_TOOLS: dict[PermissionLevel, tuple[str, ...] | None] = {
 _NOT_FOUND = re.compile(r"^Tool (.+) not found$")
 BLOCKED_TEXT = "Tool execution was blocked"
 """pi's result for a call an extension's ``tool_call`` handler blocked without a reason."""
-THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
-"""What ``pi --thinking`` accepts (pi 0.73.1)."""
-_EFFORT_TO_THINKING = {"max": "xhigh"}
 _FAILED_STOPS = ("error", "aborted")
 _STATUS_PREFIX = re.compile(r"^\s*(\d{3})\b")
 _SCHEMA_INSTRUCTIONS = (
@@ -85,6 +83,14 @@ class PiProvider:
     """Answers ``agent()`` calls with the ``pi`` CLI."""
 
     name = "pi"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.TOOL,
+        # What pi --thinking accepts (pi 0.73.1).
+        effort=EffortLevels(
+            accepted=("off", "minimal", "low", "medium", "high", "xhigh"), aliases={"max": "xhigh"}
+        ),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -114,14 +120,6 @@ class PiProvider:
         return parse_outcome(outcome, mode, request.model, request.permissions)
 
 
-def thinking_level(effort: str | None) -> str | None:
-    """pi's ``--thinking`` value for an effort; ``None`` (no flag) for values pi lacks."""
-    if effort is None:
-        return None
-    level = _EFFORT_TO_THINKING.get(effort, effort)
-    return level if level in THINKING_LEVELS else None
-
-
 def build_argv(binary: str, request: AgentRequest) -> list[str]:
     """The command line; the prompt is not in it (it goes on stdin)."""
     argv = [binary, "--extension", str(PERMISSIONS_EXTENSION_PATH)]
@@ -133,7 +131,7 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
     argv += ["--print", "--mode", "json"]
     if request.model:
         argv += ["--model", request.model]
-    level = thinking_level(request.effort)
+    level = PiProvider.capabilities.effort.flag_value(request.effort)
     if level is not None:
         argv += ["--thinking", level]
     return argv

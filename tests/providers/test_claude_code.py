@@ -21,7 +21,6 @@ from smolwf.providers.base import AgentRequest, ProviderSettings
 from smolwf.providers.claude_code import (
     ClaudeCodeProvider,
     build_argv,
-    effort_flag,
     parse_outcome,
 )
 from smolwf.providers.process import CliOutcome
@@ -530,24 +529,6 @@ def test_strict_shell_changes_nothing_above_read_only(tmp_path: Path) -> None:
     for level in ("edit", "full"):
         request = _request(tmp_path, permissions=level)
         assert build_argv("claude", request, strict_shell=True) == build_argv("claude", request)
-
-
-@pytest.mark.parametrize(
-    ("effort", "flag"),
-    [
-        ("low", "low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("xhigh", "xhigh"),
-        ("max", "max"),
-        ("minimal", "low"),
-        ("off", None),
-        ("none", None),
-        (None, None),
-    ],
-)
-def test_effort_maps_onto_claude_levels_or_is_dropped(effort: str | None, flag: str | None) -> None:
-    assert effort_flag(effort) == flag
 
 
 # --- the adapter against fake CLIs -----------------------------------------------------------

@@ -19,7 +19,6 @@ from smolwf.providers.codex import (
     build_argv,
     error_kind,
     parse_outcome,
-    reasoning_effort,
     reset_seconds,
     strict_schema,
 )
@@ -413,24 +412,6 @@ def test_strict_schema_closes_every_object_and_keeps_optional_properties_optiona
 def test_strict_schema_leaves_non_object_schemas_alone() -> None:
     assert strict_schema({"type": "integer"}) == {"type": "integer"}
     assert strict_schema(True) is True
-
-
-@pytest.mark.parametrize(
-    ("effort", "level"),
-    [
-        (None, None),
-        ("off", "none"),
-        ("minimal", "minimal"),
-        ("low", "low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("xhigh", "xhigh"),
-        ("max", "xhigh"),
-        ("turbo", None),
-    ],
-)
-def test_effort_maps_to_codex_reasoning_efforts(effort: str | None, level: str | None) -> None:
-    assert reasoning_effort(effort) == level
 
 
 # --- permission levels: flags, and what codex's sandbox refused -------------------------

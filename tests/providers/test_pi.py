@@ -24,7 +24,6 @@ from smolwf.providers.pi import (
     needed_level,
     parse_outcome,
     refusals,
-    thinking_level,
     tool_parameters,
 )
 from smolwf.providers.process import CliOutcome
@@ -421,24 +420,6 @@ def test_other_schemas_are_wrapped_as_value_with_their_definitions_lifted() -> N
         True,
     )
     assert tool_parameters(True)[0]["properties"] == {"value": True}
-
-
-@pytest.mark.parametrize(
-    ("effort", "level"),
-    [
-        (None, None),
-        ("off", "off"),
-        ("minimal", "minimal"),
-        ("low", "low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("xhigh", "xhigh"),
-        ("max", "xhigh"),
-        ("turbo", None),
-    ],
-)
-def test_effort_maps_to_pi_thinking_levels(effort: str | None, level: str | None) -> None:
-    assert thinking_level(effort) == level
 
 
 # --- permissions: the tool set of each level, and the calls pi refused -----------------

@@ -31,7 +31,13 @@ from smolwf.providers.opencode.permissions import (
     permission_env,
     without_ansi,
 )
-from smolwf.providers.opencode.wire import DISPLAY_NAME, describe_error, failure, sum_usage
+from smolwf.providers.opencode.wire import (
+    CAPABILITIES,
+    DISPLAY_NAME,
+    describe_error,
+    failure,
+    sum_usage,
+)
 from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
 
 NO_ANSWER = "OpenCode provider returned no answer"
@@ -76,8 +82,9 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
         argv += FULL_FLAGS
     if request.model:
         argv += ["--model", request.model]
-    if request.effort:
-        argv += ["--variant", request.effort]
+    variant = CAPABILITIES.effort.flag_value(request.effort)
+    if variant:
+        argv += ["--variant", variant]
     if request.agent_type:
         argv += ["--agent", request.agent_type]
     return argv

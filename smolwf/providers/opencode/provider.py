@@ -6,12 +6,14 @@ from __future__ import annotations
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
 from smolwf.providers.opencode.cli import run_cli_call
+from smolwf.providers.opencode.wire import CAPABILITIES
 
 
 class OpenCodeProvider:
     """Answers ``agent()`` calls with the ``opencode`` CLI."""
 
     name = "opencode"
+    capabilities = CAPABILITIES
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings

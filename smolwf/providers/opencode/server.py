@@ -46,7 +46,13 @@ from smolwf.providers.opencode.permissions import (
     permission_env,
     session_rules,
 )
-from smolwf.providers.opencode.wire import DISPLAY_NAME, describe_error, failure, sum_usage
+from smolwf.providers.opencode.wire import (
+    CAPABILITIES,
+    DISPLAY_NAME,
+    describe_error,
+    failure,
+    sum_usage,
+)
 from smolwf.providers.process import FAILURE_TEXT_BYTES, Watchdog, WatchdogLimits
 
 T = TypeVar("T")
@@ -96,8 +102,9 @@ def message_body(request: AgentRequest) -> JSONObject:
     model = split_model(request.model)
     if model is not None:
         body["model"] = model
-    if request.effort:
-        body["variant"] = request.effort
+    variant = CAPABILITIES.effort.flag_value(request.effort)
+    if variant:
+        body["variant"] = variant
     if request.agent_type:
         body["agent"] = request.agent_type
     body["format"] = {

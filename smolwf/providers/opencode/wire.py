@@ -14,11 +14,19 @@ from smolwf.errors import FailureKind, ProviderError
 from smolwf.excerpts import one_line
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
+from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules, SchemaMode
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import as_object, count, is_number, number
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "OpenCode"
+CAPABILITIES = Capabilities(
+    display_name=DISPLAY_NAME,
+    schema_mode=SchemaMode.SERVER,
+    model=ModelRules(model_provider="required"),
+    effort=EffortLevels(accepted=None),  # a model's variant: any name is passed on
+)
+"""What ``OpenCodeProvider`` declares; both transports read its effort mapping."""
 _ERROR_NAME_KINDS = {
     "ProviderAuthError": FailureKind.AUTH,
     "StructuredOutputError": FailureKind.INVALID_OUTPUT,
