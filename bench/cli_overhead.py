@@ -52,7 +52,7 @@ def bare(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def adapter(provider: str, env: dict[str, str], cwd: Path) -> float:
     instance = create_provider(provider, ProviderSettings(env=env))
-    request = AgentRequest(prompt=PROMPT, options={}, cwd=cwd, step_id="bench")
+    request = AgentRequest(prompt=PROMPT, cwd=cwd, step_id="bench")
 
     async def call() -> float:
         started = time.perf_counter()

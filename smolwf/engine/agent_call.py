@@ -132,7 +132,6 @@ async def _structured_attempt(call: PreparedCall, name: str, context: CallContex
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
-            options=call.options,
             cwd=context.cwd,
             step_id=context.step_id,
             phase=call.phase,

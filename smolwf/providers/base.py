@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.usage import Usage
 
@@ -18,7 +18,7 @@ ProviderEventSink = Callable[[JSON, "str | None"], None]
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
-    """One provider attempt. ``options`` are the effective options after the option pipeline.
+    """One provider attempt: the prompt and what the option pipeline resolved for it.
 
     ``effort`` is the reasoning level (``effort`` option, else a selector's ``thinking``);
     the limits are seconds, ``None`` when off; a provider that runs a process must stop
@@ -28,7 +28,6 @@ class AgentRequest:
     """
 
     prompt: str
-    options: JSONObject
     cwd: Path
     step_id: str
     phase: str | None = None

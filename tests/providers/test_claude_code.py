@@ -59,7 +59,7 @@ def _outcome(case: str, returncode: int = 0) -> CliOutcome:
 
 
 def _request(tmp_path: Path, prompt: str = "hi", **kw: Any) -> AgentRequest:
-    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="step", **kw)
+    return AgentRequest(prompt=prompt, cwd=tmp_path, step_id="step", **kw)
 
 
 def _result_line(events: list[JSON]) -> JSONObject:

@@ -737,7 +737,6 @@ class FakeCodex:
 def request(tmp_path: Path, **kw: Any) -> AgentRequest:
     fields: dict[str, Any] = {
         "prompt": "Say hello\nto the fake server",
-        "options": {},
         "cwd": tmp_path,
         "step_id": "s1",
         **kw,

@@ -48,7 +48,7 @@ def _outcome(events: list[JSON], returncode: int = 0, stderr: str = "") -> CliOu
 
 
 def _request(tmp_path: Path, prompt: str = "Say hello", **kw: Any) -> AgentRequest:
-    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="s1", **kw)
+    return AgentRequest(prompt=prompt, cwd=tmp_path, step_id="s1", **kw)
 
 
 # --- parsing the real transcripts -------------------------------------------------------

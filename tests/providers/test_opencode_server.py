@@ -64,7 +64,6 @@ def _bus_events() -> list[JSONObject]:
 def _request(tmp_path: Path, **kw: Any) -> AgentRequest:
     return AgentRequest(
         prompt="Give me the answer",
-        options={},
         cwd=tmp_path,
         step_id="s1",
         has_schema=True,

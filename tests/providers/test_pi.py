@@ -638,7 +638,6 @@ class FakePi:
 def request(tmp_path: Path, **kw: Any) -> AgentRequest:
     fields: dict[str, Any] = {
         "prompt": "Say hello\nto the fake server",
-        "options": {},
         "cwd": tmp_path,
         "step_id": "s1",
         **kw,
