@@ -26,6 +26,7 @@ from smolwf.providers.codex_sandbox import (
     Workspace,
     audit_session,
     exit_code_and_body,
+    find_rollout,
     is_refused,
     permission_args,
 )
@@ -475,6 +476,32 @@ def captured(tmp_path: Path, case: str, level: PermissionLevel, *, rollout: bool
     env = {"CODEX_HOME": str(home)}
     audit = audit_session(events, thread, level, WORK_DIR, env)
     return parse(events, audit=audit)
+
+
+THREAD = "01a248b0-68c4-7c40-a601-678f8a996235"
+"""A UUIDv7 thread id made on 2026-12-06 (refused-shell-read-only's)."""
+
+
+@pytest.mark.parametrize(
+    ("thread", "day"),
+    [
+        pytest.param(THREAD, "2026/12/06", id="under-the-day-its-id-was-made"),
+        pytest.param(THREAD, "2025/01/01", id="under-another-day"),
+        pytest.param("older-session-id", "2026/12/06", id="an-id-without-a-time"),
+    ],
+)
+def test_the_rollout_of_a_thread_is_found_wherever_codex_filed_it(
+    tmp_path: Path, thread: str, day: str
+) -> None:
+    sessions = tmp_path / "sessions"
+    for other in ("2026/12/05", "2026/12/06", "2026/12/07"):
+        (sessions / other).mkdir(parents=True, exist_ok=True)
+        (sessions / other / "rollout-2026-12-06T00-00-00-another-thread.jsonl").touch()
+    (sessions / day).mkdir(parents=True, exist_ok=True)
+    rollout = sessions / day / f"rollout-2026-12-06T00-10-50-{thread}.jsonl"
+    rollout.touch()
+    assert find_rollout(tmp_path, thread) == rollout
+    assert find_rollout(tmp_path, "no-such-thread") is None
 
 
 def shell(command: str, needs: PermissionLevel) -> Refusal:
