@@ -133,3 +133,30 @@ def test_the_engine_asks_the_registry_before_a_call_starts(
         "the Debug provider cannot run agents with permissions 'edit'; it supports 'read-only'",
         "echo: y",
     ]
+
+
+def _doc_row(name: str) -> str:
+    """The row of docs/providers.md's table that says what ``name`` declares."""
+    capabilities = capabilities_of(name)
+    assert capabilities is not None
+    effort = capabilities.effort
+    if effort.accepted is None:
+        levels = "any value, as it is"
+    elif not effort.accepted:
+        levels = "ignored"
+    else:
+        levels = ", ".join(effort.accepted)
+        if effort.aliases:
+            levels += "; " + ", ".join(f"{a} → {b}" for a, b in effort.aliases.items())
+    upstream = {"rejected": "not allowed", "optional": "optional", "required": "required"}
+    return (
+        f"| `{name}` | {upstream[capabilities.model.model_provider]} "
+        f"| {'yes' if capabilities.model.thinking else 'no'} | {levels} "
+        f"| {capabilities.schema_mode} | {', '.join(capabilities.permission_levels)} |"
+    )
+
+
+@pytest.mark.parametrize("provider", KNOWN_PROVIDERS)
+def test_the_providers_page_says_what_each_provider_declares(provider: str) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "providers.md").read_text()
+    assert _doc_row(provider) in page.splitlines()
