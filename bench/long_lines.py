@@ -44,8 +44,8 @@ def through_runner(argv: list[str], cwd: Path, limits: WatchdogLimits) -> float:
 
     async def call() -> float:
         started = time.perf_counter()
-        command = CliCommand("bench", argv, cwd)
-        await run_cli(command, limits, lambda event: seen.append(len(str(event))))
+        command = CliCommand("bench", argv, cwd, limits=limits)
+        await run_cli(command, lambda event: seen.append(len(str(event))))
         return time.perf_counter() - started
 
     elapsed = anyio.run(call)

@@ -54,7 +54,7 @@ from smolwf.providers.claude_permissions import (
 )
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, json_answer
-from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
@@ -96,16 +96,10 @@ class ClaudeCodeProvider:
         strict = request.permissions == "read-only" and bool(
             shell_may_write(request.cwd, env, request.agent_type)
         )
-        command = CliCommand(
-            DISPLAY_NAME,
-            build_argv(binary, request, strict_shell=strict),
-            request.cwd,
-            stdin=request.prompt.encode("utf-8"),
-            env=self.settings.env,
-        )
-        limits = WatchdogLimits(request.timeout_s, request.idle_timeout_s)
+        argv = build_argv(binary, request, strict_shell=strict)
+        command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
         # No usage on failure: claude reports it only in the final result line.
-        outcome = await run_agent_cli(command, limits, events, session_id_of=_event_session_id)
+        outcome = await run_agent_cli(command, events, session_id_of=_event_session_id)
         return parse_outcome(
             outcome,
             structured=request.has_schema,
@@ -142,6 +136,16 @@ class _Run:
     usage: Usage | None
     model: str | None
     refusals: tuple[Refusal, ...] = ()
+
+    def failure(self, message: str, kind: FailureKind) -> ProviderError:
+        """The run's failure, carrying what it spent, its session and its refusals."""
+        return ProviderError(
+            f"{DISPLAY_NAME} provider {message}",
+            kind=kind,
+            usage=self.usage,
+            session_id=self.session_id,
+            refusals=self.refusals,
+        )
 
 
 def parse_outcome(
@@ -196,14 +200,10 @@ def _check_mode(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) ->
     if mode is None or mode == wanted:
         return
     said = one_line(outcome.stderr)
-    raise ProviderError(
-        f"{DISPLAY_NAME} provider ran in permission mode {mode!r}, not {wanted!r} as "
-        f"permissions '{permissions}' needs; a settings or policy file may have overridden it"
-        + (f": {said}" if said else ""),
-        kind=FailureKind.CONFIG,
-        usage=run.usage,
-        session_id=run.session_id,
-        refusals=run.refusals,
+    raise run.failure(
+        f"ran in permission mode {mode!r}, not {wanted!r} as permissions '{permissions}' "
+        "needs; a settings or policy file may have overridden it" + (f": {said}" if said else ""),
+        FailureKind.CONFIG,
     )
 
 
@@ -301,13 +301,7 @@ def _model_usage_counts(per_model: JSON) -> tuple[int, int, int, int] | None:
 def _text_output(result: JSONObject, run: _Run) -> JSON:
     text = result.get("result")
     if not isinstance(text, str):
-        raise ProviderError(
-            f"{DISPLAY_NAME} provider returned no final message",
-            kind=FailureKind.INVALID_OUTPUT,
-            usage=run.usage,
-            session_id=run.session_id,
-            refusals=run.refusals,
-        )
+        raise run.failure("returned no final message", FailureKind.INVALID_OUTPUT)
     return text.rstrip()
 
 
@@ -320,13 +314,7 @@ def _structured_output(result: JSONObject, run: _Run) -> JSON:
         ok, value = json_answer(text)
         if ok:
             return value
-    raise ProviderError(
-        f"{DISPLAY_NAME} provider did not return valid JSON for schema output",
-        kind=FailureKind.INVALID_OUTPUT,
-        usage=run.usage,
-        session_id=run.session_id,
-        refusals=run.refusals,
-    )
+    raise run.failure("did not return valid JSON for schema output", FailureKind.INVALID_OUTPUT)
 
 
 def result_error(

@@ -46,7 +46,7 @@ from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules
 from smolwf.providers.codex_sandbox import SandboxAudit, audit_session, permission_args
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, json_answer, of_type
-from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Codex"
@@ -102,20 +102,11 @@ class CodexProvider:
             tmp_dir = Path(tmp)
             if request.has_schema:
                 write_schema(tmp_dir / SCHEMA_FILE, request.schema)
-            command = CliCommand(
-                DISPLAY_NAME,
-                build_argv(binary, request, tmp_dir),
-                request.cwd,
-                stdin=request.prompt.encode("utf-8"),
-                env=dict(self.settings.env),
-            )
+            argv = build_argv(binary, request, tmp_dir)
+            command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
             try:
                 outcome = await run_agent_cli(
-                    command,
-                    WatchdogLimits(request.timeout_s, request.idle_timeout_s),
-                    events,
-                    session_id_of=session_id_of,
-                    usage_of=sum_usage,
+                    command, events, session_id_of=session_id_of, usage_of=sum_usage
                 )
             except ProviderError as error:  # a watchdog: what was refused until then
                 error.refusals = (

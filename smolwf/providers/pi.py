@@ -38,7 +38,7 @@ from smolwf.providers.binaries import find_binary
 from smolwf.providers.capabilities import Capabilities, EffortLevels, SchemaMode
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, number
-from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Pi"
@@ -103,19 +103,11 @@ class PiProvider:
             parameters, wrapped = tool_parameters(request.schema)
             env[SCHEMA_ENV] = json.dumps(parameters)
             mode = OutputMode(structured=True, wrapped=wrapped)
-        command = CliCommand(
-            DISPLAY_NAME,
-            build_argv(binary, request),
-            request.cwd,
-            stdin=build_prompt(request).encode("utf-8"),
-            env=env,
-        )
+        argv = build_argv(binary, request)
+        prompt = build_prompt(request)
+        command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=env, prompt=prompt)
         outcome = await run_agent_cli(
-            command,
-            WatchdogLimits(request.timeout_s, request.idle_timeout_s),
-            events,
-            session_id_of=session_id_of,
-            usage_of=sum_usage,
+            command, events, session_id_of=session_id_of, usage_of=sum_usage
         )
         return parse_outcome(outcome, mode, request.model, request.permissions)
 

@@ -23,6 +23,7 @@ from smolwf.excerpts import cut_to_bytes
 from smolwf.jsontypes import JSON
 from smolwf.lines import StreamLines
 from smolwf.process_group import open_group, stop_group
+from smolwf.providers.base import AgentRequest
 from smolwf.usage import Usage
 
 T = TypeVar("T")
@@ -40,10 +41,16 @@ class WatchdogLimits:
     timeout_s: float | None = None
     idle_timeout_s: float | None = None
 
+    @classmethod
+    def of(cls, request: AgentRequest) -> WatchdogLimits:
+        """The limits ``request`` carries (its ``timeout`` and ``idleTimeout``)."""
+        return cls(request.timeout_s, request.idle_timeout_s)
+
 
 @dataclass(frozen=True, slots=True)
 class CliCommand:
-    """One CLI invocation. ``stdin`` of ``None`` gives the CLI ``/dev/null``."""
+    """One CLI invocation under its watchdogs. ``stdin`` of ``None`` gives the CLI
+    ``/dev/null``."""
 
     display_name: str
     argv: Sequence[str]
@@ -51,6 +58,29 @@ class CliCommand:
     stdin: bytes | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to (and overriding) the inherited environment."""
+    limits: WatchdogLimits = WatchdogLimits()
+
+    @classmethod
+    def for_request(
+        cls,
+        display_name: str,
+        argv: Sequence[str],
+        request: AgentRequest,
+        *,
+        env: Mapping[str, str],
+        prompt: str | None = None,
+    ) -> CliCommand:
+        """The invocation that answers ``request``: in its cwd, under its limits, with
+        ``prompt`` (the request's own by default) on stdin."""
+        text = request.prompt if prompt is None else prompt
+        return cls(
+            display_name,
+            argv,
+            request.cwd,
+            stdin=text.encode("utf-8"),
+            env=env,
+            limits=WatchdogLimits.of(request),
+        )
 
 
 @dataclass(slots=True)
@@ -148,16 +178,15 @@ LineHandler = Callable[[JSON], None]
 """Called with each JSON line of stdout as soon as it arrives."""
 
 
-async def run_cli(command: CliCommand, limits: WatchdogLimits, on_event: LineHandler) -> CliOutcome:
-    """Run ``command`` to its end under ``limits``; the process group never outlives it."""
+async def run_cli(command: CliCommand, on_event: LineHandler) -> CliOutcome:
+    """Run ``command`` to its end under its limits; the process group never outlives it."""
     outcome = CliOutcome(returncode=-1)
-    await _run_into(outcome, command, limits, on_event)
+    await _run_into(outcome, command, on_event)
     return outcome
 
 
 async def run_agent_cli(
     command: CliCommand,
-    limits: WatchdogLimits,
     events: Callable[[JSON, str | None], None],
     *,
     session_id_of: Callable[[JSON], str | None],
@@ -177,7 +206,7 @@ async def run_agent_cli(
         events(event, session)
 
     try:
-        await _run_into(outcome, command, limits, on_event)
+        await _run_into(outcome, command, on_event)
     except ProviderError as error:
         error.session_id = error.session_id or session
         if usage_of is not None:
@@ -186,10 +215,8 @@ async def run_agent_cli(
     return outcome
 
 
-async def _run_into(
-    outcome: CliOutcome, command: CliCommand, limits: WatchdogLimits, on_event: LineHandler
-) -> None:
-    watchdog = Watchdog(command.display_name, limits)
+async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHandler) -> None:
+    watchdog = Watchdog(command.display_name, command.limits)
     env = {**os.environ, **command.env}
     try:
         process = await open_group(

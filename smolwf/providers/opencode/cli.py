@@ -38,7 +38,7 @@ from smolwf.providers.opencode.wire import (
     failure,
     sum_usage,
 )
-from smolwf.providers.process import CliCommand, CliOutcome, WatchdogLimits, run_agent_cli
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 
 NO_ANSWER = "OpenCode provider returned no answer"
 _PERMISSION = re.compile(r"permission|rejected|denied|prevents you from using", re.IGNORECASE)
@@ -50,16 +50,11 @@ async def run_cli_call(
     """Answer ``request`` (which has no schema) with ``opencode run``; ``env`` is
     ``ProviderSettings.env``."""
     call_env = build_env(request, env)
-    command = CliCommand(
-        DISPLAY_NAME,
-        build_argv(binary, request),
-        request.cwd,
-        stdin=request.prompt.encode("utf-8"),
-        env=call_env,
+    command = CliCommand.for_request(
+        DISPLAY_NAME, build_argv(binary, request), request, env=call_env
     )
     outcome = await run_agent_cli(
         command,
-        WatchdogLimits(request.timeout_s, request.idle_timeout_s),
         events,
         session_id_of=session_id_of,
         usage_of=lambda seen: sum_usage(step_finishes(seen)),

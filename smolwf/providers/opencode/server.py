@@ -264,9 +264,7 @@ class _ServerCall:
         """The server's whole environment."""
         self.dirs = opencode_dirs(env)
         self.events = events
-        self.watchdog = Watchdog(
-            DISPLAY_NAME, WatchdogLimits(request.timeout_s, request.idle_timeout_s)
-        )
+        self.watchdog = Watchdog(DISPLAY_NAME, WatchdogLimits.of(request))
         self.params = {"directory": str(request.cwd)}
         self.session_id: str | None = None
         self.logs = bytearray()
