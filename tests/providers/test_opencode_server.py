@@ -24,14 +24,14 @@ from smolwf.providers.opencode.permissions import (
     permission_config,
 )
 from smolwf.providers.opencode.provider import OpenCodeProvider
-from smolwf.providers.opencode.server import (
+from smolwf.providers.opencode.server_api import (
     NO_STRUCTURED,
-    _sse_data,
     assistant_infos,
     bus_tool_parts,
     message_body,
     parse_response,
     session_body,
+    sse_data,
     structured_value,
 )
 from smolwf.usage import Usage
@@ -58,7 +58,7 @@ def _response() -> JSONObject:
 
 def _bus_events() -> list[JSONObject]:
     lines = SSE_FILE.read_text(encoding="utf-8").splitlines()
-    return [event for event in map(_sse_data, lines) if event is not None]
+    return [event for event in map(sse_data, lines) if event is not None]
 
 
 def _request(tmp_path: Path, **kw: Any) -> AgentRequest:
