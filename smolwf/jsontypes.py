@@ -1,9 +1,7 @@
-"""JSON value type aliases shared by every layer (values cross the JS boundary as JSON),
-and the one compact text form smol-wf writes them in."""
+"""JSON value type aliases shared by every layer (values cross the JS boundary as JSON)."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TypeAlias
 
@@ -35,11 +33,3 @@ def without_lone_surrogates(value: JSON) -> JSON:
 def clean_text(text: str) -> str:
     """``without_lone_surrogates`` for one string."""
     return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def compact_json(value: JSON) -> str:
-    """``value`` as JSON text without spaces, non-ASCII characters kept as they are."""
-    return _COMPACT.encode(value)

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.excerpts import one_line
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
@@ -123,7 +124,7 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     argv += permission_flags(request.permissions, strict_shell=strict_shell)
     argv += ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
     if request.has_schema:
-        argv += ["--json-schema", compact_json(request.schema)]
+        argv += ["--json-schema", compact(request.schema)]
     argv.append("--print")
     return argv
 

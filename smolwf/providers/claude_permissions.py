@@ -33,7 +33,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal, preview
 
 MODES: dict[PermissionLevel, str] = {
@@ -63,7 +64,7 @@ def permission_flags(level: PermissionLevel, *, strict_shell: bool = False) -> l
         flags += ["--allowedTools", SHELL_TOOL]
     elif level == "read-only":
         asked: list[JSON] = [SHELL_TOOL, *FILE_TOOLS] if strict_shell else list(FILE_TOOLS)
-        flags += ["--settings", compact_json({"permissions": {"ask": asked}})]
+        flags += ["--settings", compact({"permissions": {"ask": asked}})]
     return flags
 
 
@@ -241,4 +242,4 @@ def _attempted(tool_input: JSONObject, cwd: Path) -> str:
             if key in _PATH_KEYS:
                 value = _within(value, cwd) or value
             return preview(value)
-    return preview(compact_json(tool_input)) if tool_input else ""
+    return preview(compact(tool_input)) if tool_input else ""

@@ -9,7 +9,8 @@ from pathlib import Path
 import anyio
 
 from smolwf.errors import AgentOptionError
-from smolwf.jsontypes import JSON, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.capabilities import Capabilities, SchemaMode
 from smolwf.providers.debug_schema import instance_for_schema
@@ -61,7 +62,7 @@ class DebugProvider:
         else:
             output = "echo: " + request.prompt
         input_tokens = estimate_tokens(request.prompt)
-        serialized = compact_json(output)
+        serialized = compact(output)
         output_tokens = estimate_tokens(serialized)
         usage = Usage(
             input_tokens=input_tokens,

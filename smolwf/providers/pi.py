@@ -31,7 +31,8 @@ from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.excerpts import one_line
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, preview
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
@@ -360,7 +361,7 @@ def attempted(arguments: JSON) -> str:
                 return preview(value)
     if arguments is None or arguments == {}:
         return ""
-    return preview(compact_json(arguments))
+    return preview(compact(arguments))
 
 
 def refusals(events: list[JSON], level: PermissionLevel) -> tuple[Refusal, ...]:

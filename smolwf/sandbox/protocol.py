@@ -34,7 +34,8 @@ from smolwf.defaults import (
 from smolwf.errors import SandboxError
 from smolwf.excerpts import one_line
 from smolwf.ids import new_id
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.process_group import open_group, stop_group
 
 PROTOCOL_VERSION = "sandbox.v1"
@@ -255,7 +256,7 @@ class SandboxClient:
                 self.broken = self.broken or not completed
 
     async def _send(self, message: JSONObject) -> None:
-        line = compact_json(message) + "\n"
+        line = compact(message) + "\n"
         try:
             await self._stdin.send(line.encode("utf-8"))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):

@@ -23,7 +23,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from smolwf.defaults import SANDBOX_MAX_MESSAGE_BYTES
 from smolwf.excerpts import one_line
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 
 PROTOCOL_METHODS = (
     "capabilities",
@@ -142,7 +143,7 @@ class _Outbox:
         self._fd = fd
 
     def send(self, message: JSONObject) -> None:
-        view = memoryview((compact_json(message) + "\n").encode("utf-8"))
+        view = memoryview((compact(message) + "\n").encode("utf-8"))
         while view:
             try:
                 written = os.write(self._fd, view)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from smolwf.excerpts import cut_to_bytes, one_line
-from smolwf.jsontypes import JSON, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON
 
 
 def test_one_line_makes_every_whitespace_run_one_space() -> None:
@@ -31,5 +32,5 @@ def test_cut_to_bytes_keeps_at_most_the_limit(text: str, limit: int, cut: str) -
         pytest.param({"é": "ü"}, '{"é":"ü"}', id="non-ascii-kept"),
     ],
 )
-def test_compact_json(value: JSON, text: str) -> None:
-    assert compact_json(value) == text
+def test_compact_text_has_no_spaces_and_keeps_non_ascii(value: JSON, text: str) -> None:
+    assert compact(value) == text

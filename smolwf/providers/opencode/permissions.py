@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TypeAlias
 
 from smolwf.errors import FailureKind, ProviderError
-from smolwf.jsontypes import JSON, JSONObject, compact_json
+from smolwf.jsontext import compact
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PERMISSION_LEVELS, PermissionLevel, Refusal, preview
 from smolwf.providers.json_fields import as_object
 
@@ -206,8 +207,8 @@ def permission_env(
             raise _content_error(f"its agent {name!r} is not an object")
         agent["permission"] = rules
     return {
-        PERMISSION_ENV: compact_json(rules),
-        CONFIG_CONTENT_ENV: compact_json(content),
+        PERMISSION_ENV: compact(rules),
+        CONFIG_CONTENT_ENV: compact(content),
     }
 
 
@@ -334,7 +335,7 @@ def attempt_text(tool: str, tool_input: JSON) -> str:
             return " ".join(_PATCH_FILE.findall(patch)) or patch
     if tool_input in (None, {}, ""):
         return ""
-    return compact_json(tool_input)
+    return compact(tool_input)
 
 
 def tool_permission(tool: str) -> str:
