@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 DEFAULT_PROVIDER = "debug"
-PROVIDER_NAMES = ("debug", "claude-code", "codex", "pi", "opencode")
+"""The provider of ``agent()`` calls that name none (the registry lists them all)."""
 
 JS_MEMORY_MIB = 256
 """QuickJS heap limit (``--js-memory``)."""

@@ -112,7 +112,6 @@ async def _structured_call(call: PreparedCall, name: str, context: CallContext) 
     for round_number in (1, 2):
         request = AgentRequest(
             prompt=prompt,
-            options=plan.options,
             cwd=context.cwd,
             step_id=context.step_id,
             phase=plan.phase,

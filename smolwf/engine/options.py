@@ -26,6 +26,8 @@ from smolwf.permissions import (
     RefusalPolicy,
     permission_level,
 )
+from smolwf.providers.capabilities import EFFORT_LEVELS
+from smolwf.providers.registry import check_permissions
 from smolwf.script.meta import WorkflowMeta
 
 AGENT_OPTIONS = (
@@ -155,6 +157,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
     _check_isolation(options.get("isolation"))
     defaults = inputs.defaults
     permissions = _permissions(options, defaults.permissions)
+    for name in chain:
+        check_permissions(name, permissions)
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -209,9 +213,6 @@ def _effort(options: JSONObject) -> str | None:
         raise AgentOptionError(f"agent() option effort must be one of {levels}, got {effort!r}")
     thinking = options.get("thinking")
     return effort or (thinking if isinstance(thinking, str) else None)
-
-
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
 
 def _optional_text(options: JSONObject, key: str) -> str | None:

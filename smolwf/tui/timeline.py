@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from smolwf.events.run_state import RunState
 from smolwf.events.types import Event, EventType, ScopeKey
+from smolwf.excerpts import clip
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
 
@@ -174,12 +175,6 @@ class SearchIndex:
             return set()
         self._texts.extend(search_text(event) for event in events[len(self._texts) :])
         return {number for number, text in enumerate(self._texts) if needle in text}
-
-
-def clip(text: str, width: int) -> str:
-    """One line of at most ``width`` characters, ``…`` marking a cut."""
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def event_label(event: Event) -> str:
