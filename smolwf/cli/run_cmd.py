@@ -224,7 +224,7 @@ def run(
         "--max-cost-usd",
         min=0.0,
         metavar="USD",
-        help="Hard cap on the cost providers report, in US dollars.",
+        help="Hard cap on the cost in US dollars: reported by the CLIs, else estimated.",
     ),
     agent_timeout: float | None = typer.Option(
         None,
