@@ -71,6 +71,8 @@ class AgentState:
     session_id: str | None = None
     error: str | None = None
     failure_kind: str | None = None
+    refusals: int = 0
+    """Tool uses its CLI refused (``refusals`` of its end event)."""
     calls: list[JSONObject] = field(default_factory=list)
     """Its provider calls when there were several (``calls`` of its end event)."""
     event_count: int = 0
@@ -134,6 +136,9 @@ class ScopeState:
     parent_step_id: str | None
     status: RunStatus = "running"
     start_time: str | None = None
+    name: str | None = None
+    caller: str | None = None
+    """The calling child's ``parentStepId`` (None: the root called it)."""
     result: JSON = None
     token_usage: Usage | None = None
     error: str | None = None
@@ -222,6 +227,8 @@ class RunState:
         scope = self._scope(event)
         start = event.fields.get("startTime")
         scope.start_time = start if isinstance(start, str) else None
+        scope.name = _text(event.fields, "name") or scope.name
+        scope.caller = _text(event.fields, "callerStepId")
         if scope.parent_step_id is None:
             self.start_time = scope.start_time
 
@@ -368,6 +375,8 @@ class RunState:
             counts.replayed += 1 if agent.replayed else 0
         if status == "failed":
             phase.failed_ids.append(agent.step_id)
+        refusals = event.fields.get("refusals")
+        agent.refusals = len(refusals) if isinstance(refusals, list) else 0
         calls = event.fields.get("calls")
         agent.calls = [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
         for provider, usage in self._spent_by(agent, event):
