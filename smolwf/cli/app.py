@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd
+from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd, view_cmd
 from smolwf.errors import SmolWfError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
@@ -36,6 +36,7 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
 [bold]Run history:[/bold]
   smol-wf history                                  past runs, newest first
   smol-wf history RUN_ID                           attempts, phases, steps, cost
+  smol-wf view [RUN_ID]                            a live web page of runs (127.0.0.1)
 
 [bold]LLM usage guide:[/bold]
   smol-wf llm txt                                  how to write and run workflows
@@ -88,6 +89,8 @@ app.command(
 app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
+
+app.command("view", help=view_cmd.HELP)(view_cmd.view)
 
 app.add_typer(tui_cmd.tui_app, name="tui")
 

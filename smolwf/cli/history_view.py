@@ -105,12 +105,14 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
 
 
 def _print_usage(detail: RunDetail) -> None:
-    headers = ("PHASE", "INPUT", "CACHE READ", "OUTPUT", "CACHE WRITE", "TOTAL", "COST")
-    rows = [(phase, *_usage_cells(sums)) for phase, sums in detail.usage_by_phase.items()]
-    rows.append(("(all)", *_usage_cells(detail.usage)))
+    """The spend by phase, then by provider, each ending in the run's total."""
     print("Token Usage")
-    print(plain_table(headers, rows))
-    print()
+    for title, groups in (("PHASE", detail.usage_by_phase), ("PROVIDER", detail.usage_by_provider)):
+        headers = (title, "INPUT", "CACHE READ", "OUTPUT", "CACHE WRITE", "TOTAL", "COST", "SOURCE")
+        rows = [(name, *_usage_cells(sums)) for name, sums in groups.items()]
+        rows.append(("(all)", *_usage_cells(detail.usage)))
+        print(plain_table(headers, rows))
+        print()
 
 
 def _print_attempts(detail: RunDetail) -> None:
@@ -143,6 +145,7 @@ def _print_steps(steps: list[StepView]) -> None:
         "OUTPUT",
         "TOTAL",
         "COST",
+        "SOURCE",
         "DURATION",
         "SESSION",
         "LABEL / PROMPT",
@@ -164,13 +167,14 @@ def _print_steps(steps: list[StepView]) -> None:
                 str(usage.output_tokens),
                 str(usage.total_tokens),
                 cost(usage.cost_usd),
+                _dash(usage.cost_source),
                 f"{duration} ms" if duration is not None else "-",
                 _dash(step.session_id),
                 _short(step.label or step.prompt_preview, 40),
             )
         )
         if step.error:
-            rows.append(("", "  error:", _short(step.error, 100), *[""] * 11))
+            rows.append(("", "  error:", _short(step.error, 100), *[""] * 12))
     print("Steps")
     print(plain_table(headers, rows))
     print()
@@ -216,6 +220,7 @@ def _usage_cells(usage: UsageTotals) -> tuple[str, ...]:
         str(usage.cache_write_tokens),
         str(usage.total_tokens),
         cost(usage.cost_usd),
+        _dash(usage.cost_source),
     )
 
 

@@ -250,7 +250,8 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
     where = agent.provider or ""
     if agent.model:
         where += f"/{agent.model}"
-    detail = Text(_usage_text(agent.usage), style="dim")
+    spent = agent.spent or agent.usage
+    detail = Text(_usage_text(spent), style="dim")
     if agent.status == "failed":
         detail = Text(_first_line(agent.error or "failed", 60), style="red")
     elapsed = agent.elapsed_ns(now_ns)
@@ -260,7 +261,7 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         Text(where, style="dim"),
         Text(format_duration(elapsed or 0)),
         detail,
-        Text(format_cost(agent.usage.cost_usd if agent.usage else None), style="dim"),
+        Text(format_cost(spent.cost_usd, spent.estimated) if spent else "", style="dim"),
     ]
 
 
@@ -289,7 +290,7 @@ def render_footer(state: RunState, now_ns: int, budget_total: int | None) -> Tex
     text.append(" │ ", style="dim")
     text.append_text(_tokens_text(state.usage))
     if state.cost_usd is not None:
-        text.append(f" │ {format_cost(state.cost_usd)}")
+        text.append(f" │ {format_cost(state.cost_usd, state.usage.estimated)}")
     if budget_total is not None:
         text.append(" │ ", style="dim")
         text.append_text(budget_text(state.usage.output_tokens, budget_total))
@@ -339,7 +340,7 @@ def render_summary(state: RunState) -> Group:
     head.append(" · ")
     head.append_text(_tokens_text(state.token_usage or state.usage))
     if state.cost_usd is not None:
-        head.append(f" · {format_cost(state.cost_usd)}")
+        head.append(f" · {format_cost(state.cost_usd, state.usage.estimated)}")
     lines: list[RenderableType] = [head]
     lines.extend(_phase_lines(state.phases))
     lines.extend(_failure_lines(state))
@@ -388,10 +389,12 @@ def format_tokens(count: int) -> str:
     return f"{count / 1_000_000:.1f}M"
 
 
-def format_cost(cost: float | None) -> str:
+def format_cost(cost: float | None, estimated: bool = False) -> str:
+    """``$0.0123``, ``$12.30``; ``~`` before a cost that is (partly) estimated."""
     if cost is None:
         return ""
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    shown = f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    return "~" + shown if estimated else shown
 
 
 def format_duration(ns: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -35,6 +36,7 @@ from smolwf.store.paths import default_db_path
 if TYPE_CHECKING:
     from smolwf.cli.live_view import LiveProgressSink
     from smolwf.engine.run import RunReport
+    from smolwf.tracing.spans import TraceSink
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
@@ -224,7 +226,7 @@ def run(
         "--max-cost-usd",
         min=0.0,
         metavar="USD",
-        help="Hard cap on the cost providers report, in US dollars.",
+        help="Hard cap on the cost in US dollars: reported by the CLIs, else estimated.",
     ),
     agent_timeout: float | None = typer.Option(
         None,
@@ -263,6 +265,12 @@ def run(
         help="Start without checking the script first (smol-wf check: errors stop the run, "
         "warnings print as \\[warn] lines).",
     ),
+    otel: bool = typer.Option(
+        False,
+        "--otel",
+        help="Send an OpenTelemetry trace of the run over OTLP (also on when "
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set; needs pip install 'smolwf\\[otel]').",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -275,6 +283,9 @@ def run(
     config = build_config(ctx)
     check_script(ctx)
     events = config.events_stream is not None
+    traces = trace_sink(otel)
+    if traces is not None:
+        config = replace(config, sinks=[*config.sinks, traces])
     live = live_sink(progress, config)
     if live is not None:
         config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
@@ -283,9 +294,24 @@ def run(
     finally:
         if live is not None:
             live.close()
+        if traces is not None:
+            traces.close()
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
+
+
+def trace_sink(flag: bool) -> TraceSink | None:
+    """The OpenTelemetry sink when ``--otel`` or the environment ask for traces; its SDK
+    is imported only then."""
+    from smolwf.tracing import trace_settings
+
+    settings = trace_settings(os.environ, flag=flag)
+    if settings is None:
+        return None
+    from smolwf.tracing.setup import open_trace_sink
+
+    return open_trace_sink(settings)
 
 
 def live_sink(mode: ProgressMode, config: RunConfig) -> LiveProgressSink | None:

@@ -19,10 +19,12 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
 from smolwf.engine.lookup import Lookup
+from smolwf.engine.metering import Metered, ProviderCall
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
+from smolwf.engine.pricing import Prices
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
-from smolwf.errors import AgentCallError, ProviderError
+from smolwf.errors import AgentCallError, FailureKind, ProviderError
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
@@ -58,6 +60,9 @@ class AgentStep:
     """Provider calls not yet in the write batch (see ``Agents.record_spend``)."""
     running: bool = True
     """Still in the executor (its completion not posted yet)."""
+    tries: list[ProviderCall] | None = None
+    """This attempt's provider calls, as the events tell them when there are several."""
+    call_started_ns: int = 0
 
     @property
     def who(self) -> str:
@@ -68,15 +73,28 @@ class AgentStep:
     def raw_sessions(self) -> RawSessions | None:
         return self.agents.raw_sessions
 
-    def record(self, provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
+    def record(
+        self,
+        provider: str,
+        usage: Usage | None,
+        outcome: str,
+        model: str | None,
+        kind: FailureKind | None = None,
+    ) -> None:
         if usage is not None:
             self.spent = usage if self.spent is None else self.spent + usage
         self.calls += 1
         plan = self.call.plan
         spent = usage if usage is not None else Usage(total_tokens=0)
-        entry = LedgerEntry(
-            self.step_id, provider, model or plan.model, plan.phase, outcome, spent, now_ms()
+        model = model or plan.model
+        entry = LedgerEntry(self.step_id, provider, model, plan.phase, outcome, spent, now_ms())
+        tried = ProviderCall(
+            provider, model, outcome, spent, self.call_started_ns, self.agents.clock(), kind
         )
+        if self.tries is None:
+            self.tries = [tried]
+        else:
+            self.tries.append(tried)
         if self.ledger is None:
             self.ledger = [entry]
             self.agents.unrecorded[self] = None
@@ -98,7 +116,10 @@ class AgentStep:
         )
 
     def provider(self, name: str) -> Provider:
-        return self.agents.provider(name)
+        return Metered(name, self.agents.provider(name), self.agents.prices, self._started)
+
+    def _started(self) -> None:
+        self.call_started_ns = self.agents.clock()
 
     def note_isolation(self, record: JSONObject) -> None:
         self.isolation = record
@@ -110,6 +131,7 @@ class CallFailure:
 
     message: str
     refusals: tuple[Refusal, ...] = ()
+    kind: FailureKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +161,9 @@ class Agents:
         """Steps with provider calls not yet in the write batch, in the order they spent."""
         self.providers: dict[str, Provider] = {}
         self.warned_no_cost: set[str] = set()
+        self.prices = Prices(lambda message: ctx.warn(message, "cost"))
+        self.clock = ctx.emitter.elapsed_ns
+        """Nanoseconds on the events' clock: provider calls are timed with it."""
         config = ctx.config
         self.defaults = CallDefaults(
             config.agent_timeout_s,
@@ -320,7 +345,7 @@ class Agents:
             else:
                 outcome = await isolated(option, step.cwd, self._in(step), step.note_isolation)
         except ProviderError as error:
-            outcome = CallFailure(error.message, error.refusals)
+            outcome = CallFailure(error.message, error.refusals, error.kind)
         except AgentCallError as error:
             outcome = CallFailure(error.message)
         step.running = False
@@ -396,6 +421,7 @@ class Agents:
             data["isolation"] = step.isolation
         if result.refusals:
             data["refusals"] = compact["refusals"]
+        _add_tries(data, step.tries)
         ctx.emit(
             step.scope,
             EventType.AGENT_COMPLETED,
@@ -418,9 +444,12 @@ class Agents:
             error["isolation"] = step.isolation
         spent = step.spent if step.spent is not None else Usage(total_tokens=0)
         data: JSONObject = {"message": message, "usage": spent.to_json()}
+        if failure.kind is not None:
+            error["failureKind"] = data["failureKind"] = failure.kind.value
         if failure.refusals:
             error["refusals"] = data["refusals"] = refusals_json(failure.refusals)
             self._warn_refusals(step, failure.refusals)
+        _add_tries(data, step.tries)
         self._end(step, "failed", None, dumps(error), None, None)
         self.ctx.emit(
             step.scope,
@@ -482,6 +511,12 @@ class _WorkIn:
     async def __call__(self, cwd: Path) -> Answer:
         self.step.cwd = cwd
         return await self.executor.execute(self.step.call, self.step)
+
+
+def _add_tries(data: JSONObject, tries: list[ProviderCall] | None) -> None:
+    """``calls`` when the call made several provider calls (one is told by the event itself)."""
+    if tries is not None and len(tries) > 1:
+        data["calls"] = [tried.to_json() for tried in tries]
 
 
 def _clean(result: AgentResult) -> AgentResult:

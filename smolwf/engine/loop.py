@@ -61,7 +61,12 @@ class Loop:
 
     async def run(self) -> RunReport:
         ctx = self.ctx
-        ctx.emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
+        started: JSONObject = {
+            "startTime": rfc3339_now(),
+            "name": self.root.script.meta.name,
+            "attempt": ctx.attempt.number,
+        }
+        ctx.emitter.emit(EventType.STARTED, started)
         if self.resume_note is not None:
             ctx.warn(self.resume_note, "resume")
         try:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.usage import Usage
+from smolwf.usage import Usage, UsageTally
 
 AgentStatus = Literal["running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
@@ -64,8 +64,17 @@ class AgentState:
     started_ns: int = 0
     ended_ns: int | None = None
     usage: Usage | None = None
+    """What its answer reported (``agent_completed``'s ``usage``)."""
+    spent: Usage | None = None
+    """What it cost: every provider call of every attempt seen (retries, fallbacks,
+    schema corrections, failed attempts before a resume)."""
     session_id: str | None = None
     error: str | None = None
+    failure_kind: str | None = None
+    refusals: int = 0
+    """Tool uses its CLI refused (``refusals`` of its end event)."""
+    calls: list[JSONObject] = field(default_factory=list)
+    """Its provider calls when there were several (``calls`` of its end event)."""
     event_count: int = 0
     """``workflow.agent_event`` envelopes seen for this agent (provider transcript lines)."""
 
@@ -99,7 +108,12 @@ class PhaseState:
     """Step ids still running, in start order (a dict as an ordered set: O(1) removal)."""
     failed_ids: list[str] = field(default_factory=list)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What its agents' provider calls cost, counted when each agent ended."""
+
+    @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
 
 
 @dataclass(slots=True)
@@ -122,6 +136,9 @@ class ScopeState:
     parent_step_id: str | None
     status: RunStatus = "running"
     start_time: str | None = None
+    name: str | None = None
+    caller: str | None = None
+    """The calling child's ``parentStepId`` (None: the root called it)."""
     result: JSON = None
     token_usage: Usage | None = None
     error: str | None = None
@@ -138,8 +155,11 @@ class RunState:
     agents: dict[str, AgentState] = field(default_factory=dict)
     scopes: dict[ScopeKey, ScopeState] = field(default_factory=dict)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
-    """Sum of the usage every finished agent reported (replayed ones included)."""
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What every provider call of the run's finished agents cost (a replayed agent counts
+    once: when its first end is in the stream, else at its replay)."""
+    providers: dict[str, UsageTally] = field(default_factory=dict)
+    """``spend`` by the provider each call went to."""
     logs: list[Message] = field(default_factory=list)
     warnings: list[Message] = field(default_factory=list)
     result: JSON = None
@@ -162,9 +182,13 @@ class RunState:
         return self.status != "running"
 
     @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
+
+    @property
     def cost_usd(self) -> float | None:
-        """Total reported cost, or None when no provider reported a cost."""
-        return self.usage.cost_usd
+        """Total cost, or None when no call's cost is known."""
+        return self.spend.cost_usd
 
     @property
     def shown_usage(self) -> Usage:
@@ -203,6 +227,8 @@ class RunState:
         scope = self._scope(event)
         start = event.fields.get("startTime")
         scope.start_time = start if isinstance(start, str) else None
+        scope.name = _text(event.fields, "name") or scope.name
+        scope.caller = _text(event.fields, "callerStepId")
         if scope.parent_step_id is None:
             self.start_time = scope.start_time
 
@@ -230,7 +256,7 @@ class RunState:
     def _on_agent_started(self, event: Event) -> None:
         step_id = _text(event.metadata, "stepId") or f"seq-{event.seq}"
         old = self.agents.get(step_id)
-        if old is not None:
+        if old is not None:  # a resume runs it again: what it cost before stays counted
             self._forget_status(old)
         depth, parent = _scope_of(event)
         data = event.fields
@@ -245,6 +271,7 @@ class RunState:
             parent_step_id=parent,
             replayed=data.get("replayed") is True,
             started_ns=event.elapsed_ns or 0,
+            spent=old.spent if old is not None else None,
         )
         self.agents[step_id] = agent
         phase = self._phase_for(agent.phase, depth, parent)
@@ -268,6 +295,7 @@ class RunState:
     def _on_agent_failed(self, event: Event) -> None:
         agent = self._agent_for(event)
         agent.error = _text(event.fields, "message") or "agent call failed"
+        agent.failure_kind = _text(event.fields, "failureKind")
         usage = event.fields.get("usage")
         if isinstance(usage, dict):
             agent.usage = Usage.from_json(usage)
@@ -347,9 +375,30 @@ class RunState:
             counts.replayed += 1 if agent.replayed else 0
         if status == "failed":
             phase.failed_ids.append(agent.step_id)
-        if agent.usage is not None:
-            self.usage = self.usage + agent.usage
-            phase.usage = phase.usage + agent.usage
+        refusals = event.fields.get("refusals")
+        agent.refusals = len(refusals) if isinstance(refusals, list) else 0
+        calls = event.fields.get("calls")
+        agent.calls = [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+        for provider, usage in self._spent_by(agent, event):
+            agent.spent = usage if agent.spent is None else agent.spent + usage
+            phase.spend.add(usage)
+            self.spend.add(usage)
+            self.providers.setdefault(provider, UsageTally()).add(usage)
+
+    def _spent_by(self, agent: AgentState, event: Event) -> list[tuple[str, Usage]]:
+        """What an end event adds to the spend, by provider: each of its ``calls``, else its
+        ``usage``; a replay adds nothing when the agent's first end was counted."""
+        if agent.replayed and agent.spent is not None:
+            return []
+        if agent.calls:
+            return [
+                (_text(call, "provider") or "?", Usage.from_json(usage))
+                for call in agent.calls
+                if isinstance(usage := call.get("usage"), dict)
+            ]
+        if agent.usage is None:
+            return []
+        return [(_text(event.metadata, "provider") or agent.provider or "?", agent.usage)]
 
     def _forget_status(self, agent: AgentState) -> None:
         """Undo an agent's contribution to the status counts before it changes status."""
@@ -360,9 +409,6 @@ class RunState:
         phase.running_ids.pop(agent.step_id, None)
         if agent.status == "failed":
             phase.failed_ids.remove(agent.step_id)
-        if agent.status != "running" and agent.usage is not None:
-            self.usage = _minus(self.usage, agent.usage)
-            phase.usage = _minus(phase.usage, agent.usage)
 
 
 def fold(events: list[Event]) -> RunState:
@@ -381,19 +427,6 @@ def _scope_of(event: Event) -> tuple[int, str | None]:
 def _text(data: JSONObject, key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
-
-
-def _minus(total: Usage, part: Usage) -> Usage:
-    """``total - part``, used only when an agent is restarted under the same step id."""
-    cost = None if total.cost_usd is None else total.cost_usd - (part.cost_usd or 0.0)
-    return Usage(
-        input_tokens=total.input_tokens - part.input_tokens,
-        output_tokens=total.output_tokens - part.output_tokens,
-        cache_read_tokens=total.cache_read_tokens - part.cache_read_tokens,
-        cache_write_tokens=total.cache_write_tokens - part.cache_write_tokens,
-        total_tokens=total.total - part.total,
-        cost_usd=cost,
-    )
 
 
 _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {

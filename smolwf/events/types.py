@@ -27,6 +27,8 @@ class EventType(StrEnum):
     AGENT_EVENT = "workflow.agent_event"
     AGENT_COMPLETED = "workflow.agent_completed"
     AGENT_FAILED = "workflow.agent_failed"
+    SLEEP_STARTED = "workflow.sleep_started"
+    SLEEP_COMPLETED = "workflow.sleep_completed"
     RESULT = "workflow.result"
     ERROR = "workflow.error"
 

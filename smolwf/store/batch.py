@@ -30,8 +30,9 @@ STEP_FINAL = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
                    label, input_json, first_attempt_id, last_attempt_id, started_at,
                    result_json, error_json, session_id, calls, input_tokens, output_tokens,
-                   cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, cost_estimated,
+                   finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   status = excluded.status, provider = excluded.provider,
   model = coalesce(excluded.model, steps.model), result_json = excluded.result_json,
@@ -43,6 +44,7 @@ ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   total_tokens = steps.total_tokens + excluded.total_tokens,
   cost_usd = CASE WHEN excluded.cost_usd IS NULL THEN steps.cost_usd
                   ELSE coalesce(steps.cost_usd, 0) + excluded.cost_usd END,
+  cost_estimated = max(steps.cost_estimated, excluded.cost_estimated),
   last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
   finished_at = excluded.finished_at
 """
@@ -52,15 +54,16 @@ UPDATE steps SET status = ?, result_json = ?, error_json = ?, model = coalesce(?
   session_id = coalesce(?, session_id), calls = calls + ?, input_tokens = input_tokens + ?,
   output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
   cache_write_tokens = cache_write_tokens + ?, total_tokens = total_tokens + ?,
-  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END, finished_at = ?
+  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END,
+  cost_estimated = max(cost_estimated, ?), finished_at = ?
 WHERE step_id = ?
 """
 
 LEDGER_ENTRY = """
 INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, outcome,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
-  created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  cost_estimated, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 EVENT_CHUNK = """
@@ -69,10 +72,10 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
-UsageColumns = tuple[int, int, int, int, int, float | None]
-"""input, output, cache read, cache write and total tokens, cost: as steps and the ledger
-store them."""
-NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None)
+UsageColumns = tuple[int, int, int, int, int, float | None, int]
+"""input, output, cache read, cache write and total tokens, cost, whether it is estimated:
+as steps and the ledger store them."""
+NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None, 0)
 
 
 def _usage_columns(spent: Usage) -> UsageColumns:
@@ -83,6 +86,7 @@ def _usage_columns(spent: Usage) -> UsageColumns:
         spent.cache_write_tokens,
         spent.total,
         spent.cost_usd,
+        1 if spent.estimated else 0,
     )
 
 
@@ -189,8 +193,9 @@ class WriteBatch:
                 end.model,
                 end.session_id,
                 end.calls,
-                *usage,
+                *usage[:6],
                 usage[5],
+                usage[6],
                 end.finished_at,
                 step_id,
             )

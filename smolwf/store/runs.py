@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError
@@ -158,7 +160,7 @@ class RunStore:
         """Every checkpoint of the run by key, with what was spent on each so far."""
         rows = self.conn.execute(
             "SELECT step_id, checkpoint_key, status, result_json, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,"
+            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, cost_estimated = 1,"
             " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END"
             " FROM steps WHERE run_id = ?",
             (run_id,),
@@ -167,17 +169,19 @@ class RunStore:
         decode = _DECODER.raw_decode  # stored JSON has no surrounding whitespace to skip
         for step_id, key, status, result_json, *sums, wake_at in rows:
             result = decode(result_json)[0] if status == "completed" and result_json else None
-            steps[key] = StepRecord(step_id, key, status, result, Usage(*sums), wake_at)
+            spent = _usage(sums)
+            steps[key] = StepRecord(step_id, key, status, result, spent, wake_at)
         return steps
 
     def ledger_total(self, run_id: str) -> Usage:
         row = self.conn.execute(
             "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
             " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0),"
-            " coalesce(sum(total_tokens), 0), sum(cost_usd) FROM usage_ledger WHERE run_id = ?",
+            " coalesce(sum(total_tokens), 0), sum(cost_usd), coalesce(max(cost_estimated), 0) = 1"
+            " FROM usage_ledger WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        return Usage(*row)
+        return _usage(row)
 
     def next_event_seq(self, run_id: str) -> int:
         row = self.conn.execute(
@@ -265,3 +269,9 @@ class _Transaction:
                 self.conn.execute("ROLLBACK")
                 raise StoreError(f"database {self.path} write failed: {error}") from None
         self.conn.execute("ROLLBACK")
+
+
+def _usage(sums: Sequence[Any]) -> Usage:
+    """(input, output, cache read, cache write, total, cost, estimated) as SQL reads them."""
+    inputs, output, cache_read, cache_write, total, cost, estimated = sums
+    return Usage(inputs, output, cache_read, cache_write, total, cost, bool(estimated))

@@ -215,7 +215,7 @@ def test_agent_events_are_counted_and_a_midway_stream_still_folds() -> None:
     assert state.event_count == 5
 
 
-def test_a_restarted_step_is_counted_once() -> None:
+def test_a_restarted_step_is_counted_once_and_keeps_what_its_failed_attempt_cost() -> None:
     started: JSONObject = {"phase": "P", "promptPreview": "p"}
     state = fold(
         [
@@ -230,5 +230,6 @@ def test_a_restarted_step_is_counted_once() -> None:
     p, q = state.phases
     assert (p.counts.total, p.agent_ids, p.failed_ids) == (0, [], [])
     assert (q.counts.completed, q.agent_ids) == (1, ["s1"])
-    assert state.counts.total == 1 and state.usage.output_tokens == 5
-    assert p.usage.output_tokens == 0
+    assert state.counts.total == 1 and state.usage.output_tokens == 3 + 5
+    assert (p.usage.output_tokens, q.usage.output_tokens) == (3, 5)
+    assert state.agents["s1"].spent == Usage(output_tokens=8, total_tokens=8)
