@@ -21,7 +21,6 @@ from smolwf.engine.cassettes import CassetteRecorder
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
-from smolwf.engine.keys import Occurrences
 from smolwf.engine.lookup import Found, Lookup, Unanswered, Wanted
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
 from smolwf.engine.scope import Scope
@@ -145,8 +144,6 @@ class Agents:
         self.executor = executor
         self.lookup = lookup
         self.recorder = recorder
-        self.cache_occurrences = Occurrences()
-        """Equal cache keys numbered across the run, so equal asks take distinct answers."""
         self.queue: deque[AgentStep] = deque()
         self.in_flight = 0
         self.started = 0
@@ -190,17 +187,12 @@ class Agents:
         plan = call.plan
         parts = plan.key_parts
         assert parts is not None  # every plan of a PlanCache has them
-        checkpoint = scope.occurrences.checkpoint(parts.key(call.prompt))
-        cache_key = self._cache_key(call)
-        asks_cache = cache_key is not None and cache_wanted(plan, self.ctx.config.cache)
-        wanted = Wanted(
-            "agent",
-            checkpoint,
-            call.prompt,
-            plan.label,
-            plan.phase,
-            cache_key if asks_cache else None,
-        )
+        content_key = parts.key(call.prompt)
+        checkpoint = scope.occurrences.checkpoint(content_key)
+        occurrence = checkpoint[len(content_key) :]
+        asks_cache = cache_wanted(plan, self.ctx.config.cache)
+        cache_key = _cache_key(call, occurrence) if asks_cache else None
+        wanted = Wanted("agent", checkpoint, call.prompt, plan.label, plan.phase, cache_key)
         found = self.lookup.find(wanted)
         if isinstance(found, Found):
             self._reuse(scope, call, wanted, found)
@@ -210,20 +202,13 @@ class Agents:
         step = AgentStep(
             self, scope, call, step_id, checkpoint, prior, self.ctx.cwd, order=self.started
         )
-        step.cache_key = cache_key
+        step.cache_key = cache_key or _cache_key(call, occurrence)
         if isinstance(found, Unanswered):
             self._record_start(step)
             self._failed(step, CallFailure(found.message), self.ctx.budget.spent)
             return
         self.queue.append(step)
         self.ctx.pending.queued += 1
-
-    def _cache_key(self, call: PreparedCall) -> str | None:
-        """The call's cache key, for a call a later run may take the answer of."""
-        parts = call.plan.cache_parts
-        if parts is None:
-            return None
-        return self.cache_occurrences.checkpoint(parts.key(call.prompt))
 
     def _plans_of(self, scope: Scope) -> PlanCache:
         config = self.ctx.config
@@ -567,6 +552,13 @@ class _WorkIn:
     async def __call__(self, cwd: Path) -> Answer:
         self.step.cwd = cwd
         return await self.executor.execute(self.step.call, self.step)
+
+
+def _cache_key(call: PreparedCall, occurrence: str) -> str | None:
+    """The call's cache key with its checkpoint's occurrence (the second of two equal
+    calls takes the second answer), or None for a call whose answer is never reused."""
+    parts = call.plan.cache_parts
+    return None if parts is None else parts.key(call.prompt) + occurrence
 
 
 def _input_json(call: PreparedCall) -> str:

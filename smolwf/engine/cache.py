@@ -1,11 +1,12 @@
 """The cache: a call takes the answer of an equal call of any earlier run in the database.
 
 Equal means the same provider, model, effort, agent type, permission level, schema,
-``key`` option and prompt (``keys.CacheAsk``), and the same occurrence among such calls
-in the run, so three equal asks get three answers. A call is served only when the run's
-``--cache``, its phase's or its own ``cache`` option says so (``false`` there wins over
-``--cache``), and never when it has side effects: an isolated call or one that may
-write is neither served nor a source, since its answer stands for work it did.
+``key`` option and prompt (``keys.CacheAsk``), and the same occurrence as the checkpoint
+key counts them, so three equal calls of a scope get three answers. A call is served
+only when the run's ``--cache``, its phase's or its own ``cache`` option says so
+(``false`` there wins over ``--cache``), and never when it has side effects: an isolated
+call or one that may write is neither served nor a source, since its answer stands for
+work it did.
 """
 
 from __future__ import annotations
