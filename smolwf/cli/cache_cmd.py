@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,11 +54,8 @@ def list_command(
     from smolwf.store.cache import list_cached
 
     path = db or default_db_path()
-    conn = _open(path)
-    try:
+    with closing(_open(path)) as conn:
         entries = list_cached(conn, limit=limit)
-    finally:
-        conn.close()
     if output == "json":
         print(json.dumps([_entry_json(entry) for entry in entries], indent=2, ensure_ascii=False))
     elif not entries:
@@ -83,11 +81,8 @@ def clear_command(
     from smolwf.store.cache import clear_cached
 
     path = db or default_db_path()
-    conn = _open(path)
-    try:
+    with closing(_open(path)) as conn:
         cleared = clear_cached(conn, before_ms=before)
-    finally:
-        conn.close()
     which = f" older than {older_than}" if older_than is not None else ""
     print(f"Cleared {cleared} cached answer(s){which}; the runs are kept.")
     return 0

@@ -59,8 +59,8 @@ class WorkflowRun:
         check_reuse_flags(self.config)
         store = self._open_store()
         try:
-            record, notes = self._resume_inputs(store)
-            source, fork_notes = self._fork_inputs(store)
+            record, notes = self._inputs_of(store, self.config.resume_run_id)
+            source, fork_notes = self._inputs_of(store, self.config.fork_run_id)
             notes += fork_notes
             if self.config.script_path is None:
                 raise UsageError(
@@ -85,8 +85,8 @@ class WorkflowRun:
             path.parent.mkdir(parents=True, exist_ok=True)
         return RunStore(connect(path, create=True), path)
 
-    def _resume_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
-        run_id = self.config.resume_run_id
+    def _inputs_of(self, store: RunStore, run_id: str | None) -> tuple[RunRecord | None, list[str]]:
+        """The run resumed or forked, whose inputs this run takes unless the caller sets them."""
         if run_id is None:
             return None, []
         record = store.find_run(run_id)
@@ -94,17 +94,6 @@ class WorkflowRun:
             raise StoreError(f"workflow run {run_id} was not found in {store.path}; check --db")
         self.config, notes = resume_config(self.config, record)
         return record, notes
-
-    def _fork_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
-        """A fork starts from its source's inputs, like a resume, unless the caller sets them."""
-        run_id = self.config.fork_run_id
-        if run_id is None:
-            return None, []
-        source = store.find_run(run_id)
-        if source is None:
-            raise StoreError(f"workflow run {run_id} was not found in {store.path}; check --db")
-        self.config, notes = resume_config(self.config, source)
-        return source, notes
 
     async def _execute(
         self,

@@ -186,20 +186,17 @@ class RunStore:
         return steps
 
     def step_names(self, run_id: str) -> StepNames:
-        """The labels and phases of the run's agent calls, each once, in the order first seen."""
-        rows = self.conn.execute(
-            "SELECT label, phase FROM steps WHERE run_id = ? AND kind = 'agent'"
-            " ORDER BY started_at, step_id",
-            (run_id,),
-        )
-        labels: dict[str, None] = {}
-        phases: dict[str, None] = {}
-        for label, phase in rows:
-            if label is not None:
-                labels[label] = None
-            if phase is not None:
-                phases[phase] = None
-        return StepNames(tuple(labels), tuple(phases))
+        """The labels and phases of the run's agent calls, each once, in the order first
+        started (names started in the same millisecond alphabetically)."""
+        names = []
+        for column in ("label", "phase"):
+            rows = self.conn.execute(
+                f"SELECT {column} FROM steps WHERE run_id = ? AND kind = 'agent'"
+                f" AND {column} IS NOT NULL GROUP BY {column} ORDER BY min(started_at), {column}",
+                (run_id,),
+            )
+            names.append(tuple(row[0] for row in rows))
+        return StepNames(*names)
 
     def ledger_total(self, run_id: str) -> Usage:
         row = self.conn.execute(

@@ -58,20 +58,23 @@ def test_history_says_cached_with_the_source_run_and_step(counting: Counting, re
     assert second["tokenUsage"]["totalTokens"] == 0
 
 
-def test_an_answer_older_than_the_ttl_is_not_reused(counting: Counting, review: Path) -> None:
-    counting.report(review)
-    with sqlite3.connect(counting.db) as conn:
-        conn.execute("UPDATE steps SET finished_at = finished_at - 2 * ?", (DAY_MS,))
-    counting.report(review, "--cache", "--cache-ttl", "1d")
-    assert len(counting.prompts) == 6
+TTLS = [
+    pytest.param("1d", 6, id="older-than-the-ttl-runs-again"),
+    pytest.param("3d", 3, id="within-the-ttl-is-reused"),
+    pytest.param("47h", 6, id="hours"),
+    pytest.param("1w", 3, id="weeks"),
+]
 
 
-def test_an_answer_within_the_ttl_is_reused(counting: Counting, review: Path) -> None:
+@pytest.mark.parametrize(("ttl", "calls"), TTLS)
+def test_the_ttl_bounds_the_age_of_a_reused_answer(
+    counting: Counting, review: Path, ttl: str, calls: int
+) -> None:
     counting.report(review)
-    with sqlite3.connect(counting.db) as conn:
+    with sqlite3.connect(counting.db) as conn:  # two days pass
         conn.execute("UPDATE steps SET finished_at = finished_at - 2 * ?", (DAY_MS,))
-    counting.report(review, "--cache", "--cache-ttl", "3d")
-    assert len(counting.prompts) == 3
+    counting.report(review, "--cache", "--cache-ttl", ttl)
+    assert len(counting.prompts) == calls
 
 
 SIDE_EFFECTS = [

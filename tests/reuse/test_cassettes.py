@@ -14,6 +14,14 @@ def _lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.fixture
+def cassette(counting: Counting, review: Path, tmp_path: Path) -> Path:
+    """The review workflow's cassette, recorded by one live run (three provider calls)."""
+    path = tmp_path / "review.cassette.jsonl"
+    counting.report(review, "--record", path)
+    return path
+
+
 def test_a_replay_starts_no_provider_and_gives_the_recorded_result(
     counting: Counting, review: Path, tmp_path: Path
 ) -> None:
@@ -28,10 +36,8 @@ def test_a_replay_starts_no_provider_and_gives_the_recorded_result(
 
 
 def test_a_cassette_is_one_readable_object_per_call_in_call_order(
-    counting: Counting, review: Path, tmp_path: Path
+    counting: Counting, cassette: Path
 ) -> None:
-    cassette = tmp_path / "review.cassette.jsonl"
-    counting.report(review, "--record", cassette)
     entries = _lines(cassette)
     assert [(e["label"], e["phase"], e["prompt"]) for e in entries] == [
         ("review:a.py", "Review", "Review a.py"),
@@ -71,10 +77,8 @@ def test_a_recording_of_a_fork_holds_its_replayed_answers_too(
 
 
 def test_a_call_with_no_recording_fails_alone_with_one_line(
-    counting: Counting, review: Path, tmp_path: Path
+    counting: Counting, review: Path, cassette: Path
 ) -> None:
-    cassette = tmp_path / "review.cassette.jsonl"
-    counting.report(review, "--record", cassette)
     lines = cassette.read_text().splitlines()
     cassette.write_text("\n".join(line for line in lines if '"review:b.py"' not in line) + "\n")
     done = counting.run(review, "--replay", cassette)
@@ -113,10 +117,8 @@ def test_the_missing_call_message_shows_80_characters_of_the_prompt(
 
 
 def test_replay_missing_live_runs_the_call_and_adds_it_to_the_cassette(
-    counting: Counting, review: Path, tmp_path: Path
+    counting: Counting, review: Path, cassette: Path
 ) -> None:
-    cassette = tmp_path / "review.cassette.jsonl"
-    counting.report(review, "--record", cassette)
     lines = cassette.read_text().splitlines()
     cassette.write_text("\n".join(lines[:2]) + "\n")
     filled = counting.report(review, "--replay", cassette, "--replay-missing", "live")
