@@ -100,8 +100,13 @@ class CassetteRecorder:
         entries = [answer.entry for answer in sorted(self.answers, key=lambda a: a.order)]
         if self.record is not None:
             write_cassette(self.record, entries)
-        if self.append_to is not None:
+        if self.append_to is not None and not _same_file(self.append_to, self.record):
             append_cassette(self.append_to, [e for e in entries if e.key not in self.known])
+
+
+def _same_file(path: Path, other: Path | None) -> bool:
+    """``--record`` onto the ``--replay`` file rewrites it whole: nothing to add after."""
+    return other is not None and path.resolve() == other.resolve()
 
 
 def _list(value: JSON) -> list[JSON] | None:

@@ -132,6 +132,19 @@ def test_replay_missing_live_runs_the_call_and_adds_it_to_the_cassette(
     assert counting.report(review, "--replay", cassette)["results"] == filled["results"]
 
 
+def test_recording_onto_the_replayed_cassette_writes_each_answer_once(
+    counting: Counting, review: Path, cassette: Path
+) -> None:
+    lines = cassette.read_text().splitlines()
+    cassette.write_text("\n".join(lines[:2]) + "\n")
+    counting.report(review, "--replay", cassette, "--replay-missing", "live", "--record", cassette)
+    assert [entry["label"] for entry in _lines(cassette)] == [
+        "review:a.py",
+        "review:b.py",
+        "summary",
+    ]
+
+
 BROKEN = [
     pytest.param("not json\n", "line 1 is not JSON (Expecting value", id="not-json"),
     pytest.param("[1, 2]\n", "line 1 is not a JSON object", id="not-an-object"),
