@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import agents
 import resume
+import reuse
 import sqlite_floor
 import startup
 
@@ -35,6 +36,9 @@ def main() -> None:
     section("resume")
     replay = resume.measure()
     resume.report(replay)
+    section("reuse")
+    reused = reuse.measure()
+    reuse.report(reused)
     section("startup")
     start = startup.measure()
     startup.report(start)
@@ -61,6 +65,15 @@ def main() -> None:
     ]
     rows.append(_row(f"replay of {replay.n} calls", replay.replay_s, REPLAY_LIMIT_S))
     rows.append(_row("smol-wf run hello.mjs", start.hello_s, HELLO_LIMIT_S))
+    rows += [
+        (name, f"{us:.1f} µs ({us / reused.floor_us:.2f}×)", "—", True)
+        for name, us in (
+            ("replayed call: fork source", reused.fork_us),
+            ("replayed call: cassette", reused.cassette_us),
+            ("cached call (--cache)", reused.cache_us),
+            ("cache lookup (hit)", reused.lookup_hit_us),
+        )
+    ]
     section(f"summary (floor {floor_us:.1f} µs per committed row, measured above)")
     for name, measured, target, ok in rows:
         print(f"{name:<40} {measured:>20} {target:>12}  {'ok' if ok else 'MISS'}")

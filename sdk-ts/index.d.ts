@@ -40,6 +40,8 @@ declare namespace SmolWf {
     provider?: string | readonly string[];
     /** What agent() calls in this phase may change, unless they say otherwise. */
     permissions?: Permissions;
+    /** Whether calls in this phase may reuse answers of earlier runs (default: --cache). */
+    cache?: boolean;
   }
 
   interface BudgetCaps {
@@ -119,8 +121,13 @@ declare namespace SmolWf {
     permissions?: Permissions;
     /** A refused tool use only warns (default) or also fails the call; not part of the key. */
     onRefusal?: 'warn' | 'fail';
-    /** Hashed into the checkpoint key like any other option. */
+    /** Hashed into the checkpoint key (and the cache key) like any other option. */
     key?: string;
+    /**
+     * Take the answer of an equal call of an earlier run in the database (default: the
+     * phase's, else --cache); `false` wins over --cache. Never for isolated or writing calls.
+     */
+    cache?: boolean;
   }
 
   /** Options of `agent()` with a schema: the call resolves to the validated JSON (`T`). */
@@ -157,8 +164,12 @@ declare namespace SmolWf {
     worktree: { branch: string; commit: string; base: string; changedFiles: string[] } | null;
     /** The raw isolation record (worktree or sandbox), `null` without isolation. */
     isolation: { [key: string]: unknown } | null;
-    /** True when the call was replayed from a checkpoint (resume). */
+    /** True when no provider was called for it in this attempt (resume, fork, cache, cassette). */
     replayed: boolean;
+    /** A cache hit (--cache): the earlier run and step whose answer this is; usage is zero. */
+    cached?: { runId: string; stepId: string };
+    /** A fork's replay (the source run and step) or a cassette's (its file); usage is zero. */
+    replayedFrom?: { runId: string; stepId: string } | { cassette: string };
   }
 
   interface AgentRun {

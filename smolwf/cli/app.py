@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd, view_cmd
+from smolwf.cli import cache_cmd, check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd, view_cmd
 from smolwf.errors import SmolWfError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
@@ -24,6 +24,9 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
   smol-wf run ./workflow.mjs --args-target src/    pass args.target to the script
   smol-wf run ./workflow.mjs --events | jq .       stream JSONL events
   smol-wf run ./workflow.mjs --resume-run RUN_ID   replay finished agent calls for free
+  smol-wf run --fork-run RUN_ID --rerun Synthesize a new run; only Synthesize runs again
+  smol-wf run ./workflow.mjs --cache               reuse answers of earlier runs
+  smol-wf run ./workflow.mjs --replay wf.jsonl     answer every call from a cassette
 
 [bold]Checking workflows:[/bold]
   smol-wf check ./workflow.mjs                     find mistakes before any agent is paid
@@ -37,6 +40,7 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
   smol-wf history                                  past runs, newest first
   smol-wf history RUN_ID                           attempts, phases, steps, cost
   smol-wf view [RUN_ID]                            a live web page of runs (127.0.0.1)
+  smol-wf cache list | clear --older-than 7d       answers --cache can reuse
 
 [bold]LLM usage guide:[/bold]
   smol-wf llm txt                                  how to write and run workflows
@@ -91,6 +95,9 @@ app.command("check", help=check_cmd.HELP)(check_cmd.check)
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
 
 app.command("view", help=view_cmd.HELP)(view_cmd.view)
+
+app.add_typer(cache_cmd.cache_app, name="cache")
+
 
 app.add_typer(tui_cmd.tui_app, name="tui")
 

@@ -86,6 +86,10 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
     print(f"State:     {detail.state}")
     print(f"Workflow:  {detail.name}")
     print(f"Script:    {detail.script_path}")
+    if detail.fork is not None:
+        source, rerun = detail.fork
+        again = f" (rerun: {', '.join(rerun)})" if rerun else ""
+        print(f"Forked:    from {source}{again}")
     print(f"Created:   {iso(detail.created_at)}")
     print(f"Attempts:  {len(detail.attempts)}")
     print(f"Steps:     {completed} completed, {failed} failed")
@@ -178,7 +182,22 @@ def _print_steps(steps: list[StepView]) -> None:
     print("Steps")
     print(plain_table(headers, rows))
     print()
+    _print_reused(steps)
     _print_refusals(steps)
+
+
+def _print_reused(steps: list[StepView]) -> None:
+    """Answers the run took without calling a provider: from a fork source, the cache or a
+    cassette, and where exactly."""
+    rows = [
+        (_short(step.label or step.step_id, 40), step.origin.source, step.origin.where)
+        for step in steps
+        if step.origin is not None
+    ]
+    if rows:
+        print("Reused answers")
+        print(plain_table(("STEP", "SOURCE", "FROM"), rows))
+        print()
 
 
 def _print_refusals(steps: list[StepView]) -> None:

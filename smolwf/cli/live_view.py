@@ -246,7 +246,7 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         mark = Text("↺" if agent.replayed else "✓", style="green")
     title = Text(agent.title, style="red" if agent.status == "failed" else "")
     if agent.replayed:
-        title.append(" (replayed)", style="dim cyan")
+        title.append(" (cached)" if agent.cached else " (replayed)", style="dim cyan")
     where = agent.provider or ""
     if agent.model:
         where += f"/{agent.model}"

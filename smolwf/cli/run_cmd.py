@@ -15,6 +15,7 @@ import anyio
 import typer
 
 from smolwf import defaults
+from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
 from smolwf.engine.config import RECORDED, RunConfig
 from smolwf.engine.selectors import parse_model_map
@@ -117,6 +118,60 @@ def run(
         callback=_needs_value,
         metavar="RUN_ID",
         help="Resume this run: finished agent calls replay from the database.",
+    ),
+    fork_run: str | None = typer.Option(
+        None,
+        "--fork-run",
+        callback=_needs_value,
+        metavar="RUN_ID",
+        help="Start a new run that takes this run's finished agent calls for free (that run "
+        "is never changed); the script and args default to its own.",
+    ),
+    rerun: list[str] = typer.Option(
+        [],
+        "--rerun",
+        callback=_needs_value,
+        metavar="SELECTOR",
+        help="With --resume-run or --fork-run: finished calls whose label or phase matches "
+        "run live again; * globs, e.g. 'review:*' (repeatable).",
+    ),
+    cache: bool = typer.Option(
+        False,
+        "--cache",
+        help="Take the answer of an equal agent call (provider, model, effort, agentType, "
+        "permissions, schema, prompt) from any earlier run in the database, for free; "
+        "never for isolated or writing calls (agent() cache option wins).",
+    ),
+    cache_ttl: str | None = typer.Option(
+        None,
+        "--cache-ttl",
+        callback=_needs_value,
+        metavar="DURATION",
+        help="Reuse only cached answers younger than this: 30m, 12h, 7d \\[default: any age].",
+    ),
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Write every agent answer of the run, live or replayed, to this JSON Lines "
+        "cassette when the run ends.",
+    ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Answer every agent call from this cassette; no provider is ever started, and "
+        "a call it lacks fails.",
+    ),
+    replay_missing: str = typer.Option(
+        "fail",
+        "--replay-missing",
+        metavar="fail|live",
+        help="With --replay: a call the cassette lacks fails, or runs live and is added to it.",
     ),
     budget_allowance: str | None = typer.Option(
         None,
@@ -348,10 +403,11 @@ def build_config(ctx: typer.Context) -> RunConfig:
     p = ctx.params
     script = _path(p["script"])
     level = _log_level(p["log_level"], p["debug"])
-    if script is None and p["resume_run"] is None:
+    if script is None and p["resume_run"] is None and p["fork_run"] is None:
         raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
     args_files = [load_args_file(Path(path)) for path in p["args_from_file"]]
     config = RunConfig(
+        **reuse_fields(p),
         script_path=script,
         args=merge_args(args_files, parse_cli_args(ctx.args)),
         db_path=_path(p["db"]),
@@ -379,6 +435,9 @@ def build_config(ctx: typer.Context) -> RunConfig:
         on_refusal=_refusal_policy(p["on_refusal"]),
         raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
     )
+    from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
+
+    check_reuse_flags(config)
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
             f"cli run script={script} db={p['db'] or default_db_path()} "

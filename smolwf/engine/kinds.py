@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smolwf.engine.agents import Agents
+from smolwf.engine.cassettes import CassetteRecorder
 from smolwf.engine.children import Children
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Executor
@@ -45,8 +46,13 @@ class Kinds:
         self.handlers[type(request)](scope, request)
 
 
-def register(ctx: RunContext, executor: Executor, lookup: Lookup) -> Kinds:
-    agents, children = Agents(ctx, executor, lookup), Children(ctx)
+def register(
+    ctx: RunContext,
+    executor: Executor,
+    lookup: Lookup,
+    recorder: CassetteRecorder | None = None,
+) -> Kinds:
+    agents, children = Agents(ctx, executor, lookup, recorder), Children(ctx)
     timers, messages = Timers(ctx), Messages(ctx)
     handlers: dict[type[JsRequest], Handler] = {
         AgentCall: agents.request,

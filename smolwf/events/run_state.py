@@ -60,6 +60,8 @@ class AgentState:
     depth: int = 0
     parent_step_id: str | None = None
     replayed: bool = False
+    cached: bool = False
+    """Its answer came from an earlier run's equal call (``--cache``); also ``replayed``."""
     status: AgentStatus = "running"
     started_ns: int = 0
     ended_ns: int | None = None
@@ -288,6 +290,7 @@ class RunState:
         agent.model = _text(data, "model") or agent.model
         agent.session_id = _text(data, "sessionId") or _text(event.metadata, "sessionId")
         agent.replayed = agent.replayed or data.get("replayed") is True
+        agent.cached = isinstance(data.get("cached"), dict)
         usage = data.get("usage")
         agent.usage = Usage.from_json(usage) if isinstance(usage, dict) else None
         self._finish(agent, "completed", event)

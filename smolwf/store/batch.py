@@ -18,23 +18,24 @@ from smolwf.usage import Usage
 
 STEP_RUNNING = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
-                   label, input_json, first_attempt_id, last_attempt_id, started_at)
-VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+                   label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key)
+VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   status = 'running', provider = excluded.provider, model = excluded.model,
   last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
-  finished_at = NULL, error_json = NULL
+  finished_at = NULL, error_json = NULL, cache_key = excluded.cache_key, origin_json = NULL
 """
 
 STEP_FINAL = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
-                   label, input_json, first_attempt_id, last_attempt_id, started_at,
-                   result_json, error_json, session_id, calls, input_tokens, output_tokens,
-                   cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, cost_estimated,
-                   finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key,
+                   origin_json, result_json, error_json, session_id, calls, input_tokens,
+                   output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
+                   cost_estimated, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
-  status = excluded.status, provider = excluded.provider,
+  status = excluded.status, provider = excluded.provider, cache_key = excluded.cache_key,
+  origin_json = excluded.origin_json,
   model = coalesce(excluded.model, steps.model), result_json = excluded.result_json,
   error_json = excluded.error_json, session_id = coalesce(excluded.session_id, steps.session_id),
   calls = steps.calls + excluded.calls, input_tokens = steps.input_tokens + excluded.input_tokens,
@@ -104,6 +105,10 @@ class StepStart:
     provider: str | None = None
     model: str | None = None
     label: str | None = None
+    cache_key: str | None = None
+    """Set when a later run may reuse the answer (see ``engine/cache.py``)."""
+    origin_json: str | None = None
+    """Where the answer came from when no provider was called for it (``store/origin.py``)."""
 
 
 @dataclass(slots=True)
@@ -176,6 +181,8 @@ class WriteBatch:
                     attempt,
                     attempt,
                     start.started_at,
+                    start.cache_key,
+                    start.origin_json,
                     end.result_json,
                     end.error_json,
                     end.session_id,
@@ -273,6 +280,7 @@ class WriteBatch:
                 attempt,
                 attempt,
                 s.started_at,
+                s.cache_key,
             )
             for s in starts
         ]

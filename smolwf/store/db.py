@@ -17,7 +17,11 @@ from smolwf.errors import StoreError
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "0001_initial.sql"), (2, "0002_cost_estimated.sql"))
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, "0001_initial.sql"),
+    (2, "0002_cost_estimated.sql"),
+    (3, "0003_reuse.sql"),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.store.origin import Origin
+from smolwf.store.runs import FORK_PARAM
 from smolwf.usage import usd
 
 
@@ -117,13 +119,14 @@ class RunSummary:
     failed_steps: int
     total_tokens: int
     cost_usd: float | None
+    forked_from: str | None = None
 
     @property
     def name(self) -> str:
         return str(self.metadata.get("name", "-"))
 
     def to_json(self) -> JSONObject:
-        return {
+        summary: JSONObject = {
             "runID": self.run_id,
             "rootRunId": self.run_id,
             "state": self.state,
@@ -137,6 +140,9 @@ class RunSummary:
             "totalTokens": self.total_tokens,
             "costUsd": self.cost_usd,
         }
+        if self.forked_from is not None:
+            summary["forkedFrom"] = self.forked_from
+        return summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +190,8 @@ class StepView:
     usage: UsageTotals
     error: str | None = None
     refusals: JSON = None
+    origin: Origin | None = None
+    """Where its answer came from when the run called no provider for it."""
 
     @property
     def duration_ms(self) -> int | None:
@@ -214,6 +222,8 @@ class StepView:
             step["error"] = self.error
         if self.refusals is not None:
             step["refusals"] = self.refusals
+        if self.origin is not None:
+            step.update(self.origin.fields())
         return step
 
 
@@ -245,6 +255,15 @@ class RunDetail:
     def name(self) -> str:
         return str(self.metadata.get("name", "-"))
 
+    @property
+    def fork(self) -> tuple[str, list[str]] | None:
+        """The run this one was forked from, and the ``--rerun`` selectors it was given."""
+        fork = self.params.get(FORK_PARAM)
+        if not isinstance(fork, dict) or not isinstance(source := fork.get("runId"), str):
+            return None
+        rerun = fork.get("rerun")
+        return source, [str(item) for item in rerun] if isinstance(rerun, list) else []
+
     def to_json(self) -> JSONObject:
         run: JSONObject = {
             "runID": self.run_id,
@@ -258,6 +277,8 @@ class RunDetail:
             "updatedAt": iso(self.updated_at),
             "finishedAt": iso(self.finished_at),
         }
+        if self.fork is not None:
+            run["forkedFrom"] = self.fork[0]
         if self.owner_pid is not None:
             run["owner"] = {"pid": self.owner_pid, "host": self.owner_host}
         if self.failure is not None:
@@ -283,7 +304,8 @@ SELECT r.run_id, r.status, r.meta_json, r.script_path, r.created_at, r.updated_a
   (SELECT count(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'failed'),
   (SELECT coalesce(sum(total_tokens), 0) FROM usage_ledger l WHERE l.run_id = r.run_id),
   (SELECT sum(CAST(round(cost_usd * 1e9) AS INTEGER)) FROM usage_ledger l
-   WHERE l.run_id = r.run_id)
+   WHERE l.run_id = r.run_id),
+  json_extract(r.params_json, '$.fork.runId')
 FROM runs r
 """
 USAGE_SUMS = (
@@ -309,13 +331,13 @@ class History:
             sql += f" LIMIT {int(run_filter.limit)}"
         runs = []
         for row in self.conn.execute(sql, params):
-            run_id, state, meta, script, created, updated, *counts, tokens, nanos = row
+            run_id, state, meta, script, created, updated, *counts, tokens, nanos, fork = row
             attempts, completed, failed = counts
             cost = usd(nanos) if nanos is not None else None
             runs.append(
                 RunSummary(
                     run_id, state, json.loads(meta), script, created, updated,
-                    attempts, completed, failed, tokens, cost,
+                    attempts, completed, failed, tokens, cost, fork,
                 )
             )  # fmt: skip
         return runs
@@ -388,7 +410,7 @@ class History:
             " CAST(round(cost_usd * 1e9) AS INTEGER), cost_estimated,"
             " json_extract(input_json, '$.prompt'), json_extract(error_json, '$.message'),"
             " coalesce(json_extract(result_json, '$.refusals'),"
-            " json_extract(error_json, '$.refusals'))"
+            " json_extract(error_json, '$.refusals')), origin_json"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",
             (run_id,),
         )
@@ -396,7 +418,7 @@ class History:
         for row in rows:
             (step_id, kind, checkpoint, state, calls, started, finished) = row[:7]
             (provider, model, phase, session_id, label) = row[7:12]
-            prompt, error, refusals = row[19:]
+            prompt, error, refusals, origin = row[19:]
             steps.append(
                 StepView(
                     step_id, kind, checkpoint, state, calls, started, finished,
@@ -405,6 +427,7 @@ class History:
                     usage=UsageTotals.of(row[12:19]),
                     error=error,
                     refusals=json.loads(refusals) if refusals else None,
+                    origin=Origin.from_json(json.loads(origin)) if origin else None,
                 )
             )  # fmt: skip
         return steps

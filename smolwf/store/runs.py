@@ -20,11 +20,15 @@ from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
+from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
 STATES = ("pending", "running", "completed", "failed", "cancelled")
 """Every state a run can be in (the ``runs.status`` column)."""
+FORK_PARAM = "fork"
+"""The key in a forked run's ``params_json`` of ``{"runId": source, "rerun": [...]}``
+(``engine/fork.py``)."""
 
 dumps = compact
 _DECODER = json.JSONDecoder()
@@ -53,6 +57,16 @@ class StepRecord:
     spent: Usage
     wake_at: int | None = None
     """For a sleep step: when it wakes, fixed when it was first started."""
+    origin: Origin | None = None
+    """Where its answer came from when this run called no provider for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepNames:
+    """What ``--rerun`` selectors can match in a run: its agent calls' labels and phases."""
+
+    labels: tuple[str, ...]
+    phases: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +175,30 @@ class RunStore:
         rows = self.conn.execute(
             "SELECT step_id, checkpoint_key, status, result_json, input_tokens, output_tokens,"
             " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, cost_estimated = 1,"
-            " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END"
+            " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END, origin_json"
             " FROM steps WHERE run_id = ?",
             (run_id,),
         )
         steps = {}
         decode = _DECODER.raw_decode  # stored JSON has no surrounding whitespace to skip
-        for step_id, key, status, result_json, *sums, wake_at in rows:
+        for step_id, key, status, result_json, *sums, wake_at, origin_json in rows:
             result = decode(result_json)[0] if status == "completed" and result_json else None
-            spent = _usage(sums)
-            steps[key] = StepRecord(step_id, key, status, result, spent, wake_at)
+            origin = Origin.from_json(decode(origin_json)[0]) if origin_json else None
+            steps[key] = StepRecord(step_id, key, status, result, _usage(sums), wake_at, origin)
         return steps
+
+    def step_names(self, run_id: str) -> StepNames:
+        """The labels and phases of the run's agent calls, each once, in the order first
+        started (names started in the same millisecond alphabetically)."""
+        names = []
+        for column in ("label", "phase"):
+            rows = self.conn.execute(
+                f"SELECT {column} FROM steps WHERE run_id = ? AND kind = 'agent'"
+                f" AND {column} IS NOT NULL GROUP BY {column} ORDER BY min(started_at), {column}",
+                (run_id,),
+            )
+            names.append(tuple(row[0] for row in rows))
+        return StepNames(*names)
 
     def ledger_total(self, run_id: str) -> Usage:
         row = self.conn.execute(

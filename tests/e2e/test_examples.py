@@ -56,6 +56,32 @@ def test_every_example_is_found_and_every_child_has_a_parent() -> None:
         assert f"'./{_name(child)}'" in parents, f"no example runs the child {_name(child)}"
 
 
+def test_the_cassette_example_replays_its_recording_without_a_provider(
+    cli: Cli, db: Path, tmp_path: Path
+) -> None:
+    example = EXAMPLES_DIR / "review-cassette.mjs"
+    cassette = EXAMPLES_DIR / "review-cassette.cassette.jsonl"
+    calls = tmp_path / "calls.log"
+    replays = [
+        cli(
+            "run",
+            example,
+            "--db",
+            db,
+            "--replay",
+            cassette,
+            env={"SMOLWF_DEBUG_CALL_LOG": str(calls)},
+        )
+        for _ in range(2)
+    ]
+    assert [done.returncode for done in replays] == [0, 0], replays[0].stderr
+    assert not calls.exists()
+    results = [json.loads(done.stdout)["results"] for done in replays]
+    recorded = [json.loads(line) for line in cassette.read_text(encoding="utf-8").splitlines()]
+    assert results[0] == results[1]
+    assert results[0]["ranking"] == recorded[-1]["output"]
+
+
 def test_budget_example_stops_when_the_allowance_runs_low(cli: Cli, db: Path) -> None:
     example = EXAMPLES_DIR / "budget.mjs"
     done = cli("run", example, "--db", db, "--budget-allowance", "20")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from smolwf import RunReport, ScriptError, StoreError, WorkflowFailed
-from smolwf.store.db import APPLICATION_ID, SCHEMA_VERSION, connect
+from smolwf.store.db import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, connect
 from smolwf.store.paths import default_db_path
 
 Run = Callable[..., RunReport]
@@ -30,6 +30,33 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     connect(path, create=True).close()
     conn = connect(path, create=True)
     assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+
+
+def _as_version_1(db: Path) -> None:
+    """Take back what the later migrations added, as if the database was written before."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE steps DROP COLUMN cost_estimated")
+        conn.execute("ALTER TABLE usage_ledger DROP COLUMN cost_estimated")
+        conn.execute("DROP INDEX steps_cache_idx")
+        conn.execute("ALTER TABLE steps DROP COLUMN cache_key")
+        conn.execute("ALTER TABLE steps DROP COLUMN origin_json")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+        conn.execute("PRAGMA user_version = 1")
+
+
+def test_a_version_1_database_migrates_and_its_runs_resume(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script("export default await agent('before the upgrade')\n")
+    first = run(script)
+    _as_version_1(db)
+    resumed = run(script, resume_run_id=first.run_id)
+    conn = sqlite3.connect(db)
+    assert [row[0] for row in conn.execute("SELECT version FROM schema_migrations")] == [
+        number for number, _ in MIGRATIONS
+    ]
+    assert resumed.result == first.result
+    assert conn.execute("SELECT count(*) FROM usage_ledger").fetchone()[0] == 1
 
 
 def test_reference_runtime_database_is_refused(tmp_path: Path) -> None:
