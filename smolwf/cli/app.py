@@ -1,7 +1,8 @@
 """The ``smol-wf`` command: a thin typer layer over the library.
 
 Every failure becomes one ``error: …`` line and an exit code: 0 success, 1 the
-workflow failed, 2 bad usage, 130/143 interrupted.
+workflow failed, 2 bad usage, 3 waiting for a person (``--on-wait exit``), 130/143
+interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd
+from smolwf.cli import check_cmd, history_cmd, human_cmd, llm_cmd, run_cmd, tui_cmd
 from smolwf.errors import SmolWfError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
@@ -28,6 +29,11 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
 [bold]Checking workflows:[/bold]
   smol-wf check ./workflow.mjs                     find mistakes before any agent is paid
   smol-wf check .agents/workflows --format github  every workflow in a folder, for CI
+
+[bold]A person in the loop:[/bold]
+  smol-wf inbox                                    every pending approval and signal
+  smol-wf approve RUN_ID [REQUEST] [--note TEXT]   approve (or: deny) a requestApproval()
+  smol-wf signal RUN_ID NAME --data JSON           send what a waitForSignal() waits for
 
 [bold]Terminal UI:[/bold]
   smol-wf tui run ./workflow.mjs                   watch a run live (quitting cancels it)
@@ -88,6 +94,11 @@ app.command(
 app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
+
+app.command("inbox", help=human_cmd.INBOX_HELP)(human_cmd.inbox)
+app.command("approve", help=human_cmd.APPROVE_HELP)(human_cmd.approve)
+app.command("deny", help=human_cmd.DENY_HELP)(human_cmd.deny)
+app.command("signal", help=human_cmd.SIGNAL_HELP)(human_cmd.signal)
 
 app.add_typer(tui_cmd.tui_app, name="tui")
 

@@ -151,7 +151,8 @@ def _delete(
     for run_id in ids:
         if not view.run_exists(run_id):
             raise StoreError(f"workflow run {run_id} was not found in {path}; check --db")
-    from smolwf.store.history import delete_runs, iso, plan_delete
+    from smolwf.clock import iso
+    from smolwf.store.history import delete_runs, plan_delete
 
     plan = plan_delete(view.conn, run_ids=ids, states=states, everything=everything)
     _refuse_live_runs(view, plan.run_ids)

@@ -7,9 +7,10 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
-from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals, iso
+from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals
 
 __all__ = ["print_run_detail", "print_run_list"]
 

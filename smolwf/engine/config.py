@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from smolwf import defaults
 from smolwf.events.sinks import EventSink
@@ -23,6 +23,9 @@ from smolwf.permissions import (
     RefusalPolicy,
 )
 from smolwf.providers.base import Provider, ProviderSettings
+
+OnWait = Literal["wait", "exit"]
+ON_WAIT_MODES: tuple[OnWait, ...] = ("wait", "exit")
 
 RECORDING = "smolwf.recording"
 """The ``dataclasses.field`` metadata key of a field's recording."""
@@ -193,6 +196,11 @@ class RunConfig:
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
     """``--save-raw-sessions``: where every provider call's transcript is written."""
+    on_wait: OnWait = field(
+        default="wait", metadata=not_recorded("how this invocation waits for a person")
+    )
+    """``--on-wait``: keep waiting for answers (``wait``), or end the process with exit code
+    3 once only answers can move the run on (``exit``; resume it after the answers)."""
     events_stream: TextIO | None = field(
         default=None, metadata=not_recorded("an output of this invocation")
     )

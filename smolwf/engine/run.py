@@ -30,6 +30,7 @@ from smolwf.js.host import JsHost, JsLimits
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
+from smolwf.store.human import HumanRequests
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import Attempt, RunRecord, RunStore
 
@@ -115,7 +116,8 @@ class WorkflowRun:
         if notes:
             note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
         root = Scope("root", 0, script, host)
-        kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
+        requests = HumanRequests(store.conn, store.path)
+        kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints), requests)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
         return await loop.run()
 

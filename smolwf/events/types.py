@@ -27,6 +27,10 @@ class EventType(StrEnum):
     AGENT_EVENT = "workflow.agent_event"
     AGENT_COMPLETED = "workflow.agent_completed"
     AGENT_FAILED = "workflow.agent_failed"
+    APPROVAL_REQUESTED = "workflow.approval_requested"
+    APPROVAL_RESOLVED = "workflow.approval_resolved"
+    SIGNAL_WAITING = "workflow.signal_waiting"
+    SIGNAL_RECEIVED = "workflow.signal_received"
     RESULT = "workflow.result"
     ERROR = "workflow.error"
 

@@ -10,19 +10,11 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
-
-
-def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True, slots=True)
