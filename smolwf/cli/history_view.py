@@ -24,7 +24,13 @@ LIST_HEADERS = (
     "TOTAL TOKENS",
     "COST",
 )
-STATE_STYLES = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}
+STATE_STYLES = {
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "waiting": "magenta",
+}
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -79,7 +85,11 @@ def print_run_list(runs: list[RunSummary]) -> None:
         print(plain_table(LIST_HEADERS, rows))
 
 
-def print_run_detail(detail: RunDetail, resume_command: str) -> None:
+def print_run_detail(
+    detail: RunDetail, resume_command: str, waiting_for: Sequence[str] = ()
+) -> None:
+    """The run, its usage, attempts and steps; ``waiting_for``: its unanswered requests, as
+    the inbox shows them."""
     steps = detail.steps
     completed = sum(1 for step in steps if step.state == "completed")
     failed = sum(1 for step in steps if step.state == "failed")
@@ -102,6 +112,10 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
     _print_usage(detail)
     _print_attempts(detail)
     _print_steps(steps)
+    if waiting_for:
+        print("Waiting for")
+        print("\n".join(waiting_for))
+        print()
     print(f"Resume:    {resume_command}")
 
 

@@ -90,16 +90,17 @@ def progress_line(event: Event) -> str | None:
     return None
 
 
-def human_line(event: Event) -> str:
-    """``[approval] …`` or ``[signal] …``: what is asked and the command that answers it, or
-    how it was answered."""
+def human_line(event: Event, *, commands: bool = True) -> str:
+    """``[approval] …`` or ``[signal] …``: what is asked and (unless ``commands`` is false)
+    the commands that answer it, or how it was answered."""
     data = event.fields
     replayed = " (replayed)" if data.get("replayed") is True else ""
+    answer = _answer_with(data) if commands else ""
     if event.type == EventType.APPROVAL_REQUESTED:
         title = data.get("label") or data.get("requestId")
-        return f"[approval] {title}: {data.get('message')} {_answer_with(data)}"
+        return f"[approval] {title}: {data.get('message')}{answer}"
     if event.type == EventType.SIGNAL_WAITING:
-        return f"[signal] waiting for '{data.get('name')}' {_answer_with(data)}"
+        return f"[signal] waiting for '{data.get('name')}'{answer}"
     if event.type == EventType.APPROVAL_RESOLVED:
         word = "approved" if data.get("approved") is True else "denied"
         note = f": {data.get('note')}" if isinstance(data.get("note"), str) else ""
@@ -113,4 +114,4 @@ def _answer_with(data: JSONObject) -> str:
     commands = data.get("commands")
     if not isinstance(commands, list) or not commands:
         return ""
-    return "— answer: " + " | ".join(str(command) for command in commands)
+    return " — answer: " + " | ".join(str(command) for command in commands)

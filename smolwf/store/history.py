@@ -354,7 +354,9 @@ class History:
             "SELECT step_id, kind, checkpoint_key, status, calls, started_at, finished_at,"
             " provider, model, phase, session_id, label, input_tokens, cache_read_tokens,"
             " output_tokens, cache_write_tokens, total_tokens, cost_usd,"
-            " json_extract(input_json, '$.prompt'), json_extract(error_json, '$.message'),"
+            " coalesce(json_extract(input_json, '$.prompt'),"
+            " json_extract(input_json, '$.message')),"
+            " json_extract(error_json, '$.message'),"
             " coalesce(json_extract(result_json, '$.refusals'),"
             " json_extract(error_json, '$.refusals'))"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",
