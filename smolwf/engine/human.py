@@ -198,6 +198,8 @@ class Human:
         result: JSONObject = {"output": value, "requestId": row.request_id}
         if row.kind == "signal":
             result.update(_by(row))
+        elif row.label is not None:
+            result["label"] = row.label
         self.ctx.end_step(step_id, StepEnd("completed", now_ms(), dumps(result)))
         self._emit_resolved(scope, step_id, row.kind, result, replayed=False)
         scope.settle(js_id, True, value, None)
@@ -225,6 +227,8 @@ class Human:
         if kind == "signal":
             data.update(name=result.get("name"), by=result.get("by"), at=result.get("at"))
         elif isinstance(output, dict):
+            if "label" in result:
+                data["label"] = result["label"]
             data.update(output)
         event = EventType.SIGNAL_RECEIVED if kind == "signal" else EventType.APPROVAL_RESOLVED
         if replayed:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from smolwf.events.types import Event, EventType
-from smolwf.jsontypes import JSONObject
+from smolwf.jsontypes import JSON, JSONObject
 
 
 class EventSink(Protocol):
@@ -96,18 +96,24 @@ def human_line(event: Event, *, commands: bool = True) -> str:
     data = event.fields
     replayed = " (replayed)" if data.get("replayed") is True else ""
     answer = _answer_with(data) if commands else ""
+    title = data.get("label") or data.get("requestId")
     if event.type == EventType.APPROVAL_REQUESTED:
-        title = data.get("label") or data.get("requestId")
-        return f"[approval] {title}: {data.get('message')}{answer}"
+        return f"[approval] {title}: {_first_line(data.get('message'))}{answer}"
     if event.type == EventType.SIGNAL_WAITING:
         return f"[signal] waiting for '{data.get('name')}'{answer}"
     if event.type == EventType.APPROVAL_RESOLVED:
         word = "approved" if data.get("approved") is True else "denied"
         note = f": {data.get('note')}" if isinstance(data.get("note"), str) else ""
-        return f"[approval] {data.get('requestId')} {word} by {data.get('by')}{note}{replayed}"
+        return f"[approval] {title} {word} by {data.get('by')}{note}{replayed}"
     if data.get("timedOut") is True:
         return f"[signal] '{data.get('name')}' timed out"
     return f"[signal] '{data.get('name')}' received from {data.get('by')}{replayed}"
+
+
+def _first_line(text: JSON) -> str:
+    """A message's first line, `…` marking that more follows (the inbox shows it all)."""
+    lines = str(text).splitlines() or [""]
+    return lines[0] + (" …" if len(lines) > 1 else "")
 
 
 def _answer_with(data: JSONObject) -> str:

@@ -409,6 +409,11 @@
     return opts;
   }
 
+  // The timeout as given: JSON would turn Infinity and NaN into null (no timeout).
+  function rawTimeout(options) {
+    return options === undefined || options === null ? undefined : options.timeout;
+  }
+
   // A request's timeout in whole milliseconds as JSON text ("null": wait for ever).
   function timeoutText(what, value) {
     if (value === undefined || value === null) return "null";
@@ -436,7 +441,7 @@
     return request("approval", cat(
       ',"message":', stringify(message),
       ',"label":', typeof label === "string" ? stringify(label) : "null",
-      ',"timeoutMs":', timeoutText("requestApproval()", own(opts, "timeout")),
+      ',"timeoutMs":', timeoutText("requestApproval()", rawTimeout(options)),
       ',"onTimeout":', onTimeout === "approve" ? '"approve"' : '"deny"',
     ));
   }
@@ -457,7 +462,7 @@
     return request("signal", cat(
       ',"name":', stringify(name),
       ',"schema":', schemaText,
-      ',"timeoutMs":', timeoutText("waitForSignal()", own(opts, "timeout")),
+      ',"timeoutMs":', timeoutText("waitForSignal()", rawTimeout(options)),
     ));
   }
 

@@ -216,7 +216,7 @@ class HumanRequests:
         """The step's most recent request, if it asked before."""
         row = self.conn.execute(
             f"SELECT {_COLUMNS} FROM human_requests WHERE run_id = ? AND step_id = ?"
-            " ORDER BY created_at DESC, request_id DESC LIMIT 1",
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
             (run_id, step_id),
         ).fetchone()
         return _row(row) if row is not None else None
@@ -254,7 +254,7 @@ class HumanRequests:
             f"SELECT {columns}, r.workflow_name, r.status FROM human_requests h"
             " JOIN runs r ON r.run_id = h.run_id WHERE h.status = 'pending'"
             " AND r.status NOT IN ('completed', 'failed') AND (?1 IS NULL OR h.run_id = ?1)"
-            " ORDER BY h.created_at, h.request_id",
+            " ORDER BY h.created_at, h.rowid",
             (run_id,),
         )
         return [InboxEntry(_row(row[:-2]), str(row[-2]), str(row[-1])) for row in rows]
@@ -266,7 +266,7 @@ class HumanRequests:
         self._check_run(reply.run_id)
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM human_requests WHERE run_id = ? AND kind = ?"
-            " ORDER BY created_at, request_id",
+            " ORDER BY created_at, rowid",
             (reply.run_id, reply.kind),
         )
         asked = [_row(row) for row in rows]

@@ -327,7 +327,9 @@ def test_a_waiting_process_killed_with_sigkill_resumes_after_the_answer(
     approved = cli("approve", run_id, "plan", "--db", db)
     assert approved.returncode == 0, approved.stderr
     assert "no process is waiting" in approved.stdout
-    resumed = cli("run", "--resume-run", run_id, "--db", db, env={"SMOLWF_DEBUG_CALL_LOG": str(log)})
+    resumed = cli(
+        "run", "--resume-run", run_id, "--db", db, env={"SMOLWF_DEBUG_CALL_LOG": str(log)}
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["results"]["decision"]["approved"] is True
     assert agent_calls(log) == ["Draft a plan", "Apply the plan"]

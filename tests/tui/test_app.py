@@ -244,3 +244,25 @@ async def test_stay_keeps_the_app_open(write_script: object, db: Path, tmp_path:
         assert app.saved_path is not None and app.saved_path.exists()
         await pilot.press("q")  # saved: nothing to ask any more
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("key", ["a", "d"], ids=["a-approves", "d-denies"])
+async def test_a_and_d_answer_the_approval_a_live_run_waits_for(
+    write_script: object, db: Path, tmp_path: Path, key: str
+) -> None:
+    body = (
+        "import { requestApproval } from 'workflow:human'\n"
+        "export default await requestApproval('Ship it?', { label: 'ship' })\n"
+    )
+    app = live_app(write_script, db, tmp_path, body)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.state.waiting_for)
+        assert "LIVE WAITING (a approves, d denies)" in text_of(app, "status")
+        assert "smol-wf approve" in app.detail_text
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app.outcome is Outcome.COMPLETED)
+    result = json.loads(sqlite3.connect(db).execute("SELECT result_json FROM runs").fetchone()[0])
+    assert result["result"]["approved"] is (key == "a")
+    assert [r.status for r in app.state.requests.values()] == [
+        "approved" if key == "a" else "denied"
+    ]
