@@ -9,6 +9,7 @@ answer, from whichever process wrote it, or its deadline's decision.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from smolwf.clock import iso, now_ms
@@ -18,6 +19,7 @@ from smolwf.engine.keys import approval_key, signal_key
 from smolwf.engine.lookup import Lookup
 from smolwf.engine.scope import Scope
 from smolwf.engine.structured import schema_problem
+from smolwf.errors import StoreError
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import ApprovalCall, SignalCall
@@ -120,11 +122,18 @@ class Human:
         self._open(OpenRequest(scope, js_id, step_id, row))
 
     def _asked_before(self, stored: StepRecord | None) -> HumanRequest | None:
-        """The step's request from an earlier attempt, unless the step must ask again."""
+        """The step's request from an earlier attempt, unless the step must ask again; one
+        whose deadline passed while no process ran is decided now."""
         if stored is None or stored.status == "failed":
             return None  # a signal that timed out asks again, as a failed agent call runs again
         asked = self.requests.latest(self.ctx.attempt.run_id, stored.step_id)
-        return None if asked is None or asked.status == "closed" else asked
+        if asked is None or asked.status == "closed":
+            return None
+        now = now_ms()
+        if asked.status == "pending" and asked.expired(now):
+            with contextlib.suppress(StoreError):  # busy: the watch decides it soon
+                asked = self.requests.expire(asked, now) or asked
+        return asked
 
     def _new_request(self, step_id: str, ask: Ask) -> HumanRequest:
         now = now_ms()

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from smolwf.clock import iso, now_ms
 from smolwf.errors import AnswerRefused
@@ -152,17 +152,18 @@ class Reply:
         return "approval" if isinstance(self.answer, Decision) else "signal"
 
 
-def _row(row: Sequence[object]) -> HumanRequest:
-    (request_id, run_id, step_id, kind, status, name, label, message, schema) = row[:9]
-    (on_timeout, deadline, created, answer, by, at) = row[9:]
+def _row(row: Sequence[Any]) -> HumanRequest:
+    """A ``human_requests`` row (``_COLUMNS``, in order) as a ``HumanRequest``."""
+    request_id, run_id, step_id, kind, status, name, label, message, schema = row[:9]
+    on_timeout, deadline, created, answer, by, at = row[9:]
     return HumanRequest(
-        str(request_id), str(run_id), str(step_id), kind, status,  # type: ignore[arg-type]
-        name, label, message,  # type: ignore[arg-type]
-        json.loads(str(schema)) if schema is not None else None,
-        on_timeout, deadline, int(created),  # type: ignore[arg-type, call-overload]
-        json.loads(str(answer)) if answer is not None else None,
-        by, at,  # type: ignore[arg-type]
+        request_id, run_id, step_id, kind, status, name, label, message, _decoded(schema),
+        on_timeout, deadline, created, _decoded(answer), by, at,
     )  # fmt: skip
+
+
+def _decoded(text: str | None) -> JSON:
+    return json.loads(text) if text is not None else None
 
 
 def _stale(request: HumanRequest) -> str:

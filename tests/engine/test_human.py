@@ -197,3 +197,19 @@ def test_bad_arguments_throw_in_the_script(
     )
     assert run(script).result == message
     assert rows(db, "SELECT count(*) FROM human_requests") == [(0,)]
+
+
+def test_a_deadline_that_passed_while_no_process_ran_decides_on_resume(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script(
+        HUMAN
+        + "export default await requestApproval('Go?', { timeout: 3600000, onTimeout: 'approve' })\n"
+    )
+    run_id = park(run, script)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE human_requests SET deadline_at = created_at + 1")
+        conn.commit()
+    result = run(script, resume_run_id=run_id, on_wait="exit").result
+    assert isinstance(result, dict)
+    assert (result["approved"], result["by"]) == (True, "timeout")
