@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -53,28 +54,25 @@ def _db(value: Path | None) -> Path:
     return value if value is not None else default_db_path()
 
 
-def approve(
-    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The waiting run."),
-    request: str | None = typer.Argument(
-        None, metavar="[REQUEST]", help="A request id or label; optional with one pending."
-    ),
-    note: str | None = typer.Option(None, "--note", help="A note the workflow receives."),
-    by: str | None = typer.Option(None, "--by", metavar="NAME", help=BY_HELP),
-    db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
-) -> int:
-    return _decide(run_id, request, Decision(True, note), by, _db(db))
+def _decision_command(approved: bool) -> Callable[..., int]:
+    """``approve`` or ``deny``: one signature, one decision each."""
+
+    def command(
+        run_id: str = typer.Argument(..., metavar="RUN_ID", help="The waiting run."),
+        request: str | None = typer.Argument(
+            None, metavar="[REQUEST]", help="A request id or label; optional with one pending."
+        ),
+        note: str | None = typer.Option(None, "--note", help="A note the workflow receives."),
+        by: str | None = typer.Option(None, "--by", metavar="NAME", help=BY_HELP),
+        db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
+    ) -> int:
+        return _decide(run_id, request, Decision(approved, note), by, _db(db))
+
+    return command
 
 
-def deny(
-    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The waiting run."),
-    request: str | None = typer.Argument(
-        None, metavar="[REQUEST]", help="A request id or label; optional with one pending."
-    ),
-    note: str | None = typer.Option(None, "--note", help="A note the workflow receives."),
-    by: str | None = typer.Option(None, "--by", metavar="NAME", help=BY_HELP),
-    db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
-) -> int:
-    return _decide(run_id, request, Decision(False, note), by, _db(db))
+approve = _decision_command(True)
+deny = _decision_command(False)
 
 
 def signal(

@@ -88,8 +88,8 @@ class LiveProgressSink:
         line = message_line(event)
         with contextlib.suppress(BrokenPipeError, ValueError, OSError):
             self._live.start()
-            if line is not None:
-                self.console.print(line)
+            if line is not None:  # the terminal wraps a command, so it copies in one piece
+                self.console.print(line, soft_wrap=event.type in HUMAN)
 
     def flush(self) -> None:
         """Without the refresh thread (tests, dumb terminals) each batch redraws once."""

@@ -90,7 +90,13 @@ class Human:
 
     def approval(self, scope: Scope, call: ApprovalCall) -> None:
         on_timeout = "approve" if call.approve_on_timeout else "deny"
-        ask = Ask("approval", call.message, call.label, None, None, on_timeout, call.timeout_ms)
+        ask = Ask(
+            "approval",
+            message=call.message,
+            label=call.label,
+            on_timeout=on_timeout,
+            timeout_ms=call.timeout_ms,
+        )
         self._ask(scope, call.id, approval_key(scope=scope.key, message=call.message), ask)
 
     def signal(self, scope: Scope, call: SignalCall) -> None:
