@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from smolwf.clock import iso, now_ms
 from smolwf.errors import AnswerRefused
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.store.db import Transaction
 
 RequestKind = Literal["approval", "signal"]
@@ -208,7 +208,7 @@ class HumanRequests:
         marks = ",".join("?" * len(request_ids))
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM human_requests"
-            f" WHERE request_id IN ({marks}) AND status != 'pending'",
+            f" WHERE request_id IN ({marks}) AND status != 'pending' ORDER BY rowid",
             list(request_ids),
         )
         return [_row(row) for row in rows]
@@ -281,7 +281,9 @@ class HumanRequests:
         A target that expired meanwhile is decided by its deadline first (and stays so).
         """
         now = now_ms()
-        answer_json = json.dumps(_answer_json(reply.answer), ensure_ascii=False)
+        # Text from a command line may hold lone surrogates, which no UTF-8 store can keep.
+        answer_json = json.dumps(without_lone_surrogates(_answer_json(reply.answer)))
+        by = clean_text(reply.by)
         answered: list[str] = []
         with Transaction(self.conn, self.path):
             self._check_run(reply.run_id)
@@ -291,7 +293,7 @@ class HumanRequests:
                 done = self.conn.execute(
                     "UPDATE human_requests SET status = 'answered', answer_json = ?,"
                     " answered_by = ?, answered_at = ? WHERE request_id = ? AND status = 'pending'",
-                    (answer_json, reply.by, now, target.request_id),
+                    (answer_json, by, now, target.request_id),
                 )
                 if done.rowcount == 1:
                     answered.append(target.request_id)

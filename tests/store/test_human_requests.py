@@ -167,3 +167,15 @@ def test_the_inbox_lists_pending_requests_of_unfinished_runs_oldest_first(store:
         (second, "cancelled"),
     ]
     assert [e.request.request_id for e in store.requests.inbox(cancelled.run_id)] == [second]
+
+
+def test_lone_surrogates_from_a_command_line_are_stored_as_replacement_characters(
+    store: Store,
+) -> None:
+    attempt = store.run()
+    approval, signal = store.ask(attempt), store.ask(attempt, "signal", name="go")
+    store.answer(Reply(attempt.run_id, approval, Decision(True, "note \udcff"), "bob \ud800"))
+    store.answer(Reply(attempt.run_id, "go", Payload({"text": "\ud800 ok"}), "ci"))
+    approved, signalled = store.requests.settled([approval, signal])
+    assert approved.approval()["note"] == "note \ufffd" and approved.answered_by == "bob \ufffd"
+    assert signalled.answer == {"text": "\ufffd ok"}
