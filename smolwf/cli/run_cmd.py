@@ -318,19 +318,25 @@ def report_waiting(run_id: str, db: Path, events: bool) -> int:
     finally:
         conn.close()
     resume = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
+    if events:  # the stream carried each request and its commands; stderr gets one line
+        print(
+            f"run {run_id} is waiting for {len(entries)} answer(s) (smol-wf inbox lists them); "
+            f"then resume it: {resume}",
+            file=sys.stderr,
+        )
+        return WorkflowWaiting.exit_code
     print(f"run {run_id} is waiting for {len(entries)} answer(s):", file=sys.stderr)
     now = now_ms()
     for entry in entries:
         print(inbox_block(entry, db, now), file=sys.stderr)
     print(f"then resume it: {resume}", file=sys.stderr)
-    if not events:
-        shown = {
-            "runID": run_id,
-            "state": "waiting",
-            "waitingFor": [entry.request.to_json(db) for entry in entries],
-            "resumeCommand": resume,
-        }
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    shown = {
+        "runID": run_id,
+        "state": "waiting",
+        "waitingFor": [entry.request.to_json(db) for entry in entries],
+        "resumeCommand": resume,
+    }
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
     return WorkflowWaiting.exit_code
 
 

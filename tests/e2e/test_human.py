@@ -351,3 +351,16 @@ def test_ctrl_c_while_waiting_cancels_and_the_request_survives_for_a_resume(
     resumed = cli("run", "--resume-run", run_id, "--db", db)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["results"]["decision"]["approved"] is False
+
+
+def test_on_wait_exit_with_events_streams_the_request_and_says_one_line(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    done = cli("run", write_script(PLAN), "--db", db, "--on-wait", "exit", "--events")
+    assert done.returncode == 3
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    (asked,) = [e for e in events if e["type"] == "workflow.approval_requested"]
+    assert asked["data"]["label"] == "plan" and asked["metadata"]["stepId"].startswith("step_")
+    assert asked["data"]["commands"][0].startswith(f"smol-wf approve {only_run_id(db)} req_")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"run {only_run_id(db)} is waiting for 1 answer(s)")
