@@ -101,7 +101,7 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _row(entry: CacheEntry) -> tuple[str, ...]:
     from smolwf.cli.history_view import ago
-    from smolwf.store.history import iso
+    from smolwf.clock import iso
 
     return (
         ago(iso(entry.finished_at)),
@@ -119,7 +119,7 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def _entry_json(entry: CacheEntry) -> JSONObject:
-    from smolwf.store.history import iso
+    from smolwf.clock import iso
 
     return {
         "cacheKey": entry.cache_key,

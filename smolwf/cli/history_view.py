@@ -7,9 +7,10 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
-from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals, iso
+from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals
 
 __all__ = ["print_run_detail", "print_run_list"]
 
@@ -23,7 +24,13 @@ LIST_HEADERS = (
     "TOTAL TOKENS",
     "COST",
 )
-STATE_STYLES = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}
+STATE_STYLES = {
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "waiting": "magenta",
+}
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -78,7 +85,11 @@ def print_run_list(runs: list[RunSummary]) -> None:
         print(plain_table(LIST_HEADERS, rows))
 
 
-def print_run_detail(detail: RunDetail, resume_command: str) -> None:
+def print_run_detail(
+    detail: RunDetail, resume_command: str, waiting_for: Sequence[str] = ()
+) -> None:
+    """The run, its usage, attempts and steps; ``waiting_for``: its unanswered requests, as
+    the inbox shows them."""
     steps = detail.steps
     completed = sum(1 for step in steps if step.state == "completed")
     failed = sum(1 for step in steps if step.state == "failed")
@@ -105,6 +116,10 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
     _print_usage(detail)
     _print_attempts(detail)
     _print_steps(steps)
+    if waiting_for:
+        print("Waiting for")
+        print("\n".join(waiting_for))
+        print()
     print(f"Resume:    {resume_command}")
 
 

@@ -22,6 +22,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smolwf.events.run_state import AgentState, PhaseState, RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType
 from smolwf.usage import Usage
 
@@ -87,8 +88,8 @@ class LiveProgressSink:
         line = message_line(event)
         with contextlib.suppress(BrokenPipeError, ValueError, OSError):
             self._live.start()
-            if line is not None:
-                self.console.print(line)
+            if line is not None:  # the terminal wraps a command, so it copies in one piece
+                self.console.print(line, soft_wrap=event.type in HUMAN)
 
     def flush(self) -> None:
         """Without the refresh thread (tests, dumb terminals) each batch redraws once."""
@@ -115,6 +116,7 @@ class LiveProgressSink:
             frame = self._spinner.render(self.console.get_time())
             return Group(
                 render_tree(self.state, now, frame),
+                *render_waiting(self.state),
                 render_footer(self.state, now, self.budget_total),
             )
 
@@ -128,13 +130,27 @@ class LiveProgressSink:
 
 
 def message_line(event: Event) -> Text | None:
-    """``[log] …`` / ``[warn] …`` as the plain sink prints them, styled, never as markup."""
+    """``[log] …``, ``[warn] …``, ``[approval] …`` and ``[signal] …`` as the plain sink
+    prints them, styled, never as markup."""
     message = str(event.fields.get("message"))
     if event.type == EventType.LOG:
         return Text.assemble(("[log] ", "dim"), message)
     if event.type == EventType.WARNING:
         return Text.assemble(("[warn] ", "bold yellow"), (message, "yellow"))
+    if event.type in HUMAN:
+        return Text(human_line(event), style="magenta")
     return None
+
+
+def render_waiting(state: RunState) -> list[Text]:
+    """One line per unanswered request to a person, with the command that answers it."""
+    lines = []
+    for request in state.waiting_for:
+        line = Text(f"⏸ {request.kind} {request.title}", style="bold magenta")
+        if request.commands:
+            line.append(f"  {request.commands[0]}", style="magenta")
+        lines.append(line)
+    return lines
 
 
 # ---- the tree ---------------------------------------------------------------

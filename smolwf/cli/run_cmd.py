@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 from dataclasses import replace
@@ -17,9 +18,10 @@ import typer
 from smolwf import defaults
 from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
-from smolwf.engine.config import RECORDED, RunConfig
+from smolwf.clock import now_ms
+from smolwf.engine.config import ON_WAIT_MODES, RECORDED, OnWait, RunConfig
 from smolwf.engine.selectors import parse_model_map
-from smolwf.errors import AgentOptionError, UsageError
+from smolwf.errors import AgentOptionError, UsageError, WorkflowWaiting
 from smolwf.permissions import (
     DEFAULT_PERMISSIONS,
     DEFAULT_REFUSAL_POLICY,
@@ -48,7 +50,12 @@ the script reads them as [bold]args[/bold].
 Every agent call is checkpointed in the database: after a failure or Ctrl-C, run again
 with [bold]--resume-run <runID>[/bold] and finished calls replay without calling the provider.
 
-Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 130 interrupted.
+A workflow that asks a person (requestApproval, waitForSignal from workflow:human)
+waits for the answer (smol-wf approve/deny/signal, from any terminal); with
+[bold]--on-wait exit[/bold] it stops instead once only answers can move it on.
+
+Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 3 waiting for a person
+(--on-wait exit; answer, then --resume-run), 130 interrupted.
 """
 
 CLI_PROVIDERS = tuple(CLI_PACKAGES)
@@ -326,6 +333,14 @@ def run(
         help="Send an OpenTelemetry trace of the run over OTLP (also on when "
         "OTEL_EXPORTER_OTLP_ENDPOINT is set; needs pip install 'smolwf\\[otel]').",
     ),
+    on_wait: str = typer.Option(
+        "wait",
+        "--on-wait",
+        metavar="MODE",
+        help="When only a person's answer can move the run on: wait (keep waiting; it goes "
+        "on within a second of the answer) or exit (end with exit code 3, the run stays "
+        "waiting; answer, then --resume-run).",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -345,12 +360,15 @@ def run(
     if live is not None:
         config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
     try:
-        report = anyio.run(_run_with_signals, config, events)
-    finally:
-        if live is not None:
-            live.close()
-        if traces is not None:
-            traces.close()
+        try:
+            report = anyio.run(_run_with_signals, config, events)
+        finally:
+            if live is not None:
+                live.close()
+            if traces is not None:
+                traces.close()
+    except WorkflowWaiting as waiting:
+        return report_waiting(waiting.run_id, config.db_path or default_db_path(), events)
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
@@ -367,6 +385,40 @@ def trace_sink(flag: bool) -> TraceSink | None:
     from smolwf.tracing.setup import open_trace_sink
 
     return open_trace_sink(settings)
+
+
+def report_waiting(run_id: str, db: Path, events: bool) -> int:
+    """``--on-wait exit``: the requests to answer and the command that resumes (exit 3)."""
+    from smolwf.cli.human_cmd import inbox_block
+    from smolwf.store.db import connect
+    from smolwf.store.human import HumanRequests
+
+    conn = connect(db, create=False)
+    try:
+        entries = HumanRequests(conn, db).inbox(run_id)
+    finally:
+        conn.close()
+    resume = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
+    if events:  # the stream carried each request and its commands; stderr gets one line
+        print(
+            f"run {run_id} is waiting for {len(entries)} answer(s) (smol-wf inbox lists them); "
+            f"then resume it: {resume}",
+            file=sys.stderr,
+        )
+        return WorkflowWaiting.exit_code
+    print(f"run {run_id} is waiting for {len(entries)} answer(s):", file=sys.stderr)
+    now = now_ms()
+    for entry in entries:
+        print(inbox_block(entry, db, now), file=sys.stderr)
+    print(f"then resume it: {resume}", file=sys.stderr)
+    shown = {
+        "runID": run_id,
+        "state": "waiting",
+        "waitingFor": [entry.request.to_json(db) for entry in entries],
+        "resumeCommand": resume,
+    }
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return WorkflowWaiting.exit_code
 
 
 def live_sink(mode: ProgressMode, config: RunConfig) -> LiveProgressSink | None:
@@ -434,6 +486,7 @@ def build_config(ctx: typer.Context) -> RunConfig:
         agent_permissions=_permissions(p["agent_permissions"]),
         on_refusal=_refusal_policy(p["on_refusal"]),
         raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
+        on_wait=_on_wait(p["on_wait"]),
     )
     from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
 
@@ -515,6 +568,13 @@ def _refusal_policy(text: str) -> RefusalPolicy:
         if text == policy:
             return policy
     raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
+
+
+def _on_wait(text: str) -> OnWait:
+    for mode in ON_WAIT_MODES:
+        if text == mode:
+            return mode
+    raise UsageError(f"--on-wait must be wait or exit, got {text!r}")
 
 
 def _budget(text: str | None) -> int | None:

@@ -587,6 +587,8 @@ def _add_tries(data: JSONObject, tries: list[ProviderCall] | None) -> None:
     """``calls`` when the call made several provider calls (one is told by the event itself)."""
     if tries is not None and len(tries) > 1:
         data["calls"] = [tried.to_json() for tried in tries]
+
+
 def _cache_key(call: PreparedCall, occurrence: str) -> str | None:
     """The call's cache key with its checkpoint's occurrence (the second of two equal
     calls takes the second answer), or None for a call whose answer is never reused."""

@@ -34,6 +34,8 @@ class CassetteLookup:
         self._missing = missing
 
     def find(self, wanted: Wanted) -> Found | Unanswered | None:
+        if wanted.kind != "agent":
+            return None  # a cassette holds agent answers; a person is asked again
         entry = self._entries.get(wanted.checkpoint)
         if entry is not None:
             return Found(entry.result(), self._origin)

@@ -27,6 +27,8 @@ from smolwf.providers.base import Provider, ProviderSettings
 ReplayMissing: TypeAlias = Literal["fail", "live"]
 REPLAY_MISSING: tuple[ReplayMissing, ...] = ("fail", "live")
 """What a call a ``--replay`` cassette has no answer for does (``--replay-missing``)."""
+OnWait = Literal["wait", "exit"]
+ON_WAIT_MODES: tuple[OnWait, ...] = ("wait", "exit")
 
 RECORDING = "smolwf.recording"
 """The ``dataclasses.field`` metadata key of a field's recording."""
@@ -232,6 +234,11 @@ class RunConfig:
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
     """``--save-raw-sessions``: where every provider call's transcript is written."""
+    on_wait: OnWait = field(
+        default="wait", metadata=not_recorded("how this invocation waits for a person")
+    )
+    """``--on-wait``: keep waiting for answers (``wait``), or end the process with exit code
+    3 once only answers can move the run on (``exit``; resume it after the answers)."""
     events_stream: TextIO | None = field(
         default=None, metadata=not_recorded("an output of this invocation")
     )

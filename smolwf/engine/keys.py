@@ -91,17 +91,26 @@ def agent_key(
     return parts.key(prompt)
 
 
+def _hashed(kind: str, scope: str, asked: JSONObject) -> str:
+    """``kind:`` plus the hash of ``{v, kind, scope, ...asked}``."""
+    signature: JSONObject = {"v": KEY_VERSION, "kind": kind, "scope": scope, **asked}
+    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
+    return f"{kind}:{digest.hexdigest()}"
+
+
 def workflow_key(*, scope: str, ref: JSON, args: JSON) -> str:
     """A child workflow is keyed by what the parent asked: the reference and the args."""
-    signature: JSONObject = {
-        "v": KEY_VERSION,
-        "kind": "workflow",
-        "scope": scope,
-        "ref": ref,
-        "args": args,
-    }
-    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
-    return "workflow:" + digest.hexdigest()
+    return _hashed("workflow", scope, {"ref": ref, "args": args})
+
+
+def approval_key(*, scope: str, message: str) -> str:
+    """An approval is keyed by its message; label and timeout only say how it is asked."""
+    return _hashed("approval", scope, {"message": message})
+
+
+def signal_key(*, scope: str, name: str, schema: JSON) -> str:
+    """A signal wait is keyed by its name and schema (a payload must match it)."""
+    return _hashed("signal", scope, {"name": name, "schema": schema})
 
 
 def sleep_key(*, scope: str, ms: int) -> str:

@@ -37,6 +37,7 @@ from smolwf.js.host import JsHost, JsLimits
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
+from smolwf.store.human import HumanRequests
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import FORK_PARAM, Attempt, RunRecord, RunStore
 
@@ -140,7 +141,8 @@ class WorkflowRun:
         root = Scope("root", 0, script, host)
         lookup = lookup_chain(reuse, config, store, attempt.run_id, ctx.checkpoints)
         recorder = cassette_recorder(reuse, config)
-        kinds = register(ctx, LocalExecutor(), lookup, recorder)
+        requests = HumanRequests(store.conn, store.path)
+        kinds = register(ctx, LocalExecutor(), lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
         try:
             report = await loop.run()

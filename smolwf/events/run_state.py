@@ -18,6 +18,7 @@ from smolwf.usage import Usage, UsageTally
 
 AgentStatus = Literal["running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
+RequestStatus = Literal["pending", "approved", "denied", "received", "timed out"]
 
 CANCELLED_MESSAGE = "workflow cancelled"
 """The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
@@ -131,6 +132,24 @@ class Message:
 
 
 @dataclass(slots=True)
+class RequestState:
+    """A ``requestApproval()`` or ``waitForSignal()``, keyed by its ``requestId``."""
+
+    request_id: str
+    kind: Literal["approval", "signal"]
+    title: str
+    """The approval's label or the signal's name, else the request id."""
+    message: str | None = None
+    step_id: str | None = None
+    deadline: str | None = None
+    commands: list[str] = field(default_factory=list)
+    """What answers it (``smol-wf approve …``, ``deny …``, ``signal …``)."""
+    status: RequestStatus = "pending"
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
 class ScopeState:
     """The root workflow or one child workflow: its own start, result or error."""
 
@@ -164,6 +183,8 @@ class RunState:
     """``spend`` by the provider each call went to."""
     logs: list[Message] = field(default_factory=list)
     warnings: list[Message] = field(default_factory=list)
+    requests: dict[str, RequestState] = field(default_factory=dict)
+    """Every request to a person, in the order they were asked."""
     result: JSON = None
     token_usage: Usage | None = None
     """The root ``workflow.result`` tokenUsage: the run's authoritative total, once known."""
@@ -186,6 +207,11 @@ class RunState:
     @property
     def usage(self) -> Usage:
         return self.spend.usage()
+
+    @property
+    def waiting_for(self) -> list[RequestState]:
+        """Requests to a person still unanswered, oldest first."""
+        return [request for request in self.requests.values() if request.status == "pending"]
 
     @property
     def cost_usd(self) -> float | None:
@@ -310,6 +336,36 @@ class RunState:
         if agent is not None:
             agent.event_count += 1
             agent.session_id = agent.session_id or _text(event.metadata, "sessionId")
+
+    def _on_asked(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId") or f"seq-{event.seq}"
+        approval = event.type == EventType.APPROVAL_REQUESTED
+        commands = data.get("commands")
+        self.requests[request_id] = RequestState(
+            request_id,
+            "approval" if approval else "signal",
+            _text(data, "label" if approval else "name") or request_id,
+            _text(data, "message"),
+            _text(event.metadata, "stepId"),
+            _text(data, "deadline"),
+            [str(c) for c in commands] if isinstance(commands, list) else [],
+        )
+
+    def _on_answered(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId")
+        request = self.requests.get(request_id) if request_id is not None else None
+        if request is None:  # replayed, or a stream joined midway: nothing was pending
+            return
+        request.by = _text(data, "by")
+        request.note = _text(data, "note")
+        if data.get("timedOut") is True:
+            request.status = "timed out"
+        elif event.type == EventType.SIGNAL_RECEIVED:
+            request.status = "received"
+        else:
+            request.status = "approved" if data.get("approved") is True else "denied"
 
     def _on_result(self, event: Event) -> None:
         scope = self._scope(event)
@@ -441,6 +497,10 @@ _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.AGENT_EVENT: RunState._on_agent_event,
     EventType.AGENT_COMPLETED: RunState._on_agent_completed,
     EventType.AGENT_FAILED: RunState._on_agent_failed,
+    EventType.APPROVAL_REQUESTED: RunState._on_asked,
+    EventType.SIGNAL_WAITING: RunState._on_asked,
+    EventType.APPROVAL_RESOLVED: RunState._on_answered,
+    EventType.SIGNAL_RECEIVED: RunState._on_answered,
     EventType.RESULT: RunState._on_result,
     EventType.ERROR: RunState._on_error,
 }

@@ -67,6 +67,16 @@ INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, o
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
+REQUEST_OPEN = """
+INSERT INTO human_requests (request_id, run_id, step_id, kind, status, name, label, message,
+  schema_json, on_timeout, deadline_at, created_at)
+VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
+"""
+
+RUN_STATE = """
+UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ? AND status IN ('running', 'waiting')
+"""
+
 EVENT_CHUNK = """
 INSERT INTO events (run_id, first_seq, last_seq, attempt_id, body, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -141,6 +151,22 @@ class LedgerEntry:
 
 
 @dataclass(slots=True)
+class RequestOpen:
+    """A request to a person (an approval or a signal) that answers may now arrive for."""
+
+    request_id: str
+    step_id: str
+    kind: str
+    name: str | None
+    label: str | None
+    message: str | None
+    schema_json: str | None
+    on_timeout: str | None
+    deadline_at: int | None
+    created_at: int
+
+
+@dataclass(slots=True)
 class WriteBatch:
     """Collects a turn's writes for one attempt of a run; ``apply`` writes them in an order
     the foreign keys accept."""
@@ -152,6 +178,9 @@ class WriteBatch:
     finals: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)
     ledger: list[tuple[Any, ...]] = field(default_factory=list)
+    requests: list[tuple[Any, ...]] = field(default_factory=list)
+    run_state: str | None = None
+    """``running`` or ``waiting``: the run's state changed this turn (see ``RunStore``)."""
     events: list[tuple[int, str]] = field(default_factory=list)
     events_at: int = 0
     """When the first of ``events`` was emitted: the chunk's ``created_at``."""
@@ -223,6 +252,23 @@ class WriteBatch:
             )
         )
 
+    def request_opened(self, request: RequestOpen) -> None:
+        self.requests.append(
+            (
+                request.request_id,
+                self.run_id,
+                request.step_id,
+                request.kind,
+                request.name,
+                request.label,
+                request.message,
+                request.schema_json,
+                request.on_timeout,
+                request.deadline_at,
+                request.created_at,
+            )
+        )
+
     def event(self, seq: int, text: str) -> None:
         if not self.events:
             self.events_at = now_ms()
@@ -230,7 +276,8 @@ class WriteBatch:
 
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
-        return running or bool(self.finals or self.updates or self.ledger or self.events)
+        human = bool(self.requests) or self.run_state is not None
+        return running or human or bool(self.finals or self.updates or self.ledger or self.events)
 
     def apply(self, conn: sqlite3.Connection, *, flush_running: bool) -> None:
         """Write everything (inside the caller's transaction), then forget it.
@@ -250,6 +297,12 @@ class WriteBatch:
         if self.updates:
             conn.executemany(STEP_FINISHED, self.updates)
             self.updates.clear()
+        if self.requests:
+            conn.executemany(REQUEST_OPEN, self.requests)
+            self.requests.clear()
+        if self.run_state is not None:
+            conn.execute(RUN_STATE, (self.run_state, now_ms(), self.run_id))
+            self.run_state = None
         if self.events:
             conn.execute(EVENT_CHUNK, self._event_chunk())
             self.events.clear()

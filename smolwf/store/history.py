@@ -10,22 +10,14 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.origin import Origin
 from smolwf.store.runs import FORK_PARAM
 from smolwf.usage import usd
-
-
-def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,7 +400,9 @@ class History:
             " provider, model, phase, session_id, label, input_tokens, cache_read_tokens,"
             " output_tokens, cache_write_tokens, total_tokens,"
             " CAST(round(cost_usd * 1e9) AS INTEGER), cost_estimated,"
-            " json_extract(input_json, '$.prompt'), json_extract(error_json, '$.message'),"
+            " coalesce(json_extract(input_json, '$.prompt'),"
+            " json_extract(input_json, '$.message')),"
+            " json_extract(error_json, '$.message'),"
             " coalesce(json_extract(result_json, '$.refusals'),"
             " json_extract(error_json, '$.refusals')), origin_json"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",

@@ -20,12 +20,16 @@ from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
+from smolwf.store.db import Transaction
 from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
-STATES = ("pending", "running", "completed", "failed", "cancelled")
-"""Every state a run can be in (the ``runs.status`` column)."""
+STATES = ("pending", "running", "waiting", "completed", "failed", "cancelled")
+"""Every state a run can be in (the ``runs.status`` column). ``waiting``: a request to a
+person is pending (the process may be waiting on it, or gone with ``--on-wait exit``)."""
+LIVE_STATES = ("running", "waiting")
+"""States in which a live owner process may be executing the run."""
 FORK_PARAM = "fork"
 """The key in a forked run's ``params_json`` of ``{"runId": source, "rerun": [...]}``
 (``engine/fork.py``)."""
@@ -127,7 +131,7 @@ class RunStore:
             if row is None:
                 raise StoreError(f"workflow run {run_id} was not found in {self.path}; check --db")
             status, pid, host, heartbeat = row
-            if status == "running" and owner_alive(pid, host, heartbeat, now):
+            if status in LIVE_STATES and owner_alive(pid, host, heartbeat, now):
                 raise StoreError(
                     f"workflow run {run_id} is being executed by process {pid} on {host}; "
                     f"wait for it to finish or stop it (kill -INT {pid}) before resuming"
@@ -158,6 +162,18 @@ class RunStore:
                 "UPDATE runs SET heartbeat_at = ? WHERE run_id = ? AND owner_pid = ?",
                 (now_ms(), run_id, os.getpid()),
             )
+
+    def owned_by_live_process(self, run_id: str) -> bool:
+        """Whether a live process executes the run now (it would notice an answer)."""
+        row = self.conn.execute(
+            "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        status, pid, host, heartbeat = row
+        ours = pid == os.getpid() and host == this_host()  # the TUI answers its own run
+        return status in LIVE_STATES and (ours or owner_alive(pid, host, heartbeat, now_ms()))
 
     def find_run(self, run_id: str) -> RunRecord | None:
         row = self.conn.execute(
@@ -253,6 +269,28 @@ class RunStore:
                 " finished_at = ?, owner_pid = NULL, heartbeat_at = NULL WHERE run_id = ?",
                 (status, result_json, error_json, now, now, attempt.run_id),
             )
+            if status != "cancelled":  # a cancelled run resumes: its requests stay answerable
+                self.conn.execute(
+                    "UPDATE human_requests SET status = 'closed'"
+                    " WHERE run_id = ? AND status = 'pending'",
+                    (attempt.run_id,),
+                )
+
+    def park_run(self, attempt: Attempt, batch: WriteBatch) -> None:
+        """End the attempt with the run ``waiting`` and no owner (``--on-wait exit``): only
+        an answer can move it on, and ``--resume-run`` takes it up after one."""
+        now = now_ms()
+        with self._transaction():
+            batch.apply(self.conn, flush_running=True)
+            self.conn.execute(
+                "UPDATE attempts SET status = 'waiting', finished_at = ? WHERE attempt_id = ?",
+                (now, attempt.attempt_id),
+            )
+            self.conn.execute(
+                "UPDATE runs SET status = 'waiting', updated_at = ?, owner_pid = NULL,"
+                " heartbeat_at = NULL WHERE run_id = ?",
+                (now, attempt.run_id),
+            )
 
     def _insert_attempt(self, attempt: Attempt, now: int) -> None:
         self.conn.execute(
@@ -268,34 +306,8 @@ class RunStore:
             ),
         )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.conn, self.path)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolling back on any error and naming the database."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-    def __enter__(self) -> None:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise StoreError(
-                f"database {self.path} is locked by another process ({error}); try again"
-            ) from None
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        if kind is None:
-            try:
-                self.conn.execute("COMMIT")
-                return
-            except sqlite3.Error as error:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"database {self.path} write failed: {error}") from None
-        self.conn.execute("ROLLBACK")
+    def _transaction(self) -> Transaction:
+        return Transaction(self.conn, self.path)
 
 
 def _usage(sums: Sequence[Any]) -> Usage:

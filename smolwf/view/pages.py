@@ -14,10 +14,11 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
 
+from smolwf.clock import iso
 from smolwf.events.run_state import AgentState, PhaseState, RunState, ScopeState
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON
-from smolwf.store.history import RunDetail, RunFilter, RunSummary, iso
+from smolwf.store.history import RunDetail, RunFilter, RunSummary
 from smolwf.store.runs import STATES
 from smolwf.usage import Usage, UsageTally
 from smolwf.view.approvals import PendingApproval
