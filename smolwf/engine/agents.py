@@ -58,6 +58,8 @@ class AgentStep:
     """Provider calls not yet in the write batch (see ``Agents.record_spend``)."""
     running: bool = True
     """Still in the executor (its completion not posted yet)."""
+    announced: bool = False
+    """Its ``workflow.agent_queued`` event was emitted (it had to wait for a slot)."""
 
     @property
     def who(self) -> str:
@@ -211,7 +213,7 @@ class Agents:
 
     def _replay(self, scope: Scope, call: PreparedCall, stored: StepRecord) -> None:
         result = stored.result or {}
-        self._emit_started(scope, call, stored.step_id, replayed=True)
+        self._emit_call(EventType.AGENT_STARTED, scope, call, stored.step_id, replayed=True)
         session = result.get("sessionId")
         data: JSONObject = {
             "sessionId": session,
@@ -236,9 +238,10 @@ class Agents:
         )
         scope.settle(call.request_id, True, value, spent)
 
-    def _emit_started(
-        self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+    def _emit_call(
+        self, kind: EventType, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
     ) -> None:
+        """``agent_queued`` or ``agent_started``: what the call asks, as the data."""
         plan = call.plan
         preview = call.prompt
         if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
@@ -250,7 +253,7 @@ class Agents:
             data["model"] = plan.model
         if replayed:
             data["replayed"] = True
-        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=plan.provider)
+        self.ctx.emit(scope, kind, data, step_id=step_id, provider=plan.provider)
 
     # ---- providers ---------------------------------------------------------
 
@@ -280,12 +283,36 @@ class Agents:
             step = queue.popleft()
             ctx.pending.queued -= 1
             if ctx.caps.tripped is not None:
-                step.scope.settle(step.call.request_id, False, ctx.caps.tripped, ctx.budget.spent)
+                self._reject_queued(step, ctx.caps.tripped)
                 continue
             self.in_flight += 1
             self._record_start(step)
             ctx.pending.started()
             self.workers.submit(self._run, step)
+
+    def announce_queued(self) -> None:
+        """``workflow.agent_queued`` once for each call still waiting for a slot when a
+        turn commits; the calls queued since the last commit are the end of the queue."""
+        fresh: list[AgentStep] = []
+        for step in reversed(self.queue):
+            if step.announced:
+                break
+            fresh.append(step)
+        for step in reversed(fresh):
+            step.announced = True
+            self._emit_call(
+                EventType.AGENT_QUEUED, step.scope, step.call, step.step_id, replayed=False
+            )
+
+    def _reject_queued(self, step: AgentStep, message: str) -> None:
+        """A queued call a tripped budget cap refuses; one shown as queued ends as failed."""
+        if step.announced:
+            data: JSONObject = {"message": message, "usage": Usage(total_tokens=0).to_json()}
+            provider = step.call.plan.provider
+            self.ctx.emit(
+                step.scope, EventType.AGENT_FAILED, data, step_id=step.step_id, provider=provider
+            )
+        step.scope.settle(step.call.request_id, False, message, self.ctx.budget.spent)
 
     def _record_start(self, step: AgentStep) -> None:
         call = step.call
@@ -302,7 +329,7 @@ class Agents:
             model=plan.model,
             label=plan.label,
         )
-        self._emit_started(step.scope, call, step.step_id, replayed=False)
+        self._emit_call(EventType.AGENT_STARTED, step.scope, call, step.step_id, replayed=False)
         if ctx.config.debug_log is not None:
             ctx.debug(
                 f"starting agent request id={call.request_id} "

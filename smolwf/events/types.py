@@ -23,10 +23,13 @@ class EventType(StrEnum):
     PHASE = "workflow.phase"
     LOG = "workflow.log"
     WARNING = "workflow.warning"
+    AGENT_QUEUED = "workflow.agent_queued"
     AGENT_STARTED = "workflow.agent_started"
     AGENT_EVENT = "workflow.agent_event"
     AGENT_COMPLETED = "workflow.agent_completed"
     AGENT_FAILED = "workflow.agent_failed"
+    SLEEP_STARTED = "workflow.sleep_started"
+    SLEEP_COMPLETED = "workflow.sleep_completed"
     RESULT = "workflow.result"
     ERROR = "workflow.error"
 
