@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import smol_wf_command
+from tests.terminal import Terminal, needs_tmux, wait_for_file
 from tests.tui.streams import pipeline_stream, write_stream
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed (CI installs it in .ci/run)"
-)
-
-
-class Terminal:
-    """One detached 120x40 tmux session running a command."""
-
-    def __init__(self, command: str, cwd: Path) -> None:
-        self.name = f"smolwf-{uuid.uuid4().hex[:8]}"
-        env = {"TERM": "xterm-256color", "XDG_STATE_HOME": str(cwd / "state")}
-        args = [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            self.name,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-c",
-            str(cwd),
-        ]
-        subprocess.run([*args, command], check=True, env={**os.environ, **env})
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def screen(self) -> str:
-        result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
-        )
-        return result.stdout
-
-    def wait_for(self, text: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+pytestmark = needs_tmux
 
 
 @pytest.fixture
@@ -89,10 +40,7 @@ def test_replay_in_a_real_terminal(terminal: Terminal) -> None:
     assert "+in 6 +out 10" in screen
     terminal.keys("q")
     done: Path = terminal.done  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not done.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert done.read_text().strip() == "0"
+    assert wait_for_file(done).strip() == "0"
 
 
 def test_tui_run_watches_a_live_run_and_saves_its_events(tmp_path: Path) -> None:
@@ -110,12 +58,10 @@ def test_tui_run_watches_a_live_run_and_saves_its_events(tmp_path: Path) -> None
         term.wait_for("Quit without saving event log?")
         term.keys("s")
         screen = term.wait_for("Events log saved to")
-        deadline = time.monotonic() + 10
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        code = wait_for_file(done)
     finally:
         term.close()
-    assert done.read_text().strip() == "0"
+    assert code.strip() == "0"
     saved = next(tmp_path.glob("run_*.jsonl"))
     assert f"Events log saved to {saved}" in screen.replace("\n", "")
     assert saved.read_text().count("\n") == 20
