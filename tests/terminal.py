@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,14 +20,26 @@ needs_tmux = pytest.mark.skipif(
 
 
 class Terminal:
-    """One detached tmux session (120x40 unless told) running a command."""
+    """One detached tmux session running ``command``; the pane stays open after it ends,
+    so its last screen can be read, and its exit code is kept in a file."""
 
-    def __init__(self, command: str, cwd: Path, *, width: int = 120, height: int = 40) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        cwd: Path,
+        *,
+        env: dict[str, str] | None = None,
+        width: int = 120,
+        height: int = 40,
+    ) -> None:
         self.name = f"smolwf-{uuid.uuid4().hex[:8]}"
-        env = {"TERM": "xterm-256color", "XDG_STATE_HOME": str(cwd / "state")}
+        self.done = cwd / f"{self.name}.exit-code"
+        assigned = " ".join(f"{key}={shlex.quote(value)}" for key, value in (env or {}).items())
+        line = f"{assigned} {shlex.join(command)}; echo $? > {self.done}; sleep 30".strip()
+        session = {"TERM": "xterm-256color", "XDG_STATE_HOME": str(cwd / "state")}
         size = ["-x", str(width), "-y", str(height)]
-        args = ["tmux", "new-session", "-d", "-s", self.name, *size, "-c", str(cwd)]
-        subprocess.run([*args, command], check=True, env={**os.environ, **env})
+        args = ["tmux", "new-session", "-d", "-s", self.name, *size, "-c", str(cwd), line]
+        subprocess.run(args, check=True, env={**os.environ, **session})
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
@@ -53,13 +67,22 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{what} never appeared; the screen was:\n{self.screen()}")
 
+    def exit_code(self, timeout: float = 10) -> int:
+        """The command's exit code, once it has ended."""
+        deadline = time.monotonic() + timeout
+        while not self.done.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return int(self.done.read_text())
+
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-def wait_for_file(path: Path, timeout: float = 10) -> str:
-    """The text of a file a command writes when it ends (its exit code, say)."""
-    deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return path.read_text()
+@contextmanager
+def terminal_running(command: list[str], cwd: Path, **options: object) -> Iterator[Terminal]:
+    """A ``Terminal`` for the length of a ``with`` block."""
+    term = Terminal(command, cwd, **options)  # type: ignore[arg-type]
+    try:
+        yield term
+    finally:
+        term.close()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from tests.conftest import META, smol_wf_command
-from tests.terminal import Terminal, needs_tmux, wait_for_file
+from tests.terminal import needs_tmux, terminal_running
 
 pytestmark = needs_tmux
 
@@ -21,21 +20,15 @@ export default 1
 """
 
 
-def _live_run(tmp_path: Path, body: str, *flags: str) -> tuple[Terminal, Path]:
-    script = tmp_path / "wf.mjs"
-    script.write_text(META + body, encoding="utf-8")
-    command = [*smol_wf_command(), "run", str(script), "--db", str(tmp_path / "r.db"), *flags]
-    done = tmp_path / "exit-code"
-    slow = "SMOLWF_DEBUG_DELAY_MS=1500"
-    line = f"{slow} {shlex.join(command)}; echo $? > {done}; sleep 30"
-    return Terminal(line, tmp_path, width=150, height=30), done
-
-
 def test_queued_agents_then_a_sleep_are_shown_and_a_resize_leaves_no_fragments(
     tmp_path: Path,
 ) -> None:
-    term, done = _live_run(tmp_path, WAITING, "--max-parallel-agents", "1")
-    try:
+    script = tmp_path / "wf.mjs"
+    script.write_text(META + WAITING, encoding="utf-8")
+    command = [*smol_wf_command(), "run", str(script), "--db", str(tmp_path / "r.db")]
+    slow = {"SMOLWF_DEBUG_DELAY_MS": "1500"}
+    options = {"env": slow, "width": 150, "height": 30}
+    with terminal_running([*command, "--max-parallel-agents", "1"], tmp_path, **options) as term:
         screen = term.wait_for("2 queued")
         assert "0/3 done · 1 running · 2 queued" in screen
         assert screen.count("◌ a label long enough") == 2
@@ -51,9 +44,6 @@ def test_queued_agents_then_a_sleep_are_shown_and_a_resize_leaves_no_fragments(
         assert screen.count("● running") == screen.count("⏾ sleep") == 1
         term.keys("C-c")
         screen = term.wait_for("error: workflow cancelled")
-        code = wait_for_file(done)
-    finally:
-        term.close()
-    assert code.strip() == "130"
+        assert term.exit_code() == 130
     assert "■ cancelled in " in screen and "3 agents" in screen
     assert "● running" not in screen and "⏾ sleep" not in screen
