@@ -11,22 +11,25 @@ xterm, loses a few lines above the area from the screen on such a resize.)
 
 from __future__ import annotations
 
+import io
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import IO, TextIO, cast
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
 from rich.control import Control
-from rich.file_proxy import FileProxy
 from rich.segment import ControlType, Segment
+from rich.text import Text
 
 
 class LiveArea(RenderHook):
     """Draws ``frame()`` below everything the console prints while started.
 
-    Printing through the console (``print_above``, or anything written to ``sys.stderr``
+    Printing through the area (``print_above``, or anything written to ``sys.stderr``
     when the console is stderr) erases the area, prints, and draws the frame again, in
-    one write. On a console that is not an interactive terminal the area is never drawn
+    one write. One print at a time: the erase is worked out from the frame the last
+    print drew. On a console that is not an interactive terminal the area is never drawn
     and printed lines pass through unchanged.
     """
 
@@ -37,6 +40,7 @@ class LiveArea(RenderHook):
         self._widths: list[int] = []
         """The cell width of each line of the frame on screen (none before the first)."""
         self._stderr: IO[str] | None = None
+        self._lock = threading.RLock()
 
     def start(self) -> None:
         if self.started:
@@ -48,30 +52,33 @@ class LiveArea(RenderHook):
             console.show_cursor(False)
             if console.file is sys.stderr:
                 self._stderr = sys.stderr
-                sys.stderr = cast(TextIO, FileProxy(console, sys.stderr))
+                sys.stderr = cast(TextIO, _LinesAbove(self, sys.stderr))
 
     def refresh(self) -> None:
         """Draw the frame again (the hook puts it after the empty print)."""
         if self.started and self.console.is_interactive:
-            self.console.print(Control(), crop=False)
+            with self._lock:
+                self.console.print(Control(), crop=False)
 
     def print_above(self, renderable: RenderableType) -> None:
         """Print lines above the area; long lines are left to the terminal to wrap."""
-        self.console.print(renderable, crop=False, end="")
+        with self._lock:
+            self.console.print(renderable, crop=False, end="")
 
     def stop(self) -> None:
         """Erase the area and give the terminal back as it was."""
-        if not self.started:
-            return
-        self.started = False
-        console = self.console
-        if self._stderr is not None:
-            sys.stderr, self._stderr = self._stderr, None
-        console.pop_render_hook()
-        if console.is_interactive:
-            console.control(self._erase())
-            console.show_cursor(True)
-        self._widths = []
+        with self._lock:
+            if not self.started:
+                return
+            self.started = False
+            console = self.console
+            if self._stderr is not None:
+                sys.stderr, self._stderr = self._stderr, None
+            console.pop_render_hook()
+            if console.is_interactive:
+                console.control(self._erase())
+                console.show_cursor(True)
+            self._widths = []
 
     def process_renderables(self, renderables: list[RenderableType]) -> list[RenderableType]:  # type: ignore[override]
         if not self.started or not self.console.is_interactive:
@@ -94,6 +101,34 @@ class LiveArea(RenderHook):
         codes = [(ControlType.CARRIAGE_RETURN,), (ControlType.ERASE_IN_LINE, 2)]
         codes += [(ControlType.CURSOR_UP, 1), (ControlType.ERASE_IN_LINE, 2)] * (rows - 1)
         return Control(*codes)  # type: ignore[arg-type]
+
+
+class _LinesAbove(io.TextIOBase):
+    """``sys.stderr`` while the area is drawn: each whole line written (a ``[debug]``
+    line, the cancellation notice) is printed above the area, its colours kept."""
+
+    def __init__(self, area: LiveArea, file: IO[str]) -> None:
+        self.area = area
+        self.rich_proxied_file = file
+        """Where rich's console writes, unwrapped (rich looks for this name)."""
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        if lines:
+            self.area.print_above(Text("\n").join(Text.from_ansi(line) for line in [*lines, ""]))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.area.print_above(Text.from_ansi(self._partial + "\n"))
+            self._partial = ""
+
+    def fileno(self) -> int:
+        return self.rich_proxied_file.fileno()
+
+    def isatty(self) -> bool:
+        return self.rich_proxied_file.isatty()
 
 
 class _Frame:
