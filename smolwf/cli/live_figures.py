@@ -12,10 +12,12 @@ def format_tokens(count: int) -> str:
     return f"{count / 1_000_000:.1f}M"
 
 
-def format_cost(cost: float | None) -> str:
+def format_cost(cost: float | None, estimated: bool = False) -> str:
+    """``$0.0123``, ``$12.30``; ``~`` before a cost that is (partly) estimated."""
     if cost is None:
         return ""
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    shown = f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    return "~" + shown if estimated else shown
 
 
 def format_duration(ns: int) -> str:

@@ -1,4 +1,5 @@
-"""The live view's frame: phases as a tree with their agents and sleeps, and a footer.
+"""The live view's frame: phases as a tree with their agents and sleeps, the requests to
+a person the run waits for, and a footer.
 
 Everything shown comes from the run's ``RunState``; this module only lays it out, so
 the frame of any moment can be drawn into a recording console and read back in tests.
@@ -42,7 +43,11 @@ SLEEP_MARK = "⏾"
 def render_frame(
     state: RunState, now_ns: int, spinner: RenderableType, budget_total: int | None
 ) -> Group:
-    return Group(render_tree(state, now_ns, spinner), render_footer(state, now_ns, budget_total))
+    return Group(
+        render_tree(state, now_ns, spinner),
+        *render_waiting(state),
+        render_footer(state, now_ns, budget_total),
+    )
 
 
 # ---- the tree ---------------------------------------------------------------
@@ -184,8 +189,9 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         mark = Text("↺" if agent.replayed else "✓", style="green")
     title = Text(agent.title, style="red" if agent.status == "failed" else "")
     if agent.replayed:
-        title.append(" (replayed)", style="dim cyan")
-    detail = Text(_usage_text(agent.usage), style="dim")
+        title.append(" (cached)" if agent.cached else " (replayed)", style="dim cyan")
+    spent = agent.spent or agent.usage
+    detail = Text(_usage_text(spent), style="dim")
     if agent.status == "failed":
         detail = Text(first_line(agent.error or "failed", 60), style="red")
     return [
@@ -194,7 +200,7 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         Text(where, style="dim"),
         Text(format_duration(agent.elapsed_ns(now_ns) or 0)),
         detail,
-        Text(format_cost(agent.usage.cost_usd if agent.usage else None), style="dim"),
+        Text(format_cost(spent.cost_usd, spent.estimated) if spent else "", style="dim"),
     ]
 
 
@@ -203,6 +209,17 @@ def sleep_row(sleep: SleepState, now_ns: int) -> Text:
     duration = format_duration(sleep.duration_ms * 1_000_000)
     left = format_duration(sleep.left_ns(now_ns))
     return Text.assemble((f"{SLEEP_MARK} sleep {duration}", "magenta"), (f" · {left} left", "dim"))
+
+
+def render_waiting(state: RunState) -> list[Text]:
+    """One line per unanswered request to a person, with the command that answers it."""
+    lines = []
+    for request in state.waiting_for:
+        line = Text(f"⏸ {request.kind} {request.title}", style="bold magenta")
+        if request.commands:
+            line.append(f"  {request.commands[0]}", style="magenta")
+        lines.append(line)
+    return lines
 
 
 def _usage_text(usage: Usage | None) -> str:
@@ -231,7 +248,7 @@ def render_footer(state: RunState, now_ns: int, budget_total: int | None) -> Tex
     text.append(" │ ", style="dim")
     text.append_text(tokens_text(state.usage))
     if state.cost_usd is not None:
-        text.append(f" │ {format_cost(state.cost_usd)}")
+        text.append(f" │ {format_cost(state.cost_usd, state.usage.estimated)}")
     if budget_total is not None:
         text.append(" │ ", style="dim")
         text.append_text(budget_text(state.usage.output_tokens, budget_total))

@@ -42,7 +42,7 @@ def render_summary(state: RunState, elapsed_ns: int) -> Group:
     head.append(" · ")
     head.append_text(tokens_text(state.token_usage or state.usage))
     if state.cost_usd is not None:
-        head.append(f" · {format_cost(state.cost_usd)}")
+        head.append(f" · {format_cost(state.cost_usd, state.usage.estimated)}")
     lines: list[RenderableType] = [head]
     lines.extend(_phase_lines(state.phases))
     lines.extend(_failure_lines(state))

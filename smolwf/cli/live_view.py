@@ -1,9 +1,10 @@
 """Live progress of ``smol-wf run`` on an interactive terminal.
 
-A live area on stderr shows phases as a tree with their agents, and a footer of
-totals (``live_frame``); ``log()`` lines and warnings scroll above it. Closing replaces
-the area with a summary (``live_summary``). The plain ``[phase]/[log]/[warn]`` lines
-remain the default for pipes.
+A live area on stderr shows phases as a tree with their agents, what the run waits
+for, and a footer of totals (``live_frame``); ``log()`` lines, warnings and requests to
+a person scroll above it. Closing replaces the area with a summary (``live_summary``).
+The plain ``[phase]/[log]/[warn]/[approval]/[signal]`` lines remain the default for
+pipes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from smolwf.cli.live_area import LiveArea
 from smolwf.cli.live_frame import render_frame
 from smolwf.cli.live_summary import render_summary
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType
 
 REFRESH_PER_SECOND = 8.0
@@ -35,7 +37,7 @@ class LiveProgressSink:
     """An ``EventSink`` drawing the run live; call ``close()`` once the run ends, however.
 
     Events arrive on the engine's thread, which only folds them into the state and
-    queues their ``[log]``/``[warn]`` lines. The screen is drawn at most
+    queues their lines (``MESSAGE_TYPES``). The screen is drawn at most
     ``refresh_per_second`` times a second, by a painter thread (or on ``flush`` without
     one): the queued lines, then the frame, in one write. So heavy logging costs about
     what printing the lines costs, never a redraw per line.
@@ -57,7 +59,7 @@ class LiveProgressSink:
         self._base_ns: int | None = None
         self._lock = threading.Lock()
         self._messages: list[Event] = []
-        """``log``/``warning`` events not printed yet."""
+        """``MESSAGE_TYPES`` events not printed yet."""
         self._spinner = Spinner("dots", style="cyan")
         self._area = LiveArea(self.console, self.renderable)
         self._interval = 1 / refresh_per_second
@@ -143,18 +145,21 @@ class LiveProgressSink:
 
 # ---- lines above the live area --------------------------------------------
 
-MESSAGE_TYPES = frozenset({EventType.LOG, EventType.WARNING})
+MESSAGE_TYPES = frozenset({EventType.LOG, EventType.WARNING}) | HUMAN
 _PREFIX: dict[str, tuple[str, Style, Style]] = {
     EventType.LOG: ("[log] ", Style(dim=True), Style()),
     EventType.WARNING: ("[warn] ", Style(bold=True, color="yellow"), Style(color="yellow")),
 }
+_HUMAN_STYLE = Style(color="magenta")
 
 
 class MessageLines:
-    """``[log] …`` / ``[warn] …`` lines as the plain sink prints them, styled.
+    """``[log] …``, ``[warn] …``, ``[approval] …`` and ``[signal] …`` lines as the plain
+    sink prints them, styled.
 
     Rendered straight to segments (no markup, no wrapping: the terminal wraps), so a
-    batch of many thousand lines costs little more than writing them.
+    batch of many thousand lines costs little more than writing them, and the command
+    that answers a request copies in one piece.
     """
 
     def __init__(self, events: Iterable[Event]) -> None:
@@ -163,7 +168,10 @@ class MessageLines:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         new_line = Segment.line()
         for event in self.events:
-            prefix, prefix_style, style = _PREFIX[event.type]
-            yield Segment(prefix, prefix_style)
-            yield Segment(strip_control_codes(str(event.fields.get("message"))), style)
+            if event.type in HUMAN:
+                yield Segment(strip_control_codes(human_line(event)), _HUMAN_STYLE)
+            else:
+                prefix, prefix_style, style = _PREFIX[event.type]
+                yield Segment(prefix, prefix_style)
+                yield Segment(strip_control_codes(str(event.fields.get("message"))), style)
             yield new_line

@@ -84,7 +84,8 @@ class Timers:
             "sleep",
             dumps({"durationMs": request.ms, "wakeAt": wake_at}),
         )
-        data: JSONObject = {"durationMs": request.ms, "remainingMs": max(0, wake_at - now_ms())}
+        remaining = max(0, wake_at - now_ms())
+        data: JSONObject = {"durationMs": request.ms, "wakeAt": wake_at, "remainingMs": remaining}
         ctx.emit(scope, EventType.SLEEP_STARTED, data, step_id=step_id)
         ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id, request.ms), wake_at)
 

@@ -1,4 +1,5 @@
-"""The parts of a ``RunState``: agents, phases, scopes, sleeps and messages of one run.
+"""The parts of a ``RunState``: agents, phases, scopes, sleeps, requests and messages of
+one run.
 
 Plain data a viewer reads; ``run_state`` keeps them up to date as events arrive.
 """
@@ -8,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smolwf.jsontypes import JSON
-from smolwf.usage import Usage
+from smolwf.jsontypes import JSON, JSONObject
+from smolwf.usage import Usage, UsageTally
 
 AgentStatus = Literal["queued", "running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
+RequestStatus = Literal["pending", "approved", "denied", "received", "timed out"]
 
 
 @dataclass(slots=True)
@@ -56,6 +58,8 @@ class AgentState:
     depth: int = 0
     parent_step_id: str | None = None
     replayed: bool = False
+    cached: bool = False
+    """Its answer came from an earlier run's equal call (``--cache``); also ``replayed``."""
     status: AgentStatus = "running"
     started_ns: int = 0
     """When it started (or, while queued, when it was queued)."""
@@ -63,8 +67,17 @@ class AgentState:
     """When it was queued, for a call that had to wait for a slot."""
     ended_ns: int | None = None
     usage: Usage | None = None
+    """What its answer reported (``agent_completed``'s ``usage``)."""
+    spent: Usage | None = None
+    """What it cost: every provider call of every attempt seen (retries, fallbacks,
+    schema corrections, failed attempts before a resume)."""
     session_id: str | None = None
     error: str | None = None
+    failure_kind: str | None = None
+    refusals: int = 0
+    """Tool uses its CLI refused (``refusals`` of its end event)."""
+    calls: list[JSONObject] = field(default_factory=list)
+    """Its provider calls when there were several (``calls`` of its end event)."""
     event_count: int = 0
     """``workflow.agent_event`` envelopes seen for this agent (provider transcript lines)."""
 
@@ -100,7 +113,12 @@ class PhaseState:
     """Step ids waiting for a slot, in queue order."""
     failed_ids: list[str] = field(default_factory=list)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What its agents' provider calls cost, counted when each agent ended."""
+
+    @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
 
 
 @dataclass(slots=True)
@@ -133,6 +151,24 @@ class SleepState:
 
 
 @dataclass(slots=True)
+class RequestState:
+    """A ``requestApproval()`` or ``waitForSignal()``, keyed by its ``requestId``."""
+
+    request_id: str
+    kind: Literal["approval", "signal"]
+    title: str
+    """The approval's label or the signal's name, else the request id."""
+    message: str | None = None
+    step_id: str | None = None
+    deadline: str | None = None
+    commands: list[str] = field(default_factory=list)
+    """What answers it (``smol-wf approve …``, ``deny …``, ``signal …``)."""
+    status: RequestStatus = "pending"
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
 class ScopeState:
     """The root workflow or one child workflow: its own start, result or error."""
 
@@ -141,6 +177,8 @@ class ScopeState:
     status: RunStatus = "running"
     name: str | None = None
     """A child's workflow name (its ``meta.name``)."""
+    caller: str | None = None
+    """The calling child's ``parentStepId`` (None: the root called it)."""
     current_phase: str | None = None
     """The scope's latest ``phase()``: where its sleeps are shown."""
     start_time: str | None = None

@@ -17,6 +17,7 @@ from smolwf.events.run_parts import (
     AgentStatus,
     Message,
     PhaseState,
+    RequestState,
     RunStatus,
     ScopeState,
     SleepState,
@@ -24,7 +25,7 @@ from smolwf.events.run_parts import (
 )
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.usage import Usage
+from smolwf.usage import Usage, UsageTally
 
 CANCELLED_MESSAGE = "workflow cancelled"
 """The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
@@ -45,14 +46,19 @@ class RunState:
     agents: dict[str, AgentState] = field(default_factory=dict)
     scopes: dict[ScopeKey, ScopeState] = field(default_factory=dict)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
-    """Sum of the usage every finished agent reported (replayed ones included)."""
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What every provider call of the run's finished agents cost (a replayed agent counts
+    once: when its first end is in the stream, else at its replay)."""
+    providers: dict[str, UsageTally] = field(default_factory=dict)
+    """``spend`` by the provider each call went to."""
     sleeping: dict[str, SleepState] = field(default_factory=dict)
     """Sleeps not yet woken, by step id."""
     logs: list[Message] = field(default_factory=list)
     warnings: list[Message] = field(default_factory=list)
     task_errors: int = 0
     """``parallel``/``pipeline`` tasks that threw (each is also one of ``warnings``)."""
+    requests: dict[str, RequestState] = field(default_factory=dict)
+    """Every request to a person, in the order they were asked."""
     result: JSON = None
     token_usage: Usage | None = None
     """The root ``workflow.result`` tokenUsage: the run's authoritative total, once known."""
@@ -73,9 +79,18 @@ class RunState:
         return self.status != "running"
 
     @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
+
+    @property
+    def waiting_for(self) -> list[RequestState]:
+        """Requests to a person still unanswered, oldest first."""
+        return [request for request in self.requests.values() if request.status == "pending"]
+
+    @property
     def cost_usd(self) -> float | None:
-        """Total reported cost, or None when no provider reported a cost."""
-        return self.usage.cost_usd
+        """Total cost, or None when no call's cost is known."""
+        return self.spend.cost_usd
 
     @property
     def shown_usage(self) -> Usage:
@@ -137,7 +152,8 @@ class RunState:
         scope = self._scope(event)
         start = event.fields.get("startTime")
         scope.start_time = start if isinstance(start, str) else None
-        scope.name = _text(event.fields, "name")
+        scope.name = _text(event.fields, "name") or scope.name
+        scope.caller = _text(event.fields, "callerStepId")
         if scope.parent_step_id is None:
             self.start_time = scope.start_time
 
@@ -175,6 +191,7 @@ class RunState:
     def _add_agent(self, event: Event, status: AgentStatus) -> None:
         """A call queued or started; a queued call that starts keeps its place in its phase."""
         step_id = _text(event.metadata, "stepId") or f"seq-{event.seq}"
+        old = self.agents.get(step_id)
         depth, parent = _scope_of(event)
         data = event.fields
         agent = AgentState(
@@ -189,11 +206,11 @@ class RunState:
             replayed=data.get("replayed") is True,
             status=status,
             started_ns=event.elapsed_ns or 0,
+            spent=old.spent if old is not None else None,
         )
         if status == "queued":
             agent.queued_ns = agent.started_ns
         phase = self._phase_for(agent.phase, depth, parent)
-        old = self.agents.get(step_id)
         if old is None:
             phase.agent_ids.append(step_id)
         else:
@@ -205,7 +222,8 @@ class RunState:
         self.counts.add(status)
 
     def _move(self, old: AgentState, phase: PhaseState) -> None:
-        """Take out a call seen before (queued, or restarted under the same step id)."""
+        """Take out a call seen before (queued, or restarted under the same step id: a resume
+        runs it again, and what it cost before stays counted in ``spent``)."""
         was_queued = old.status == "queued"
         self._forget_status(old)
         old_phase = self._phase_for(old.phase, old.depth, old.parent_step_id)
@@ -219,6 +237,7 @@ class RunState:
         agent.model = _text(data, "model") or agent.model
         agent.session_id = _text(data, "sessionId") or _text(event.metadata, "sessionId")
         agent.replayed = agent.replayed or data.get("replayed") is True
+        agent.cached = isinstance(data.get("cached"), dict)
         usage = data.get("usage")
         agent.usage = Usage.from_json(usage) if isinstance(usage, dict) else None
         self._finish(agent, "completed", event)
@@ -226,6 +245,7 @@ class RunState:
     def _on_agent_failed(self, event: Event) -> None:
         agent = self._agent_for(event)
         agent.error = _text(event.fields, "message") or "agent call failed"
+        agent.failure_kind = _text(event.fields, "failureKind")
         usage = event.fields.get("usage")
         if isinstance(usage, dict):
             agent.usage = Usage.from_json(usage)
@@ -259,6 +279,36 @@ class RunState:
 
     def _on_sleep_completed(self, event: Event) -> None:
         self.sleeping.pop(_text(event.metadata, "stepId") or "", None)
+
+    def _on_asked(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId") or f"seq-{event.seq}"
+        approval = event.type == EventType.APPROVAL_REQUESTED
+        commands = data.get("commands")
+        self.requests[request_id] = RequestState(
+            request_id,
+            "approval" if approval else "signal",
+            _text(data, "label" if approval else "name") or request_id,
+            _text(data, "message"),
+            _text(event.metadata, "stepId"),
+            _text(data, "deadline"),
+            [str(c) for c in commands] if isinstance(commands, list) else [],
+        )
+
+    def _on_answered(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId")
+        request = self.requests.get(request_id) if request_id is not None else None
+        if request is None:  # replayed, or a stream joined midway: nothing was pending
+            return
+        request.by = _text(data, "by")
+        request.note = _text(data, "note")
+        if data.get("timedOut") is True:
+            request.status = "timed out"
+        elif event.type == EventType.SIGNAL_RECEIVED:
+            request.status = "received"
+        else:
+            request.status = "approved" if data.get("approved") is True else "denied"
 
     def _on_result(self, event: Event) -> None:
         scope = self._scope(event)
@@ -335,9 +385,30 @@ class RunState:
             counts.replayed += 1 if agent.replayed else 0
         if status == "failed":
             phase.failed_ids.append(agent.step_id)
-        if agent.usage is not None:
-            self.usage = self.usage + agent.usage
-            phase.usage = phase.usage + agent.usage
+        refusals = event.fields.get("refusals")
+        agent.refusals = len(refusals) if isinstance(refusals, list) else 0
+        calls = event.fields.get("calls")
+        agent.calls = [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+        for provider, usage in self._spent_by(agent, event):
+            agent.spent = usage if agent.spent is None else agent.spent + usage
+            phase.spend.add(usage)
+            self.spend.add(usage)
+            self.providers.setdefault(provider, UsageTally()).add(usage)
+
+    def _spent_by(self, agent: AgentState, event: Event) -> list[tuple[str, Usage]]:
+        """What an end event adds to the spend, by provider: each of its ``calls``, else its
+        ``usage``; a replay adds nothing when the agent's first end was counted."""
+        if agent.replayed and agent.spent is not None:
+            return []
+        if agent.calls:
+            return [
+                (_text(call, "provider") or "?", Usage.from_json(usage))
+                for call in agent.calls
+                if isinstance(usage := call.get("usage"), dict)
+            ]
+        if agent.usage is None:
+            return []
+        return [(_text(event.metadata, "provider") or agent.provider or "?", agent.usage)]
 
     def _forget_status(self, agent: AgentState) -> None:
         """Undo an agent's contribution to the status counts before it changes status."""
@@ -349,9 +420,6 @@ class RunState:
         phase.queued_ids.pop(agent.step_id, None)
         if agent.status == "failed":
             phase.failed_ids.remove(agent.step_id)
-        if agent.status != "running" and agent.usage is not None:
-            self.usage = _minus(self.usage, agent.usage)
-            phase.usage = _minus(phase.usage, agent.usage)
 
 
 def fold(events: list[Event]) -> RunState:
@@ -380,19 +448,6 @@ def _count(data: JSONObject, key: str, default: int = 0) -> int:
     return default
 
 
-def _minus(total: Usage, part: Usage) -> Usage:
-    """``total - part``, used only when an agent is restarted under the same step id."""
-    cost = None if total.cost_usd is None else total.cost_usd - (part.cost_usd or 0.0)
-    return Usage(
-        input_tokens=total.input_tokens - part.input_tokens,
-        output_tokens=total.output_tokens - part.output_tokens,
-        cache_read_tokens=total.cache_read_tokens - part.cache_read_tokens,
-        cache_write_tokens=total.cache_write_tokens - part.cache_write_tokens,
-        total_tokens=total.total - part.total,
-        cost_usd=cost,
-    )
-
-
 _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.STARTED: RunState._on_started,
     EventType.PHASE: RunState._on_phase,
@@ -405,6 +460,10 @@ _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.AGENT_FAILED: RunState._on_agent_failed,
     EventType.SLEEP_STARTED: RunState._on_sleep_started,
     EventType.SLEEP_COMPLETED: RunState._on_sleep_completed,
+    EventType.APPROVAL_REQUESTED: RunState._on_asked,
+    EventType.SIGNAL_WAITING: RunState._on_asked,
+    EventType.APPROVAL_RESOLVED: RunState._on_answered,
+    EventType.SIGNAL_RECEIVED: RunState._on_answered,
     EventType.RESULT: RunState._on_result,
     EventType.ERROR: RunState._on_error,
 }

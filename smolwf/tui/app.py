@@ -23,12 +23,16 @@ from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smolwf.engine.answers import answer, who_answers
 from smolwf.engine.config import RunConfig
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import SmolWfError, WorkflowCancelled
+from smolwf.events.run_parts import RequestState
 from smolwf.events.run_state import RunState
 from smolwf.events.stream import write_events_file
 from smolwf.events.types import Event, ScopeKey
+from smolwf.store.human import Decision, Reply
+from smolwf.store.paths import default_db_path
 from smolwf.tui import header, summary
 from smolwf.tui.keys import KeysScreen
 from smolwf.tui.live import LiveFeed, save_path
@@ -41,7 +45,7 @@ TICK_S = 1 / 30
 SPEED = Binding.Group("speed", compact=True)
 VIEW = Binding.Group("pretty/raw", compact=True)
 REPLAY_ONLY = frozenset({"toggle_play", "step", "speed"})
-LIVE_ONLY = frozenset({"save"})
+LIVE_ONLY = frozenset({"save", "answer"})
 WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
 CHECK_WARNINGS_S = 12.0
 """How long the toast with ``smol-wf check``'s warnings stays."""
@@ -96,6 +100,8 @@ class WatchApp(App[int]):
         Binding("y", "copy", "copy"),
         Binding("slash", "search", "search"),
         Binding("s", "save", "save"),
+        Binding("a", "answer(True)", "approve"),
+        Binding("d", "answer(False)", "deny"),
         Binding("question_mark", "keys", "keys"),
     ]
 
@@ -343,7 +349,9 @@ class WatchApp(App[int]):
         if self.player is not None:
             return header.replay_status(self.player, self.state)
         elapsed = int((self._ended or self.clock()) - self._started)
-        return header.live_status(self.outcome, self.cancelling, elapsed)
+        return header.live_status(
+            self.outcome, self.cancelling, elapsed, self.state.waiting_for if self.running else []
+        )
 
     def _tabs_text(self) -> Text:
         return header.tabs_text(self.state, self.tabs, self.tab)
@@ -367,8 +375,8 @@ class WatchApp(App[int]):
         """Keep the footer to the keys that do something in this mode (or prompt)."""
         if self.search_bar.has_focus and action not in WHILE_SEARCHING:
             return False
-        if action == "save" and self.notice is not None:
-            return False  # the run never started: no events to save
+        if action in ("save", "answer") and self.notice is not None:
+            return False  # the run never started: no events to save, nothing to answer
         return action not in (LIVE_ONLY if self.player is not None else REPLAY_ONLY)
 
     def action_toggle_play(self) -> None:
@@ -481,6 +489,34 @@ class WatchApp(App[int]):
         write_events_file(path, self.events)
         self.saved_path = path
         return path
+
+    def action_answer(self, approved: bool) -> None:
+        """``a``/``d``: approve or deny the selected approval request (or the only one)."""
+        request = self._request_to_answer()
+        if request is None:
+            self.notify("select an approval request to answer", severity="warning", timeout=2)
+            return
+        assert self.live_config is not None and self.state.run_id is not None
+        db = self.live_config.db_path or default_db_path()
+        reply = Reply(self.state.run_id, request.request_id, Decision(approved), who_answers())
+        try:
+            answer(db, reply)
+        except SmolWfError as error:
+            self.notify(error.message, severity="error", timeout=4)
+            return
+        word = "approved" if approved else "denied"
+        self.notify(f"{word} {request.title}", timeout=1.5)
+
+    def _request_to_answer(self) -> RequestState | None:
+        """The approval the selected row belongs to, else the run's one pending approval."""
+        pending = [r for r in self.state.waiting_for if r.kind == "approval"]
+        index = self.timeline.highlighted
+        if index is not None and index < len(self.rows):
+            selected = self.events[self.rows[index].event].fields.get("requestId")
+            chosen = [r for r in pending if r.request_id == selected]
+            if chosen:
+                return chosen[0]
+        return pending[0] if len(pending) == 1 else None
 
     def action_interrupt(self) -> None:
         """Ctrl-C: cancels a live run (the app stays open); once it has ended, quits."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from smolwf.events.run_parts import RequestState
 from smolwf.events.run_state import RunState
 from smolwf.events.types import ScopeKey
 from smolwf.tui import summary
@@ -44,11 +45,19 @@ def replay_status(player: ReplayPlayer, state: RunState) -> str:
     return f"{playing} {player.speed:g}x {progress}"
 
 
-def live_status(outcome: Outcome, cancelling: bool, elapsed_s: int) -> str:
-    """``● LIVE RUNNING +00:01:05``, ``● LIVE CANCELLING …``, then ``✓ LIVE DONE …``,
-    ``✗ LIVE FAILED …`` or ``■ LIVE CANCELLED …``."""
+def live_status(
+    outcome: Outcome, cancelling: bool, elapsed_s: int, waiting: list[RequestState]
+) -> str:
+    """``● LIVE RUNNING +00:01:05``, ``● LIVE CANCELLING …``, ``● LIVE WAITING (a approves,
+    d denies) …`` while a person is asked, then ``✓ LIVE DONE …``, ``✗ LIVE FAILED …`` or
+    ``■ LIVE CANCELLED …``."""
     clock = f"+{elapsed_s // 3600:02d}:{elapsed_s // 60 % 60:02d}:{elapsed_s % 60:02d}"
-    word = "CANCELLING" if cancelling and outcome is Outcome.RUNNING else LIVE_WORDS[outcome]
+    word = LIVE_WORDS[outcome]
+    if outcome is Outcome.RUNNING and cancelling:
+        word = "CANCELLING"
+    elif outcome is Outcome.RUNNING and waiting:
+        approvals = any(request.kind == "approval" for request in waiting)
+        word = "WAITING (a approves, d denies)" if approvals else "WAITING"
     return f"{MARKS[outcome]} LIVE {word} {clock}"
 
 

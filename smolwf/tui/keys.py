@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str, Mode | None], ...] = (
     ("m", "show or hide the metadata box", None),
     ("y", "copy the details", None),
     ("/", "search the timeline (enter keeps the search, esc drops it)", None),
+    ("a / d", "approve / deny the selected approval request (or the only one)", "live"),
     ("s", "save the events as a .jsonl file, once the run has ended", "live"),
     ("ctrl+c", "cancel the run; once it has ended, quit", "live"),
     ("ctrl+c", "quit", "replay"),

@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 
 from smolwf.events.run_parts import AgentState
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType, ScopeKey
+from smolwf.excerpts import clip
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
 
@@ -202,12 +204,6 @@ class SearchIndex:
         return {number for number, text in enumerate(self._texts) if needle in text}
 
 
-def clip(text: str, width: int) -> str:
-    """One line of at most ``width`` characters, ``…`` marking a cut."""
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 def event_label(event: Event, state: RunState) -> str:
     """The row text of a non-agent event; a child's start names the child as its tab does."""
     data = event.fields
@@ -223,6 +219,8 @@ def event_label(event: Event, state: RunState) -> str:
     if event.type in (EventType.SLEEP_STARTED, EventType.SLEEP_COMPLETED):
         duration = data.get("durationMs")
         return f"{event.type} {duration} ms" if isinstance(duration, int) else event.type
+    if event.type in HUMAN:
+        return f"{event.type} {clip(human_line(event, commands=False), 80)}"
     return event.type
 
 

@@ -86,6 +86,7 @@ def test_a_sleep_is_announced_when_it_starts_and_when_it_wakes(
     started, woke = events[2], events[3]
     assert started["data"]["durationMs"] == 20  # type: ignore[index]
     assert 0 <= started["data"]["remainingMs"] <= 20  # type: ignore[index,operator]
+    assert isinstance(started["data"]["wakeAt"], int)  # type: ignore[index]
     assert woke["data"] == {"durationMs": 20}
     assert started["metadata"]["stepId"] == woke["metadata"]["stepId"]  # type: ignore[index]
 
