@@ -19,8 +19,10 @@ from smolwf.cli.live_view import LiveProgressSink
 from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSONObject
 from smolwf.providers.debug import DebugProvider
+from smolwf.usage import Usage
 from tests.conftest import smol_wf_command
 from tests.event_streams import FailingProvider, costly_provider, record_events
+from tests.fakes import RecordingProvider
 
 Run = Callable[..., RunReport]
 Write = Callable[..., Path]
@@ -168,6 +170,26 @@ def test_cost_and_cache_tokens_are_shown(write_script: Write, run: Run) -> None:
     assert "(no phase)" in frame
     assert "66 tok (in 20 · out 40 · cache 16)" in frame
     assert "$0.5000" in frame and "$0.2500" in frame
+
+
+def test_an_estimated_cost_is_marked_with_a_tilde(write_script: Write, run: Run) -> None:
+    script = write_script("export default await agent('hi', { provider: 'codex', model: 'gpt-5' })")
+    codex = RecordingProvider(name="codex", usage=Usage(input_tokens=1000, output_tokens=100))
+    sink = _sink(_console())
+    _feed(sink, record_events(run, script, providers={"codex": codex}))
+    frame = _frame_text(sink)
+    (row,) = [line for line in frame.splitlines() if "codex/gpt-5" in line]
+    assert " ~$0.0" in row
+    assert " │ ~$0.0" in frame.splitlines()[-1]
+
+
+def test_an_answer_from_the_cache_is_marked_cached(write_script: Write, run: Run) -> None:
+    script = write_script("export default await agent('same question', { label: 'ask' })")
+    run(script, cache=True)
+    sink = _sink(_console())
+    _feed(sink, record_events(run, script, cache=True))
+    frame = _frame_text(sink)
+    assert "↺ ask (cached)" in frame and "(replayed)" not in frame
 
 
 def test_running_agents_spin_and_count_their_elapsed_time(run: Run) -> None:
