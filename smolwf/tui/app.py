@@ -47,9 +47,9 @@ VIEW = Binding.Group("pretty/raw", compact=True)
 REPLAY_ONLY = frozenset({"toggle_play", "step", "speed"})
 LIVE_ONLY = frozenset({"save", "answer"})
 WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
+"""App actions the search prompt leaves alone; it types every other key."""
 CHECK_WARNINGS_S = 12.0
 """How long the toast with ``smol-wf check``'s warnings stays."""
-"""App actions the search prompt leaves alone; it types every other key."""
 
 
 @dataclass(frozen=True, slots=True)
