@@ -7,6 +7,7 @@ in a worker, and applied in a later turn: its step row, events, spend and settle
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -20,6 +21,7 @@ from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
 from smolwf.engine.lookup import Lookup
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
+from smolwf.engine.rate_limits import Throttle, ThrottledProvider
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
 from smolwf.errors import AgentCallError, ProviderError
@@ -29,7 +31,7 @@ from smolwf.ids import new_id
 from smolwf.js.requests import AgentCall
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.permissions import Refusal, refusal_summary, refusals_json
-from smolwf.providers.base import AgentResult, Provider
+from smolwf.providers.base import AgentResult, Closeable, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
 from smolwf.store.runs import StepRecord, dumps
@@ -260,14 +262,28 @@ class Agents:
             check_provider_name(name)
 
     def provider(self, name: str) -> Provider:
-        overrides = self.ctx.config.providers
-        if overrides is not None and name in overrides:
-            return overrides[name]
+        """The run's provider called ``name`` (one object per run), throttled when a rate
+        limit names it."""
         provider = self.providers.get(name)
         if provider is None:
-            provider = create_provider(name, self.ctx.config.provider_settings)
+            config = self.ctx.config
+            overrides = config.providers
+            if overrides is not None and name in overrides:
+                provider = overrides[name]
+            else:
+                provider = create_provider(name, config.settings_for_providers())
+            limit = self.ctx.rate_limits.get(name)
+            if limit is not None:
+                provider = ThrottledProvider(provider, Throttle(limit))
             self.providers[name] = provider
         return provider
+
+    async def close_providers(self) -> None:
+        """Let every provider this run used release what it holds (connection pools)."""
+        for provider in self.providers.values():
+            if isinstance(provider, Closeable):
+                with contextlib.suppress(Exception):  # a pool that fails to close loses nothing
+                    await provider.aclose()
 
     # ---- starting and running ----------------------------------------------
 

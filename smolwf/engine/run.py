@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import anyio
+
 from smolwf import defaults
 from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
@@ -20,6 +22,7 @@ from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
 from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
+from smolwf.engine.rate_limits import rate_limits
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
 from smolwf.engine.scope import Scope
@@ -92,6 +95,9 @@ class WorkflowRun:
             total=config.max_total_tokens,
             usd=config.max_cost_usd,
         )
+        throttled = rate_limits(
+            script.meta.raw.get("rateLimits"), config.provider_concurrency, config.provider_rpm
+        )
         limits = self.js_limits()
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         host.start(
@@ -111,13 +117,18 @@ class WorkflowRun:
                 f"run_id={attempt.run_id}"
             )
         ctx = self._context(store, attempt, caps, limits)
+        ctx.rate_limits = throttled
         note = None
         if notes:
             note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
         root = Scope("root", 0, script, host)
         kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
-        return await loop.run()
+        try:
+            return await loop.run()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await kinds.agents.close_providers()
 
     def _context(
         self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits
