@@ -1,7 +1,9 @@
 """smol-wf: run sandboxed JavaScript workflows that orchestrate coding agents, durably.
 
-The public Python API; everything else in the package is internal. Names load on first
-use, so commands that do not run a workflow (``history``, ``--version``) start fast.
+The public Python API (``docs/python.md``); everything else in the package is internal.
+Names load on first use, so commands that do not run a workflow (``history``,
+``--version``) start fast. ``tests/test_public_api.py`` keeps ``__all__``, ``_EXPORTS``
+and the ``TYPE_CHECKING`` imports in agreement.
 """
 
 from __future__ import annotations
@@ -14,28 +16,54 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "run_workflow": "smolwf.api",
     "run_workflow_async": "smolwf.api",
+    "stream_workflow": "smolwf.api",
+    "WorkflowStream": "smolwf.api",
     "RunConfig": "smolwf.engine.config",
     "RunReport": "smolwf.engine.report",
     "WorkflowRun": "smolwf.engine.run",
+    "FailureKind": "smolwf.errors",
+    "ProviderError": "smolwf.errors",
     "ScriptError": "smolwf.errors",
     "SmolWfError": "smolwf.errors",
     "StoreError": "smolwf.errors",
     "UsageError": "smolwf.errors",
     "WorkflowCancelled": "smolwf.errors",
     "WorkflowFailed": "smolwf.errors",
+    "Event": "smolwf.events.types",
+    "EventType": "smolwf.events.types",
+    "Refusal": "smolwf.permissions",
     "AgentRequest": "smolwf.providers.base",
     "AgentResult": "smolwf.providers.base",
     "Provider": "smolwf.providers.base",
+    "ProviderEventSink": "smolwf.providers.base",
+    "ProviderSettings": "smolwf.providers.base",
+    "Capabilities": "smolwf.providers.capabilities",
+    "EffortLevels": "smolwf.providers.capabilities",
+    "ModelRules": "smolwf.providers.capabilities",
+    "SchemaMode": "smolwf.providers.capabilities",
+    "Setting": "smolwf.providers.settings",
     "Usage": "smolwf.usage",
 }
 
 __all__ = [
     "AgentRequest",
     "AgentResult",
+    "Capabilities",
+    "EffortLevels",
+    "Event",
+    "EventType",
+    "FailureKind",
+    "ModelRules",
     "Provider",
+    "ProviderError",
+    "ProviderEventSink",
+    "ProviderSettings",
+    "Refusal",
     "RunConfig",
     "RunReport",
+    "SchemaMode",
     "ScriptError",
+    "Setting",
     "SmolWfError",
     "StoreError",
     "Usage",
@@ -43,17 +71,21 @@ __all__ = [
     "WorkflowCancelled",
     "WorkflowFailed",
     "WorkflowRun",
+    "WorkflowStream",
     "__version__",
     "run_workflow",
     "run_workflow_async",
+    "stream_workflow",
 ]
 
 if TYPE_CHECKING:
-    from smolwf.api import run_workflow, run_workflow_async
+    from smolwf.api import WorkflowStream, run_workflow, run_workflow_async, stream_workflow
     from smolwf.engine.config import RunConfig
     from smolwf.engine.report import RunReport
     from smolwf.engine.run import WorkflowRun
     from smolwf.errors import (
+        FailureKind,
+        ProviderError,
         ScriptError,
         SmolWfError,
         StoreError,
@@ -61,7 +93,17 @@ if TYPE_CHECKING:
         WorkflowCancelled,
         WorkflowFailed,
     )
-    from smolwf.providers.base import AgentRequest, AgentResult, Provider
+    from smolwf.events.types import Event, EventType
+    from smolwf.permissions import Refusal
+    from smolwf.providers.base import (
+        AgentRequest,
+        AgentResult,
+        Provider,
+        ProviderEventSink,
+        ProviderSettings,
+    )
+    from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules, SchemaMode
+    from smolwf.providers.settings import Setting
     from smolwf.usage import Usage
 
 
