@@ -30,7 +30,7 @@ from smolwf.permissions import (
 )
 from smolwf.providers.base import ProviderSettings
 from smolwf.providers.binaries import CLI_PACKAGES
-from smolwf.providers.registry import KNOWN_PROVIDERS, check_provider_name
+from smolwf.providers.registry import KNOWN_PROVIDERS, capabilities_of, check_provider_name
 from smolwf.store.paths import default_db_path
 
 if TYPE_CHECKING:
@@ -440,6 +440,8 @@ def _path(value: str | Path | None) -> Path | None:
 def _provider(name: str) -> str:
     try:
         check_provider_name(name)
+        if name not in KNOWN_PROVIDERS:
+            capabilities_of(name)  # a plug-in that cannot load fails here, not in a call
     except AgentOptionError as error:
         raise UsageError(error.message) from None
     return name
