@@ -139,10 +139,8 @@ def _config(given: dict[str, Any]) -> RunConfig:
     explicit = frozenset(fields) - {"provider_settings", "sinks"}
     if given.get("provider_binaries") is not None:
         explicit |= {"provider_settings"}
-    try:
-        config = RunConfig(**fields, explicit=explicit)
-    except TypeError as error:
-        raise UsageError(f"run_workflow: {error}") from None
+    fields.setdefault("script_path", None)
+    config = RunConfig(**fields, explicit=explicit)
     _check(config)
     return config
 
@@ -189,7 +187,8 @@ class WorkflowStream:
     ``async with`` starts the run; iterating gives each event once it is durable, and ends
     when the run ends. Leaving the block waits for the run and raises its failure
     (``WorkflowFailed``…); leaving it early (a ``break``, an exception) cancels the run,
-    which stays resumable. ``report`` is the ``RunReport`` of a run that completed.
+    which stays resumable. ``report`` is the ``RunReport`` of a run that completed,
+    ``run_id`` the run's id.
     """
 
     def __init__(self) -> None:
@@ -201,6 +200,11 @@ class WorkflowStream:
         self._receive: MemoryObjectReceiveStream[Event]
         self._send, self._receive = anyio.create_memory_object_stream[Event](math.inf)
         self._group: TaskGroup | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        """The run's id once it started (for ``resume_run_id`` after a stop)."""
+        return self.workflow.run_id if self.workflow is not None else None
 
     def forward(self, also: EventCallback | None) -> EventCallback:
         """The callback that queues each event for the iterator (and calls ``also``)."""

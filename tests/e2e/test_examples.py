@@ -21,7 +21,11 @@ CHILD_DIRS = {"children"}
 """Folders of child workflows, which run only through the parents that call them."""
 NEEDS_A_GIT_REPO = {"isolation.mjs"}
 """Examples that must run inside a git repository; each has a test of its own below."""
-EXTRA_FLAGS = {"budget.mjs": ["--budget-allowance", "200"]}
+EXTRA_FLAGS = {
+    "budget.mjs": ["--budget-allowance", "200"],
+    "triage.mjs": ["--args-classifier", "debug", "--args-fixer", "debug"],
+}
+"""Flags an example needs to run here: triage.mjs's real providers become debug."""
 
 
 def _name(path: Path) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import smol_wf_command
+from tests.fakellm.homes import cli_env, require_cli
 from tests.fakellm.server import FakeLLM
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -261,3 +263,28 @@ def test_a_limit_in_meta_applies_and_a_flag_wins_over_it(run: Run, llm: FakeLLM)
                   args={"n": 40})  # fmt: skip
     assert outcome.done.returncode == 0, outcome.done.stderr
     assert llm.max_in_flight == 3
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "triage.mjs"
+
+
+def test_the_triage_example_classifies_through_the_api_and_fixes_through_claude_code(
+    llm: FakeLLM, tmp_path: Path
+) -> None:
+    require_cli("claude")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = cli_env("claude", llm.port, tmp_path / "home")
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    argv = [*smol_wf_command(), "run", str(EXAMPLE), "--events", "--args-model", "fake-model"]
+    done = subprocess.run(
+        argv, cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = Outcome(done)
+    calls: dict[str, list[int]] = {"anthropic": [], "claude-code": []}
+    for event in outcome.of("agent_completed"):
+        calls[event["metadata"]["provider"]].append(event["data"]["usage"]["inputTokens"])
+    assert len(calls["anthropic"]) == 3 and len(calls["claude-code"]) == 3
+    assert max(calls["anthropic"]) * 10 < min(calls["claude-code"])
+    assert [fix["change"][:6] for fix in outcome.result["fixed"]] == ["ECHO: "] * 3
