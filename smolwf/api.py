@@ -23,13 +23,23 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from smolwf.engine.config import RunConfig
-from smolwf.engine.inputs import check_provider_options, check_rate_limits
+from smolwf.engine.inputs import (
+    check_choice,
+    check_provider,
+    check_provider_options,
+    check_rate_limits,
+)
 from smolwf.engine.report import RunReport
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import UsageError, WorkflowCancelled
 from smolwf.events.types import Event
 from smolwf.jsontypes import JSON
-from smolwf.permissions import PermissionLevel, RefusalPolicy
+from smolwf.permissions import (
+    PERMISSION_LEVELS,
+    REFUSAL_POLICIES,
+    PermissionLevel,
+    RefusalPolicy,
+)
 from smolwf.providers.base import Provider, ProviderSettings
 
 P = ParamSpec("P")
@@ -149,12 +159,16 @@ def _check(config: RunConfig) -> None:
     """The checks the CLI makes of its flags, for the same values given from Python."""
     if config.script_path is None and config.resume_run_id is None:
         raise UsageError("run_workflow needs a script path, or resume_run_id to resume a run")
-    if config.max_parallel_agents < 1:
-        raise UsageError("max_parallel_agents must be at least 1")
-    known = set(config.providers or ())
-    check_provider_options(config.provider_options, "provider_settings", known)
-    check_rate_limits(config.provider_concurrency, "provider_concurrency", known)
-    check_rate_limits(config.provider_rpm, "provider_rpm", known)
+    for name in ("max_parallel_agents", "max_agents", "max_workflow_depth"):
+        if getattr(config, name) < 1:
+            raise UsageError(f"{name} must be at least 1")
+    handed = set(config.providers or ())
+    check_provider(config.provider, "provider", handed)
+    check_choice(config.agent_permissions, "agent_permissions", PERMISSION_LEVELS)
+    check_choice(config.on_refusal, "on_refusal", REFUSAL_POLICIES)
+    check_provider_options(config.provider_options, "provider_settings", handed)
+    check_rate_limits(config.provider_concurrency, "provider_concurrency", handed)
+    check_rate_limits(config.provider_rpm, "provider_rpm", handed)
 
 
 def _mapping(value: object) -> Mapping[str, str]:

@@ -114,6 +114,10 @@ BAD = [
     ("unknown-provider", {"provider_rpm": {"antropic": 5}},
      "provider_rpm: Unknown agent provider: antropic"),
     ("no-slots", {"max_parallel_agents": 0}, "max_parallel_agents must be at least 1"),
+    ("unknown-default", {"provider": "claude"}, "provider: Unknown agent provider: claude"),
+    ("level", {"agent_permissions": "write"},
+     "agent_permissions must be one of read-only, edit, full, got 'write'"),
+    ("policy", {"on_refusal": "ignore"}, "on_refusal must be one of warn, fail, got 'ignore'"),
 ]  # fmt: skip
 
 

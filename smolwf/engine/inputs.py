@@ -10,6 +10,22 @@ from smolwf.errors import AgentOptionError, UsageError
 from smolwf.providers.registry import check_provider_name, check_setting
 
 
+def check_provider(name: str, source: str, handed: Collection[str] = ()) -> None:
+    """Raise ``UsageError`` unless ``name`` is a provider smol-wf has or was handed."""
+    if name in handed:
+        return
+    try:
+        check_provider_name(name)
+    except AgentOptionError as error:
+        raise UsageError(f"{source}: {error.message}") from None
+
+
+def check_choice(value: object, source: str, choices: Collection[str]) -> None:
+    """Raise ``UsageError`` unless ``value`` is one of ``choices`` (a permission level…)."""
+    if value not in choices:
+        raise UsageError(f"{source} must be one of {', '.join(choices)}, got {value!r}")
+
+
 def check_provider_options(
     options: Mapping[str, Mapping[str, str]], source: str, handed: Collection[str] = ()
 ) -> None:
@@ -29,11 +45,7 @@ def check_provider_options(
 def check_rate_limits(limits: Mapping[str, int], source: str, handed: Collection[str] = ()) -> None:
     """Raise ``UsageError`` for a limit of an unknown provider or one below 1."""
     for name, limit in limits.items():
-        if name not in handed:
-            try:
-                check_provider_name(name)
-            except AgentOptionError as error:
-                raise UsageError(f"{source}: {error.message}") from None
+        check_provider(name, source, handed)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise UsageError(
                 f"{source} {name}: must be a whole number of at least 1, got {limit!r}"
