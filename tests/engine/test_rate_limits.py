@@ -39,38 +39,38 @@ class FakeClock:
         await anyio.lowlevel.checkpoint()
 
 
-def answer() -> AgentResult:
-    return AgentResult(output="ok")
+class Starts:
+    """A throttle on a fake clock, and the moments its calls started."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.clock = FakeClock()
+        self.throttle = Throttle(
+            RateLimit(per_minute=per_minute), clock=self.clock, sleep=self.clock.sleep
+        )
+        self.moments: list[float] = []
+
+    async def call(self) -> None:
+        async def work() -> AgentResult:
+            self.moments.append(self.clock.now)
+            return AgentResult(output="ok")
+
+        await self.throttle.run(work)
 
 
 async def test_a_minute_admits_at_most_its_limit_and_the_next_start_waits_for_room() -> None:
-    clock = FakeClock()
-    throttle = Throttle(RateLimit(per_minute=3), clock=clock, sleep=clock.sleep)
-    starts: list[float] = []
-
-    async def work() -> AgentResult:
-        starts.append(clock.now)
-        return answer()
-
+    starts = Starts(per_minute=3)
     for _ in range(7):
-        await throttle.run(work)
-    assert starts == [0.0, 0.0, 0.0, 60.0, 60.0, 60.0, 120.0]
+        await starts.call()
+    assert starts.moments == [0.0, 0.0, 0.0, 60.0, 60.0, 60.0, 120.0]
 
 
 async def test_the_window_slides_so_a_start_waits_only_for_the_oldest_one() -> None:
-    clock = FakeClock()
-    throttle = Throttle(RateLimit(per_minute=2), clock=clock, sleep=clock.sleep)
-    starts: list[float] = []
-
-    async def work() -> AgentResult:
-        starts.append(clock.now)
-        return answer()
-
-    await throttle.run(work)
-    clock.now = 45.0
-    await throttle.run(work)
-    await throttle.run(work)
-    assert starts == [0.0, 45.0, 60.0]
+    starts = Starts(per_minute=2)
+    await starts.call()
+    starts.clock.now = 45.0
+    await starts.call()
+    await starts.call()
+    assert starts.moments == [0.0, 45.0, 60.0]
 
 
 async def test_at_most_concurrency_calls_run_at_once_and_the_others_wait_their_turn() -> None:
@@ -85,7 +85,7 @@ async def test_at_most_concurrency_calls_run_at_once_and_the_others_wait_their_t
         await release.wait()
         running -= 1
         finished += 1
-        return answer()
+        return AgentResult(output="ok")
 
     async with anyio.create_task_group() as group:
         for _ in range(5):

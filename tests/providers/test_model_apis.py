@@ -291,6 +291,17 @@ async def test_a_hung_model_is_stopped_by_the_idle_timeout(backend: Backend, llm
         assert error.session_id is not None
 
 
+async def test_a_call_that_streams_too_long_is_stopped_by_its_timeout(backend: Backend) -> None:
+    with FakeLLM(slow_delay_s=0.2) as slow:
+        provider = backend.create(slow.base_url)
+        error = await failure(provider, request_for("SLOW", timeout_s=0.5, idle_timeout_s=5))
+    assert error.kind is FailureKind.TIMEOUT
+    assert error.message.startswith(
+        f"{backend.provider.capabilities.display_name} provider timed out after 0.5 s (timeout); "
+        "the request was cancelled"
+    )
+
+
 async def test_a_call_without_a_model_fails_before_any_request(
     backend: Backend, llm: FakeLLM
 ) -> None:

@@ -90,8 +90,7 @@ class MessageFold(AnswerFold):
         kind = item.get("type")
         if kind == "message_start":
             message = as_object(item.get("message"))
-            self.session_id = _text(message.get("id")) or self.session_id
-            self.model = _text(message.get("model")) or self.model
+            self.identify(message.get("id"), message.get("model"))
             self._count(message.get("usage"))
         elif kind == "content_block_start":
             block = as_object(item.get("content_block"))

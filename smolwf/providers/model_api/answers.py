@@ -36,6 +36,13 @@ class AnswerFold:
     refusal: str = ""
     """Text of a refusal the model gave instead of an answer."""
 
+    def identify(self, session_id: JSON, model: JSON) -> None:
+        """Note the message's or response's id and model, when an event names them."""
+        if isinstance(session_id, str) and session_id:
+            self.session_id = session_id
+        if isinstance(model, str) and model:
+            self.model = model
+
     def finish(self, text: str, stop: str | None) -> AgentResult:
         """The result of a complete stream whose answer text is ``text``; ``stop`` is why
         it ended early, if it did (``length``, ``content_filter``…)."""

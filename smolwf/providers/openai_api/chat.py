@@ -22,7 +22,7 @@ from smolwf.providers.model_api.failures import stream_error
 from smolwf.providers.model_api.provider import json_event
 from smolwf.providers.model_api.schemas import SchemaEnvelope
 from smolwf.providers.openai_api.responses import SCHEMA_NAME
-from smolwf.providers.openai_api.usage import openai_usage
+from smolwf.providers.openai_api.usage import CHAT_USAGE, openai_usage
 
 DONE = "[DONE]"
 
@@ -68,17 +68,10 @@ class ChatFold(AnswerFold):
         chunk = as_object(data)
         if chunk.get("error") is not None:
             raise stream_error(self.config, data)
-        self.session_id = self.session_id or _text(chunk.get("id")) or None
-        self.model = self.model or _text(chunk.get("model")) or None
+        self.identify(chunk.get("id"), chunk.get("model"))
         for choice in as_list(chunk.get("choices")):
             self._choice(as_object(choice))
-        usage = openai_usage(
-            chunk.get("usage"),
-            input_key="prompt_tokens",
-            output_key="completion_tokens",
-            details_key="prompt_tokens_details",
-        )
-        self.usage = usage or self.usage
+        self.usage = openai_usage(chunk.get("usage"), CHAT_USAGE) or self.usage
         return data
 
     def _choice(self, choice: JSONObject) -> None:

@@ -22,7 +22,7 @@ from smolwf.providers.model_api.answers import AnswerFold
 from smolwf.providers.model_api.failures import stream_error
 from smolwf.providers.model_api.provider import json_event
 from smolwf.providers.model_api.schemas import SchemaEnvelope
-from smolwf.providers.openai_api.usage import openai_usage
+from smolwf.providers.openai_api.usage import RESPONSES_USAGE, openai_usage
 
 SCHEMA_NAME = "smolwf_output"
 _RESPONSE_EVENTS = frozenset(
@@ -82,15 +82,8 @@ class ResponseFold(AnswerFold):
         return data
 
     def _response(self, kind: str, response: JSONObject) -> None:
-        self.session_id = _text(response.get("id")) or self.session_id
-        self.model = _text(response.get("model")) or self.model
-        usage = openai_usage(
-            response.get("usage"),
-            input_key="input_tokens",
-            output_key="output_tokens",
-            details_key="input_tokens_details",
-        )
-        self.usage = usage or self.usage
+        self.identify(response.get("id"), response.get("model"))
+        self.usage = openai_usage(response.get("usage"), RESPONSES_USAGE) or self.usage
         if kind == "response.failed":
             raise stream_error(self.config, response)
         if kind in ("response.completed", "response.incomplete"):

@@ -7,21 +7,36 @@ cached count is taken out and reported as cache reads. The API's total is kept a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from smolwf.jsontypes import JSON
 from smolwf.providers.json_fields import as_object, count
 from smolwf.usage import Usage
 
 
-def openai_usage(usage: JSON, *, input_key: str, output_key: str, details_key: str) -> Usage | None:
+@dataclass(frozen=True, slots=True)
+class UsageKeys:
+    """Where one API puts its counts."""
+
+    input: str
+    output: str
+    details: str
+
+
+RESPONSES_USAGE = UsageKeys("input_tokens", "output_tokens", "input_tokens_details")
+CHAT_USAGE = UsageKeys("prompt_tokens", "completion_tokens", "prompt_tokens_details")
+
+
+def openai_usage(usage: JSON, keys: UsageKeys) -> Usage | None:
     """``Usage`` of a usage object; ``None`` when the stream carried none."""
     counts = as_object(usage)
     if not counts:
         return None
-    cached = count(as_object(counts.get(details_key)).get("cached_tokens"))
+    cached = count(as_object(counts.get(keys.details)).get("cached_tokens"))
     total = counts.get("total_tokens")
     return Usage(
-        input_tokens=max(0, count(counts.get(input_key)) - cached),
-        output_tokens=count(counts.get(output_key)),
+        input_tokens=max(0, count(counts.get(keys.input)) - cached),
+        output_tokens=count(counts.get(keys.output)),
         cache_read_tokens=cached,
         total_tokens=total if isinstance(total, int) and not isinstance(total, bool) else None,
     )
