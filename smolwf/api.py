@@ -199,9 +199,9 @@ class WorkflowStream:
     """A run whose events arrive as an async iterator (``stream_workflow``).
 
     ``async with`` starts the run; iterating gives each event once it is durable, and ends
-    when the run ends. Leaving the block waits for the run and raises its failure
-    (``WorkflowFailed``…); leaving it early (a ``break``, an exception) cancels the run,
-    which stays resumable. ``report`` is the ``RunReport`` of a run that completed,
+    when the run ends. Leaving the block then raises the run's failure (``WorkflowFailed``…)
+    if it failed; leaving it before the run ended (a ``break``, an exception) cancels the
+    run, which stays resumable. ``report`` is the ``RunReport`` of a run that completed,
     ``run_id`` the run's id.
     """
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import importlib
-from importlib.metadata import EntryPoint, entry_points
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smolwf.errors import AgentOptionError
 from smolwf.permissions import PermissionLevel
 from smolwf.providers.base import Provider, ProviderSettings
 from smolwf.providers.capabilities import Capabilities
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "smolwf.providers"
 """The entry point group through which an installed package adds a provider."""
@@ -51,7 +53,9 @@ class ProviderClass(Protocol):
 @functools.cache
 def plugins() -> dict[str, EntryPoint]:
     """The providers installed packages add, by name; looked up only for a name that is
-    not built in, so runs that name none pay nothing for the scan."""
+    not built in, so runs that name none pay nothing for the scan (or the import)."""
+    from importlib.metadata import entry_points
+
     found: dict[str, EntryPoint] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in _CLASSES:
