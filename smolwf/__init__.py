@@ -18,9 +18,12 @@ _EXPORTS = {
     "run_workflow_async": "smolwf.api",
     "stream_workflow": "smolwf.api",
     "WorkflowStream": "smolwf.api",
+    "answer": "smolwf.engine.answers",
+    "AnswerOutcome": "smolwf.engine.answers",
     "RunConfig": "smolwf.engine.config",
     "RunReport": "smolwf.engine.report",
     "WorkflowRun": "smolwf.engine.run",
+    "AnswerRefused": "smolwf.errors",
     "FailureKind": "smolwf.errors",
     "ProviderError": "smolwf.errors",
     "ScriptError": "smolwf.errors",
@@ -29,6 +32,8 @@ _EXPORTS = {
     "UsageError": "smolwf.errors",
     "WorkflowCancelled": "smolwf.errors",
     "WorkflowFailed": "smolwf.errors",
+    "WorkflowWaiting": "smolwf.errors",
+    "EventSink": "smolwf.events.sinks",
     "Event": "smolwf.events.types",
     "EventType": "smolwf.events.types",
     "Refusal": "smolwf.permissions",
@@ -42,23 +47,34 @@ _EXPORTS = {
     "ModelRules": "smolwf.providers.capabilities",
     "SchemaMode": "smolwf.providers.capabilities",
     "Setting": "smolwf.providers.settings",
+    "Decision": "smolwf.store.human",
+    "HumanRequest": "smolwf.store.human",
+    "Payload": "smolwf.store.human",
+    "Reply": "smolwf.store.human",
     "Usage": "smolwf.usage",
 }
 
 __all__ = [
     "AgentRequest",
     "AgentResult",
+    "AnswerOutcome",
+    "AnswerRefused",
     "Capabilities",
+    "Decision",
     "EffortLevels",
     "Event",
+    "EventSink",
     "EventType",
     "FailureKind",
+    "HumanRequest",
     "ModelRules",
+    "Payload",
     "Provider",
     "ProviderError",
     "ProviderEventSink",
     "ProviderSettings",
     "Refusal",
+    "Reply",
     "RunConfig",
     "RunReport",
     "SchemaMode",
@@ -72,7 +88,9 @@ __all__ = [
     "WorkflowFailed",
     "WorkflowRun",
     "WorkflowStream",
+    "WorkflowWaiting",
     "__version__",
+    "answer",
     "run_workflow",
     "run_workflow_async",
     "stream_workflow",
@@ -80,10 +98,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from smolwf.api import WorkflowStream, run_workflow, run_workflow_async, stream_workflow
+    from smolwf.engine.answers import AnswerOutcome, answer
     from smolwf.engine.config import RunConfig
     from smolwf.engine.report import RunReport
     from smolwf.engine.run import WorkflowRun
     from smolwf.errors import (
+        AnswerRefused,
         FailureKind,
         ProviderError,
         ScriptError,
@@ -92,7 +112,9 @@ if TYPE_CHECKING:
         UsageError,
         WorkflowCancelled,
         WorkflowFailed,
+        WorkflowWaiting,
     )
+    from smolwf.events.sinks import EventSink
     from smolwf.events.types import Event, EventType
     from smolwf.permissions import Refusal
     from smolwf.providers.base import (
@@ -104,6 +126,7 @@ if TYPE_CHECKING:
     )
     from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules, SchemaMode
     from smolwf.providers.settings import Setting
+    from smolwf.store.human import Decision, HumanRequest, Payload, Reply
     from smolwf.usage import Usage
 
 

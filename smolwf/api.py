@@ -5,7 +5,8 @@ notebooks (see ``docs/python.md``).
 flags under Python names) and returns a ``RunReport``; ``run_workflow`` is the same call
 for code without an event loop; ``stream_workflow`` hands over the run's events as an
 async iterator. Every failure is a ``SmolWfError`` subclass: ``UsageError`` for a bad
-parameter, ``ScriptError``, ``WorkflowFailed``, ``WorkflowCancelled``, ``StoreError``.
+parameter, ``ScriptError``, ``WorkflowFailed``, ``WorkflowCancelled``, ``WorkflowWaiting``,
+``StoreError``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TextIO, TypeVar
@@ -22,7 +23,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from smolwf.engine.config import RunConfig
+from smolwf.engine.config import ON_WAIT_MODES, REPLAY_MISSING, OnWait, ReplayMissing, RunConfig
 from smolwf.engine.inputs import (
     check_choice,
     check_provider,
@@ -30,8 +31,10 @@ from smolwf.engine.inputs import (
     check_rate_limits,
 )
 from smolwf.engine.report import RunReport
+from smolwf.engine.reuse import check_reuse_flags
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import UsageError, WorkflowCancelled
+from smolwf.events.sinks import EventSink
 from smolwf.events.types import Event
 from smolwf.jsontypes import JSON
 from smolwf.permissions import (
@@ -59,6 +62,14 @@ async def run_workflow_async(
     args: Mapping[str, JSON] | None = None,
     db_path: str | Path | None = None,
     resume_run_id: str | None = None,
+    fork_run_id: str | None = None,
+    rerun: Sequence[str] | None = None,
+    cache: bool | None = None,
+    cache_ttl_s: float | None = None,
+    record_path: str | Path | None = None,
+    replay_path: str | Path | None = None,
+    replay_missing: ReplayMissing | None = None,
+    on_wait: OnWait | None = None,
     cwd: str | Path | None = None,
     provider: str | None = None,
     providers: Mapping[str, Provider] | None = None,
@@ -84,6 +95,7 @@ async def run_workflow_async(
     js_stack_kib: int | None = None,
     raw_sessions_dir: str | Path | None = None,
     on_event: EventCallback | None = None,
+    sinks: Sequence[EventSink] | None = None,
     progress_stream: TextIO | None = None,
     events_stream: TextIO | None = None,
 ) -> RunReport:
@@ -91,13 +103,16 @@ async def run_workflow_async(
 
     Every parameter but ``script`` is keyword-only and optional: ``None`` leaves the CLI's
     default (and, on resume, the recorded input) in place. ``script`` may be omitted with
-    ``resume_run_id``. ``agent_timeout_s``/``agent_idle_timeout_s`` of ``0`` mean no limit.
-    ``providers`` hands the engine provider objects by name (they win over the registry's);
-    ``provider_settings`` are ``--provider-setting`` values (``{"anthropic": {"model":
-    "…"}}``); ``provider_env`` is extra environment for providers (API keys), never
-    recorded. ``on_event`` receives every event; with it (and no ``progress_stream`` or
+    ``resume_run_id`` or ``fork_run_id``. ``agent_timeout_s``/``agent_idle_timeout_s`` of
+    ``0`` mean no limit. ``providers`` hands the engine provider objects by name (they win
+    over the registry's); ``provider_settings`` are ``--provider-setting`` values
+    (``{"anthropic": {"model": "…"}}``); ``provider_env`` is extra environment for
+    providers (API keys), never recorded. ``on_event`` receives every event, as do
+    ``sinks`` (an OpenTelemetry trace sink…); with either (and no ``progress_stream`` or
     ``events_stream``) no progress lines are written, else they go to ``progress_stream``
-    (default stderr). Raises ``UsageError`` for a bad parameter before anything starts.
+    (default stderr). ``on_wait="exit"`` raises ``WorkflowWaiting`` once only a person's
+    answer can move the run on. Raises ``UsageError`` for a bad parameter before anything
+    starts.
     """
     # The parameters, as the caller gave them: every local at this point is one.
     config = _config({name: value for name, value in locals().items() if value is not None})
@@ -130,7 +145,7 @@ def _config(given: dict[str, Any]) -> RunConfig:
         for name, value in given.items()
         if name not in _NOT_FIELDS
     }
-    for name in ("db_path", "cwd", "raw_sessions_dir", "script_path"):
+    for name in ("db_path", "cwd", "raw_sessions_dir", "script_path", "record_path", "replay_path"):
         if name in fields:
             fields[name] = Path(str(fields[name]))
     for name in ("agent_timeout_s", "agent_idle_timeout_s"):
@@ -143,9 +158,11 @@ def _config(given: dict[str, Any]) -> RunConfig:
         binaries=dict(_mapping(given.get("provider_binaries"))),
         env=dict(_mapping(given.get("provider_env"))),
     )
+    if "rerun" in fields:
+        fields["rerun"] = tuple(fields["rerun"])
     callback = given.get("on_event")
-    if callback is not None:
-        fields["sinks"] = (CallbackSink(callback),)
+    sinks = tuple(fields.get("sinks", ()))
+    fields["sinks"] = sinks if callback is None else (*sinks, CallbackSink(callback))
     explicit = frozenset(fields) - {"provider_settings", "sinks"}
     if given.get("provider_binaries") is not None:
         explicit |= {"provider_settings"}
@@ -157,8 +174,11 @@ def _config(given: dict[str, Any]) -> RunConfig:
 
 def _check(config: RunConfig) -> None:
     """The checks the CLI makes of its flags, for the same values given from Python."""
-    if config.script_path is None and config.resume_run_id is None:
-        raise UsageError("run_workflow needs a script path, or resume_run_id to resume a run")
+    if config.script_path is None and config.resume_run_id is None and config.fork_run_id is None:
+        raise UsageError(
+            "run_workflow needs a script path, or resume_run_id to resume a run "
+            "(fork_run_id to fork one)"
+        )
     for name in ("max_parallel_agents", "max_agents", "max_workflow_depth"):
         if getattr(config, name) < 1:
             raise UsageError(f"{name} must be at least 1")
@@ -166,9 +186,14 @@ def _check(config: RunConfig) -> None:
     check_provider(config.provider, "provider", handed)
     check_choice(config.agent_permissions, "agent_permissions", PERMISSION_LEVELS)
     check_choice(config.on_refusal, "on_refusal", REFUSAL_POLICIES)
+    check_choice(config.replay_missing, "replay_missing", REPLAY_MISSING)
+    check_choice(config.on_wait, "on_wait", ON_WAIT_MODES)
+    if config.cache_ttl_s is not None and not config.cache_ttl_s > 0:
+        raise UsageError(f"cache_ttl_s must be more than 0 seconds, got {config.cache_ttl_s!r}")
     check_provider_options(config.provider_options, "provider_settings", handed)
     check_rate_limits(config.provider_concurrency, "provider_concurrency", handed)
     check_rate_limits(config.provider_rpm, "provider_rpm", handed)
+    check_reuse_flags(config)
 
 
 def _mapping(value: object) -> Mapping[str, str]:

@@ -3,9 +3,10 @@ start in any minute, so a 500-way fan-out does not hammer an API into 429s.
 
 They come from ``meta.rateLimits`` (``{anthropic: {concurrency: 8, requestsPerMinute:
 500}}``) and the ``--provider-concurrency``/``--provider-rpm`` flags (a flag wins over
-meta, per provider and limit). A limited provider is wrapped in a ``ThrottledProvider``:
-a call waits for its turn before the provider's ``run``, so the wait is not part of the
-call's ``timeout``. A model API provider's repeat of a refused request happens inside one
+meta, per provider and limit). A limited provider is wrapped in a ``ThrottledProvider``
+outside its metering (``engine/metering.py``): a call waits for its turn before the
+provider's ``run``, so the wait is not part of the call's ``timeout``, its measured time
+or its cost. A model API provider's repeat of a refused request happens inside one
 call, after the wait the server asked for.
 """
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.excerpts import clip
 from smolwf.jsontext import compact
@@ -189,6 +190,8 @@ def event_label(event: Event) -> str:
         return f"workflow.phase {data.get('name')}"
     if event.type in (EventType.LOG, EventType.WARNING, EventType.ERROR):
         return f"{event.type} {clip(str(data.get('message', '')), 80)}"
+    if event.type in HUMAN:
+        return f"{event.type} {clip(human_line(event, commands=False), 80)}"
     return event.type
 
 

@@ -38,7 +38,7 @@ _USAGE_KEYS = {
     "cache_read_input_tokens": "cache_read",
     "cache_creation_input_tokens": "cache_write",
 }
-"""The API's counts, in the order of ``Usage``'s fields."""
+"""The API's counts, by the names ``_count`` gives them."""
 
 
 def message_body(
@@ -122,7 +122,13 @@ class MessageFold(AnswerFold):
             if isinstance(value, int) and not isinstance(value, bool):
                 self.counts[name] = value
         if self.counts:
-            self.usage = Usage(*(self.counts.get(name, 0) for name in _USAGE_KEYS.values()))
+            count = self.counts.get
+            self.usage = Usage(
+                input_tokens=count("input", 0),
+                output_tokens=count("output", 0),
+                cache_read_tokens=count("cache_read", 0),
+                cache_write_tokens=count("cache_write", 0),
+            )
 
     def result(self) -> AgentResult:
         if not self.stopped:
