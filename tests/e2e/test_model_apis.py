@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from genai_prices import Usage as PriceUsage
+from genai_prices import calc_price
 
 from tests.conftest import smol_wf_command
 from tests.fakellm.homes import cli_env, require_cli
@@ -112,6 +114,50 @@ def test_a_text_answer_streams_live_events_and_records_the_usage_the_server_sent
     assert {event["data"]["sessionId"] for event in streamed} == {completed["data"]["sessionId"]}
     seqs = [event["type"] for event in outcome.events]
     assert seqs.index("workflow.agent_event") < seqs.index("workflow.agent_completed")
+
+
+PRICED = {"anthropic": "claude-haiku-4-5", "openai": "gpt-5-mini"}
+"""A model of each vendor the price database knows (the scripted server answers any)."""
+
+
+def test_a_call_is_priced_from_its_tokens_and_model_since_the_api_reports_no_cost(
+    run: Run, llm: FakeLLM, backend: tuple[str, list[str]]
+) -> None:
+    provider, flags = backend
+    model = PRICED[provider]
+    setting = f"{provider}.model={model}"
+    outcome = run(ONE_CALL, *flags, "--provider-setting", setting, args={"prompt": "Say hello"})
+    assert outcome.done.returncode == 0, outcome.done.stderr
+    [logged] = llm.model_requests()
+    tokens = PriceUsage(
+        input_tokens=logged["usage"]["input"], output_tokens=logged["usage"]["output"]
+    )
+    price = calc_price(tokens, model, provider_id=provider).total_price
+    [completed] = outcome.of("agent_completed")
+    usage = completed["data"]["usage"]
+    assert completed["data"]["model"] == model
+    assert (usage["costUsd"], usage["costSource"]) == (float(price), "estimated")
+    assert outcome.of("warning") == []
+
+
+def test_a_model_the_price_database_does_not_know_costs_null_and_warns_once(
+    run: Run, backend: tuple[str, list[str]]
+) -> None:
+    provider, flags = backend
+    body = META + "export default await parallel(['a', 'b'].map((p) => () => agent(p)))\n"
+    outcome = run(body, *flags)
+    assert outcome.done.returncode == 0, outcome.done.stderr
+    usages = [event["data"]["usage"] for event in outcome.of("agent_completed")]
+    assert len(usages) == 2
+    assert all("costUsd" not in usage for usage in usages)
+    assert [event["data"] for event in outcome.of("warning")] == [
+        {
+            "message": f"the {provider} provider's calls to model 'fake-model' have no known "
+            "cost (null, not $0): the provider reports none and the price database does not "
+            "know the model",
+            "source": "cost",
+        }
+    ]
 
 
 def test_a_schema_answer_is_validated_and_handed_to_the_script(

@@ -5,6 +5,7 @@ flags win over ``meta.rateLimits``, and a bad limit stops the run before it star
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import pytest
 
 from smolwf import AgentRequest, AgentResult, RunReport, ScriptError, Usage
 from smolwf.engine.rate_limits import RateLimit, Throttle, rate_limits
+from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
 from smolwf.providers.base import ProviderEventSink
 
@@ -205,6 +207,51 @@ def test_without_a_limit_the_same_calls_run_together(write_script: Write, run: R
     provider = Counting(together=3)
     run(write_script(FANOUT), providers={"counting": provider}, max_parallel_agents=9)
     assert provider.most >= 3
+
+
+@dataclass
+class SlowFirstFails:
+    """Takes ``seconds`` a call, and each prompt's first call fails (transient): every
+    ``agent()`` call makes two provider calls, and its event tells the time of each."""
+
+    name: str = "slow"
+    seconds: float = 0.05
+    tried: set[str] = field(default_factory=set)
+
+    async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
+        await anyio.sleep(self.seconds)
+        if request.prompt not in self.tried:
+            self.tried.add(request.prompt)
+            raise ProviderError("busy", kind=FailureKind.TRANSIENT, usage=Usage(1, 1, cost_usd=0.0))
+        return AgentResult(output=request.prompt, usage=Usage(1, 1, cost_usd=0.0))
+
+
+def test_a_calls_wait_for_its_turn_is_not_part_of_its_measured_time(
+    write_script: Write, run: Run
+) -> None:
+    script = write_script(
+        "export default await parallel(['a', 'b', 'c'].map((p) => () => "
+        "agent(p, { provider: 'slow', retry: { maxAttempts: 2 } })))\n"
+    )
+    events = io.StringIO()
+    run(
+        script,
+        providers={"slow": SlowFirstFails()},
+        max_parallel_agents=3,
+        provider_concurrency={"slow": 1},
+        events_stream=events,
+    )
+    completed = [json.loads(line) for line in events.getvalue().splitlines()]
+    measured = sorted(
+        (call["startedNanos"], call["endedNanos"])
+        for event in completed
+        if event["type"] == "workflow.agent_completed"
+        for call in event["data"]["calls"]
+    )
+    assert len(measured) == 6
+    # One at a time: each provider call is measured from its turn, never from its wait.
+    for (_, ended), (started, _) in itertools.pairwise(measured):
+        assert started >= ended
 
 
 def test_provider_settings_are_recorded_for_a_resume_but_headers_are_not(
