@@ -4,6 +4,7 @@ exceptions, and a model API provider configured from Python."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import pytest
 
 import smolwf
 from smolwf import AgentRequest, AgentResult, Event, EventType, ProviderEventSink
+from smolwf.api import _PARAMETER_FIELDS
 from tests.fakellm.server import FakeLLM
 
 Write = Callable[..., Path]
@@ -29,6 +31,22 @@ def test_the_three_entry_points_take_the_same_typed_parameters() -> None:
     kinds = {parameter.kind for parameter in list(asynchronous.parameters.values())[1:]}
     assert kinds == {inspect.Parameter.KEYWORD_ONLY}
     assert all(p.annotation != "Any" for p in asynchronous.parameters.values())
+
+
+LEFT_OUT = {
+    "provider_settings": "set from provider_binaries and provider_env",
+    "explicit": "the parameters the caller gave",
+    "display_path": "how a command line names the script",
+    "debug_log": "the CLI's --log-level debug lines",
+}
+"""``RunConfig`` fields no parameter sets by its own name, and why."""
+
+
+def test_every_run_input_is_a_parameter_so_a_new_one_cannot_be_left_out_unnoticed() -> None:
+    parameters = inspect.signature(smolwf.run_workflow_async).parameters
+    reached = {_PARAMETER_FIELDS.get(name, name) for name in parameters}
+    fields = {field.name for field in dataclasses.fields(smolwf.RunConfig)}
+    assert fields - reached == set(LEFT_OUT)
 
 
 def test_a_run_returns_the_report_smol_wf_run_prints(write_script: Write, db: Path) -> None:
@@ -118,6 +136,13 @@ BAD = [
     ("level", {"agent_permissions": "write"},
      "agent_permissions must be one of read-only, edit, full, got 'write'"),
     ("policy", {"on_refusal": "ignore"}, "on_refusal must be one of warn, fail, got 'ignore'"),
+    ("replay-missing", {"replay_missing": "skip"},
+     "replay_missing must be one of fail, live, got 'skip'"),
+    ("on-wait", {"on_wait": "never"}, "on_wait must be one of wait, exit, got 'never'"),
+    ("cache-ttl", {"cache_ttl_s": 0}, "cache_ttl_s must be more than 0 seconds, got 0"),
+    ("rerun-alone", {"rerun": ["plan"]}, "--rerun selects calls of an earlier run"),
+    ("resume-and-fork", {"resume_run_id": "run_1", "fork_run_id": "run_2"},
+     "--fork-run and --resume-run cannot be combined"),
 ]  # fmt: skip
 
 
@@ -134,6 +159,63 @@ def test_a_bad_parameter_is_a_usage_error_before_anything_starts(
 def test_a_run_needs_a_script_or_a_run_to_resume(db: Path) -> None:
     with pytest.raises(smolwf.UsageError, match="needs a script path, or resume_run_id"):
         smolwf.run_workflow(db_path=db)
+
+
+def test_a_fork_takes_the_finished_calls_of_its_source_without_naming_the_script(
+    write_script: Write, db: Path
+) -> None:
+    first = smolwf.run_workflow(write_script(HELLO), db_path=db, on_event=lambda event: None)
+    seen: list[Event] = []
+    fork = smolwf.run_workflow(db_path=db, fork_run_id=first.run_id, on_event=seen.append)
+    assert fork.result == "echo: hello" and fork.run_id != first.run_id
+    [completed] = [event for event in seen if event.type == EventType.AGENT_COMPLETED]
+    assert completed.fields["replayed"] is True
+
+
+def test_a_person_is_asked_and_answered_through_the_public_api(
+    write_script: Write, db: Path
+) -> None:
+    script = write_script(
+        "import { requestApproval } from 'workflow:human'\n"
+        "export default (await requestApproval('Ship it?', { label: 'ship' })).approved\n"
+    )
+    with pytest.raises(smolwf.WorkflowWaiting) as waiting:
+        smolwf.run_workflow(script, db_path=db, on_wait="exit", on_event=lambda event: None)
+    run_id = waiting.value.run_id
+    outcome = smolwf.answer(db, smolwf.Reply(run_id, "ship", smolwf.Decision(True), by="ana"))
+    assert [request.label for request in outcome.requests] == ["ship"]
+    assert outcome.needs_resume
+    with pytest.raises(smolwf.AnswerRefused, match="already approved by ana"):
+        smolwf.answer(db, smolwf.Reply(run_id, "ship", smolwf.Decision(False), by="bo"))
+    report = smolwf.run_workflow(db_path=db, resume_run_id=run_id, on_event=lambda event: None)
+    assert report.result is True
+
+
+class Collects:
+    """An event sink that keeps the events' types."""
+
+    def __init__(self) -> None:
+        self.types: list[str] = []
+
+    def emit(self, event: Event, text: str) -> None:
+        self.types.append(event.type)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_sinks_get_every_event_beside_the_callback_and_no_progress_line_is_written(
+    write_script: Write, db: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    sink, seen = Collects(), list[str]()
+    smolwf.run_workflow(
+        write_script(HELLO),
+        db_path=db,
+        sinks=[sink],
+        on_event=lambda event: seen.append(event.type),
+    )
+    assert sink.types == seen and EventType.RESULT in seen
+    assert capfd.readouterr().err == ""
 
 
 def test_an_unknown_keyword_is_a_type_error(write_script: Write) -> None:
