@@ -147,7 +147,8 @@ def run(
         False,
         "--cache",
         help="Take the answer of an equal agent call (provider, model, effort, agentType, "
-        "permissions, schema, prompt) from any earlier run in the database, for free; "
+        "permissions, schema, prompt, --provider-setting values) from any earlier run in "
+        "the database, for free; "
         "never for isolated or writing calls (agent() cache option wins).",
     ),
     cache_ttl: str | None = typer.Option(

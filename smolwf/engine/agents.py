@@ -196,6 +196,8 @@ class Agents:
             config.agent_permissions,
             config.on_refusal,
         )
+        self.answer_settings = config.answer_settings()
+        """Each provider's settings that may change its answers (cache keys hold them)."""
         self.raw_sessions = (
             RawSessions(config.raw_sessions_dir, lambda message: ctx.warn(message, "raw-sessions"))
             if config.raw_sessions_dir is not None
@@ -255,6 +257,7 @@ class Agents:
             config.model_map,
             self._check_provider,
             self.defaults,
+            self.answer_settings,
         )
         scope.plans = PlanCache(inputs)
         return scope.plans

@@ -23,7 +23,7 @@ from smolwf.permissions import (
     RefusalPolicy,
 )
 from smolwf.providers.base import Provider, ProviderSettings
-from smolwf.providers.registry import setting_is_recorded
+from smolwf.providers.registry import setting_changes_answers, setting_is_recorded
 
 ReplayMissing: TypeAlias = Literal["fail", "live"]
 REPLAY_MISSING: tuple[ReplayMissing, ...] = ("fail", "live")
@@ -305,6 +305,18 @@ class RunConfig:
 
     With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
     progress lines are written: the sinks own the terminal."""
+
+    def answer_settings(self) -> dict[str, dict[str, str]]:
+        """Each provider's settings that may change its answers (a model API's model, base
+        URL…), for cache keys: never a credential-bearing header, nor a key's variable or a
+        retry count."""
+        chosen = {
+            name: {
+                key: value for key, value in values.items() if setting_changes_answers(name, key)
+            }
+            for name, values in self.provider_options.items()
+        }
+        return {name: values for name, values in chosen.items() if values}
 
     def settings_for_providers(self) -> ProviderSettings:
         """What the registry's providers are created with: ``provider_settings`` and each

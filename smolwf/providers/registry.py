@@ -18,6 +18,7 @@ from smolwf.errors import AgentOptionError
 from smolwf.permissions import PermissionLevel
 from smolwf.providers.base import Provider, ProviderSettings
 from smolwf.providers.capabilities import Capabilities
+from smolwf.providers.settings import Setting
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -136,6 +137,19 @@ def check_setting(name: str, key: str, value: str) -> None:
 
 def setting_is_recorded(name: str, key: str) -> bool:
     """Whether a run stores ``name.key`` for its resumes (not a credential-bearing header)."""
-    capabilities = capabilities_of(name)
-    setting = capabilities.setting(key) if capabilities is not None else None
+    setting = _declared_setting(name, key)
     return setting is None or setting.recorded
+
+
+def setting_changes_answers(name: str, key: str) -> bool:
+    """Whether ``name.key`` may change the provider's answers, so equal calls made with
+    different values must not share a cached answer (a header never counts: it is not
+    recorded, and may carry a credential)."""
+    setting = _declared_setting(name, key)
+    return setting is None or (setting.recorded and setting.changes_answers)
+
+
+def _declared_setting(name: str, key: str) -> Setting | None:
+    """The setting provider ``name`` declares for ``key``; ``None`` for an unknown one."""
+    capabilities = capabilities_of(name)
+    return capabilities.setting(key) if capabilities is not None else None

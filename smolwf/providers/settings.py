@@ -45,12 +45,15 @@ def http_url(value: str) -> str | None:
 class Setting:
     """One key a provider reads. A key ending in ``.`` names a family (``header.`` takes
     ``header.X-Team``); ``recorded`` says whether a resume reuses it (headers may carry
-    credentials, so they are not stored with the run)."""
+    credentials, so they are not stored with the run); ``changes_answers`` whether equal
+    calls made with different values may answer differently (a model does, a retry count
+    does not), so the cache keeps them apart."""
 
     key: str
     help: str
     check: Check = any_text
     recorded: bool = True
+    changes_answers: bool = True
 
     def matches(self, key: str) -> bool:
         if self.key.endswith("."):

@@ -160,6 +160,39 @@ def test_a_model_the_price_database_does_not_know_costs_null_and_warns_once(
     ]
 
 
+def test_the_cache_keeps_the_answers_of_different_models_apart(run: Run, llm: FakeLLM) -> None:
+    def cached(model: str) -> Outcome:
+        setting = f"anthropic.model={model}"
+        flags = ("--agent-provider", "anthropic", "--provider-setting", setting, "--cache")
+        return run(ONE_CALL, *flags, args={"prompt": "Say hello"})
+
+    first, again, other = cached("model-a"), cached("model-a"), cached("model-b")
+    assert [entry["body"]["model"] for entry in llm.model_requests()] == ["model-a", "model-b"]
+    [hit] = again.of("agent_completed")
+    assert hit["data"]["cached"]["runId"] == first.of("result")[0]["metadata"]["runId"]
+    assert "cached" not in other.of("agent_completed")[0]["data"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["anthropic.max_retries", "anthropic.header.X-Team"],
+    ids=["retry-count", "header"],
+)
+def test_the_cache_shares_answers_across_settings_that_cannot_change_them(
+    run: Run, llm: FakeLLM, setting: str
+) -> None:
+    def cached(value: str) -> Outcome:
+        flags = ["--agent-provider", "anthropic", "--cache"]
+        flags += ["--provider-setting", "anthropic.model=fake-model"]
+        flags += ["--provider-setting", f"{setting}={value}"]
+        return run(ONE_CALL, *flags, args={"prompt": "Say hello"})
+
+    first, other = cached("1"), cached("2")
+    assert len(llm.model_requests()) == 1
+    [hit] = other.of("agent_completed")
+    assert hit["data"]["cached"]["runId"] == first.of("result")[0]["metadata"]["runId"]
+
+
 def test_a_schema_answer_is_validated_and_handed_to_the_script(
     run: Run, backend: tuple[str, list[str]]
 ) -> None:

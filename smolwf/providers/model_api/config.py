@@ -35,13 +35,16 @@ class ApiDefaults:
 
 COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("base_url", "the API's base URL (else the vendor's variable, else its own)", http_url),
-    Setting("api_key_env", "the environment variable that holds the API key"),
+    Setting(
+        "api_key_env", "the environment variable that holds the API key", changes_answers=False
+    ),
     Setting("model", "the model of calls whose agent() options name none"),
     Setting("max_tokens", "the longest answer, in tokens", whole_number(1)),
     Setting(
         "max_retries",
         f"repeats of a request refused with 429/5xx (default {DEFAULT_MAX_RETRIES})",
         whole_number(0),
+        changes_answers=False,
     ),
     Setting(
         HEADER_PREFIX,
