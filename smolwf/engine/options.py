@@ -7,7 +7,7 @@ with no ``agent_started`` event and no provider call (reference §1.4).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
 from smolwf.engine.retry import RetryPolicy, parse_retry
@@ -107,6 +107,9 @@ class PlanInputs:
     model_map: Mapping[str, str]
     check_provider: Callable[[str], None]
     defaults: CallDefaults = CallDefaults()
+    settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Each provider's settings that may change its answers (``RunConfig.answer_settings``),
+    for cache keys."""
 
 
 class PlanCache:
@@ -206,9 +209,16 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
                 schema,
                 has_schema,
                 options.get("key"),
+                _settings_of(chain, inputs.settings),
             )
         ),
     )
+
+
+def _settings_of(chain: tuple[str, ...], settings: Mapping[str, Mapping[str, str]]) -> JSON:
+    """The settings of the chain's providers that have any, or None."""
+    found: JSONObject = {name: dict(settings[name]) for name in chain if settings.get(name)}
+    return found or None
 
 
 def _provider_chain(value: JSON) -> tuple[str, ...]:

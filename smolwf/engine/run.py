@@ -10,6 +10,8 @@ import contextlib
 import sys
 from pathlib import Path
 
+import anyio
+
 from smolwf import defaults
 from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
@@ -20,6 +22,7 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
 from smolwf.engine.loop import Loop
+from smolwf.engine.rate_limits import rate_limits
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
 from smolwf.engine.reuse import (
@@ -111,6 +114,9 @@ class WorkflowRun:
             total=config.max_total_tokens,
             usd=config.max_cost_usd,
         )
+        throttled = rate_limits(
+            script.meta.raw.get("rateLimits"), config.provider_concurrency, config.provider_rpm
+        )
         limits = self.js_limits()
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         host.start(
@@ -130,6 +136,7 @@ class WorkflowRun:
                 f"run_id={attempt.run_id}"
             )
         ctx = self._context(store, attempt, caps, limits)
+        ctx.rate_limits = throttled
         note = None
         if notes:
             what = (
@@ -151,6 +158,9 @@ class WorkflowRun:
                 with contextlib.suppress(StoreError):  # the run's own failure is the one to say
                     recorder.write()
             raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await kinds.agents.close_providers()
         if recorder is not None:
             recorder.write()
         return report

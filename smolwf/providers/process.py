@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
-from typing import TypeVar
 
 import anyio
 from anyio.abc import Process
@@ -24,27 +23,13 @@ from smolwf.jsontypes import JSON
 from smolwf.lines import StreamLines
 from smolwf.process_group import open_group, stop_group
 from smolwf.providers.base import AgentRequest
+from smolwf.providers.watchdog import Watchdog, WatchdogLimits
 from smolwf.usage import Usage
-
-T = TypeVar("T")
 
 STDERR_KEEP_BYTES = 64 * 1024
 """How much of a CLI's stderr is kept for error messages (the end of it)."""
 FAILURE_TEXT_BYTES = 4000
 """The longest stderr/stdout excerpt an error message quotes (as the reference does)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WatchdogLimits:
-    """Watchdog limits of one provider attempt, in seconds; ``None`` is no limit."""
-
-    timeout_s: float | None = None
-    idle_timeout_s: float | None = None
-
-    @classmethod
-    def of(cls, request: AgentRequest) -> WatchdogLimits:
-        """The limits ``request`` carries (its ``timeout`` and ``idleTimeout``)."""
-        return cls(request.timeout_s, request.idle_timeout_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +43,7 @@ class CliCommand:
     stdin: bytes | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to (and overriding) the inherited environment."""
-    limits: WatchdogLimits = WatchdogLimits()
+    limits: WatchdogLimits = field(default_factory=WatchdogLimits)
 
     @classmethod
     def for_request(
@@ -96,82 +81,6 @@ class CliOutcome:
         """The trimmed stderr, else the non-JSON stdout, cut to 4,000 bytes."""
         text = self.stderr.strip() or "\n".join(self.other_lines).strip()
         return cut_to_bytes(text, FAILURE_TEXT_BYTES)
-
-
-class Watchdog:
-    """Stops work that runs too long in total or stays silent too long.
-
-    ``touch()`` marks activity; ``run(work)`` cancels ``work`` when a limit trips and
-    raises a ``ProviderError`` of kind ``timeout`` naming which limit it was.
-    """
-
-    def __init__(self, display_name: str, limits: WatchdogLimits) -> None:
-        self.display_name = display_name
-        self.limits = limits
-        self._last = 0.0
-        self._tripped: str | None = None
-
-    def touch(self) -> None:
-        self._last = anyio.current_time()
-
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
-        limits = self.limits
-        if limits.timeout_s is None and limits.idle_timeout_s is None:
-            return await work()
-        started = anyio.current_time()
-        self._last = started
-        results: list[T] = []
-        failures: list[Exception] = []
-        async with anyio.create_task_group() as group:
-
-            async def monitor() -> None:
-                while True:
-                    now = anyio.current_time()
-                    deadlines: list[tuple[float, str]] = []
-                    if limits.timeout_s is not None:
-                        deadlines.append((started + limits.timeout_s, "timeout"))
-                    if limits.idle_timeout_s is not None:
-                        deadlines.append((self._last + limits.idle_timeout_s, "idleTimeout"))
-                    deadline, which = min(deadlines)
-                    if now >= deadline:
-                        self._tripped = which
-                        group.cancel_scope.cancel()
-                        return
-                    await anyio.sleep(deadline - now)
-
-            async def guarded() -> None:
-                try:
-                    results.append(await work())
-                except Exception as error:  # re-raised bare below, not in an ExceptionGroup
-                    failures.append(error)
-                group.cancel_scope.cancel()
-
-            group.start_soon(monitor)
-            group.start_soon(guarded)
-        if failures:
-            raise failures[0]
-        if self._tripped is not None:
-            raise ProviderError(self._timeout_message(self._tripped), kind=FailureKind.TIMEOUT)
-        return results[0]
-
-    def _timeout_message(self, which: str) -> str:
-        name = self.display_name
-        if which == "timeout":
-            limit = _seconds(self.limits.timeout_s)
-            return (
-                f"{name} provider timed out after {limit} (timeout); its processes were "
-                "stopped: raise the agent() timeout option or --agent-timeout"
-            )
-        limit = _seconds(self.limits.idle_timeout_s)
-        return (
-            f"{name} provider printed nothing for {limit} (idleTimeout); its processes were "
-            "stopped: raise the agent() idleTimeout option or --agent-idle-timeout"
-        )
-
-
-def _seconds(value: float | None) -> str:
-    assert value is not None
-    return f"{value:g} s"
 
 
 LineHandler = Callable[[JSON], None]

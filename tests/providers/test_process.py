@@ -9,7 +9,8 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
-from smolwf.providers.process import CliCommand, WatchdogLimits, run_cli
+from smolwf.providers.process import CliCommand, run_cli
+from smolwf.providers.watchdog import WatchdogLimits
 from tests.process_checks import exits_promptly
 
 pytestmark = pytest.mark.anyio
@@ -96,7 +97,7 @@ async def test_a_missing_executable_is_a_config_failure(tmp_path: Path) -> None:
 
 
 async def test_a_watchdog_passes_the_work_s_own_error_through_unwrapped() -> None:
-    from smolwf.providers.process import Watchdog
+    from smolwf.providers.watchdog import Watchdog
 
     async def work() -> None:
         raise ProviderError("the model refused", kind=FailureKind.AUTH)
