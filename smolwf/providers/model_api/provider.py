@@ -4,7 +4,8 @@ their wire format (``prepare``).
 
 Such a provider has no tools: it answers and changes nothing, so it declares
 ``tools=False`` and runs at ``read-only`` only (the engine refuses ``edit`` before a call
-starts). It reports usage as the API sent it and no cost (the API gives none).
+starts). It reports usage as the API sent it and no cost (the API gives none; the engine
+estimates one from the tokens, as for every provider that reports none).
 """
 
 from __future__ import annotations
