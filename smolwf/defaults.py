@@ -50,6 +50,9 @@ real agent tasks legitimately run for hours."""
 AGENT_IDLE_TIMEOUT_S: float | None = 600.0
 """How long a provider may print nothing before it is stopped (``--agent-idle-timeout``):
 a hung model or CLI can never hang a run. Long silent tool runs may need more."""
+SCHEMA_VALIDATION_LIMIT_S = 5.0
+"""How long validating one structured output against its schema may take; a model's
+output that costs more (a pattern that backtracks, a huge array) fails that call."""
 MAX_QUOTA_WAIT_S = 900.0
 """The longest quota reset a ``retry`` waits for; a later reset fails the call at once
 (a provider chain moves on instead)."""
