@@ -14,6 +14,9 @@ JS_SLICE_TIMEOUT_S = 5.0
 JS_STACK_KIB = 1024
 """QuickJS stack limit (``--js-stack``)."""
 
+SCRIPT_MAX_BYTES = 4 * 1024 * 1024
+"""Largest workflow script smol-wf reads (the root's, a child's, one ``smol-wf check`` reads)."""
+
 MAX_AGENTS_PER_RUN = 1000
 """``agent()`` calls one run may start (``--max-agents``), like Claude Code."""
 
