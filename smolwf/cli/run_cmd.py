@@ -143,7 +143,7 @@ def run(
         "--max-agents",
         min=1,
         metavar="N",
-        help="agent() calls one run may make; the next one rejects.",
+        help="agent() calls one run may make, each retry counted; the next one rejects.",
     ),
     save_raw_sessions: Path | None = typer.Option(
         None,

@@ -48,6 +48,9 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
             pause = _pause_before_retry(call, last_error)
             if pause is None:
                 break
+            refused = context.another_try()
+            if refused is not None:
+                raise AgentCallError(f"{last_error.message} (no more tries: {refused})")
             if pause:
                 await anyio.sleep(pause)
         try:

@@ -3,9 +3,10 @@ misbehave the ways a real CLI or a model can (linger, spawn a ``setsid`` grandch
 print one huge line, fail after spending).
 
 It reads ``FAKE_CLAUDE_*`` variables: ``OUTPUT`` (a file holding the JSON answer),
-``MODE`` (``answer``, ``linger``, ``setsid``, ``fail``, ``bigline``), ``COST`` (USD per
+``MODE`` (``answer``, ``linger``, ``setsid``, ``fail``, ``bigline``, ``hang``), ``COST`` (USD per
 call), ``PIDS`` (a file that gets one pid per line of every process it starts) and
-``ARGV`` (a file that gets its argv as JSON).
+``ARGV`` (a file that gets its argv as JSON); with ``FAILS`` set, the first that many
+calls fail and the next one hangs (``COUNT`` counts them).
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ if pids:
     with open(pids, "a") as out:
         out.write(f"{{os.getpid()}}\\n")
 mode = env("FAKE_CLAUDE_MODE", "answer")
+if env("FAKE_CLAUDE_FAILS"):  # fail that many times, then hang: a call still retrying
+    with open(env("FAKE_CLAUDE_COUNT"), "a+") as count:
+        count.write("x")
+        count.seek(0)
+        calls = len(count.read())
+    mode = "fail" if calls <= int(env("FAKE_CLAUDE_FAILS")) else "hang"
 cost = float(env("FAKE_CLAUDE_COST", "0.5"))
 session = "fake-session"
+if mode == "hang":
+    time.sleep(300)
 print(json.dumps({{"type": "system", "subtype": "init", "session_id": session,
                   "permissionMode": "default", "model": "fake-model"}}), flush=True)
 if mode == "setsid":
@@ -75,6 +84,7 @@ class FakeClaude:
             "FAKE_CLAUDE_MODE": mode,
             "FAKE_CLAUDE_PIDS": str(self.pids),
             "FAKE_CLAUDE_ARGV": str(self.argv),
+            "FAKE_CLAUDE_COUNT": str(self.path.with_name("count")),
             **extra,
         }
         if output is not None:
