@@ -20,6 +20,7 @@ from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
 from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
+from smolwf.engine.processes import RunProcesses, stop_leftovers
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
 from smolwf.engine.scope import Scope
@@ -27,6 +28,7 @@ from smolwf.errors import StoreError, UsageError
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
+from smolwf.process_group import group_watcher
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
@@ -101,6 +103,7 @@ class WorkflowRun:
         )
         if record is not None:
             attempt = store.resume_run(record.run_id)
+            stop_leftovers(store, record.run_id)  # before any new agent starts
         else:
             attempt = store.create_run(self._record(script), meta=script.meta.to_json())
         self.run_id = attempt.run_id
@@ -117,7 +120,11 @@ class WorkflowRun:
         root = Scope("root", 0, script, host)
         kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
-        return await loop.run()
+        watching = group_watcher.set(RunProcesses(ctx.batch, ctx.pending))
+        try:
+            return await loop.run()
+        finally:
+            group_watcher.reset(watching)
 
     def _context(
         self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits

@@ -17,7 +17,7 @@ from smolwf.errors import StoreError
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "0001_initial.sql"),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "0001_initial.sql"), (2, "0002_processes.sql"))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
 

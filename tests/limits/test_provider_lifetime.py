@@ -1,0 +1,82 @@
+"""Provider processes never outlive their run: not after a clean stop, not after
+``kill -9`` of smol-wf, and a run taken over from a dead owner stops its leftovers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import smol_wf_command
+from tests.limits.fake_claude import FakeClaude
+from tests.process_checks import exits_promptly
+
+Write = Callable[..., Path]
+SCRIPT = "export default await agent('x', { provider: 'claude-code' })\n"
+
+
+def _start_hanging(
+    script: Path, db: Path, fake: FakeClaude, tmp_path: Path, *extra: str
+) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """A run whose claude started a ``setsid`` grandchild and hangs: (smol-wf, [claude,
+    grandchild])."""
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    env = {**os.environ, **fake.env(mode="setsid", FAKE_CLAUDE_PIDS=str(fifo))}
+    env["XDG_STATE_HOME"] = str(tmp_path)
+    process = subprocess.Popen(
+        [*smol_wf_command(), "run", str(script), "--db", str(db), *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    with os.fdopen(os.open(fifo, os.O_RDWR)) as pids:
+        started = [int(pids.readline()), int(pids.readline())]
+    return process, started
+
+
+def _parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["kill-9", "ctrl-c", "term"]
+)
+def test_no_provider_process_outlives_smol_wf(
+    write_script: Write, db: Path, fake_claude: FakeClaude, tmp_path: Path, signum: int
+) -> None:
+    process, started = _start_hanging(write_script(SCRIPT), db, fake_claude, tmp_path)
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    for pid in started:  # claude and its setsid grandchild, 3 s after smol-wf went
+        assert exits_promptly(pid, within_s=3), f"{pid} is still alive"
+
+
+def test_a_takeover_stops_the_dead_owners_leftover_processes(
+    write_script: Write, db: Path, fake_claude: FakeClaude, tmp_path: Path
+) -> None:
+    script = write_script(SCRIPT)
+    process, started = _start_hanging(script, db, fake_claude, tmp_path)
+    guard = _parent_of(started[0])
+    os.kill(guard, signal.SIGSTOP)  # a guard that cannot clean up after its owner died
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert not exits_promptly(started[1], within_s=0.5)  # left behind, still billing
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    env = {**os.environ, **fake_claude.env(), "XDG_STATE_HOME": str(tmp_path)}
+    resumed = subprocess.run(
+        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    for pid in (guard, *started):
+        assert exits_promptly(pid, within_s=3), f"{pid} is still alive"
