@@ -61,7 +61,8 @@ answer = json.load(open(env("FAKE_CLAUDE_OUTPUT"))) if env("FAKE_CLAUDE_OUTPUT")
 result = {{"type": "result", "subtype": "success", "is_error": mode == "fail",
           "session_id": session, "total_cost_usd": cost,
           "usage": {{"input_tokens": 10, "output_tokens": 20}},
-          "result": "model overloaded" if mode == "fail" else json.dumps(answer)}}
+          "result": "model overloaded" if mode == "fail" else (
+              answer if isinstance(answer, str) else json.dumps(answer))}}
 if mode != "fail":
     result["structured_output"] = answer
 print(json.dumps(result), flush=True)

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from tests.conftest import smol_wf_command
 from tests.limits.fake_claude import FakeClaude
 from tests.process_checks import exits_promptly
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[..., Path]
 SCRIPT = "export default await agent('x', { provider: 'claude-code' })\n"
 
@@ -80,3 +83,18 @@ def test_a_takeover_stops_the_dead_owners_leftover_processes(
     assert resumed.returncode == 0, resumed.stderr
     for pid in (guard, *started):
         assert exits_promptly(pid, within_s=3), f"{pid} is still alive"
+
+
+def test_a_cli_that_lingers_after_its_result_keeps_the_result_and_its_cost(
+    write_script: Write, cli: Cli, db: Path, fake_claude: FakeClaude
+) -> None:
+    script = write_script(SCRIPT)
+    started = time.monotonic()
+    done = cli("run", script, "--db", db, env=fake_claude.env(mode="linger"), timeout=120)
+    assert time.monotonic() - started < 60  # before: the 600 s idle timeout, then a failure
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"] == "done"
+    ledger = sqlite3.connect(db).execute("SELECT outcome, cost_usd FROM usage_ledger").fetchall()
+    assert ledger == [("ok", 0.5)]
+    for pid in fake_claude.started():
+        assert exits_promptly(pid, within_s=3)
