@@ -98,3 +98,16 @@ def test_a_cli_that_lingers_after_its_result_keeps_the_result_and_its_cost(
     assert ledger == [("ok", 0.5)]
     for pid in fake_claude.started():
         assert exits_promptly(pid, within_s=3)
+
+
+def test_a_50_mb_line_from_a_cli_is_read_whole(
+    write_script: Write, cli: Cli, db: Path, fake_claude: FakeClaude
+) -> None:
+    script = write_script(SCRIPT)
+    env = fake_claude.env(mode="bigline", FAKE_CLAUDE_MB="50")
+    done = cli("run", script, "--db", db, "--events", env=env, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    big = [line for line in lines if len(line) > 50 * 1024 * 1024]
+    assert len(big) == 1 and '"type":"workflow.agent_event"' in big[0]
+    assert json.loads(lines[-1])["data"]["results"] == "done"
