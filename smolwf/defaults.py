@@ -8,7 +8,7 @@ DEFAULT_PROVIDER = "debug"
 """The provider of ``agent()`` calls that name none (the registry lists them all)."""
 
 JS_MEMORY_MIB = 256
-"""QuickJS heap limit (``--js-memory``)."""
+"""QuickJS heap limit of a run (``--js-memory``), shared by the root and its children."""
 JS_SLICE_TIMEOUT_S = 5.0
 """CPU seconds one synchronous JS slice may run before it is stopped (``--js-slice-timeout``)."""
 JS_STACK_KIB = 1024

@@ -175,7 +175,7 @@ def run(
         "--js-memory",
         min=16,
         metavar="MIB",
-        help="Memory limit of the script's JS heap.",
+        help="JS heap limit of the whole run: the script and its child workflows share it.",
     ),
     js_slice_timeout: float = typer.Option(
         defaults.JS_SLICE_TIMEOUT_S,

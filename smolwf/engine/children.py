@@ -167,6 +167,7 @@ class Children:
         )
         ctx.emit(child, EventType.STARTED, {"startTime": rfc3339_now(), "name": script.meta.name})
         try:
+            host.limit_memory(ctx.memory.limit_for(child, [*ctx.scopes, child]))
             host.start(
                 args=request.args,
                 budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
@@ -176,6 +177,7 @@ class Children:
             self._failed(child, error.message)
             return
         ctx.scopes.append(child)
+        ctx.memory.note(child, host.memory_used())
 
     def finished(self, child: Scope, poll: JsPoll) -> None:
         """The child's script ended (its last poll said so): settle the parent's promise."""
@@ -202,6 +204,7 @@ class Children:
     def _end(self, child: Scope, end: StepEnd, *, ok: bool, value: JSON) -> None:
         """Close the child's JS, record its step, roll its spend up, settle the parent."""
         child.open = False
+        self.ctx.memory.forget(child)
         if child in self.ctx.scopes:
             self.ctx.scopes.remove(child)
         child.host.close()

@@ -19,6 +19,7 @@ from smolwf.engine.budget import Budget
 from smolwf.engine.caps import BudgetCaps
 from smolwf.engine.config import RunConfig
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.memory import MemoryBudget
 from smolwf.engine.pending import Pending
 from smolwf.engine.scope import Scope
 from smolwf.events.types import EventType
@@ -45,6 +46,8 @@ class RunContext:
     caps: BudgetCaps
     spent_before: Usage
     """What earlier attempts of the run spent (the ledger's total when this one started)."""
+    memory: MemoryBudget
+    """The run's JS memory, shared by its scopes."""
     spent_now: UsageTally = field(default_factory=UsageTally)
     pending: Pending = field(default_factory=Pending)
     scopes: list[Scope] = field(default_factory=list)

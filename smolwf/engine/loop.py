@@ -106,7 +106,10 @@ class Loop:
                 scope.dirty = False
                 settlements, scope.settle_now = scope.settle_now, []
                 scope.host.settle(settlements)
-                poll = scope.host.poll()
+                scopes, memory = self.ctx.scopes, self.ctx.memory
+                limit = memory.limit_for(scope, scopes)
+                poll = scope.host.poll(memory_limit=limit, measure=len(scopes) > 1)
+                memory.note(scope, poll.memory_used)
                 scope.pending = poll.pending
                 for request in poll.requests:
                     kinds.handle(scope, request)
@@ -134,6 +137,10 @@ class Loop:
         done = pending.take(TURN_MAX_RESULTS)
         if not done:
             if pending.nothing:
+                for scope in self.ctx.scopes:  # a job that ran out of memory loses its promise
+                    full = scope.host.out_of_memory()
+                    if full is not None:
+                        raise WorkflowFailed(full)
                 waiting = sum(scope.pending for scope in self.ctx.scopes)
                 raise WorkflowFailed(
                     f"workflow can never finish: {waiting} promises pending and no agent running"

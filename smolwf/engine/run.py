@@ -20,6 +20,7 @@ from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
 from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
+from smolwf.engine.memory import MemoryBudget
 from smolwf.engine.processes import RunProcesses, stop_leftovers
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
@@ -149,6 +150,7 @@ class WorkflowRun:
             budget=Budget(config.budget_allowance),
             caps=caps,
             spent_before=store.ledger_total(attempt.run_id),
+            memory=MemoryBudget(limits.memory_mib * 1024 * 1024),
         )
 
     def _sinks(self) -> list[EventSink]:
