@@ -27,7 +27,7 @@ from smolwf.events.types import EventType
 from smolwf.js.host import JsPoll
 from smolwf.jsontypes import JSONObject
 from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
-from smolwf.store.runs import RunStore
+from smolwf.store.runs import RunStore, WriteFailed
 
 TURN_MAX_RESULTS = 1024
 TURN_MAX_S = 0.05
@@ -77,6 +77,8 @@ class Loop:
         except WorkflowFailed as error:
             self._fail("failed", error.message)
             raise
+        except WriteFailed as error:  # writing that the run failed would fail too
+            raise StoreError(self._write_failed(error)) from None
         except BaseException:
             self._fail("failed", "smol-wf stopped unexpectedly")
             raise
@@ -188,6 +190,16 @@ class Loop:
         self.store.finish_run(ctx.attempt, "completed", result=poll.result, batch=ctx.batch)
         ctx.emitter.release()
         return RunReport(ctx.attempt.run_id, usage, poll.result)
+
+    def _write_failed(self, error: WriteFailed) -> str:
+        """The store refused a turn: the run stops, resumable from what was recorded."""
+        resume = f"smol-wf run --resume-run {self.ctx.attempt.run_id} --db {self.store.path}"
+        if error.refused:
+            return (
+                f"{error.message}; the run stopped and nothing it recorded is lost: free some "
+                f"space, then resume with `{resume}`"
+            )
+        return f"{error.message}; the run stopped: fix the database, then resume with `{resume}`"
 
     def _fail(self, status: str, message: str) -> None:
         ctx = self.ctx

@@ -7,12 +7,14 @@ before anything is written to it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from importlib import resources
 from pathlib import Path
 
 from smolwf.errors import StoreError
+from smolwf.store.problems import describe, not_a_file
 
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
@@ -28,10 +30,13 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         raise StoreError(f"database {path} was not found; pass --db or run a workflow first")
     if create and not path.parent.is_dir():
         raise StoreError(f"cannot create database {path}: directory {path.parent} does not exist")
+    refused = not_a_file(path)
+    if refused is not None:
+        raise StoreError(refused)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as error:
-        raise StoreError(f"cannot open database {path}: {error}") from None
+        raise StoreError(describe(path, error)) from None
     try:
         _configure(conn)
         _check_identity(conn, path)
@@ -43,6 +48,62 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only: nothing is written (no migration, no journal change), so a
+    database on a read-only file system, or one a run is writing, still reads."""
+    if not path.exists():
+        raise StoreError(f"database {path} was not found; pass --db or run a workflow first")
+    refused = not_a_file(path)
+    if refused is not None:
+        raise StoreError(refused)
+    had_wal = path.with_name(path.name + "-wal").exists()  # before SQLite makes an empty one
+    try:
+        return _checked_reader(path, "mode=ro", had_wal)
+    except sqlite3.OperationalError:
+        # No -shm can be made beside it (a read-only file system): then nobody writes it.
+        try:
+            return _checked_reader(path, "mode=ro&immutable=1", had_wal)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(_describe_sqlite_error(path, error)) from None
+    except sqlite3.DatabaseError as error:
+        raise StoreError(_describe_sqlite_error(path, error)) from None
+
+
+def _checked_reader(path: Path, mode: str, had_wal: bool) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?{mode}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _check_identity(conn, path)
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if tables.fetchone()[0] == 0:
+            raise StoreError(_incomplete(path, had_wal))
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(_too_new(path, version))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _incomplete(path: Path, had_wal: bool) -> str:
+    wal = path.with_name(path.name + "-wal")
+    missing = "" if had_wal else f", and {wal.name} is missing"
+    return (
+        f"database {path} looks incomplete: it holds no smol-wf tables{missing}; SQLite keeps "
+        f"recent writes in {wal.name} until it copies them in, so copy or move a database "
+        f"together with its {wal.name} and {path.name}-shm files"
+    )
+
+
+def _too_new(path: Path, version: int) -> str:
+    return (
+        f"database {path} has schema v{version}, newer than this smol-wf (v{SCHEMA_VERSION}); "
+        "upgrade smol-wf"
+    )
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -67,10 +128,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"database {path} has schema v{version}, newer than this smol-wf (v{SCHEMA_VERSION}); "
-            "upgrade smol-wf"
-        )
+        raise StoreError(_too_new(path, version))
     if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
@@ -82,7 +140,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 _apply(conn, number, name)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -114,4 +173,4 @@ def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
         return f"database {path} is not a SQLite database or is corrupt ({text})"
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another process ({text}); try again"
-    return f"database {path} cannot be used: {text}"
+    return describe(path, error)

@@ -6,6 +6,7 @@ commits once per loop turn instead of once per row.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -20,6 +21,7 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.process_group import GroupRecord
 from smolwf.store.batch import WriteBatch
 from smolwf.store.ownership import owner_alive, this_host
+from smolwf.store.problems import describe, lost_nothing
 from smolwf.usage import Usage
 
 STATES = ("pending", "running", "completed", "failed", "cancelled")
@@ -276,6 +278,21 @@ class _Transaction:
                 self.conn.execute("COMMIT")
                 return
             except sqlite3.Error as error:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"database {self.path} write failed: {error}") from None
-        self.conn.execute("ROLLBACK")
+                self._rollback()
+                raise WriteFailed(self.path, error) from None
+        self._rollback()
+        if isinstance(value, sqlite3.Error):
+            raise WriteFailed(self.path, value) from None
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            self.conn.execute("ROLLBACK")
+
+
+class WriteFailed(StoreError):
+    """A write to the store failed; ``refused`` when it was only refused (no space, a
+    write error): what was committed before stands."""
+
+    def __init__(self, path: Path, error: sqlite3.Error) -> None:
+        super().__init__(describe(path, error))
+        self.refused = lost_nothing(error)

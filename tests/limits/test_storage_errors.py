@@ -1,0 +1,102 @@
+"""Storage errors in the user's words: the real cause, what to do, and nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import smol_wf_command
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+Write = Callable[..., Path]
+
+
+@pytest.mark.parametrize("command", ["run", "history"])
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_device_as_the_database_is_one_line(
+    write_script: Write, cli: Cli, command: str, device: str
+) -> None:
+    args = [write_script("export default 1\n")] if command == "run" else []
+    done = cli(command, *args, "--db", device)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: database {device} is not a regular file; pass --db with the path of a "
+        "database file\n"
+    )
+
+
+def _limit_file_size() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+
+def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recorded(
+    write_script: Write, db: Path, tmp_path: Path
+) -> None:
+    script = write_script(
+        "const out = []\n"
+        "for (let i = 0; i < 200; i++) out.push(await agent(`item ${i} ${'x'.repeat(2000)}`))\n"
+        "export default out.length\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    command = [*smol_wf_command(), "run", str(script), "--db", str(db)]
+    full = subprocess.run(  # the database may not grow past 300 kB: a disk that fills up
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=_limit_file_size
+    )
+    assert full.returncode == 1
+    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    assert full.stderr == (
+        f"error: database {db} could not be written (a disk I/O error: a full disk or a file "
+        "size limit) (disk I/O error); the run stopped and nothing it recorded is lost: free "
+        f"some space, then resume with `smol-wf run --resume-run {run_id} --db {db}`\n"
+    )
+    recorded = sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+    assert 0 < recorded < 200
+    resumed = subprocess.run(
+        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"] == 200
+    per_attempt = (
+        sqlite3.connect(db)
+        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
+        .fetchall()
+    )
+    assert per_attempt == [(recorded,), (200 - recorded,)]  # nothing recorded ran twice
+
+
+def test_history_reads_a_database_it_cannot_make_files_beside(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    assert cli("run", write_script("export default 1\n"), "--db", db).returncode == 0
+    db.with_name(db.name + "-shm").mkdir()  # like a read-only file system: no -shm can be made
+    done = cli("history", "--db", db, "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert [run["state"] for run in json.loads(done.stdout)] == ["completed"]
+
+
+def test_history_of_a_database_without_its_wal_says_it_looks_incomplete(
+    cli: Cli, tmp_path: Path
+) -> None:
+    copied = tmp_path / "copied.db"  # what a copy of a running run's database alone holds
+    conn = sqlite3.connect(copied)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    done = cli("history", "--db", copied)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: database {copied} looks incomplete: it holds no smol-wf tables, and "
+        "copied.db-wal is missing; SQLite keeps recent writes in copied.db-wal until it "
+        "copies them in, so copy or move a database together with its copied.db-wal and "
+        "copied.db-shm files\n"
+    )
