@@ -59,6 +59,21 @@ def test_no_provider_process_outlives_smol_wf(
     process.wait(timeout=30)
     for pid in started:  # claude and its setsid grandchild, 3 s after smol-wf went
         assert exits_promptly(pid, within_s=3), f"{pid} is still alive"
+    assert _running_from(fake_claude.path.parent) == []  # nor any guard or other helper
+
+
+def _running_from(directory: Path) -> list[int]:
+    """Live (not zombie) processes whose command line names ``directory``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text()
+        except (OSError, NotADirectoryError):
+            continue
+        if str(directory).encode() in cmdline and stat[stat.rindex(")") + 2] != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def test_a_takeover_stops_the_dead_owners_leftover_processes(
