@@ -55,11 +55,12 @@ def test_no_provider_process_outlives_smol_wf(
     write_script: Write, db: Path, fake_claude: FakeClaude, tmp_path: Path, signum: int
 ) -> None:
     process, started = _start_hanging(write_script(SCRIPT), db, fake_claude, tmp_path)
+    guard = _parent_of(started[0])
     process.send_signal(signum)
     process.wait(timeout=30)
-    for pid in started:  # claude and its setsid grandchild, 3 s after smol-wf went
+    for pid in (*started, guard):  # claude, its setsid grandchild and their guard
         assert exits_promptly(pid, within_s=3), f"{pid} is still alive"
-    assert _running_from(fake_claude.path.parent) == []  # nor any guard or other helper
+    assert _running_from(fake_claude.path.parent) == []  # nor anything else it started
 
 
 def _running_from(directory: Path) -> list[int]:
