@@ -59,3 +59,6 @@ output that costs more (a pattern that backtracks, a huge array) fails that call
 MAX_QUOTA_WAIT_S = 900.0
 """The longest quota reset a ``retry`` waits for; a later reset fails the call at once
 (a provider chain moves on instead)."""
+
+VIEW_PORT = 8765
+"""``smol-wf view``'s port on 127.0.0.1 (``--port``)."""

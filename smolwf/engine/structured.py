@@ -64,6 +64,21 @@ async def output_errors(output: JSON, schema: JSON, *, who: str) -> list[str]:
     raise ProviderError(message, kind=FailureKind.INVALID_OUTPUT)
 
 
+def errors_within(value: JSON, schema: JSON, *, what: str) -> list[str]:
+    """``validation_errors`` on this thread within ``SCHEMA_VALIDATION_LIMIT_S`` (for a
+    caller with no event loop, like a signal's sender): a value too costly to validate, or
+    nested too deeply, is one error saying so."""
+    deadline = Deadline.after(defaults.SCHEMA_VALIDATION_LIMIT_S)
+    try:
+        errors: list[str] = run_within(deadline, lambda: validation_errors(value, schema))
+        return errors
+    except TooCostly as error:
+        limit = f"{defaults.SCHEMA_VALIDATION_LIMIT_S:g} s"
+        return [f"{what} could not be validated within {limit} (stopped at {error.where})"]
+    except RecursionError:
+        return [f"{what} is nested too deeply to validate"]
+
+
 def validation_errors(output: JSON, schema: JSON) -> list[str]:
     """Every way ``output`` breaks ``schema``, as ``"<JSON pointer> <message>"``, sorted.
 

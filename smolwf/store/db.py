@@ -14,12 +14,18 @@ from importlib import resources
 from pathlib import Path
 
 from smolwf.errors import StoreError
-from smolwf.store.problems import describe, not_a_file
+from smolwf.store.problems import WriteFailed, describe, not_a_file
 
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "0001_initial.sql"), (2, "0002_processes.sql"))
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, "0001_initial.sql"),
+    (2, "0002_cost_estimated.sql"),
+    (3, "0003_reuse.sql"),
+    (4, "0004_human.sql"),
+    (5, "0005_processes.sql"),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
 
@@ -50,9 +56,25 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     return conn
 
 
+READABLE_SCHEMA = 4
+"""The oldest schema ``open_for_reading`` serves as it is: later migrations add only tables
+its readers (history, the TUI) never query."""
+
+
 def open_for_reading(path: Path) -> sqlite3.Connection:
     """Open ``path`` read-only: nothing is written (no migration, no journal change), so a
-    database on a read-only file system, or one a run is writing, still reads."""
+    database on a read-only file system, or one a run is writing, still reads. Only a
+    schema older than ``READABLE_SCHEMA`` is migrated first, since readers query its
+    newer columns."""
+    conn = _read_only(path)
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= READABLE_SCHEMA:
+        return conn
+    conn.close()
+    connect(path, create=False).close()
+    return _read_only(path)
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
     if not path.exists():
         raise StoreError(f"database {path} was not found; pass --db or run a workflow first")
     refused = not_a_file(path)
@@ -131,6 +153,10 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(_too_new(path, version))
     if version == SCHEMA_VERSION:
         return
+    # A migration may rebuild a table others refer to: with foreign keys on, dropping the
+    # old table would cascade-delete their rows. The switch only works outside a
+    # transaction; the keys are checked before the commit instead.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read inside the write lock: another process may have migrated meanwhile.
@@ -138,11 +164,16 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         for number, name in MIGRATIONS:
             if number > version:
                 _apply(conn, number, name)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:
+            raise StoreError(f"database {path} has rows that refer to missing {broken[2]} rows")
         conn.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _apply(conn: sqlite3.Connection, number: int, name: str) -> None:
@@ -174,3 +205,35 @@ def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another process ({text}); try again"
     return describe(path, error)
+
+
+class Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolling back on any error and naming the database."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"database {self.path} is locked by another process ({error}); try again"
+            ) from None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self._rollback()
+                raise WriteFailed(self.path, error) from None
+        self._rollback()
+        if isinstance(value, sqlite3.Error):
+            raise WriteFailed(self.path, value) from None
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            self.conn.execute("ROLLBACK")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from smolwf.errors import StoreError
+
 _WORDS: tuple[tuple[str, str], ...] = (
     ("SQLITE_FULL", "is out of space (the disk, or the file size limit, is full)"),
     ("SQLITE_READONLY", "is read-only (a read-only file or file system)"),
@@ -41,3 +43,12 @@ def not_a_file(path: Path) -> str | None:
         kind = "a directory" if path.is_dir() else "not a regular file"
         return f"database {path} is {kind}; pass --db with the path of a database file"
     return None
+
+
+class WriteFailed(StoreError):
+    """A write to the store failed; ``refused`` when it was only refused (no space, a
+    write error): what was committed before stands."""
+
+    def __init__(self, path: Path, error: sqlite3.Error) -> None:
+        super().__init__(describe(path, error))
+        self.refused = lost_nothing(error)

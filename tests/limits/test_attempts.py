@@ -3,6 +3,7 @@ cost is durable as soon as that try ends."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -66,6 +67,7 @@ def test_a_killed_run_keeps_the_cost_of_every_finished_try(
         tries = [int(pids.readline()) for _ in range(4)]  # three failed, the fourth started
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
-    os.kill(tries[-1], signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # the process guard may have stopped it
+        os.kill(tries[-1], signal.SIGKILL)
     rows = sqlite3.connect(db).execute("SELECT outcome, cost_usd FROM usage_ledger").fetchall()
     assert rows == [("failed", 0.5)] * 3

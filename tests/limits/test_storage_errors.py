@@ -77,17 +77,17 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recor
 
 def test_history_opens_the_database_read_only(write_script: Write, cli: Cli, db: Path) -> None:
     assert cli("run", write_script("export default 1\n"), "--db", db).returncode == 0
-    older = sqlite3.connect(db, isolation_level=None)  # as smol-wf's schema v1 left it
+    older = sqlite3.connect(db, isolation_level=None)  # as smol-wf's schema v4 left it
     older.executescript(
-        "DROP TABLE processes; DELETE FROM schema_migrations WHERE version = 2;"
-        "PRAGMA user_version = 1;"
+        "DROP TABLE processes; DELETE FROM schema_migrations WHERE version = 5;"
+        "PRAGMA user_version = 4;"
     )
     older.close()
     done = cli("history", "--db", db, "--output", "json")
     assert done.returncode == 0, done.stderr
     assert [run["state"] for run in json.loads(done.stdout)] == ["completed"]
     # Nothing was written (no migration): on a read-only file system it reads the same.
-    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone() == (1,)
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone() == (4,)
 
 
 def test_history_of_a_database_without_its_wal_says_it_looks_incomplete(

@@ -1,4 +1,4 @@
--- smol-wf schema v2: the guarded process groups an attempt has running, so that a takeover
+-- smol-wf schema v5: the guarded process groups an attempt has running, so that a takeover
 -- of the run after its owner died can verify and stop what the dead owner left.
 
 CREATE TABLE processes (
