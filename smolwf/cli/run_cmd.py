@@ -209,7 +209,7 @@ def run(
         "--max-agents",
         min=1,
         metavar="N",
-        help="agent() calls one run may make; the next one rejects.",
+        help="agent() calls one run may make, each retry counted; the next one rejects.",
     ),
     save_raw_sessions: Path | None = typer.Option(
         None,
@@ -241,7 +241,7 @@ def run(
         "--js-memory",
         min=16,
         metavar="MIB",
-        help="Memory limit of the script's JS heap.",
+        help="JS heap limit of the whole run: the script and its child workflows share it.",
     ),
     js_slice_timeout: float = typer.Option(
         defaults.JS_SLICE_TIMEOUT_S,

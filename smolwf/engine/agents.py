@@ -111,6 +111,10 @@ class AgentStep:
             self.agents.unrecorded[self] = None
         else:
             self.ledger.append(entry)
+        self.agents.ctx.pending.nudge()  # committed now, not when the whole call ends
+
+    def another_try(self) -> str | None:
+        return self.agents.count_try()
 
     def event(self, provider: str, event: JSON, session_id: str | None) -> None:
         """A provider line, live: ``workflow.agent_event`` with the reference's data shape."""
@@ -272,9 +276,16 @@ class Agents:
         if self.started >= limit:
             return (
                 f"this run reached its limit of {limit} agent calls (--max-agents {limit}); "
-                "raise --max-agents to allow more"
+                "retries count too: raise --max-agents to allow more"
             )
         return None
+
+    def count_try(self) -> str | None:
+        """A retry of a running call counts as one more agent call of the run."""
+        refused = self._limit_reached()
+        if refused is None:
+            self.started += 1
+        return refused
 
     def _reuse(self, scope: Scope, call: PreparedCall, wanted: Wanted, found: Found) -> None:
         """Settle the call with an answer no provider call of this attempt made: its own

@@ -19,6 +19,7 @@ from smolwf.engine.budget import Budget
 from smolwf.engine.caps import BudgetCaps
 from smolwf.engine.config import RunConfig
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.memory import MemoryBudget
 from smolwf.engine.pending import Pending
 from smolwf.engine.rate_limits import RateLimit
 from smolwf.engine.scope import Scope
@@ -46,6 +47,8 @@ class RunContext:
     caps: BudgetCaps
     spent_before: Usage
     """What earlier attempts of the run spent (the ledger's total when this one started)."""
+    memory: MemoryBudget
+    """The run's JS memory, shared by its scopes."""
     rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
     """Each limited provider's limits (the root's ``meta.rateLimits`` under the flags)."""
     spent_now: UsageTally = field(default_factory=UsageTally)

@@ -62,6 +62,10 @@ class CallContext(Protocol):
     def provider(self, name: str) -> Provider:
         """The provider called ``name`` for this run, timed and with every usage priced."""
 
+    def another_try(self) -> str | None:
+        """Count one more try of the call against ``--max-agents``; the refusal when the
+        run has none left."""
+
 
 class Executor(Protocol):
     """Runs one prepared call to an answer, or raises ``AgentCallError``."""

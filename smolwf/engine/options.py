@@ -155,12 +155,14 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
     if phase is not None and not isinstance(phase, str):
         raise AgentOptionError("agent() option phase must be a string or null")
     _apply_phase_defaults(options, inputs.meta, phase)
+    _check_command_line_values(options)
     chain = _provider_chain(options.get("provider", inputs.default_provider))
     for name in chain:
         inputs.check_provider(name)
     for name in chain[1:]:
         resolve_model(options, name, inputs.model_map)  # each provider must accept the model
     options = resolve_model(options, chain[0], inputs.model_map)
+    _check_command_line_values(options)
     retry = parse_retry(options.get("retry"))
     _check_isolation(options.get("isolation"))
     defaults = inputs.defaults
@@ -219,6 +221,21 @@ def _settings_of(chain: tuple[str, ...], settings: Mapping[str, Mapping[str, str
     """The settings of the chain's providers that have any, or None."""
     found: JSONObject = {name: dict(settings[name]) for name in chain if settings.get(name)}
     return found or None
+
+
+_COMMAND_LINE_OPTIONS = ("model", "agentType", "effort", "thinking", "modelProvider")
+"""Options whose values reach an agent CLI's argv."""
+
+
+def _check_command_line_values(options: JSONObject) -> None:
+    """A value a CLI could read as a flag (``--dangerously-skip-permissions``) is refused."""
+    for key in _COMMAND_LINE_OPTIONS:
+        value = options.get(key)
+        if isinstance(value, str) and value.startswith("-"):
+            raise AgentOptionError(
+                f"agent() option {key} must not start with '-' (an agent CLI would read it "
+                f"as a flag), got {value!r}"
+            )
 
 
 def _provider_chain(value: JSON) -> tuple[str, ...]:

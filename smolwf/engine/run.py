@@ -22,6 +22,8 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
 from smolwf.engine.loop import Loop
+from smolwf.engine.memory import MemoryBudget
+from smolwf.engine.processes import RunProcesses, stop_leftovers
 from smolwf.engine.rate_limits import rate_limits
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
@@ -37,6 +39,7 @@ from smolwf.errors import StoreError, UsageError
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
+from smolwf.process_group import group_watcher
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
@@ -126,6 +129,7 @@ class WorkflowRun:
         )
         if record is not None:
             attempt = store.resume_run(record.run_id)
+            stop_leftovers(store, record.run_id)  # before any new agent starts
         else:
             attempt = store.create_run(self._record(script, reuse), meta=script.meta.to_json())
         self.run_id = attempt.run_id
@@ -151,6 +155,7 @@ class WorkflowRun:
         requests = HumanRequests(store.conn, store.path)
         kinds = register(ctx, LocalExecutor(), lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
+        watching = group_watcher.set(RunProcesses(ctx.batch, ctx.pending))
         try:
             report = await loop.run()
         except BaseException:
@@ -161,6 +166,7 @@ class WorkflowRun:
         finally:
             with anyio.CancelScope(shield=True):
                 await kinds.agents.close_providers()
+            group_watcher.reset(watching)
         if recorder is not None:
             recorder.write()
         return report
@@ -188,6 +194,7 @@ class WorkflowRun:
             budget=Budget(config.budget_allowance),
             caps=caps,
             spent_before=store.ledger_total(attempt.run_id),
+            memory=MemoryBudget(limits.memory_mib * 1024 * 1024),
         )
 
     def _sinks(self) -> list[EventSink]:

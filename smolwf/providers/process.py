@@ -30,6 +30,9 @@ STDERR_KEEP_BYTES = 64 * 1024
 """How much of a CLI's stderr is kept for error messages (the end of it)."""
 FAILURE_TEXT_BYTES = 4000
 """The longest stderr/stdout excerpt an error message quotes (as the reference does)."""
+FINAL_GRACE_S = 5.0
+"""How long a CLI may keep running after it printed its final result; then its group is
+stopped and the call keeps that result (a paid answer is never thrown away)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,9 @@ class CliOutcome:
     events: list[JSON] = field(default_factory=list)
     other_lines: list[str] = field(default_factory=list)
     stderr: str = ""
+    stopped_after_final: bool = False
+    """The CLI printed its final result and did not exit; it was stopped after
+    ``FINAL_GRACE_S`` and counts as exited 0."""
 
     def failure_text(self) -> str:
         """The trimmed stderr, else the non-JSON stdout, cut to 4,000 bytes."""
@@ -85,12 +91,18 @@ class CliOutcome:
 
 LineHandler = Callable[[JSON], None]
 """Called with each JSON line of stdout as soon as it arrives."""
+FinalEvent = Callable[[JSON], bool]
+"""Whether a line is the CLI's final result (claude's ``result``, codex's
+``turn.completed``…): each provider says which."""
 
 
-async def run_cli(command: CliCommand, on_event: LineHandler) -> CliOutcome:
-    """Run ``command`` to its end under its limits; the process group never outlives it."""
+async def run_cli(
+    command: CliCommand, on_event: LineHandler, *, final: FinalEvent | None = None
+) -> CliOutcome:
+    """Run ``command`` to its end under its limits; the process group never outlives it.
+    Once a ``final`` line arrived, the CLI has ``FINAL_GRACE_S`` to exit."""
     outcome = CliOutcome(returncode=-1)
-    await _run_into(outcome, command, on_event)
+    await _run_into(outcome, command, on_event, final)
     return outcome
 
 
@@ -99,6 +111,7 @@ async def run_agent_cli(
     events: Callable[[JSON, str | None], None],
     *,
     session_id_of: Callable[[JSON], str | None],
+    final: FinalEvent,
     usage_of: Callable[[list[JSON]], Usage | None] | None = None,
 ) -> CliOutcome:
     """``run_cli`` for an agent CLI: each event goes to ``events`` live with the first
@@ -115,7 +128,7 @@ async def run_agent_cli(
         events(event, session)
 
     try:
-        await _run_into(outcome, command, on_event)
+        await _run_into(outcome, command, on_event, final)
     except ProviderError as error:
         error.session_id = error.session_id or session
         if usage_of is not None:
@@ -124,7 +137,9 @@ async def run_agent_cli(
     return outcome
 
 
-async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHandler) -> None:
+async def _run_into(
+    outcome: CliOutcome, command: CliCommand, on_event: LineHandler, final: FinalEvent | None
+) -> None:
     watchdog = Watchdog(command.display_name, command.limits)
     env = {**os.environ, **command.env}
     try:
@@ -143,12 +158,13 @@ async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHand
         ) from error
     try:
         await watchdog.run(
-            lambda: _communicate(process, command.stdin, outcome, watchdog, on_event)
+            lambda: _communicate(process, command.stdin, outcome, watchdog, on_event, final)
         )
     finally:
         with anyio.CancelScope(shield=True):
             await stop_group(process)
-    outcome.returncode = process.returncode if process.returncode is not None else -1
+    returncode = process.returncode if process.returncode is not None else -1
+    outcome.returncode = 0 if outcome.stopped_after_final else returncode
 
 
 async def _communicate(
@@ -157,8 +173,17 @@ async def _communicate(
     outcome: CliOutcome,
     watchdog: Watchdog,
     on_event: LineHandler,
+    final: FinalEvent | None,
 ) -> None:
     stderr_tail = bytearray()
+    grace = anyio.CancelScope()
+    timing: list[bool] = []
+
+    async def end_after_grace() -> None:
+        """The final result is in: the CLI has a grace to exit, then it is stopped."""
+        await anyio.sleep(FINAL_GRACE_S)
+        outcome.stopped_after_final = True
+        grace.cancel()
 
     async def feed() -> None:
         assert process.stdin is not None
@@ -181,6 +206,9 @@ async def _communicate(
             else:
                 outcome.events.append(event)
                 on_event(event)
+                if final is not None and not timing and final(event):
+                    timing.append(True)
+                    timer.start_soon(end_after_grace)
 
     async def read_stderr() -> None:
         assert process.stderr is not None
@@ -190,12 +218,15 @@ async def _communicate(
             if len(stderr_tail) > STDERR_KEEP_BYTES:
                 del stderr_tail[: len(stderr_tail) - STDERR_KEEP_BYTES]
 
-    async with anyio.create_task_group() as group:
-        if stdin is not None:
-            group.start_soon(feed)
-        group.start_soon(read_stdout)
-        group.start_soon(read_stderr)
-    await process.wait()
+    with grace:
+        async with anyio.create_task_group() as timer:
+            async with anyio.create_task_group() as group:
+                if stdin is not None:
+                    group.start_soon(feed)
+                group.start_soon(read_stdout)
+                group.start_soon(read_stderr)
+            await process.wait()
+            timer.cancel_scope.cancel()
     outcome.stderr = stderr_tail.decode("utf-8", "replace")
 
 

@@ -133,6 +133,7 @@ async def test_an_agent_cli_stopped_by_a_watchdog_keeps_its_session_and_usage(
             CliCommand("Fake", argv, tmp_path, limits=WatchdogLimits(idle_timeout_s=0.3)),
             lambda event, session: forwarded.append((event, session)),
             session_id_of=session_of,
+            final=lambda event: False,
             usage_of=usage_of,
         )
     assert info.value.kind is FailureKind.TIMEOUT
