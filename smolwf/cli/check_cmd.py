@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from smolwf.check.formats import OutputFormat
+from smolwf.cli.placeholders import WORD
 from smolwf.errors import ScriptError, UsageError
 
 HELP = """Check workflow scripts for mistakes without running them (no agent is called).
@@ -23,14 +24,18 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
 
 
 def check(
-    paths: list[Path] = typer.Argument(
-        ..., metavar="PATH...", help="Workflow files, or folders to search for them."
+    names: list[str] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        click_type=WORD,
+        help="Workflow files, or folders to search for them.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
     output: OutputFormat = typer.Option(
         OutputFormat.TEXT,
         "--format",
         case_sensitive=False,
+        metavar="FORMAT",
         help="text (path:line:column lines), json (an array of diagnostics) or github "
         "(GitHub Actions annotations).",
     ),
@@ -38,6 +43,7 @@ def check(
     from smolwf.check.formats import render
     from smolwf.check.runner import Checker
 
+    paths = [Path(name) for name in names]
     if not any(path.exists() for path in paths):
         shown = ", ".join(str(path) for path in paths)
         raise UsageError(f"no such file or folder: {shown}")
@@ -62,7 +68,8 @@ def _count(number: int, noun: str) -> str:
 def check_before_run(script: Path, *, show_warnings: bool) -> None:
     """Stop the run when the script has errors (after printing every diagnostic); print
     warnings as ``[warn]`` lines. Where the loader rejects the script too (unreadable file,
-    bad meta, imports), its error is the last line, as without the check."""
+    bad meta, imports), the run goes on to fail with the loader's one message, as without
+    the check (and, like the reference, records the failed run)."""
     from smolwf.check.formats import text_line
     from smolwf.check.runner import Checker
 
@@ -71,11 +78,14 @@ def check_before_run(script: Path, *, show_warnings: bool) -> None:
         return
     errors = sum(1 for diagnostic in found if diagnostic.severity == "error")
     if errors:
-        for diagnostic in found:
-            print(text_line(diagnostic), file=sys.stderr)
         from smolwf.script.source import load_script
 
-        load_script(script)  # where the loader fails too, its error (the reference's) ends it
+        try:
+            load_script(script)
+        except ScriptError:
+            return
+        for diagnostic in found:
+            print(text_line(diagnostic), file=sys.stderr)
         raise ScriptError(
             f"{script}: the check found {_count(errors, 'error')}, so the run did not "
             "start; fix them (see docs/check.md), or pass --no-check to run anyway"
