@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from smolwf import defaults
+from smolwf.clock import rfc3339_now
 from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
 from smolwf.engine.cancel import Cancellation
@@ -21,17 +22,26 @@ from smolwf.engine.kinds import register
 from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
 from smolwf.engine.report import RunReport
-from smolwf.engine.resume import recorded_params, resume_config
+from smolwf.engine.resume import args_given, recorded_params, resume_config
 from smolwf.engine.scope import Scope
-from smolwf.errors import StoreError, UsageError
+from smolwf.errors import (
+    ScriptError,
+    ScriptUnreadable,
+    SmolWfError,
+    StoreError,
+    UsageError,
+    WorkflowFailed,
+)
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
+from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
+from smolwf.jsontypes import JSONObject
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
-from smolwf.store.paths import default_db_path
-from smolwf.store.runs import Attempt, RunRecord, RunStore
+from smolwf.store.paths import default_db_path, ensure_directory
+from smolwf.store.runs import Attempt, RunRecord, RunStore, ScriptIdentity
 
 __all__ = ["RunReport", "WorkflowRun"]
 
@@ -49,6 +59,8 @@ class WorkflowRun:
         self.cancellation.cancel(exit_code)
 
     async def execute(self) -> RunReport:
+        """Run to the end. A failure after the run was recorded carries its ``run_id``:
+        the run is marked failed or cancelled and its ``workflow.error`` was emitted."""
         store = self._open_store()
         try:
             record, notes = self._resume_inputs(store)
@@ -56,9 +68,15 @@ class WorkflowRun:
                 raise UsageError(
                     "missing workflow script: pass a script path or --resume-run RUN_ID"
                 )
-            script = load_script(self.config.script_path)
-            if record is not None and record.script_sha256 not in ("", script.sha256):
-                notes.append("the script changed since the run was recorded")
+            try:
+                script = load_script(self.config.script_path)
+            except ScriptUnreadable:
+                raise
+            except ScriptError as error:
+                attempt = self._attempt(store, record, None)
+                raise self._unstartable(store, attempt, error) from None
+            if record is not None:
+                notes += refuse_replacing_result(record, script)
             return await self._execute(script, store, record, notes)
         finally:
             store.conn.close()
@@ -69,7 +87,7 @@ class WorkflowRun:
         path = self.config.db_path
         if path is None:
             path = default_db_path()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_directory(path.parent)
         return RunStore(connect(path, create=True), path)
 
     def _resume_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
@@ -82,6 +100,36 @@ class WorkflowRun:
         self.config, notes = resume_config(self.config, record)
         return record, notes
 
+    def _attempt(
+        self, store: RunStore, record: RunRecord | None, script: PreparedScript | None
+    ) -> Attempt:
+        """Create the run, or open a new attempt of the resumed one (taking its script)."""
+        identity = _identity(script) if script is not None else None
+        if record is not None:
+            attempt = store.resume_run(record.run_id, script=identity)
+        else:
+            attempt = store.create_run(self._record(identity), meta=_meta(script))
+        self.run_id = attempt.run_id
+        return attempt
+
+    def _unstartable(self, store: RunStore, attempt: Attempt, error: SmolWfError) -> SmolWfError:
+        """Record a run that failed before its script ran: ``workflow.started``, then
+        ``workflow.error``, the run marked failed (the reference does the same)."""
+        batch = WriteBatch(attempt.run_id, attempt.attempt_id)
+        emitter = Emitter(
+            run_id=attempt.run_id,
+            attempt_id=attempt.attempt_id,
+            first_seq=store.next_event_seq(attempt.run_id),
+            sinks=self._sinks(),
+            batch=batch,
+        )
+        emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
+        emitter.emit(EventType.ERROR, {"message": error.message, "status": "failed"})
+        store.finish_run(attempt, "failed", error=error.message, batch=batch)
+        emitter.release()
+        error.run_id = attempt.run_id
+        return error
+
     async def _execute(
         self, script: PreparedScript, store: RunStore, record: RunRecord | None, notes: list[str]
     ) -> RunReport:
@@ -93,17 +141,18 @@ class WorkflowRun:
             usd=config.max_cost_usd,
         )
         limits = self.js_limits()
+        attempt = self._attempt(store, record, script)
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
-        host.start(
-            args=config.args,
-            budget_total=js_budget_total(config.budget_allowance, caps),
-            sleep_max_ms=defaults.SLEEP_MAX_MS,
-        )
-        if record is not None:
-            attempt = store.resume_run(record.run_id)
-        else:
-            attempt = store.create_run(self._record(script), meta=script.meta.to_json())
-        self.run_id = attempt.run_id
+        try:
+            host.start(
+                args=config.args,
+                args_undefined=script.form == "claude-code" and not args_given(config),
+                budget_total=js_budget_total(config.budget_allowance, caps),
+                sleep_max_ms=defaults.SLEEP_MAX_MS,
+            )
+        except WorkflowFailed as error:
+            host.close()
+            raise self._unstartable(store, attempt, error) from None
         if config.debug_log is not None:
             config.debug_log(
                 f"run_workflow start script={script.path} provider={config.provider} "
@@ -117,7 +166,11 @@ class WorkflowRun:
         root = Scope("root", 0, script, host)
         kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
-        return await loop.run()
+        try:
+            return await loop.run()
+        except SmolWfError as error:
+            error.run_id = attempt.run_id  # the loop marked the run and emitted its end
+            raise
 
     def _context(
         self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits
@@ -160,15 +213,45 @@ class WorkflowRun:
             stack_kib=c.js_stack_kib,
         )
 
-    def _record(self, script: PreparedScript) -> RunRecord:
+    def _record(self, identity: ScriptIdentity | None) -> RunRecord:
         c = self.config
         params = recorded_params(c)
+        path = str(_absolute(c.script_path)) if c.script_path is not None else ""
         return RunRecord(
             new_id("run"),
-            script.meta.name,
-            str(script.path),
+            identity.name if identity is not None else "",
+            identity.path if identity is not None else path,
             "running",
             c.args,
             params,
-            script.sha256,
+            identity.sha256 if identity is not None else "",
         )
+
+
+def refuse_replacing_result(record: RunRecord, script: PreparedScript) -> list[str]:
+    """Notes on a resume with another script; refused when the run already completed, as
+    its result and metadata would be replaced by those of a different script."""
+    moved = str(script.path) != record.script_path
+    edited = record.script_sha256 not in ("", script.sha256)
+    if record.status == "completed" and (moved or edited):
+        what = f"with {script.path}" if moved else f"after {script.path} changed"
+        raise UsageError(
+            f"run {record.run_id} already completed; resuming it {what} would replace its "
+            f"result: start a new run instead (smol-wf run {script.path})"
+        )
+    return ["the script changed since the run was recorded"] if edited else []
+
+
+def _identity(script: PreparedScript) -> ScriptIdentity:
+    return ScriptIdentity(str(script.path), script.sha256, script.meta.name, script.meta.to_json())
+
+
+def _meta(script: PreparedScript | None) -> JSONObject:
+    return script.meta.to_json() if script is not None else {}
+
+
+def _absolute(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
