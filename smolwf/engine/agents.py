@@ -22,7 +22,7 @@ from smolwf.engine.lookup import Lookup
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
-from smolwf.errors import AgentCallError, ProviderError
+from smolwf.errors import AgentCallError, FailureKind, ProviderError
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
@@ -104,12 +104,29 @@ class AgentStep:
         self.isolation = record
 
 
+DEAD_AGENT = frozenset(
+    {
+        FailureKind.QUOTA,
+        FailureKind.AUTH,
+        FailureKind.TRANSIENT,
+        FailureKind.TIMEOUT,
+        FailureKind.CRASH,
+    }
+)
+"""Failures after which a Claude Code-form ``agent()`` resolves to null, as Claude Code's
+does when "the subagent dies on a terminal API error after retries". Output that never
+matched its schema still throws (so does Claude Code); so do a missing CLI, a refusal
+under ``onRefusal: 'fail'`` and bad options, which are mistakes to fix, not deaths."""
+
+
 @dataclass(frozen=True, slots=True)
 class CallFailure:
     """Why a call failed, and the tool uses its CLI refused on the way."""
 
     message: str
     refusals: tuple[Refusal, ...] = ()
+    kind: FailureKind | None = None
+    """The provider's failure kind; None when no provider call failed (options, sandbox)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +337,7 @@ class Agents:
             else:
                 outcome = await isolated(option, step.cwd, self._in(step), step.note_isolation)
         except ProviderError as error:
-            outcome = CallFailure(error.message, error.refusals)
+            outcome = CallFailure(error.message, error.refusals, error.kind)
         except AgentCallError as error:
             outcome = CallFailure(error.message)
         step.running = False
@@ -429,7 +446,21 @@ class Agents:
             step_id=step.step_id,
             provider=step.call.plan.provider,
         )
+        if step.scope.script.form == "claude-code" and failure.kind in DEAD_AGENT:
+            self._resolve_dead(step, message, budget_spent)
+            return
         step.scope.settle(step.call.request_id, False, message, budget_spent)
+
+    def _resolve_dead(self, step: AgentStep, message: str, budget_spent: int) -> None:
+        """Claude Code's contract: a dead agent is ``null``, said once as a warning."""
+        who = step.who if step.call.plan.label is not None else repr(_preview(step.call.prompt))
+        data: JSONObject = {
+            "message": f"agent {who} failed, so agent() returned null: {message}",
+            "source": "agent",
+            "stepId": step.step_id,
+        }
+        self.ctx.emit(step.scope, EventType.WARNING, data, step_id=step.step_id)
+        step.scope.settle(step.call.request_id, True, None, budget_spent)
 
     def _end(
         self,
@@ -482,6 +513,11 @@ class _WorkIn:
     async def __call__(self, cwd: Path) -> Answer:
         self.step.cwd = cwd
         return await self.executor.execute(self.step.call, self.step)
+
+
+def _preview(prompt: str, width: int = 40) -> str:
+    line = " ".join(prompt.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _clean(result: AgentResult) -> AgentResult:

@@ -126,7 +126,9 @@ class Children:
         try:
             host.start(
                 args=request.args,
+                args_undefined=script.form == "claude-code" and not request.args_given,
                 budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
+                budget_spent=ctx.budget.spent,
                 sleep_max_ms=defaults.SLEEP_MAX_MS,
             )
         except WorkflowFailed as error:
