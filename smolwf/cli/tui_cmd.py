@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from smolwf.cli import run_cmd
+from smolwf.cli.placeholders import WORD
+from smolwf.cli.run_args import RunCommand
 from smolwf.errors import StoreError, UsageError
 from smolwf.script.source import load_script
 from smolwf.store.db import connect
-from smolwf.store.paths import default_db_path
+from smolwf.store.paths import default_db_path, ensure_directory
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
 
 if TYPE_CHECKING:
@@ -48,18 +50,28 @@ tui_app = typer.Typer(name="tui", help=HELP, no_args_is_help=True, rich_markup_m
 
 @tui_app.command("replay", help=REPLAY_HELP)
 def replay(
-    source: str = typer.Argument(..., metavar="EVENTS_JSONL|RUN_ID", help="File or run id."),
+    source: str = typer.Argument(
+        ..., metavar="EVENTS_JSONL|RUN_ID", click_type=WORD, help="File or run id."
+    ),
     db: Path | None = typer.Option(
-        None, "--db", help="Database to read a run id from [default: the run database]."
+        None,
+        "--db",
+        metavar="PATH",
+        help="Database to read a run id from [default: the run database].",
     ),
     max_delay: str = typer.Option(
-        DEFAULT_MAX_DELAY, "--max-delay", help="Longest pause between events: 50ms, 1.5s, 200."
+        DEFAULT_MAX_DELAY,
+        "--max-delay",
+        metavar="DURATION",
+        help="Longest pause between events: 50ms, 1.5s, 200.",
     ),
     check: bool = typer.Option(False, "--check", help="Validate and summarize; no UI."),
 ) -> int:
     from smolwf.tui.check import summary
 
     delay = parse_duration(max_delay)
+    if not check:
+        need_terminal("smol-wf tui replay", "pass --check for a summary on stdout")
     events = load_replay(source, db)
     if check:
         print(summary(source, events))
@@ -90,6 +102,7 @@ def load_replay(source: str, db: Path | None) -> list[Event]:
 
 @tui_app.command(
     "run",
+    cls=RunCommand,
     help=RUN_HELP,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
@@ -99,9 +112,13 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     if ctx.params["events"]:
         raise UsageError(EVENTS_REJECTED)
     config = run_cmd.build_config(ctx)
-    run_cmd.check_script(ctx)  # diagnostics print before the UI takes the terminal
+    # Everything that can fail before the run starts fails here, before the UI takes
+    # the terminal: the check's diagnostics, the script, a pipe for a terminal, the database.
+    run_cmd.check_script(ctx)
     if config.script_path is not None:
-        load_script(config.script_path)  # fail before the UI takes the terminal
+        load_script(config.script_path)
+    need_terminal("smol-wf tui run", "use smol-wf run (--events for a JSONL stream)")
+    _open_database(config.db_path)
     from smolwf.tui.app import LiveSource, WatchApp
 
     app = WatchApp(LiveSource(config, Path.cwd()))
@@ -109,5 +126,28 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     if app.saved_path is not None:
         print(f"Events log saved to {app.saved_path}", file=sys.stderr)
     if app.run_error is not None:
+        run_cmd.explain_failure(app.run_error, config)
         raise app.run_error
     return 0
+
+
+def need_terminal(command: str, instead: str) -> None:
+    """A full-screen UI drawn into a pipe is escape codes nobody can read, waiting for keys
+    nobody can press: refuse it in one line."""
+    if not (_is_terminal(sys.stdout) and _is_terminal(sys.stdin)):
+        raise UsageError(f"{command} needs a terminal (stdin and stdout); {instead}")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _open_database(path: Path | None) -> None:
+    """Open (and create) the run database once, so a bad one is one line, not a UI crash."""
+    if path is None:
+        path = default_db_path()
+        ensure_directory(path.parent)
+    connect(path, create=True).close()

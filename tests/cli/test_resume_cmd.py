@@ -68,7 +68,7 @@ def test_an_override_on_resume_prints_one_line(write_script: Write, cli: Cli, db
 def test_a_changed_script_is_noted_and_unchanged_calls_replay(
     write_script: Write, cli: Cli, db: Path
 ) -> None:
-    script = write_script("export default await agent('x')\n")
+    script = write_script("await agent('x')\nthrow new Error('not done yet')\n")
     first = cli("run", script, "--db", db, "--events")
     run_id = json.loads(first.stdout.splitlines()[0])["metadata"]["runId"]
     write_script("const y = await agent('x')\nexport default { y }\n")
