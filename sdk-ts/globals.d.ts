@@ -5,6 +5,8 @@
 // This file is a global script on purpose (no top-level import/export): a workflow
 // sees these names without importing them. Every type lives in the `SmolWf` namespace;
 // the few a script annotates often also have global aliases (WorkflowMetadata, ...).
+// index.d.ts, the package's entry, references this file and exports the reference
+// SDK's type names as a module.
 
 declare namespace SmolWf {
   // ---- JSON --------------------------------------------------------------------
@@ -128,11 +130,21 @@ declare namespace SmolWf {
     schema: Schema<T>;
   }
 
+  /**
+   * Options that may or may not hold a schema, as the reference SDK's `AgentRunOptions`
+   * types them: agent() then resolves to `any`, since which one is not known.
+   */
+  interface AgentOptionsMaybeSchema<T = any> extends Omit<AgentOptions, 'schema'> {
+    schema?: Schema<T>;
+  }
+
   interface Agent {
     /** Runs one agent call; resolves to the output validated against `schema`. */
     <T = any>(prompt: string, options: AgentOptionsWithSchema<T>): Promise<T>;
     /** Runs one agent call; resolves to its text. */
     (prompt: string, options?: AgentOptions | null): Promise<string>;
+    /** Options typed as `AgentRunOptions`: the text, or the validated output. */
+    (prompt: string, options: AgentOptionsMaybeSchema): Promise<any>;
   }
 
   /** What `agentRun()` resolves to: the whole record of one call. */
@@ -269,6 +281,8 @@ declare namespace SmolWf {
   /**
    * The workflow arguments: an object at the root (`--args-<name>`, `--args-from-file`),
    * whatever the parent passed for a child (`null` when it passed nothing). Read-only.
+   * A run given one non-object value (`--args-json '"a question"'`) sees that value:
+   * use it through a JSDoc `@type` cast.
    */
   type Args = { readonly [key: string]: any };
 
