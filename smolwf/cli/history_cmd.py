@@ -95,12 +95,8 @@ def history(
         raise UsageError(
             "history accepts at most one run id (to delete several: history delete ID...)"
         )
-    view = _open(path)
     if events and not ids:
         raise UsageError("--events needs a run id: smol-wf history RUN_ID --events")
-    if ids:
-        return _show(view, ids[0], output, events)
-    from smolwf.cli import history_view
     from smolwf.store.history import RunFilter
 
     run_filter = RunFilter(
@@ -110,6 +106,11 @@ def history(
         until_ms=_epoch_ms("--until", until),
         limit=flag_values.count("--limit", limit, minimum=1),
     )
+    view = _open(path)
+    if ids:
+        return _show(view, ids[0], output, events)
+    from smolwf.cli import history_view
+
     runs = view.list_runs(run_filter)
     if output == "json":
         print(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
