@@ -116,13 +116,7 @@ class WorkflowRun:
         """Record a run that failed before its script ran: ``workflow.started``, then
         ``workflow.error``, the run marked failed (the reference does the same)."""
         batch = WriteBatch(attempt.run_id, attempt.attempt_id)
-        emitter = Emitter(
-            run_id=attempt.run_id,
-            attempt_id=attempt.attempt_id,
-            first_seq=store.next_event_seq(attempt.run_id),
-            sinks=self._sinks(),
-            batch=batch,
-        )
+        emitter = self._emitter(store, attempt, batch)
         emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
         emitter.emit(EventType.ERROR, {"message": error.message, "status": "failed"})
         store.finish_run(attempt, "failed", error=error.message, batch=batch)
@@ -177,13 +171,7 @@ class WorkflowRun:
     ) -> RunContext:
         config = self.config
         batch = WriteBatch(attempt.run_id, attempt.attempt_id)
-        emitter = Emitter(
-            run_id=attempt.run_id,
-            attempt_id=attempt.attempt_id,
-            first_seq=store.next_event_seq(attempt.run_id),
-            sinks=self._sinks(),
-            batch=batch,
-        )
+        emitter = self._emitter(store, attempt, batch)
         return RunContext(
             config=config,
             attempt=attempt,
@@ -195,6 +183,15 @@ class WorkflowRun:
             budget=Budget(config.budget_allowance),
             caps=caps,
             spent_before=store.ledger_total(attempt.run_id),
+        )
+
+    def _emitter(self, store: RunStore, attempt: Attempt, batch: WriteBatch) -> Emitter:
+        return Emitter(
+            run_id=attempt.run_id,
+            attempt_id=attempt.attempt_id,
+            first_seq=store.next_event_seq(attempt.run_id),
+            sinks=self._sinks(),
+            batch=batch,
         )
 
     def _sinks(self) -> list[EventSink]:

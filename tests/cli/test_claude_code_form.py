@@ -69,17 +69,12 @@ def test_args_undefined_survives_a_resume(cli: Cli, tmp_path: Path) -> None:
     assert json.loads(again.stdout)["results"]["argsType"] == "undefined"
 
 
+def on_codex(codex: Path) -> tuple[str, ...]:
+    return ("--agent-provider", "codex", "--provider-bin", f"codex={codex}")
+
+
 def test_a_dead_agent_is_null_and_the_script_stops_early(cli: Cli, crashing_codex: Path) -> None:
-    done = cli(
-        "run",
-        SCRIPTS / "dead-agent.js",
-        "--agent-provider",
-        "codex",
-        "--provider-bin",
-        f"codex={crashing_codex}",
-        "--progress",
-        "plain",
-    )
+    done = cli("run", SCRIPTS / "dead-agent.js", *on_codex(crashing_codex), "--progress", "plain")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"] == {"stopped": "the scout found nothing"}
     assert done.stderr.splitlines() == [
@@ -89,15 +84,7 @@ def test_a_dead_agent_is_null_and_the_script_stops_early(cli: Cli, crashing_code
 
 
 def test_a_dead_agent_is_a_warning_event(cli: Cli, crashing_codex: Path) -> None:
-    done = cli(
-        "run",
-        SCRIPTS / "dead-agent.js",
-        "--agent-provider",
-        "codex",
-        "--provider-bin",
-        f"codex={crashing_codex}",
-        "--events",
-    )
+    done = cli("run", SCRIPTS / "dead-agent.js", *on_codex(crashing_codex), "--events")
     events = [json.loads(line) for line in done.stdout.splitlines()]
     kinds = [event["type"] for event in events]
     assert kinds.index("workflow.agent_failed") < kinds.index("workflow.warning")
@@ -112,9 +99,7 @@ def test_a_module_form_script_still_fails_on_a_dead_agent(
         "export const meta = { name: 'm', description: 'module form' }\n"
         "export default await agent('Find the files')\n"
     )
-    done = cli(
-        "run", script, "--agent-provider", "codex", "--provider-bin", f"codex={crashing_codex}"
-    )
+    done = cli("run", script, *on_codex(crashing_codex))
     assert done.returncode == 1
     assert done.stderr.startswith(
         "error: agent() failed: Codex provider exited with code 1: fatal: the model crashed\n"
