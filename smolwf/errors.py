@@ -57,8 +57,26 @@ class WorkflowCancelled(SmolWfError):
         self.exit_code = exit_code
 
 
+class WorkflowWaiting(SmolWfError):
+    """Only a person can move the run on and ``--on-wait exit`` asked to stop: the run
+    stays ``waiting``; answer its requests, then resume it."""
+
+    exit_code = 3
+    run_id: str
+    """The run that waits (never None here)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"workflow run {run_id} is waiting for an answer")
+        self.run_id = run_id
+
+
 class StoreError(SmolWfError):
     """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
+
+
+class AnswerRefused(SmolWfError):
+    """An approval or signal cannot be given: the request is answered, timed out, unknown
+    or its run ended, or a signal's payload does not match its schema."""
 
 
 class FailureKind(StrEnum):

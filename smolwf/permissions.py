@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from smolwf.excerpts import clip
 from smolwf.jsontypes import JSON, JSONObject
 
 PermissionLevel: TypeAlias = Literal["read-only", "edit", "full"]
@@ -44,8 +45,7 @@ def level_above(level: PermissionLevel) -> PermissionLevel | None:
 
 def preview(text: str, limit: int = ATTEMPT_PREVIEW_CHARS) -> str:
     """One line of at most ``limit`` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from smolwf import defaults
+from smolwf.engine.config import ON_WAIT_MODES, OnWait
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.permissions import (
@@ -31,6 +32,7 @@ __all__ = [
     "max_parallel",
     "model_map",
     "number",
+    "on_wait",
     "permissions",
     "provider",
     "provider_bins",
@@ -126,6 +128,13 @@ def refusal_policy(text: str) -> RefusalPolicy:
         if text == policy:
             return policy
     raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
+
+
+def on_wait(text: str) -> OnWait:
+    for mode in ON_WAIT_MODES:
+        if text == mode:
+            return mode
+    raise UsageError(f"--on-wait must be wait or exit, got {text!r}")
 
 
 def raw_sessions_dir(path: Path | None) -> Path | None:

@@ -22,6 +22,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smolwf.events.run_state import AgentState, PhaseState, RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType
 from smolwf.usage import Usage
 
@@ -87,8 +88,8 @@ class LiveProgressSink:
         line = message_line(event)
         with contextlib.suppress(BrokenPipeError, ValueError, OSError):
             self._live.start()
-            if line is not None:
-                self.console.print(line)
+            if line is not None:  # the terminal wraps a command, so it copies in one piece
+                self.console.print(line, soft_wrap=event.type in HUMAN)
 
     def flush(self) -> None:
         """Without the refresh thread (tests, dumb terminals) each batch redraws once."""
@@ -115,6 +116,7 @@ class LiveProgressSink:
             frame = self._spinner.render(self.console.get_time())
             return Group(
                 render_tree(self.state, now, frame),
+                *render_waiting(self.state),
                 render_footer(self.state, now, self.budget_total),
             )
 
@@ -128,13 +130,27 @@ class LiveProgressSink:
 
 
 def message_line(event: Event) -> Text | None:
-    """``[log] …`` / ``[warn] …`` as the plain sink prints them, styled, never as markup."""
+    """``[log] …``, ``[warn] …``, ``[approval] …`` and ``[signal] …`` as the plain sink
+    prints them, styled, never as markup."""
     message = str(event.fields.get("message"))
     if event.type == EventType.LOG:
         return Text.assemble(("[log] ", "dim"), message)
     if event.type == EventType.WARNING:
         return Text.assemble(("[warn] ", "bold yellow"), (message, "yellow"))
+    if event.type in HUMAN:
+        return Text(human_line(event), style="magenta")
     return None
+
+
+def render_waiting(state: RunState) -> list[Text]:
+    """One line per unanswered request to a person, with the command that answers it."""
+    lines = []
+    for request in state.waiting_for:
+        line = Text(f"⏸ {request.kind} {request.title}", style="bold magenta")
+        if request.commands:
+            line.append(f"  {request.commands[0]}", style="magenta")
+        lines.append(line)
+    return lines
 
 
 # ---- the tree ---------------------------------------------------------------
@@ -246,11 +262,12 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         mark = Text("↺" if agent.replayed else "✓", style="green")
     title = Text(agent.title, style="red" if agent.status == "failed" else "")
     if agent.replayed:
-        title.append(" (replayed)", style="dim cyan")
+        title.append(" (cached)" if agent.cached else " (replayed)", style="dim cyan")
     where = agent.provider or ""
     if agent.model:
         where += f"/{agent.model}"
-    detail = Text(_usage_text(agent.usage), style="dim")
+    spent = agent.spent or agent.usage
+    detail = Text(_usage_text(spent), style="dim")
     if agent.status == "failed":
         detail = Text(_first_line(agent.error or "failed", 60), style="red")
     elapsed = agent.elapsed_ns(now_ns)
@@ -260,7 +277,7 @@ def agent_cells(agent: AgentState, now_ns: int, spinner: RenderableType) -> list
         Text(where, style="dim"),
         Text(format_duration(elapsed or 0)),
         detail,
-        Text(format_cost(agent.usage.cost_usd if agent.usage else None), style="dim"),
+        Text(format_cost(spent.cost_usd, spent.estimated) if spent else "", style="dim"),
     ]
 
 
@@ -289,7 +306,7 @@ def render_footer(state: RunState, now_ns: int, budget_total: int | None) -> Tex
     text.append(" │ ", style="dim")
     text.append_text(_tokens_text(state.usage))
     if state.cost_usd is not None:
-        text.append(f" │ {format_cost(state.cost_usd)}")
+        text.append(f" │ {format_cost(state.cost_usd, state.usage.estimated)}")
     if budget_total is not None:
         text.append(" │ ", style="dim")
         text.append_text(budget_text(state.usage.output_tokens, budget_total))
@@ -339,7 +356,7 @@ def render_summary(state: RunState) -> Group:
     head.append(" · ")
     head.append_text(_tokens_text(state.token_usage or state.usage))
     if state.cost_usd is not None:
-        head.append(f" · {format_cost(state.cost_usd)}")
+        head.append(f" · {format_cost(state.cost_usd, state.usage.estimated)}")
     lines: list[RenderableType] = [head]
     lines.extend(_phase_lines(state.phases))
     lines.extend(_failure_lines(state))
@@ -388,10 +405,12 @@ def format_tokens(count: int) -> str:
     return f"{count / 1_000_000:.1f}M"
 
 
-def format_cost(cost: float | None) -> str:
+def format_cost(cost: float | None, estimated: bool = False) -> str:
+    """``$0.0123``, ``$12.30``; ``~`` before a cost that is (partly) estimated."""
     if cost is None:
         return ""
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    shown = f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+    return "~" + shown if estimated else shown
 
 
 def format_duration(ns: int) -> str:

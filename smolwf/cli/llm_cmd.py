@@ -18,6 +18,7 @@ from pathlib import Path
 import typer
 
 from smolwf.errors import SmolWfError, UsageError
+from smolwf.excerpts import one_line
 from smolwf.script.discovery import discover, workflow_root
 
 HELP = """Help coding agents use smol-wf: a usage guide, workflow discovery and skills.
@@ -92,7 +93,7 @@ def list_workflows(
         raise UsageError(f"--output must be table or json, not {output!r}")
     root = workflow_root(Path.cwd())
     rows = [
-        (item.name, item.path.relative_to(root).as_posix(), _one_line(item.description))
+        (item.name, item.path.relative_to(root).as_posix(), one_line(item.description))
         for item in discover(root)
     ]
     if output == "json":
@@ -110,11 +111,6 @@ def format_table(rows: list[tuple[str, str, str]]) -> list[str]:
         f"{name.ljust(widths[0])}  {path.ljust(widths[1])}  {text}".rstrip()
         for name, path, text in rows
     ]
-
-
-def _one_line(text: str) -> str:
-    """A description with newlines would break the table's rows apart."""
-    return " ".join(text.split())
 
 
 # ---- llm skills ---------------------------------------------------------------

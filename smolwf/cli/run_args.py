@@ -125,7 +125,7 @@ def load_args_file(path: Path) -> ArgsValue:
             raise UsageError(f"{source} is {_mib(size)}; {_LIMIT}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {source}: {_reason(error)}") from None
+        raise UsageError(f"cannot read {source}: {read_failure(error)}") from None
     is_yaml = path.suffix.lower() in (".yaml", ".yml")
     try:
         data = _parse_yaml(text) if is_yaml else json.loads(text)
@@ -242,7 +242,8 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def _reason(error: Exception) -> str:
+def read_failure(error: Exception) -> str:
+    """Why a file could not be read, in a few words (no errno, no repeated path)."""
     if isinstance(error, FileNotFoundError):
         return "no such file"
     if isinstance(error, IsADirectoryError):

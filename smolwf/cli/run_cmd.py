@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import sys
@@ -17,6 +18,7 @@ import typer
 from smolwf import defaults
 from smolwf.cli import flag_values as flags
 from smolwf.cli.placeholders import WORD
+from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import (
     ARGS_TOKENS,
     load_args_file,
@@ -24,8 +26,9 @@ from smolwf.cli.run_args import (
     parse_args_json,
     parse_cli_args,
 )
+from smolwf.clock import now_ms
 from smolwf.engine.config import RECORDED, RunConfig
-from smolwf.errors import SmolWfError, UsageError, WorkflowCancelled
+from smolwf.errors import SmolWfError, UsageError, WorkflowCancelled, WorkflowWaiting
 from smolwf.events.sinks import write_unstarted_failure
 from smolwf.permissions import DEFAULT_PERMISSIONS, DEFAULT_REFUSAL_POLICY
 from smolwf.providers.base import ProviderSettings
@@ -35,6 +38,7 @@ from smolwf.store.paths import default_db_path
 if TYPE_CHECKING:
     from smolwf.cli.live_view import LiveProgressSink
     from smolwf.engine.run import RunReport
+    from smolwf.tracing.spans import TraceSink
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
@@ -46,7 +50,12 @@ script reads them as [bold]args[/bold].
 Every agent call is checkpointed in the database: after a failure or Ctrl-C, run again
 with [bold]--resume-run RUN_ID[/bold] and finished calls replay without calling the provider.
 
-Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 130 interrupted.
+A workflow that asks a person (requestApproval, waitForSignal from workflow:human)
+waits for the answer (smol-wf approve/deny/signal, from any terminal); with
+[bold]--on-wait exit[/bold] it stops instead once only answers can move it on.
+
+Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 3 waiting for a person
+(--on-wait exit; answer, then --resume-run), 130 interrupted.
 """
 
 JS_MEMORY_MIN_MIB = 16
@@ -86,7 +95,7 @@ def run(
         None,
         metavar="SCRIPT",
         click_type=WORD,
-        help="The workflow script (.mjs or .js); optional with --resume-run.",
+        help="The workflow script (.mjs or .js); optional with --resume-run or --fork-run.",
         show_default=False,
     ),
     agent_provider: str = typer.Option(
@@ -110,6 +119,61 @@ def run(
         callback=_needs_value,
         metavar="RUN_ID",
         help="Resume this run: finished agent calls replay from the database.",
+    ),
+    fork_run: str | None = typer.Option(
+        None,
+        "--fork-run",
+        callback=_needs_value,
+        metavar="RUN_ID",
+        help="Start a new run that takes this run's finished agent calls for free (that run "
+        "is never changed); the script and args default to its own.",
+    ),
+    rerun: list[str] = typer.Option(
+        [],
+        "--rerun",
+        callback=_needs_value,
+        metavar="SELECTOR",
+        help="With --resume-run or --fork-run: finished calls whose label or phase matches "
+        "run live again; * globs, e.g. 'review:*' (repeatable).",
+    ),
+    cache: bool = typer.Option(
+        False,
+        "--cache",
+        help="Take the answer of an equal agent call (provider, model, effort, agentType, "
+        "permissions, schema, prompt) from any earlier run in the database, for free; "
+        "never for isolated or writing calls (agent() cache option wins).",
+    ),
+    cache_ttl: str | None = typer.Option(
+        None,
+        "--cache-ttl",
+        callback=_needs_value,
+        metavar="DURATION",
+        help="Reuse only cached answers younger than this: 30m, 12h, 7d \\[default: any age].",
+    ),
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Write every agent answer of the run, live or replayed, to this JSON Lines "
+        "cassette when the run ends.",
+    ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Answer every agent call from this cassette; no provider is ever started, and "
+        "a call it lacks fails.",
+    ),
+    replay_missing: str = typer.Option(
+        "fail",
+        "--replay-missing",
+        callback=_needs_value,
+        metavar="fail|live",
+        help="With --replay: a call the cassette lacks fails, or runs live and is added to it.",
     ),
     budget_allowance: str | None = typer.Option(
         None,
@@ -229,7 +293,7 @@ def run(
         "--max-cost-usd",
         callback=_needs_value,
         metavar="USD",
-        help="Hard cap on the cost providers report, in US dollars.",
+        help="Hard cap on the cost in US dollars: reported by the CLIs, else estimated.",
     ),
     agent_timeout: str | None = typer.Option(
         None,
@@ -270,6 +334,21 @@ def run(
         help="Start without checking the script first (smol-wf check: errors stop the run, "
         "warnings print as \\[warn] lines).",
     ),
+    otel: bool = typer.Option(
+        False,
+        "--otel",
+        help="Send an OpenTelemetry trace of the run over OTLP (also on when "
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set; needs pip install 'smolwf\\[otel]').",
+    ),
+    on_wait: str = typer.Option(
+        "wait",
+        "--on-wait",
+        callback=_needs_value,
+        metavar="MODE",
+        help="When only a person's answer can move the run on: wait (keep waiting; it goes "
+        "on within a second of the answer) or exit (end with exit code 3, the run stays "
+        "waiting; answer, then --resume-run).",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -283,6 +362,9 @@ def run(
     events = config.events_stream is not None
     try:
         check_script(ctx)
+        traces = trace_sink(otel)
+        if traces is not None:
+            config = replace(config, sinks=[*config.sinks, traces])
         live = live_sink(progress, config)
         if live is not None:
             config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
@@ -291,6 +373,10 @@ def run(
         finally:
             if live is not None:
                 live.close()
+            if traces is not None:
+                traces.close()
+    except WorkflowWaiting as waiting:  # it printed its own answer and resume commands
+        return report_waiting(waiting.run_id, config.db_path or default_db_path(), events)
     except SmolWfError as error:
         explain_failure(error, config)
         raise
@@ -310,6 +396,53 @@ def explain_failure(error: SmolWfError, config: RunConfig) -> None:
         if config.db_path is not None:
             command += f" --db {shlex.quote(str(config.db_path))}"
         error.hint = f"run {error.run_id} {what}; resume it with: {command}"
+
+
+def trace_sink(flag: bool) -> TraceSink | None:
+    """The OpenTelemetry sink when ``--otel`` or the environment ask for traces; its SDK
+    is imported only then."""
+    from smolwf.tracing import trace_settings
+
+    settings = trace_settings(os.environ, flag=flag)
+    if settings is None:
+        return None
+    from smolwf.tracing.setup import open_trace_sink
+
+    return open_trace_sink(settings)
+
+
+def report_waiting(run_id: str, db: Path, events: bool) -> int:
+    """``--on-wait exit``: the requests to answer and the command that resumes (exit 3)."""
+    from smolwf.cli.human_cmd import inbox_block
+    from smolwf.store.db import connect
+    from smolwf.store.human import HumanRequests
+
+    conn = connect(db, create=False)
+    try:
+        entries = HumanRequests(conn, db).inbox(run_id)
+    finally:
+        conn.close()
+    resume = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
+    if events:  # the stream carried each request and its commands; stderr gets one line
+        print(
+            f"run {run_id} is waiting for {len(entries)} answer(s) (smol-wf inbox lists them); "
+            f"then resume it: {resume}",
+            file=sys.stderr,
+        )
+        return WorkflowWaiting.exit_code
+    print(f"run {run_id} is waiting for {len(entries)} answer(s):", file=sys.stderr)
+    now = now_ms()
+    for entry in entries:
+        print(inbox_block(entry, db, now), file=sys.stderr)
+    print(f"then resume it: {resume}", file=sys.stderr)
+    shown = {
+        "runID": run_id,
+        "state": "waiting",
+        "waitingFor": [entry.request.to_json(db) for entry in entries],
+        "resumeCommand": resume,
+    }
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return WorkflowWaiting.exit_code
 
 
 def live_sink(mode: ProgressMode, config: RunConfig) -> LiveProgressSink | None:
@@ -346,10 +479,10 @@ def build_config(ctx: typer.Context) -> RunConfig:
     p = ctx.params
     script = _path(p["script"])
     level = flags.log_level(p["log_level"], p["debug"])
-    if script is None and p["resume_run"] is None:
+    if script is None and p["resume_run"] is None and p["fork_run"] is None:
         raise UsageError(
             f"missing workflow script: {ctx.command_path} <workflow-script> [flags] "
-            "(or --resume-run RUN_ID)"
+            "(or --resume-run RUN_ID, or --fork-run RUN_ID)"
         )
     tokens: list[str] = ctx.meta.get(ARGS_TOKENS, [])
     cli_args = parse_cli_args(tokens, ctx.args)
@@ -357,6 +490,7 @@ def build_config(ctx: typer.Context) -> RunConfig:
     if p["args_json"] is not None:
         values.append(parse_args_json(p["args_json"]))
     config = RunConfig(
+        **reuse_fields(p),
         script_path=script,
         args=merge_args(values, cli_args),
         db_path=_path(p["db"]),
@@ -391,7 +525,11 @@ def build_config(ctx: typer.Context) -> RunConfig:
         agent_permissions=flags.permissions(p["agent_permissions"]),
         on_refusal=flags.refusal_policy(p["on_refusal"]),
         raw_sessions_dir=flags.raw_sessions_dir(_path(p["save_raw_sessions"])),
+        on_wait=flags.on_wait(p["on_wait"]),
     )
+    from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
+
+    check_reuse_flags(config)
     if level >= flags.LOG_LEVELS["debug"]:
         _debug_line(
             f"cli run script={script} db={p['db'] or default_db_path()} "

@@ -38,12 +38,18 @@ Replay starts paused: space plays/pauses, n steps one event, +/- change speed.
 With --check, validate and summarize the stream on stdout instead (exit 1 if a line
 is not a workflow event).
 """
-RUN_HELP = """Run a workflow and watch it live; takes every flag of `smol-wf run` except --events.
+RUN_HELP = """Run a workflow and watch it live; takes every flag of `smol-wf run` except --events
+and --on-wait exit. A request to a person is answered in place: select it, then a approves
+and d denies.
 
 Quitting while the run goes on cancels it (resume with --resume-run). Exit codes follow
 the run: 0 completed, 1 failed, 130 cancelled.
 """
 EVENTS_REJECTED = "--events is not supported with smol-wf tui run; the TUI consumes events directly"
+ON_WAIT_REJECTED = (
+    "--on-wait exit is not supported with smol-wf tui run; answer requests in the TUI "
+    "(a approves, d denies the selected one)"
+)
 
 tui_app = typer.Typer(name="tui", help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
@@ -111,6 +117,8 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     """The parameters are ``smol-wf run``'s (``functools.wraps`` hands Typer its signature)."""
     if ctx.params["events"]:
         raise UsageError(EVENTS_REJECTED)
+    if ctx.params["on_wait"] == "exit":
+        raise UsageError(ON_WAIT_REJECTED)
     config = run_cmd.build_config(ctx)
     # Everything that can fail before the run starts fails here, before the UI takes
     # the terminal: the check's diagnostics, the script, a pipe for a terminal, the database.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from smolwf.engine.keys import AgentKeyParts, agent_key_parts
+from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
 from smolwf.engine.retry import RetryPolicy, parse_retry
 from smolwf.engine.selectors import resolve_model
 from smolwf.engine.structured import mismatch_message, schema_problem
@@ -26,11 +26,13 @@ from smolwf.permissions import (
     RefusalPolicy,
     permission_level,
 )
+from smolwf.providers.capabilities import EFFORT_LEVELS
+from smolwf.providers.registry import check_permissions
 from smolwf.script.meta import WorkflowMeta
 
 AGENT_OPTIONS = (
     *("phase", "provider", "model", "retry", "isolation", "permissions", "onRefusal"),
-    *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key"),
+    *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key", "cache"),
 )
 """Every ``agent()`` option a script may set. The pipeline below reads all but ``key``,
 which is only hashed into the checkpoint key; other keys pass through to it unread."""
@@ -65,6 +67,11 @@ class CallPlan:
     """``options`` as compact JSON, for the step's input row."""
     key_parts: AgentKeyParts | None = None
     """The prompt-independent part of the checkpoint key, in the plan's scope."""
+    cache: bool | None = None
+    """The call's ``cache`` option, else its phase's; None: the run's ``--cache`` decides."""
+    cache_parts: AgentKeyParts | None = None
+    """The prompt-independent part of the cache key; None for a call with side effects
+    (isolated, or allowed to write), whose answer is never reused across runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
     _check_isolation(options.get("isolation"))
     defaults = inputs.defaults
     permissions = _permissions(options, defaults.permissions)
+    for name in chain:
+        check_permissions(name, permissions)
     has_schema = "schema" in options
     schema = options.get("schema")
     if has_schema:
@@ -162,6 +171,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         if problem is not None:
             raise AgentOptionError(mismatch_message([problem]))
     model, label = options.get("model"), options.get("label")
+    effort, agent_type = _effort(options), _optional_text(options, "agentType")
+    isolated = options.get("isolation") is not None
     return CallPlan(
         options=options,
         provider=chain[0],
@@ -172,8 +183,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         schema=schema,
         retry=retry,
         providers=chain,
-        effort=_effort(options),
-        agent_type=_optional_text(options, "agentType"),
+        effort=effort,
+        agent_type=agent_type,
         timeout_s=_limit(options, "timeout", defaults.timeout_s),
         idle_timeout_s=_limit(options, "idleTimeout", defaults.idle_timeout_s),
         permissions=permissions,
@@ -181,6 +192,21 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         options_text=compact(options),
         key_parts=agent_key_parts(
             scope=inputs.scope_key, provider=chain[0], options=options, phase=phase
+        ),
+        cache=_cache_option(options),
+        cache_parts=None
+        if isolated or permissions != DEFAULT_PERMISSIONS
+        else cache_key_parts(
+            CacheAsk(
+                chain,
+                model if isinstance(model, str) else None,
+                effort,
+                agent_type,
+                permissions,
+                schema,
+                has_schema,
+                options.get("key"),
+            )
         ),
     )
 
@@ -209,9 +235,6 @@ def _effort(options: JSONObject) -> str | None:
         raise AgentOptionError(f"agent() option effort must be one of {levels}, got {effort!r}")
     thinking = options.get("thinking")
     return effort or (thinking if isinstance(thinking, str) else None)
-
-
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
 
 def _optional_text(options: JSONObject, key: str) -> str | None:
@@ -261,6 +284,13 @@ def _on_refusal(options: JSONObject, default: RefusalPolicy) -> RefusalPolicy:
     raise AgentOptionError(f"agent() option onRefusal must be 'warn' or 'fail', got {value!r}")
 
 
+def _cache_option(options: JSONObject) -> bool | None:
+    value = options.get("cache")
+    if value is None or isinstance(value, bool):
+        return value
+    raise AgentOptionError(f"agent() option cache must be true or false, got {value!r}")
+
+
 def _check_isolation(value: JSON) -> None:
     if value is None or value == "worktree":
         return
@@ -282,6 +312,8 @@ def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | 
         options["model"] = entry.model
     if entry.permissions is not None and "permissions" not in options:
         options["permissions"] = entry.permissions
+    if entry.cache is not None and "cache" not in options:
+        options["cache"] = entry.cache
     if entry.provider is not None and "provider" not in options:
         provider = entry.provider
         options["provider"] = provider if isinstance(provider, str) else list[JSON](provider)

@@ -6,6 +6,8 @@ The turns themselves live in ``engine/loop.py``; this module builds what they sh
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import sys
 from pathlib import Path
 
@@ -19,10 +21,16 @@ from smolwf.engine.config import RunConfig
 from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
 from smolwf.engine.kinds import register
-from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import args_given, recorded_params, resume_config
+from smolwf.engine.reuse import (
+    Reuse,
+    cassette_recorder,
+    check_reuse_flags,
+    lookup_chain,
+    prepare_reuse,
+)
 from smolwf.engine.scope import Scope
 from smolwf.errors import (
     ScriptError,
@@ -40,8 +48,9 @@ from smolwf.jsontypes import JSONObject
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
+from smolwf.store.human import HumanRequests
 from smolwf.store.paths import default_db_path, ensure_directory
-from smolwf.store.runs import Attempt, RunRecord, RunStore, ScriptIdentity
+from smolwf.store.runs import FORK_PARAM, Attempt, RunRecord, RunStore, ScriptIdentity
 
 __all__ = ["RunReport", "WorkflowRun"]
 
@@ -61,23 +70,30 @@ class WorkflowRun:
     async def execute(self) -> RunReport:
         """Run to the end. A failure after the run was recorded carries its ``run_id``:
         the run is marked failed or cancelled and its ``workflow.error`` was emitted."""
+        check_reuse_flags(self.config)
         store = self._open_store()
         try:
-            record, notes = self._resume_inputs(store)
+            record, notes = self._inputs_of(store, self.config.resume_run_id)
+            source, fork_notes = self._inputs_of(store, self.config.fork_run_id)
+            notes += fork_notes
             if self.config.script_path is None:
                 raise UsageError(
-                    "missing workflow script: pass a script path or --resume-run RUN_ID"
+                    "missing workflow script: pass a script path, --resume-run or --fork-run"
                 )
+            reuse = prepare_reuse(self.config, store, record)
+            notes += reuse.notes
             try:
                 script = load_script(self.config.script_path)
             except ScriptUnreadable:
                 raise
             except ScriptError as error:
-                attempt = self._attempt(store, record, None)
+                attempt = self._attempt(store, record, None, reuse)
                 raise self._unstartable(store, attempt, error) from None
             if record is not None:
                 notes += refuse_replacing_result(record, script)
-            return await self._execute(script, store, record, notes)
+            elif source is not None and source.script_sha256 not in ("", script.sha256):
+                notes.append("the script changed since the run was recorded")
+            return await self._execute(script, store, record, notes, reuse)
         finally:
             store.conn.close()
 
@@ -90,8 +106,8 @@ class WorkflowRun:
             ensure_directory(path.parent)
         return RunStore(connect(path, create=True), path)
 
-    def _resume_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
-        run_id = self.config.resume_run_id
+    def _inputs_of(self, store: RunStore, run_id: str | None) -> tuple[RunRecord | None, list[str]]:
+        """The run resumed or forked, whose inputs this run takes unless the caller sets them."""
         if run_id is None:
             return None, []
         record = store.find_run(run_id)
@@ -101,14 +117,19 @@ class WorkflowRun:
         return record, notes
 
     def _attempt(
-        self, store: RunStore, record: RunRecord | None, script: PreparedScript | None
+        self,
+        store: RunStore,
+        record: RunRecord | None,
+        script: PreparedScript | None,
+        reuse: Reuse,
     ) -> Attempt:
-        """Create the run, or open a new attempt of the resumed one (taking its script)."""
+        """Create the run (a fork names its source), or open a new attempt of the resumed
+        one (taking its script)."""
         identity = _identity(script) if script is not None else None
         if record is not None:
             attempt = store.resume_run(record.run_id, script=identity)
         else:
-            attempt = store.create_run(self._record(identity), meta=_meta(script))
+            attempt = store.create_run(self._record(identity, reuse), meta=_meta(script))
         self.run_id = attempt.run_id
         return attempt
 
@@ -125,7 +146,12 @@ class WorkflowRun:
         return error
 
     async def _execute(
-        self, script: PreparedScript, store: RunStore, record: RunRecord | None, notes: list[str]
+        self,
+        script: PreparedScript,
+        store: RunStore,
+        record: RunRecord | None,
+        notes: list[str],
+        reuse: Reuse,
     ) -> RunReport:
         config = self.config
         caps = BudgetCaps.from_sources(
@@ -135,7 +161,7 @@ class WorkflowRun:
             usd=config.max_cost_usd,
         )
         limits = self.js_limits()
-        attempt = self._attempt(store, record, script)
+        attempt = self._attempt(store, record, script, reuse)
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         try:
             host.start(
@@ -156,15 +182,30 @@ class WorkflowRun:
         ctx = self._context(store, attempt, caps, limits)
         note = None
         if notes:
-            note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
+            what = (
+                f"resuming {attempt.run_id}"
+                if record is not None
+                else f"forking {config.fork_run_id}"
+            )
+            note = f"{what} with different inputs: " + "; ".join(notes)
         root = Scope("root", 0, script, host)
-        kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
+        lookup = lookup_chain(reuse, config, store, attempt.run_id, ctx.checkpoints)
+        recorder = cassette_recorder(reuse, config)
+        requests = HumanRequests(store.conn, store.path)
+        kinds = register(ctx, LocalExecutor(), lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
         try:
-            return await loop.run()
-        except SmolWfError as error:
-            error.run_id = attempt.run_id  # the loop marked the run and emitted its end
+            report = await loop.run()
+        except BaseException as error:
+            if isinstance(error, SmolWfError):
+                error.run_id = attempt.run_id  # the loop marked the run and emitted its end
+            if recorder is not None:
+                with contextlib.suppress(StoreError):  # the run's own failure is the one to say
+                    recorder.write()
             raise
+        if recorder is not None:
+            recorder.write()
+        return report
 
     def _context(
         self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits
@@ -210,9 +251,11 @@ class WorkflowRun:
             stack_kib=c.js_stack_kib,
         )
 
-    def _record(self, identity: ScriptIdentity | None) -> RunRecord:
+    def _record(self, identity: ScriptIdentity | None, reuse: Reuse) -> RunRecord:
         c = self.config
         params = recorded_params(c)
+        if reuse.fork is not None:
+            params[FORK_PARAM] = reuse.fork.to_json()
         path = str(_absolute(c.script_path)) if c.script_path is not None else ""
         return RunRecord(
             new_id("run"),
@@ -234,7 +277,8 @@ def refuse_replacing_result(record: RunRecord, script: PreparedScript) -> list[s
         what = f"with {script.path}" if moved else f"after {script.path} changed"
         raise UsageError(
             f"run {record.run_id} already completed; resuming it {what} would replace its "
-            f"result: start a new run instead (smol-wf run {script.path})"
+            f"result; start a new run, or fork it: smol-wf run {shlex.quote(str(script.path))} "
+            f"--fork-run {record.run_id}"
         )
     return ["the script changed since the run was recorded"] if edited else []
 

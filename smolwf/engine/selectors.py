@@ -7,15 +7,9 @@ from dataclasses import dataclass
 
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.jsontypes import JSONObject
+from smolwf.providers.registry import check_selector
 
 _ALIAS_FORBIDDEN = frozenset("?&=/")
-
-_PROVIDER_QUALIFIER_REJECTED = {
-    "codex": "Codex model selectors do not support ?provider=... or provider/model form",
-    "claude-code": (
-        "Claude Code model selectors do not support ?provider=... or provider/model form"
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +111,8 @@ def parse_selector(requested: str, selector: str) -> ModelSelector:
 
 
 def check_selector_for_provider(selector: ModelSelector, provider: str) -> None:
-    """Reject selector parts the effective provider cannot express."""
-    rejected = _PROVIDER_QUALIFIER_REJECTED.get(provider)
-    if rejected and selector.provider:
-        raise AgentOptionError(rejected)
-    if provider == "codex" and selector.thinking:
-        raise AgentOptionError("Codex model selectors do not support thinking=...")
-    if provider == "opencode" and not selector.provider:
-        raise AgentOptionError("OpenCode model selectors must use provider/model or ?provider=...")
+    """Reject selector parts the effective provider cannot express (its capabilities say)."""
+    check_selector(provider, selector.provider, selector.thinking)
 
 
 def _parse_query(query: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from smolwf.jsontext import canonical
 from smolwf.jsontypes import JSON
 
 if TYPE_CHECKING:
@@ -23,12 +24,12 @@ _CORRECTION_HEADER = (
 
 def schema_problem(schema: JSON) -> str | None:
     """None for a usable schema, else the single error ``"/ schema is invalid: <msg>"``."""
-    return _compile(_canonical(schema))[1]
+    return _compile(canonical(schema))[1]
 
 
 def validation_errors(output: JSON, schema: JSON) -> list[str]:
     """Every way ``output`` breaks ``schema``, as ``"<JSON pointer> <message>"``, sorted."""
-    validator, problem = _compile(_canonical(schema))
+    validator, problem = _compile(canonical(schema))
     if validator is None:
         return [problem or f"{_INVALID_SCHEMA}unknown error"]
     from referencing.exceptions import Unresolvable
@@ -52,10 +53,6 @@ def correction_prompt(prompt: str, errors: Sequence[str]) -> str:
 def mismatch_message(errors: Sequence[str]) -> str:
     """The rejection message once the corrective call is invalid too."""
     return "Structured output did not match JSON Schema: " + "; ".join(errors)
-
-
-def _canonical(schema: JSON) -> str:
-    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @functools.lru_cache(maxsize=256)

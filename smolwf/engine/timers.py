@@ -16,9 +16,10 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.keys import sleep_key
 from smolwf.engine.scope import Scope
 from smolwf.errors import AgentCallError
+from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import ExecCall, SleepCall
-from smolwf.jsontypes import JSON, clean_text, without_lone_surrogates
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.store.batch import StepEnd
 from smolwf.store.runs import dumps
 
@@ -36,6 +37,7 @@ class Woke:
 
     def apply(self) -> None:
         self.ctx.end_step(self.step_id, StepEnd("completed", now_ms(), SLEPT))
+        self.ctx.emit(self.scope, EventType.SLEEP_COMPLETED, {}, step_id=self.step_id)
         self.scope.settle(self.request_id, True, None, None)
 
 
@@ -79,6 +81,8 @@ class Timers:
             "sleep",
             dumps({"durationMs": request.ms, "wakeAt": wake_at}),
         )
+        data: JSONObject = {"durationMs": request.ms, "wakeAt": wake_at}
+        ctx.emit(scope, EventType.SLEEP_STARTED, data, step_id=step_id)
         ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id), wake_at)
 
     async def _sleep(self, woke: Woke, wake_at: int) -> None:

@@ -8,23 +8,22 @@ change is removed with its branch, as Claude Code does.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import DEVNULL, CompletedProcess
+from subprocess import CompletedProcess
 
 import anyio
 
 from smolwf.errors import AgentCallError, AgentOptionError
+from smolwf.git import GitNotFound, run_git
 from smolwf.ids import new_id
 from smolwf.jsontypes import JSON, JSONObject
 
 BRANCH_PREFIX = "smol-wf/agent-run/"
-_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
 _FALLBACK_IDENTITY = ("-c", "user.name=smol-wf", "-c", "user.email=smol-wf@localhost")
 
 
@@ -135,10 +134,7 @@ async def _checked(args: Sequence[str], where: Path) -> str:
 
 async def _git(args: Sequence[str], where: Path) -> CompletedProcess[bytes]:
     """Run git in ``where``, ignoring GIT_DIR and friends a caller's hook may have set."""
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
     try:
-        return await anyio.run_process(
-            ["git", *args], cwd=where, env=env, stdin=DEVNULL, check=False
-        )
-    except FileNotFoundError:
+        return await run_git(args, where)
+    except GitNotFound:
         raise AgentOptionError("agent isolation='worktree' needs git on PATH") from None

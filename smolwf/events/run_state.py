@@ -14,10 +14,11 @@ from typing import Literal
 
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.usage import Usage
+from smolwf.usage import Usage, UsageTally
 
 AgentStatus = Literal["running", "completed", "failed"]
 RunStatus = Literal["running", "completed", "failed", "cancelled"]
+RequestStatus = Literal["pending", "approved", "denied", "received", "timed out"]
 
 CANCELLED_MESSAGE = "workflow cancelled"
 """The ``workflow.error`` message of a run stopped by a signal (``WorkflowCancelled``)."""
@@ -60,12 +61,23 @@ class AgentState:
     depth: int = 0
     parent_step_id: str | None = None
     replayed: bool = False
+    cached: bool = False
+    """Its answer came from an earlier run's equal call (``--cache``); also ``replayed``."""
     status: AgentStatus = "running"
     started_ns: int = 0
     ended_ns: int | None = None
     usage: Usage | None = None
+    """What its answer reported (``agent_completed``'s ``usage``)."""
+    spent: Usage | None = None
+    """What it cost: every provider call of every attempt seen (retries, fallbacks,
+    schema corrections, failed attempts before a resume)."""
     session_id: str | None = None
     error: str | None = None
+    failure_kind: str | None = None
+    refusals: int = 0
+    """Tool uses its CLI refused (``refusals`` of its end event)."""
+    calls: list[JSONObject] = field(default_factory=list)
+    """Its provider calls when there were several (``calls`` of its end event)."""
     event_count: int = 0
     """``workflow.agent_event`` envelopes seen for this agent (provider transcript lines)."""
 
@@ -99,7 +111,12 @@ class PhaseState:
     """Step ids still running, in start order (a dict as an ordered set: O(1) removal)."""
     failed_ids: list[str] = field(default_factory=list)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What its agents' provider calls cost, counted when each agent ended."""
+
+    @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
 
 
 @dataclass(slots=True)
@@ -115,6 +132,24 @@ class Message:
 
 
 @dataclass(slots=True)
+class RequestState:
+    """A ``requestApproval()`` or ``waitForSignal()``, keyed by its ``requestId``."""
+
+    request_id: str
+    kind: Literal["approval", "signal"]
+    title: str
+    """The approval's label or the signal's name, else the request id."""
+    message: str | None = None
+    step_id: str | None = None
+    deadline: str | None = None
+    commands: list[str] = field(default_factory=list)
+    """What answers it (``smol-wf approve …``, ``deny …``, ``signal …``)."""
+    status: RequestStatus = "pending"
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
 class ScopeState:
     """The root workflow or one child workflow: its own start, result or error."""
 
@@ -122,6 +157,9 @@ class ScopeState:
     parent_step_id: str | None
     status: RunStatus = "running"
     start_time: str | None = None
+    name: str | None = None
+    caller: str | None = None
+    """The calling child's ``parentStepId`` (None: the root called it)."""
     result: JSON = None
     token_usage: Usage | None = None
     error: str | None = None
@@ -138,10 +176,15 @@ class RunState:
     agents: dict[str, AgentState] = field(default_factory=dict)
     scopes: dict[ScopeKey, ScopeState] = field(default_factory=dict)
     counts: StatusCounts = field(default_factory=StatusCounts)
-    usage: Usage = field(default_factory=Usage)
-    """Sum of the usage every finished agent reported (replayed ones included)."""
+    spend: UsageTally = field(default_factory=UsageTally)
+    """What every provider call of the run's finished agents cost (a replayed agent counts
+    once: when its first end is in the stream, else at its replay)."""
+    providers: dict[str, UsageTally] = field(default_factory=dict)
+    """``spend`` by the provider each call went to."""
     logs: list[Message] = field(default_factory=list)
     warnings: list[Message] = field(default_factory=list)
+    requests: dict[str, RequestState] = field(default_factory=dict)
+    """Every request to a person, in the order they were asked."""
     result: JSON = None
     token_usage: Usage | None = None
     """The root ``workflow.result`` tokenUsage: the run's authoritative total, once known."""
@@ -162,9 +205,18 @@ class RunState:
         return self.status != "running"
 
     @property
+    def usage(self) -> Usage:
+        return self.spend.usage()
+
+    @property
+    def waiting_for(self) -> list[RequestState]:
+        """Requests to a person still unanswered, oldest first."""
+        return [request for request in self.requests.values() if request.status == "pending"]
+
+    @property
     def cost_usd(self) -> float | None:
-        """Total reported cost, or None when no provider reported a cost."""
-        return self.usage.cost_usd
+        """Total cost, or None when no call's cost is known."""
+        return self.spend.cost_usd
 
     @property
     def shown_usage(self) -> Usage:
@@ -203,6 +255,8 @@ class RunState:
         scope = self._scope(event)
         start = event.fields.get("startTime")
         scope.start_time = start if isinstance(start, str) else None
+        scope.name = _text(event.fields, "name") or scope.name
+        scope.caller = _text(event.fields, "callerStepId")
         if scope.parent_step_id is None:
             self.start_time = scope.start_time
 
@@ -230,7 +284,7 @@ class RunState:
     def _on_agent_started(self, event: Event) -> None:
         step_id = _text(event.metadata, "stepId") or f"seq-{event.seq}"
         old = self.agents.get(step_id)
-        if old is not None:
+        if old is not None:  # a resume runs it again: what it cost before stays counted
             self._forget_status(old)
         depth, parent = _scope_of(event)
         data = event.fields
@@ -245,6 +299,7 @@ class RunState:
             parent_step_id=parent,
             replayed=data.get("replayed") is True,
             started_ns=event.elapsed_ns or 0,
+            spent=old.spent if old is not None else None,
         )
         self.agents[step_id] = agent
         phase = self._phase_for(agent.phase, depth, parent)
@@ -261,6 +316,7 @@ class RunState:
         agent.model = _text(data, "model") or agent.model
         agent.session_id = _text(data, "sessionId") or _text(event.metadata, "sessionId")
         agent.replayed = agent.replayed or data.get("replayed") is True
+        agent.cached = isinstance(data.get("cached"), dict)
         usage = data.get("usage")
         agent.usage = Usage.from_json(usage) if isinstance(usage, dict) else None
         self._finish(agent, "completed", event)
@@ -268,6 +324,7 @@ class RunState:
     def _on_agent_failed(self, event: Event) -> None:
         agent = self._agent_for(event)
         agent.error = _text(event.fields, "message") or "agent call failed"
+        agent.failure_kind = _text(event.fields, "failureKind")
         usage = event.fields.get("usage")
         if isinstance(usage, dict):
             agent.usage = Usage.from_json(usage)
@@ -279,6 +336,36 @@ class RunState:
         if agent is not None:
             agent.event_count += 1
             agent.session_id = agent.session_id or _text(event.metadata, "sessionId")
+
+    def _on_asked(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId") or f"seq-{event.seq}"
+        approval = event.type == EventType.APPROVAL_REQUESTED
+        commands = data.get("commands")
+        self.requests[request_id] = RequestState(
+            request_id,
+            "approval" if approval else "signal",
+            _text(data, "label" if approval else "name") or request_id,
+            _text(data, "message"),
+            _text(event.metadata, "stepId"),
+            _text(data, "deadline"),
+            [str(c) for c in commands] if isinstance(commands, list) else [],
+        )
+
+    def _on_answered(self, event: Event) -> None:
+        data = event.fields
+        request_id = _text(data, "requestId")
+        request = self.requests.get(request_id) if request_id is not None else None
+        if request is None:  # replayed, or a stream joined midway: nothing was pending
+            return
+        request.by = _text(data, "by")
+        request.note = _text(data, "note")
+        if data.get("timedOut") is True:
+            request.status = "timed out"
+        elif event.type == EventType.SIGNAL_RECEIVED:
+            request.status = "received"
+        else:
+            request.status = "approved" if data.get("approved") is True else "denied"
 
     def _on_result(self, event: Event) -> None:
         scope = self._scope(event)
@@ -347,9 +434,30 @@ class RunState:
             counts.replayed += 1 if agent.replayed else 0
         if status == "failed":
             phase.failed_ids.append(agent.step_id)
-        if agent.usage is not None:
-            self.usage = self.usage + agent.usage
-            phase.usage = phase.usage + agent.usage
+        refusals = event.fields.get("refusals")
+        agent.refusals = len(refusals) if isinstance(refusals, list) else 0
+        calls = event.fields.get("calls")
+        agent.calls = [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+        for provider, usage in self._spent_by(agent, event):
+            agent.spent = usage if agent.spent is None else agent.spent + usage
+            phase.spend.add(usage)
+            self.spend.add(usage)
+            self.providers.setdefault(provider, UsageTally()).add(usage)
+
+    def _spent_by(self, agent: AgentState, event: Event) -> list[tuple[str, Usage]]:
+        """What an end event adds to the spend, by provider: each of its ``calls``, else its
+        ``usage``; a replay adds nothing when the agent's first end was counted."""
+        if agent.replayed and agent.spent is not None:
+            return []
+        if agent.calls:
+            return [
+                (_text(call, "provider") or "?", Usage.from_json(usage))
+                for call in agent.calls
+                if isinstance(usage := call.get("usage"), dict)
+            ]
+        if agent.usage is None:
+            return []
+        return [(_text(event.metadata, "provider") or agent.provider or "?", agent.usage)]
 
     def _forget_status(self, agent: AgentState) -> None:
         """Undo an agent's contribution to the status counts before it changes status."""
@@ -360,9 +468,6 @@ class RunState:
         phase.running_ids.pop(agent.step_id, None)
         if agent.status == "failed":
             phase.failed_ids.remove(agent.step_id)
-        if agent.status != "running" and agent.usage is not None:
-            self.usage = _minus(self.usage, agent.usage)
-            phase.usage = _minus(phase.usage, agent.usage)
 
 
 def fold(events: list[Event]) -> RunState:
@@ -383,19 +488,6 @@ def _text(data: JSONObject, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _minus(total: Usage, part: Usage) -> Usage:
-    """``total - part``, used only when an agent is restarted under the same step id."""
-    cost = None if total.cost_usd is None else total.cost_usd - (part.cost_usd or 0.0)
-    return Usage(
-        input_tokens=total.input_tokens - part.input_tokens,
-        output_tokens=total.output_tokens - part.output_tokens,
-        cache_read_tokens=total.cache_read_tokens - part.cache_read_tokens,
-        cache_write_tokens=total.cache_write_tokens - part.cache_write_tokens,
-        total_tokens=total.total - part.total,
-        cost_usd=cost,
-    )
-
-
 _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.STARTED: RunState._on_started,
     EventType.PHASE: RunState._on_phase,
@@ -405,6 +497,10 @@ _HANDLERS: dict[str, Callable[[RunState, Event], None]] = {
     EventType.AGENT_EVENT: RunState._on_agent_event,
     EventType.AGENT_COMPLETED: RunState._on_agent_completed,
     EventType.AGENT_FAILED: RunState._on_agent_failed,
+    EventType.APPROVAL_REQUESTED: RunState._on_asked,
+    EventType.SIGNAL_WAITING: RunState._on_asked,
+    EventType.APPROVAL_RESOLVED: RunState._on_answered,
+    EventType.SIGNAL_RECEIVED: RunState._on_answered,
     EventType.RESULT: RunState._on_result,
     EventType.ERROR: RunState._on_error,
 }

@@ -27,6 +27,12 @@ class EventType(StrEnum):
     AGENT_EVENT = "workflow.agent_event"
     AGENT_COMPLETED = "workflow.agent_completed"
     AGENT_FAILED = "workflow.agent_failed"
+    SLEEP_STARTED = "workflow.sleep_started"
+    SLEEP_COMPLETED = "workflow.sleep_completed"
+    APPROVAL_REQUESTED = "workflow.approval_requested"
+    APPROVAL_RESOLVED = "workflow.approval_resolved"
+    SIGNAL_WAITING = "workflow.signal_waiting"
+    SIGNAL_RECEIVED = "workflow.signal_received"
     RESULT = "workflow.result"
     ERROR = "workflow.error"
 

@@ -1,4 +1,26 @@
-"""The provider seam: one class, one async method. The engine knows nothing else."""
+"""The provider seam: one class, one async method. The engine knows nothing else.
+
+The contract every provider keeps (``debug``, ``claude_code``, ``codex``, ``pi`` and the
+``opencode`` package are the examples):
+
+- It is one class with a ``name``, a ``capabilities`` attribute (what it can express:
+  ``capabilities``) and one method, ``run(request, events) -> AgentResult``. The
+  registry (``registry``) is the only place that names it; the engine checks a call
+  against its capabilities before the first attempt, so ``run`` never sees a selector
+  part or a permission level it declared it cannot honour.
+- ``run`` is one attempt. Retries, fallbacks, schema validation and its correction
+  round, checkpoints and budgets are the engine's.
+- Raw events go to ``events`` as they arrive, each with the session id known so far;
+  the result's ``raw`` is the transcript (never checkpointed).
+- A failure raises ``ProviderError`` with its ``FailureKind`` (which decides retries and
+  fallbacks), the usage the attempt still cost, its session id and its refusals; a CLI
+  that is not installed raises ``ProviderUnavailable`` (not an attempt).
+- A provider that runs processes runs them without a shell, in a process group of their
+  own, under the request's watchdogs, and stops the whole group however the attempt ends
+  (``process`` does all of that for a CLI).
+- ``request.permissions`` is put over the CLI's own configuration for this call; it never
+  silently runs with more or less, and every tool use the CLI refused is a ``Refusal``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.usage import Usage
 
@@ -18,7 +40,7 @@ ProviderEventSink = Callable[[JSON, "str | None"], None]
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
-    """One provider attempt. ``options`` are the effective options after the option pipeline.
+    """One provider attempt: the prompt and what the option pipeline resolved for it.
 
     ``effort`` is the reasoning level (``effort`` option, else a selector's ``thinking``);
     the limits are seconds, ``None`` when off; a provider that runs a process must stop
@@ -28,7 +50,6 @@ class AgentRequest:
     """
 
     prompt: str
-    options: JSONObject
     cwd: Path
     step_id: str
     phase: str | None = None
@@ -58,7 +79,7 @@ class AgentResult:
 
 
 class Provider(Protocol):
-    """Drives one kind of agent. Raise ``ProviderError`` on failure, with any usage spent."""
+    """Drives one kind of agent (see the module docstring for the whole contract)."""
 
     name: str
 

@@ -23,7 +23,6 @@ multi-model session) the per-model sums are used, so cost and tokens agree. Cost
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -32,10 +31,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.excerpts import one_line
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import (
+    EFFORT_LEVELS,
+    Capabilities,
+    EffortLevels,
+    ModelRules,
+    SchemaMode,
+)
 from smolwf.providers.claude_permissions import (
     MODES,
     ROOT_REFUSAL_TEXT,
@@ -46,14 +54,11 @@ from smolwf.providers.claude_permissions import (
     shell_may_write,
 )
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.json_fields import count, json_answer
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
-"""What ``claude --effort`` accepts (Claude Code 2.1.197)."""
-_EFFORT_ALIASES = {"minimal": "low"}
-"""Selector thinking values claude lacks but has a near neighbour for; others are dropped."""
 _ASSISTANT_ERROR_KINDS = {
     "authentication_failed": FailureKind.AUTH,
     "billing_error": FailureKind.QUOTA,
@@ -66,14 +71,20 @@ _ASSISTANT_ERROR_KINDS = {
 _SUBTYPE_KINDS = {"error_max_structured_output_retries": FailureKind.INVALID_OUTPUT}
 _RESET_EPOCH = re.compile(r"\|(\d{9,11})\s*$")
 """``Claude AI usage limit reached|1767225600``: the reset time in Unix seconds."""
-_JSON_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class ClaudeCodeProvider:
     """Answers ``agent()`` calls with the ``claude`` CLI (Claude Code)."""
 
     name = "claude-code"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.FLAG,
+        model=ModelRules(model_provider="rejected"),
+        # claude --effort (2.1.197) takes exactly the option's levels; a selector's
+        # ``thinking=minimal`` has a near neighbour, other values are dropped.
+        effort=EffortLevels(accepted=EFFORT_LEVELS, aliases={"minimal": "low"}),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -86,16 +97,10 @@ class ClaudeCodeProvider:
         strict = request.permissions == "read-only" and bool(
             shell_may_write(request.cwd, env, request.agent_type)
         )
-        command = CliCommand(
-            DISPLAY_NAME,
-            build_argv(binary, request, strict_shell=strict),
-            request.cwd,
-            stdin=request.prompt.encode("utf-8"),
-            env=self.settings.env,
-        )
-        limits = Limits(request.timeout_s, request.idle_timeout_s)
+        argv = build_argv(binary, request, strict_shell=strict)
+        command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
         # No usage on failure: claude reports it only in the final result line.
-        outcome = await run_agent_cli(command, limits, events, session_id_of=_event_session_id)
+        outcome = await run_agent_cli(command, events, session_id_of=_event_session_id)
         return parse_outcome(
             outcome,
             structured=request.has_schema,
@@ -111,7 +116,7 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     argv = [binary]
     if request.model:
         argv += ["--model", request.model]
-    effort = effort_flag(request.effort)
+    effort = ClaudeCodeProvider.capabilities.effort.flag_value(request.effort)
     if effort is not None:
         argv += ["--effort", effort]
     if request.agent_type:
@@ -119,18 +124,9 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     argv += permission_flags(request.permissions, strict_shell=strict_shell)
     argv += ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
     if request.has_schema:
-        argv += ["--json-schema", _COMPACT.encode(request.schema)]
+        argv += ["--json-schema", compact(request.schema)]
     argv.append("--print")
     return argv
-
-
-def effort_flag(effort: str | None) -> str | None:
-    """The ``--effort`` value for a reasoning level, or ``None`` when claude has no match."""
-    if effort is None:
-        return None
-    level = effort.strip().lower()
-    level = _EFFORT_ALIASES.get(level, level)
-    return level if level in EFFORT_LEVELS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +137,16 @@ class _Run:
     usage: Usage | None
     model: str | None
     refusals: tuple[Refusal, ...] = ()
+
+    def failure(self, message: str, kind: FailureKind) -> ProviderError:
+        """The run's failure, carrying what it spent, its session and its refusals."""
+        return ProviderError(
+            f"{DISPLAY_NAME} provider {message}",
+            kind=kind,
+            usage=self.usage,
+            session_id=self.session_id,
+            refusals=self.refusals,
+        )
 
 
 def parse_outcome(
@@ -194,15 +200,11 @@ def _check_mode(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) ->
     wanted = MODES[permissions]
     if mode is None or mode == wanted:
         return
-    said = _one_line(outcome.stderr)
-    raise ProviderError(
-        f"{DISPLAY_NAME} provider ran in permission mode {mode!r}, not {wanted!r} as "
-        f"permissions '{permissions}' needs; a settings or policy file may have overridden it"
-        + (f": {said}" if said else ""),
-        kind=FailureKind.CONFIG,
-        usage=run.usage,
-        session_id=run.session_id,
-        refusals=run.refusals,
+    said = one_line(outcome.stderr)
+    raise run.failure(
+        f"ran in permission mode {mode!r}, not {wanted!r} as permissions '{permissions}' "
+        "needs; a settings or policy file may have overridden it" + (f": {said}" if said else ""),
+        FailureKind.CONFIG,
     )
 
 
@@ -261,11 +263,6 @@ def model_of(events: list[JSON]) -> str | None:
     return None
 
 
-def _int(data: JSONObject, key: str) -> int:
-    value = data.get(key)
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
 def usage_of(result: JSONObject) -> Usage | None:
     """Tokens and cost of the run from its ``result`` line (see the module docstring)."""
     cost = result.get("total_cost_usd")
@@ -283,10 +280,10 @@ def usage_of(result: JSONObject) -> Usage | None:
 
 def _usage_counts(usage: JSONObject) -> tuple[int, int, int, int]:
     return (
-        _int(usage, "input_tokens"),
-        _int(usage, "output_tokens"),
-        _int(usage, "cache_read_input_tokens"),
-        _int(usage, "cache_creation_input_tokens"),
+        count(usage.get("input_tokens")),
+        count(usage.get("output_tokens")),
+        count(usage.get("cache_read_input_tokens")),
+        count(usage.get("cache_creation_input_tokens")),
     )
 
 
@@ -298,20 +295,14 @@ def _model_usage_counts(per_model: JSON) -> tuple[int, int, int, int] | None:
     if not entries:
         return None
     keys = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
-    input_, output, read, write = (sum(_int(entry, key) for entry in entries) for key in keys)
+    input_, output, read, write = (sum(count(entry.get(key)) for entry in entries) for key in keys)
     return input_, output, read, write
 
 
 def _text_output(result: JSONObject, run: _Run) -> JSON:
     text = result.get("result")
     if not isinstance(text, str):
-        raise ProviderError(
-            f"{DISPLAY_NAME} provider returned no final message",
-            kind=FailureKind.INVALID_OUTPUT,
-            usage=run.usage,
-            session_id=run.session_id,
-            refusals=run.refusals,
-        )
+        raise run.failure("returned no final message", FailureKind.INVALID_OUTPUT)
     return text.rstrip()
 
 
@@ -321,19 +312,10 @@ def _structured_output(result: JSONObject, run: _Run) -> JSON:
         return result["structured_output"]
     text = result.get("result")
     if isinstance(text, str):
-        fenced = _JSON_FENCE.match(text)
-        try:
-            value: JSON = json.loads(fenced.group(1) if fenced else text)
+        ok, value = json_answer(text)
+        if ok:
             return value
-        except ValueError:
-            pass
-    raise ProviderError(
-        f"{DISPLAY_NAME} provider did not return valid JSON for schema output",
-        kind=FailureKind.INVALID_OUTPUT,
-        usage=run.usage,
-        session_id=run.session_id,
-        refusals=run.refusals,
-    )
+    raise run.failure("did not return valid JSON for schema output", FailureKind.INVALID_OUTPUT)
 
 
 def result_error(
@@ -352,7 +334,7 @@ def result_error(
     status = _status(result)
     cause = f" (HTTP {status})" if status is not None else ""
     return ProviderError(
-        f"{DISPLAY_NAME} provider failed{cause}: {_one_line(text)}",
+        f"{DISPLAY_NAME} provider failed{cause}: {one_line(text)}",
         kind=kind,
         usage=usage,
         session_id=session_id,
@@ -447,12 +429,8 @@ def _no_result_error(outcome: CliOutcome, run: _Run, permissions: PermissionLeve
     if kind is FailureKind.QUOTA:
         text, retry_after = _reset_time(text, outcome.events)
     return ProviderError(
-        f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {_one_line(text)}",
+        f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {one_line(text)}",
         kind=kind,
         session_id=run.session_id,
         retry_after_s=retry_after,
     )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal, preview
 
@@ -54,7 +55,6 @@ ROOT_REFUSAL_TEXT = "cannot be used with root/sudo privileges"
 """What claude itself prints (exit 1) when it refuses bypassPermissions for root."""
 _GRANTING_HOOKS = ("PreToolUse", "PermissionRequest")
 _MANAGED_DIR = Path("/etc/claude-code")
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def permission_flags(level: PermissionLevel, *, strict_shell: bool = False) -> list[str]:
@@ -63,8 +63,8 @@ def permission_flags(level: PermissionLevel, *, strict_shell: bool = False) -> l
     if level == "edit":
         flags += ["--allowedTools", SHELL_TOOL]
     elif level == "read-only":
-        asked = [SHELL_TOOL, *FILE_TOOLS] if strict_shell else list(FILE_TOOLS)
-        flags += ["--settings", _COMPACT.encode({"permissions": {"ask": asked}})]
+        asked: list[JSON] = [SHELL_TOOL, *FILE_TOOLS] if strict_shell else list(FILE_TOOLS)
+        flags += ["--settings", compact({"permissions": {"ask": asked}})]
     return flags
 
 
@@ -242,4 +242,4 @@ def _attempted(tool_input: JSONObject, cwd: Path) -> str:
             if key in _PATH_KEYS:
                 value = _within(value, cwd) or value
             return preview(value)
-    return preview(_COMPACT.encode(tool_input)) if tool_input else ""
+    return preview(compact(tool_input)) if tool_input else ""

@@ -37,26 +37,24 @@ from datetime import datetime
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.excerpts import one_line
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import Capabilities, EffortLevels, ModelRules, SchemaMode
 from smolwf.providers.codex_sandbox import SandboxAudit, audit_session, permission_args
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.json_fields import count, json_answer, of_type
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Codex"
 TEMP_PREFIX = "smol-wf-codex-"
 LAST_MESSAGE_FILE = "last-message.txt"
 SCHEMA_FILE = "schema.json"
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
-"""The OpenAI reasoning efforts; codex-cli 0.169.0 passes ``model_reasoning_effort`` to the
-API unchecked, so anything else is dropped here rather than failing there."""
-_EFFORT_TO_REASONING = {"max": "xhigh", "off": "none"}
 _RECONNECTING = re.compile(r"^\s*Reconnecting\.\.\.")
 _STATUS = re.compile(r"\bstatus:? (\d{3})\b")
-_JSON_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
 _TRY_AGAIN_AT = re.compile(
     r"try again at (?:(?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2})(?:st|nd|rd|th), (?P<year>\d{4}) )?"
     r"(?P<hour>\d{1,2}):(?P<minute>\d\d) ?(?P<half>[AP]M)",
@@ -83,6 +81,17 @@ class CodexProvider:
     """Answers ``agent()`` calls with the ``codex`` CLI (``codex exec``)."""
 
     name = "codex"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.FLAG,
+        model=ModelRules(model_provider="rejected", thinking=False),
+        # The OpenAI reasoning efforts: codex-cli 0.169.0 passes model_reasoning_effort
+        # to the API unchecked, so anything else is dropped here rather than failing there.
+        effort=EffortLevels(
+            accepted=("none", "minimal", "low", "medium", "high", "xhigh"),
+            aliases={"max": "xhigh", "off": "none"},
+        ),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -93,20 +102,11 @@ class CodexProvider:
             tmp_dir = Path(tmp)
             if request.has_schema:
                 write_schema(tmp_dir / SCHEMA_FILE, request.schema)
-            command = CliCommand(
-                DISPLAY_NAME,
-                build_argv(binary, request, tmp_dir),
-                request.cwd,
-                stdin=request.prompt.encode("utf-8"),
-                env=dict(self.settings.env),
-            )
+            argv = build_argv(binary, request, tmp_dir)
+            command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
             try:
                 outcome = await run_agent_cli(
-                    command,
-                    Limits(request.timeout_s, request.idle_timeout_s),
-                    events,
-                    session_id_of=session_id_of,
-                    usage_of=sum_usage,
+                    command, events, session_id_of=session_id_of, usage_of=sum_usage
                 )
             except ProviderError as error:  # a watchdog: what was refused until then
                 error.refusals = (
@@ -124,20 +124,12 @@ class CodexProvider:
         return audit_session(events, session, request.permissions, request.cwd, env)
 
 
-def reasoning_effort(effort: str | None) -> str | None:
-    """codex's ``model_reasoning_effort`` for an effort; ``None`` (no flag) for values it lacks."""
-    if effort is None:
-        return None
-    level = _EFFORT_TO_REASONING.get(effort, effort)
-    return level if level in REASONING_EFFORTS else None
-
-
 def build_argv(binary: str, request: AgentRequest, tmp_dir: Path) -> list[str]:
     """The command line; ``-`` makes codex read the prompt from stdin."""
     argv = [binary, "exec", "--skip-git-repo-check", *permission_args(request.permissions)]
     if request.model:
         argv += ["--model", request.model]
-    level = reasoning_effort(request.effort)
+    level = CodexProvider.capabilities.effort.flag_value(request.effort)
     if level is not None:
         argv += ["-c", f'model_reasoning_effort="{level}"']
     argv += ["--json", "--output-last-message", str(tmp_dir / LAST_MESSAGE_FILE)]
@@ -222,26 +214,17 @@ def first_session_id(events: list[JSON]) -> str | None:
     return next((found for found in map(session_id_of, events) if found), None)
 
 
-def _typed(events: list[JSON], kind: str) -> list[JSONObject]:
-    return [e for e in events if isinstance(e, dict) and e.get("type") == kind]
-
-
-def _count(usage: JSONObject, key: str) -> int:
-    value = usage.get(key)
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
 def sum_usage(events: list[JSON]) -> Usage | None:
     """The SUM of every ``turn.completed.usage``; ``None`` when no turn completed."""
-    usages = [e.get("usage") for e in _typed(events, "turn.completed")]
+    usages = [e.get("usage") for e in of_type(events, "turn.completed")]
     counts = [u for u in usages if isinstance(u, dict)]
     if not counts:
         return None
-    cached = sum(_count(u, "cached_input_tokens") for u in counts)
-    written = sum(_count(u, "cache_write_input_tokens") for u in counts)
+    cached = sum(count(u.get("cached_input_tokens")) for u in counts)
+    written = sum(count(u.get("cache_write_input_tokens")) for u in counts)
     return Usage(
-        input_tokens=max(0, sum(_count(u, "input_tokens") for u in counts) - cached - written),
-        output_tokens=sum(_count(u, "output_tokens") for u in counts),
+        input_tokens=max(0, sum(count(u.get("input_tokens")) for u in counts) - cached - written),
+        output_tokens=sum(count(u.get("output_tokens")) for u in counts),
         cache_read_tokens=cached,
         cache_write_tokens=written,
     )
@@ -261,20 +244,21 @@ def is_retry_notice(text: str) -> bool:
 def stream_error(events: list[JSON]) -> str | None:
     """The error that failed the run: the last ``turn.failed`` message, else the last
     top-level ``error`` line that is not a retry notice."""
-    for event in reversed(_typed(events, "turn.failed")):
+    for event in reversed(of_type(events, "turn.failed")):
         text = _message(event.get("error"))
         if text is not None:
             return text
-    if _typed(events, "turn.failed"):
+    if of_type(events, "turn.failed"):
         return "the turn failed without an error message"
-    errors = [_message(e) for e in _typed(events, "error")]
+    errors = [_message(e) for e in of_type(events, "error")]
     final = [text for text in errors if text is not None and not is_retry_notice(text)]
     return final[-1] if final else None
 
 
 def _retried(events: list[JSON]) -> bool:
     return any(
-        (text := _message(e)) is not None and is_retry_notice(text) for e in _typed(events, "error")
+        (text := _message(e)) is not None and is_retry_notice(text)
+        for e in of_type(events, "error")
     )
 
 
@@ -311,10 +295,6 @@ def reset_seconds(text: str, *, now: float | None = None) -> float | None:
     return max(0.0, moment.timestamp() - current)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _failure(
     message: str,
     kind: FailureKind,
@@ -337,27 +317,13 @@ def final_text(events: list[JSON], last_message: str | None) -> str | None:
     """The answer: the last-message file when it has text, else the last ``agent_message``."""
     if last_message is not None and last_message.strip():
         return last_message
-    for event in reversed(_typed(events, "item.completed")):
+    for event in reversed(of_type(events, "item.completed")):
         item = event.get("item")
         if isinstance(item, dict) and item.get("type") == "agent_message":
             text = item.get("text")
             if isinstance(text, str) and text.strip():
                 return text
     return None
-
-
-def parse_structured(text: str) -> tuple[bool, JSON]:
-    """``(ok, value)``: ``text`` as JSON, or the JSON inside a text that is one ```json fence.
-
-    No brace-slicing: prose around a JSON object is not an answer (the reference's lenient
-    recovery could mis-parse text containing braces).
-    """
-    fenced = _JSON_FENCE.match(text)
-    try:
-        value: JSON = json.loads(fenced.group(1) if fenced else text)
-    except ValueError:
-        return False, None
-    return True, value
 
 
 def _failed_run(outcome: CliOutcome, session: str | None) -> ProviderError | None:
@@ -367,14 +333,12 @@ def _failed_run(outcome: CliOutcome, session: str | None) -> ProviderError | Non
     if error is not None:
         kind = error_kind(error, retried=_retried(events))
         return _failure(
-            f"{DISPLAY_NAME} provider turn failed: {_one_line(error)}", kind, events, session
+            f"{DISPLAY_NAME} provider turn failed: {one_line(error)}", kind, events, session
         )
-    if outcome.returncode != 0 and not _typed(events, "turn.completed"):
+    if outcome.returncode != 0 and not of_type(events, "turn.completed"):
         text = outcome.failure_text()
         default = FailureKind.TRANSIENT if _retried(events) else FailureKind.CRASH
-        message = (
-            f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {_one_line(text)}"
-        )
+        message = f"{DISPLAY_NAME} provider exited with code {outcome.returncode}: {one_line(text)}"
         return _failure(message, kind_for_text(text, default), events, session)
     return None
 
@@ -410,7 +374,7 @@ def parse_outcome(
         raise _failure(message, FailureKind.INVALID_OUTPUT, events, session, audit.refusals)
     output: JSON = text.rstrip()
     if structured:
-        ok, output = parse_structured(text)
+        ok, output = json_answer(text)
         if not ok:
             message = f"{DISPLAY_NAME} provider did not return valid JSON for schema output"
             raise _failure(message, FailureKind.INVALID_OUTPUT, events, session, audit.refusals)

@@ -24,6 +24,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from smolwf.jsontypes import JSON, JSONObject
@@ -94,11 +95,34 @@ def codex_home(env: Mapping[str, str]) -> Path:
 
 
 def find_rollout(home: Path, thread_id: str) -> Path | None:
-    """The rollout file of ``thread_id``, or ``None`` when codex wrote none."""
+    """The rollout file of ``thread_id``, or ``None`` when codex wrote none.
+
+    It is looked for under the days its thread id was made (codex's ids are UUIDv7,
+    which hold their creation time, and codex files a session under its local date),
+    and only then under every day, so that a long history is not listed for each call.
+    """
     if not _THREAD_ID.match(thread_id):
         return None
-    found = sorted(home.glob(f"sessions/*/*/*/rollout-*-{thread_id}.jsonl"))
+    name = f"rollout-*-{thread_id}.jsonl"
+    for day in _days_of(thread_id):
+        found = sorted((home / "sessions" / day).glob(name))
+        if found:
+            return found[-1]
+    found = sorted(home.glob(f"sessions/*/*/*/{name}"))
     return found[-1] if found else None
+
+
+def _days_of(thread_id: str) -> list[str]:
+    """``YYYY/MM/DD`` of the local day a UUIDv7 thread id was made, then of the days
+    around it (a clock or a time zone may disagree); none for another kind of id."""
+    digits = thread_id.replace("-", "")
+    if len(digits) != 32 or digits[12] != "7":
+        return []
+    try:
+        made = datetime.fromtimestamp(int(digits[:12], 16) / 1000)
+    except (ValueError, OverflowError, OSError):
+        return []
+    return [(made + timedelta(days=shift)).strftime("%Y/%m/%d") for shift in (0, -1, 1)]
 
 
 def read_rollout(path: Path) -> list[JSONObject] | None:

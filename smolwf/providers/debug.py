@@ -9,8 +9,10 @@ from pathlib import Path
 import anyio
 
 from smolwf.errors import AgentOptionError
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
+from smolwf.providers.capabilities import Capabilities, SchemaMode
 from smolwf.providers.debug_schema import instance_for_schema
 from smolwf.usage import Usage
 
@@ -20,7 +22,6 @@ def estimate_tokens(text: str) -> int:
     return max(1, -(-len(text.encode("utf-8")) // 4))
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 DELAY_ENV = "SMOLWF_DEBUG_DELAY_MS"
 """Simulated latency per call, to rehearse slow agents (Ctrl-C, crashes, progress views)."""
 CALL_LOG_ENV = "SMOLWF_DEBUG_CALL_LOG"
@@ -34,6 +35,7 @@ class DebugProvider:
     """
 
     name = "debug"
+    capabilities = Capabilities(display_name="Debug", schema_mode=SchemaMode.GENERATED)
 
     def __init__(
         self, settings: ProviderSettings | None = None, env: dict[str, str] | None = None
@@ -60,7 +62,7 @@ class DebugProvider:
         else:
             output = "echo: " + request.prompt
         input_tokens = estimate_tokens(request.prompt)
-        serialized = _COMPACT.encode(output)
+        serialized = compact(output)
         output_tokens = estimate_tokens(serialized)
         usage = Usage(
             input_tokens=input_tokens,

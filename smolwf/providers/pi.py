@@ -30,12 +30,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.excerpts import one_line
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal, preview
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
 from smolwf.providers.binaries import find_binary
+from smolwf.providers.capabilities import Capabilities, EffortLevels, SchemaMode
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
-from smolwf.providers.process import CliCommand, CliOutcome, Limits, run_agent_cli
+from smolwf.providers.json_fields import count, number
+from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Pi"
@@ -59,9 +63,6 @@ LEVEL_TOOLS: dict[PermissionLevel, tuple[str, ...] | None] = {
 _NOT_FOUND = re.compile(r"^Tool (.+) not found$")
 BLOCKED_TEXT = "Tool execution was blocked"
 """pi's result for a call an extension's ``tool_call`` handler blocked without a reason."""
-THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
-"""What ``pi --thinking`` accepts (pi 0.73.1)."""
-_EFFORT_TO_THINKING = {"max": "xhigh"}
 _FAILED_STOPS = ("error", "aborted")
 _STATUS_PREFIX = re.compile(r"^\s*(\d{3})\b")
 _SCHEMA_INSTRUCTIONS = (
@@ -83,6 +84,14 @@ class PiProvider:
     """Answers ``agent()`` calls with the ``pi`` CLI."""
 
     name = "pi"
+    capabilities = Capabilities(
+        display_name=DISPLAY_NAME,
+        schema_mode=SchemaMode.TOOL,
+        # What pi --thinking accepts (pi 0.73.1).
+        effort=EffortLevels(
+            accepted=("off", "minimal", "low", "medium", "high", "xhigh"), aliases={"max": "xhigh"}
+        ),
+    )
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -95,29 +104,13 @@ class PiProvider:
             parameters, wrapped = tool_parameters(request.schema)
             env[SCHEMA_ENV] = json.dumps(parameters)
             mode = OutputMode(structured=True, wrapped=wrapped)
-        command = CliCommand(
-            DISPLAY_NAME,
-            build_argv(binary, request),
-            request.cwd,
-            stdin=build_prompt(request).encode("utf-8"),
-            env=env,
-        )
+        argv = build_argv(binary, request)
+        prompt = build_prompt(request)
+        command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=env, prompt=prompt)
         outcome = await run_agent_cli(
-            command,
-            Limits(request.timeout_s, request.idle_timeout_s),
-            events,
-            session_id_of=session_id_of,
-            usage_of=sum_usage,
+            command, events, session_id_of=session_id_of, usage_of=sum_usage
         )
         return parse_outcome(outcome, mode, request.model, request.permissions)
-
-
-def thinking_level(effort: str | None) -> str | None:
-    """pi's ``--thinking`` value for an effort; ``None`` (no flag) for values pi lacks."""
-    if effort is None:
-        return None
-    level = _EFFORT_TO_THINKING.get(effort, effort)
-    return level if level in THINKING_LEVELS else None
 
 
 def build_argv(binary: str, request: AgentRequest) -> list[str]:
@@ -131,7 +124,7 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
     argv += ["--print", "--mode", "json"]
     if request.model:
         argv += ["--model", request.model]
-    level = thinking_level(request.effort)
+    level = PiProvider.capabilities.effort.flag_value(request.effort)
     if level is not None:
         argv += ["--thinking", level]
     return argv
@@ -197,10 +190,6 @@ def assistant_messages(events: list[JSON]) -> list[JSONObject]:
     return messages
 
 
-def _number(value: JSON) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
 def sum_usage(events: list[JSON]) -> Usage | None:
     """The SUM of every model call's usage; ``None`` when no call reported any."""
     usages = [m["usage"] for m in assistant_messages(events) if isinstance(m.get("usage"), dict)]
@@ -212,11 +201,11 @@ def sum_usage(events: list[JSON]) -> Usage | None:
     for usage in usages:
         assert isinstance(usage, dict)
         for key in totals:
-            totals[key] += int(_number(usage.get(key)))
+            totals[key] += count(usage.get(key))
         all_totals = all_totals and isinstance(usage.get("totalTokens"), int | float)
         spent = usage.get("cost")
         if isinstance(spent, dict) and isinstance(spent.get("total"), int | float):
-            cost = (cost or 0.0) + _number(spent.get("total"))
+            cost = (cost or 0.0) + number(spent.get("total"))
     return Usage(
         input_tokens=totals["input"],
         output_tokens=totals["output"],
@@ -242,10 +231,6 @@ def message_text(message: JSONObject) -> str:
         and isinstance(part.get("text"), str)
     ]
     return "\n".join(str(part) for part in parts)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def stream_error(events: list[JSON]) -> str | None:
@@ -304,7 +289,7 @@ def structured_output(events: list[JSON]) -> tuple[bool, JSON, str | None]:
             found, value = True, details["structured"]
         elif not found:
             text = message_text(result) if isinstance(result, dict) else ""
-            error = _one_line(text) or "the tool call failed"
+            error = one_line(text) or "the tool call failed"
     return called, value, None if found else error
 
 
@@ -376,7 +361,7 @@ def attempted(arguments: JSON) -> str:
                 return preview(value)
     if arguments is None or arguments == {}:
         return ""
-    return preview(json.dumps(arguments, separators=(",", ":")))
+    return preview(compact(arguments))
 
 
 def refusals(events: list[JSON], level: PermissionLevel) -> tuple[Refusal, ...]:
@@ -429,11 +414,11 @@ def _parse(outcome: CliOutcome, mode: OutputMode, requested_model: str | None) -
     session = next((found for found in map(session_id_of, events) if found), None)
     error = stream_error(events)
     if error is not None:
-        message = f"Pi provider model call failed: {_one_line(error)}"
+        message = f"Pi provider model call failed: {one_line(error)}"
         raise _failure(message, error_kind(error), events, session)
     if outcome.returncode != 0:
         text = outcome.failure_text()
-        message = f"Pi provider exited with code {outcome.returncode}: {_one_line(text)}"
+        message = f"Pi provider exited with code {outcome.returncode}: {one_line(text)}"
         raise _failure(message, kind_for_text(text), events, session)
     if session is None:
         raise _failure(

@@ -7,10 +7,8 @@ group is stopped, whatever the agent started) and the same error wording.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +16,14 @@ from subprocess import DEVNULL, PIPE
 from typing import TypeVar
 
 import anyio
-from anyio.abc import ByteReceiveStream, Process
+from anyio.abc import Process
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.excerpts import cut_to_bytes
 from smolwf.jsontypes import JSON
+from smolwf.lines import StreamLines
+from smolwf.process_group import open_group, stop_group
+from smolwf.providers.base import AgentRequest
 from smolwf.usage import Usage
 
 T = TypeVar("T")
@@ -30,21 +32,25 @@ STDERR_KEEP_BYTES = 64 * 1024
 """How much of a CLI's stderr is kept for error messages (the end of it)."""
 FAILURE_TEXT_BYTES = 4000
 """The longest stderr/stdout excerpt an error message quotes (as the reference does)."""
-TERM_GRACE_S = 2.0
-"""How long a stopped CLI gets between SIGTERM and SIGKILL."""
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class WatchdogLimits:
     """Watchdog limits of one provider attempt, in seconds; ``None`` is no limit."""
 
     timeout_s: float | None = None
     idle_timeout_s: float | None = None
 
+    @classmethod
+    def of(cls, request: AgentRequest) -> WatchdogLimits:
+        """The limits ``request`` carries (its ``timeout`` and ``idleTimeout``)."""
+        return cls(request.timeout_s, request.idle_timeout_s)
+
 
 @dataclass(frozen=True, slots=True)
 class CliCommand:
-    """One CLI invocation. ``stdin`` of ``None`` gives the CLI ``/dev/null``."""
+    """One CLI invocation under its watchdogs. ``stdin`` of ``None`` gives the CLI
+    ``/dev/null``."""
 
     display_name: str
     argv: Sequence[str]
@@ -52,6 +58,29 @@ class CliCommand:
     stdin: bytes | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to (and overriding) the inherited environment."""
+    limits: WatchdogLimits = WatchdogLimits()
+
+    @classmethod
+    def for_request(
+        cls,
+        display_name: str,
+        argv: Sequence[str],
+        request: AgentRequest,
+        *,
+        env: Mapping[str, str],
+        prompt: str | None = None,
+    ) -> CliCommand:
+        """The invocation that answers ``request``: in its cwd, under its limits, with
+        ``prompt`` (the request's own by default) on stdin."""
+        text = request.prompt if prompt is None else prompt
+        return cls(
+            display_name,
+            argv,
+            request.cwd,
+            stdin=text.encode("utf-8"),
+            env=env,
+            limits=WatchdogLimits.of(request),
+        )
 
 
 @dataclass(slots=True)
@@ -66,10 +95,7 @@ class CliOutcome:
     def failure_text(self) -> str:
         """The trimmed stderr, else the non-JSON stdout, cut to 4,000 bytes."""
         text = self.stderr.strip() or "\n".join(self.other_lines).strip()
-        encoded = text.encode("utf-8")
-        if len(encoded) <= FAILURE_TEXT_BYTES:
-            return text
-        return encoded[:FAILURE_TEXT_BYTES].decode("utf-8", "ignore") + "…"
+        return cut_to_bytes(text, FAILURE_TEXT_BYTES)
 
 
 class Watchdog:
@@ -79,7 +105,7 @@ class Watchdog:
     raises a ``ProviderError`` of kind ``timeout`` naming which limit it was.
     """
 
-    def __init__(self, display_name: str, limits: Limits) -> None:
+    def __init__(self, display_name: str, limits: WatchdogLimits) -> None:
         self.display_name = display_name
         self.limits = limits
         self._last = 0.0
@@ -152,16 +178,15 @@ LineHandler = Callable[[JSON], None]
 """Called with each JSON line of stdout as soon as it arrives."""
 
 
-async def run_cli(command: CliCommand, limits: Limits, on_event: LineHandler) -> CliOutcome:
-    """Run ``command`` to its end under ``limits``; the process group never outlives it."""
+async def run_cli(command: CliCommand, on_event: LineHandler) -> CliOutcome:
+    """Run ``command`` to its end under its limits; the process group never outlives it."""
     outcome = CliOutcome(returncode=-1)
-    await _run_into(outcome, command, limits, on_event)
+    await _run_into(outcome, command, on_event)
     return outcome
 
 
 async def run_agent_cli(
     command: CliCommand,
-    limits: Limits,
     events: Callable[[JSON, str | None], None],
     *,
     session_id_of: Callable[[JSON], str | None],
@@ -181,7 +206,7 @@ async def run_agent_cli(
         events(event, session)
 
     try:
-        await _run_into(outcome, command, limits, on_event)
+        await _run_into(outcome, command, on_event)
     except ProviderError as error:
         error.session_id = error.session_id or session
         if usage_of is not None:
@@ -190,20 +215,17 @@ async def run_agent_cli(
     return outcome
 
 
-async def _run_into(
-    outcome: CliOutcome, command: CliCommand, limits: Limits, on_event: LineHandler
-) -> None:
-    watchdog = Watchdog(command.display_name, limits)
+async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHandler) -> None:
+    watchdog = Watchdog(command.display_name, command.limits)
     env = {**os.environ, **command.env}
     try:
-        process = await anyio.open_process(
-            list(command.argv),
+        process = await open_group(
+            command.argv,
+            cwd=command.cwd,
+            env=env,
             stdin=PIPE if command.stdin is not None else DEVNULL,
             stdout=PIPE,
             stderr=PIPE,
-            cwd=command.cwd,
-            env=env,
-            start_new_session=True,
         )
     except OSError as error:
         raise ProviderError(
@@ -240,7 +262,7 @@ async def _communicate(
 
     async def read_stdout() -> None:
         assert process.stdout is not None
-        async for line in _LineIterator(process.stdout, watchdog):
+        async for line in StreamLines(process.stdout, watchdog.touch):
             text = line.decode("utf-8", "replace").rstrip("\r")
             if not text.strip():
                 continue
@@ -268,39 +290,6 @@ async def _communicate(
     outcome.stderr = stderr_tail.decode("utf-8", "replace")
 
 
-class _LineIterator:
-    """Splits a byte stream on newlines; a last line without one is still yielded."""
-
-    def __init__(self, stream: ByteReceiveStream, watchdog: Watchdog) -> None:
-        self.stream = stream
-        self.watchdog = watchdog
-        self.buffer = bytearray()
-        self.pending: list[bytes] = []
-        self.done = False
-
-    def __aiter__(self) -> _LineIterator:
-        return self
-
-    async def __anext__(self) -> bytes:
-        while not self.pending:
-            if self.done:
-                raise StopAsyncIteration
-            try:
-                chunk = await self.stream.receive()
-            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-                self.done = True
-                if self.buffer:
-                    self.pending.append(bytes(self.buffer))
-                    self.buffer.clear()
-                continue
-            self.watchdog.touch()
-            self.buffer.extend(chunk)
-            *complete, rest = self.buffer.split(b"\n")
-            self.pending.extend(bytes(line) for line in complete)
-            self.buffer = bytearray(rest)
-        return self.pending.pop(0)
-
-
 def _json_line(text: str) -> JSON:
     """The line as JSON when it is an object or array, else ``None`` (a log line)."""
     stripped = text.strip()
@@ -311,31 +300,3 @@ def _json_line(text: str) -> JSON:
     except ValueError:
         return None
     return value if isinstance(value, dict | list) else None
-
-
-async def stop_group(process: Process) -> None:
-    """SIGTERM the process group, SIGKILL what is left after a grace period, then read
-    the pipes to their end so their transports close before the event loop does.
-
-    A process that already exited still gets its group killed: tools it started there
-    (a dev server, a sleep) go too.
-    """
-    pid = process.pid
-    if process.returncode is None:
-        _signal_group(pid, signal.SIGTERM)
-        with anyio.move_on_after(TERM_GRACE_S):
-            await process.wait()
-    _signal_group(pid, signal.SIGKILL)
-    await process.wait()
-    with anyio.move_on_after(TERM_GRACE_S):
-        for output in (process.stdout, process.stderr):
-            if output is not None:
-                with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-                    async for _chunk in output:
-                        pass
-    await process.aclose()
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)

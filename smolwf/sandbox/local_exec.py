@@ -7,27 +7,21 @@ exits, or the request is cancelled, whatever is left of its group is killed.
 from __future__ import annotations
 
 import base64
-import os
 import signal
 import subprocess
 from collections.abc import Sequence
-from contextlib import suppress
 from pathlib import Path
 
 import anyio
 from anyio.abc import ByteReceiveStream, ByteSendStream, Process
 
 from smolwf.jsontypes import JSONObject
+from smolwf.process_group import open_group, signal_group, stop_group
 from smolwf.sandbox.server import EventEmitter, RequestFailed
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _kill_group(pgid: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def exit_code_of(returncode: int) -> int:
@@ -37,14 +31,13 @@ def exit_code_of(returncode: int) -> int:
 
 async def _spawn(argv: Sequence[str], cwd: Path, env: dict[str, str], stdin: bool) -> Process:
     try:
-        return await anyio.open_process(
-            list(argv),
+        return await open_group(
+            argv,
             cwd=cwd,
             env=env,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,
         )
     except FileNotFoundError:
         raise RequestFailed(
@@ -72,7 +65,7 @@ async def _pump(stream: ByteReceiveStream, kind: str, into: bytearray, emit: Eve
 
 async def _reap(process: Process, exit_codes: list[int]) -> None:
     exit_codes.append(exit_code_of(await process.wait()))
-    _kill_group(process.pid)  # leftover background children would hold the pipes open
+    signal_group(process, signal.SIGKILL)  # leftover background children hold the pipes open
 
 
 async def run_command(
@@ -98,9 +91,8 @@ async def run_command(
             tasks.start_soon(_reap, process, exit_codes)
     finally:
         with anyio.CancelScope(shield=True):
-            if process.returncode is None:  # cancelled: the client is gone or gave up
-                _kill_group(process.pid)
-            await process.aclose()
+            # Cancelled (the client is gone or gave up): no grace, the command goes now.
+            await stop_group(process, grace_s=0)
     emit({"type": "exited", "exit_code": exit_codes[0]})
     return {
         "exit_code": exit_codes[0],

@@ -18,10 +18,11 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from subprocess import DEVNULL, CompletedProcess
+from subprocess import CompletedProcess
 
 import anyio
 
+from smolwf.git import GitNotFound, run_git
 from smolwf.ids import new_id
 from smolwf.jsontypes import JSONObject
 from smolwf.sandbox.local_exec import run_command
@@ -42,7 +43,6 @@ USAGE = (
     "usage: smol-sandbox-local-worktree serve\n"
     "  speaks the sandbox.v1 JSONL protocol on stdin/stdout; sessions are git worktrees\n"
 )
-_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
 
 def worktree_root() -> Path:
@@ -54,13 +54,10 @@ def worktree_root() -> Path:
 
 
 async def _git(args: Sequence[str], repo: Path) -> CompletedProcess[bytes]:
-    """Run git on ``repo``, ignoring GIT_DIR and friends a caller's hook may have set."""
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    """Run git on ``repo`` (see ``smolwf.git``)."""
     try:
-        return await anyio.run_process(
-            ["git", *args], cwd=repo, env=env, stdin=DEVNULL, check=False
-        )
-    except FileNotFoundError:
+        return await run_git(args, repo)
+    except GitNotFound:
         raise RequestFailed(
             "git_missing", "git was not found on PATH; the local-worktree sandbox needs it"
         ) from None

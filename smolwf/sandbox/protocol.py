@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,8 +33,11 @@ from smolwf.defaults import (
     SANDBOX_STOP_GRACE_S,
 )
 from smolwf.errors import SandboxError
+from smolwf.excerpts import one_line
 from smolwf.ids import new_id
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.process_group import open_group, stop_group
 
 PROTOCOL_VERSION = "sandbox.v1"
 EXECUTABLE_PREFIX = "smol-sandbox-"
@@ -44,11 +46,6 @@ EXEC_EVENT_TYPES = ("started", "stdout", "stderr", "exited")
 _PROVIDER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _PROFILE_NAME = re.compile(r"[^\s/]+")
 _STDERR_TAIL_BYTES = 600
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace runs (newlines included) so a message stays on one line."""
-    return " ".join(text.split())
 
 
 def validate_provider_name(provider: str) -> str:
@@ -274,9 +271,9 @@ class SandboxClient:
                 self.broken = self.broken or not completed
 
     async def _send(self, message: JSONObject) -> None:
-        line = json.dumps(message, separators=(",", ":")) + "\n"
+        line = compact(message) + "\n"
         try:
-            await self._stdin.send(line.encode("ascii"))
+            await self._stdin.send(line.encode("utf-8"))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             raise self._fail(f"exited before it read {message['method']!r}") from None
 
@@ -388,38 +385,14 @@ class SandboxClient:
 
 async def _spawn(executable: str, provider: str, stderr: IO[bytes]) -> Process:
     try:
-        return await anyio.open_process(
-            [executable, "serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
+        return await open_group(
+            [executable, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
         )
     except OSError as error:
         raise SandboxError(
             f"could not start sandbox provider {provider!r} ({executable} serve): "
             f"{error.strerror or error}; check that the file is an executable program"
         ) from None
-
-
-def _signal_group(pid: int, signum: signal.Signals) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)
-
-
-async def _stop(process: Process, grace_s: float) -> None:
-    """Close stdin (the provider cleans up on EOF), then escalate to SIGTERM and SIGKILL."""
-    if process.stdin is not None:
-        with suppress(OSError, anyio.BrokenResourceError):
-            await process.stdin.aclose()
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        with anyio.move_on_after(grace_s):
-            await process.wait()
-            break
-        _signal_group(process.pid, signum)
-    else:
-        await process.wait()
-    await process.aclose()
 
 
 @asynccontextmanager
@@ -440,4 +413,5 @@ async def connect_provider(
                     await client.shutdown()
         finally:
             with anyio.CancelScope(shield=True):
-                await _stop(process, timeouts.stop_grace_s)
+                # EOF on stdin first: the provider closes its sessions before it exits.
+                await stop_group(process, timeouts.stop_grace_s, close_stdin=True)

@@ -22,6 +22,8 @@ from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from smolwf.defaults import SANDBOX_MAX_MESSAGE_BYTES
+from smolwf.excerpts import one_line
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 
 PROTOCOL_METHODS = (
@@ -50,7 +52,7 @@ class RequestFailed(Exception):
     def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.code = code
-        self.message = " ".join(message.split())
+        self.message = one_line(message)
         self.retryable = retryable
 
     def as_json(self) -> JSONObject:
@@ -141,7 +143,7 @@ class _Outbox:
         self._fd = fd
 
     def send(self, message: JSONObject) -> None:
-        view = memoryview((json.dumps(message, separators=(",", ":")) + "\n").encode("ascii"))
+        view = memoryview((compact(message) + "\n").encode("utf-8"))
         while view:
             try:
                 written = os.write(self._fd, view)

@@ -23,7 +23,7 @@ META_ERROR = (
 
 META_KEYS = ("name", "description", "whenToUse", "phases", "budget")
 """Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps); others are ignored."""
-PHASE_KEYS = ("title", "detail", "model", "provider", "permissions")
+PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "cache")
 """Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
 
 _MAX_NESTING = 200
@@ -45,6 +45,8 @@ class PhaseMeta:
     """One provider, or a fallback chain tried in order."""
     permissions: str | None = None
     """Checked where it is used, like ``model``: a bad level fails the agent() calls."""
+    cache: bool | None = None
+    """Whether calls in the phase may reuse answers of earlier runs (``--cache``)."""
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
@@ -188,13 +190,14 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         chain: str | list[str] | None = [p for p in provider if isinstance(p, str)]
     else:
         chain = provider if isinstance(provider, str) else None
-    permissions = entry.get("permissions")
+    permissions, cache = entry.get("permissions"), entry.get("cache")
     return PhaseMeta(
         title,
         text("detail"),
         text("model"),
         chain,
         permissions if isinstance(permissions, str) else None,
+        cache if isinstance(cache, bool) else None,
     )
 
 

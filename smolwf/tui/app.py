@@ -22,12 +22,15 @@ from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smolwf.engine.answers import answer, who_answers
 from smolwf.engine.config import RunConfig
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import SmolWfError, WorkflowCancelled
-from smolwf.events.run_state import RunState
+from smolwf.events.run_state import RequestState, RunState
 from smolwf.events.stream import write_events_file
 from smolwf.events.types import Event, ScopeKey
+from smolwf.store.human import Decision, Reply
+from smolwf.store.paths import default_db_path
 from smolwf.tui import summary
 from smolwf.tui.live import LiveFeed, save_path
 from smolwf.tui.replay import ReplayPlayer
@@ -48,7 +51,7 @@ MAX_TABS_SHOWN = 3
 SPEED = Binding.Group("speed", compact=True)
 VIEW = Binding.Group("pretty/raw", compact=True)
 REPLAY_ONLY = frozenset({"toggle_play", "step", "speed"})
-LIVE_ONLY = frozenset({"save"})
+LIVE_ONLY = frozenset({"save", "answer"})
 WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
 """App actions the search prompt leaves alone; it types every other key."""
 
@@ -95,6 +98,8 @@ class WatchApp(App[int]):
         Binding("y", "copy", "copy"),
         Binding("slash", "search", "search"),
         Binding("s", "save", "save"),
+        Binding("a", "answer(True)", "approve"),
+        Binding("d", "answer(False)", "deny"),
     ]
 
     def __init__(
@@ -317,7 +322,13 @@ class WatchApp(App[int]):
             return f"{state} {player.speed:g}x {progress}"
         elapsed = int((self._ended or self.clock()) - self._started)
         clock = f"+{elapsed // 3600:02d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
-        word = "CANCELLING" if self.cancelling and self.running else self.outcome.value
+        word = self.outcome.value
+        waiting = self.state.waiting_for
+        if self.running and self.cancelling:
+            word = "CANCELLING"
+        elif self.running and waiting:
+            approvals = any(request.kind == "approval" for request in waiting)
+            word = "WAITING (a approves, d denies)" if approvals else "WAITING"
         return f"{_mark(self.outcome)} LIVE {word} {clock}"
 
     def _tabs_text(self) -> Text:
@@ -472,6 +483,34 @@ class WatchApp(App[int]):
         write_events_file(path, self.events)
         self.saved_path = path
         return path
+
+    def action_answer(self, approved: bool) -> None:
+        """``a``/``d``: approve or deny the selected approval request (or the only one)."""
+        request = self._request_to_answer()
+        if request is None:
+            self.notify("select an approval request to answer", severity="warning", timeout=2)
+            return
+        assert self.live_config is not None and self.state.run_id is not None
+        db = self.live_config.db_path or default_db_path()
+        reply = Reply(self.state.run_id, request.request_id, Decision(approved), who_answers())
+        try:
+            answer(db, reply)
+        except SmolWfError as error:
+            self.notify(error.message, severity="error", timeout=4)
+            return
+        word = "approved" if approved else "denied"
+        self.notify(f"{word} {request.title}", timeout=1.5)
+
+    def _request_to_answer(self) -> RequestState | None:
+        """The approval the selected row belongs to, else the run's one pending approval."""
+        pending = [r for r in self.state.waiting_for if r.kind == "approval"]
+        index = self.timeline.highlighted
+        if index is not None and index < len(self.rows):
+            selected = self.events[self.rows[index].event].fields.get("requestId")
+            chosen = [r for r in pending if r.request_id == selected]
+            if chosen:
+                return chosen[0]
+        return pending[0] if len(pending) == 1 else None
 
     def action_interrupt(self) -> None:
         """Ctrl-C: cancels a live run (the app stays open), quits a replay."""

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType, ScopeKey
+from smolwf.excerpts import clip
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
 
@@ -176,12 +178,6 @@ class SearchIndex:
         return {number for number, text in enumerate(self._texts) if needle in text}
 
 
-def clip(text: str, width: int) -> str:
-    """One line of at most ``width`` characters, ``…`` marking a cut."""
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 def event_label(event: Event) -> str:
     """The row text of a non-agent event."""
     data = event.fields
@@ -194,6 +190,8 @@ def event_label(event: Event) -> str:
         return f"workflow.phase {data.get('name')}"
     if event.type in (EventType.LOG, EventType.WARNING, EventType.ERROR):
         return f"{event.type} {clip(str(data.get('message', '')), 80)}"
+    if event.type in HUMAN:
+        return f"{event.type} {clip(human_line(event, commands=False), 80)}"
     return event.type
 
 

@@ -119,6 +119,51 @@ CASES: dict[str, Case] = {
     "tui-run-no-script": Case(("tui", "run"), 2, "missing workflow script: smol-wf tui run"),
     "tui-run-pipe": Case(("tui", "run", "wf.mjs"), 2, "smol-wf tui run needs a terminal"),
     "tui-replay-pipe": Case(("tui", "replay", "events.jsonl"), 2, "tui replay needs a terminal"),
+    # reuse: fork, rerun, cache, cassettes
+    "fork-run-unknown": Case(
+        ("run", "wf.mjs", "--fork-run", "run_nope"), 1, "workflow run run_nope was not found"
+    ),
+    "rerun-alone": Case(("run", "wf.mjs", "--rerun", "x"), 2, "add --resume-run or --fork-run"),
+    "cache-ttl-word": Case(
+        ("run", "wf.mjs", "--cache", "--cache-ttl", "soon"), 2, "--cache-ttl must be a duration"
+    ),
+    "replay-missing-word": Case(
+        ("run", "wf.mjs", "--replay-missing", "maybe"), 2, "--replay-missing must be fail or live"
+    ),
+    "replay-file-missing": Case(
+        ("run", "wf.mjs", "--replay", "missing.jsonl"), 1, "cassette missing.jsonl was not found"
+    ),
+    "cache-list-limit-zero": Case(
+        ("cache", "list", "--limit", "0"), 2, "--limit must be a whole number"
+    ),
+    "cache-list-output": Case(("cache", "list", "-o", "xml"), 2, "--output must be one of"),
+    "cache-clear-older-than-word": Case(
+        ("cache", "clear", "--older-than", "soon"), 2, "--older-than must be a duration"
+    ),
+    # a person in the loop
+    "on-wait-word": Case(
+        ("run", "wf.mjs", "--on-wait", "maybe"), 2, "--on-wait must be wait or exit"
+    ),
+    "approve-no-database": Case(("approve", "run_nope"), 1, "was not found; pass --db"),
+    "deny-no-database": Case(("deny", "run_nope", "ok"), 1, "was not found; pass --db"),
+    "signal-no-data": Case(
+        ("signal", "run_nope", "go"), 2, "signal needs exactly one of --data JSON or --data-file"
+    ),
+    "signal-data-broken": Case(
+        ("signal", "run_nope", "go", "--data", "{"), 2, "--data is not valid JSON"
+    ),
+    "signal-data-file-missing": Case(
+        ("signal", "run_nope", "go", "--data-file", "missing.json"),
+        2,
+        "cannot read --data-file missing.json: no such file",
+    ),
+    "inbox-output": Case(("inbox", "-o", "xml"), 2, "--output must be one of"),
+    "inbox-no-database": Case(("inbox",), 1, "pass --db or run a workflow first"),
+    # view and check
+    "view-port-range": Case(("view", "--port", "70000"), 2, "--port must be a whole number"),
+    "view-port-word": Case(("view", "--port", "http"), 2, "--port must be a whole number"),
+    "check-missing-script": Case(("check", "missing.mjs"), 2, "no such file or folder"),
+    "check-format-word": Case(("check", "wf.mjs", "--format", "nope"), 2, "'nope' is not one of"),
     # commands that do not exist
     "replay-command": Case(("replay", "--help"), 2, "Did you mean 'smol-wf tui replay'?"),
     "txt-command": Case(("txt", "--help"), 2, "Did you mean 'smol-wf llm txt'?"),

@@ -82,6 +82,24 @@ def test_phases_agents_and_totals_of_a_real_run_are_drawn(run: Run) -> None:
     assert "debug" in frame
 
 
+def test_a_request_to_a_person_shows_the_command_that_answers_it(
+    write_script: Write, run: Run
+) -> None:
+    console = _console()
+    sink = _sink(console)
+    script = write_script(
+        "import { requestApproval } from 'workflow:human'\n"
+        "export default await requestApproval('Ship it?\\nTwelve fixes.', { label: 'ship' })\n"
+    )
+    _feed(sink, record_events(run, script, on_wait="exit"))
+    frame = _frame_text(sink)
+    assert f"⏸ approval ship  smol-wf approve {sink.state.run_id} req_" in frame
+    sink.close()
+    above = console.export_text().split("\n")[0]
+    assert above.startswith("[approval] ship: Ship it? … — answer: smol-wf approve ")
+    assert f" | smol-wf deny {sink.state.run_id} req_" in above
+
+
 def test_logs_scroll_above_the_live_area_and_the_summary_follows(run: Run) -> None:
     console = _console()
     sink = _sink(console)

@@ -178,11 +178,14 @@ def test_a_completed_run_is_not_resumed_with_another_script(
     assert done.returncode == 2
     assert done.stderr == (
         f"error: run {run_id} already completed; resuming it with {other} would replace its "
-        f"result: start a new run instead (smol-wf run {other})\n"
+        f"result; start a new run, or fork it: smol-wf run {other} --fork-run {run_id}\n"
     )
     shown = json.loads(cli("history", run_id, "--db", db, "-o", "json").stdout)
     assert shown["results"] == "echo: x"
     assert shown["workflowRun"]["scriptPath"] == str(first)
+    forked = cli("run", other, "--fork-run", run_id, "--db", db)
+    assert forked.returncode == 0, forked.stderr
+    assert json.loads(forked.stdout)["results"] == "echo: y"
 
 
 def test_resuming_a_failed_run_with_another_script_records_that_script(

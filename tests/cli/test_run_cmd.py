@@ -271,6 +271,14 @@ COMMANDS = [
     ("llm", "txt"),
     ("llm", "skills"),
     ("llm", "list-workflows"),
+    ("cache",),
+    ("cache", "list"),
+    ("cache", "clear"),
+    ("approve",),
+    ("deny",),
+    ("signal",),
+    ("inbox",),
+    ("view",),
 ]
 
 

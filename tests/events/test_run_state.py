@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from smolwf import RunReport
+from smolwf.engine.answers import answer
 from smolwf.events.run_state import RunState, fold
+from smolwf.events.stream import parse_lines
 from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSONObject
+from smolwf.store.history import History
+from smolwf.store.human import Decision, Payload, Reply
 from smolwf.usage import Usage
 from tests.event_streams import FailingProvider, costly_provider, record_events
 
@@ -215,7 +221,7 @@ def test_agent_events_are_counted_and_a_midway_stream_still_folds() -> None:
     assert state.event_count == 5
 
 
-def test_a_restarted_step_is_counted_once() -> None:
+def test_a_restarted_step_is_counted_once_and_keeps_what_its_failed_attempt_cost() -> None:
     started: JSONObject = {"phase": "P", "promptPreview": "p"}
     state = fold(
         [
@@ -230,5 +236,39 @@ def test_a_restarted_step_is_counted_once() -> None:
     p, q = state.phases
     assert (p.counts.total, p.agent_ids, p.failed_ids) == (0, [], [])
     assert (q.counts.completed, q.agent_ids) == (1, ["s1"])
-    assert state.counts.total == 1 and state.usage.output_tokens == 5
-    assert p.usage.output_tokens == 0
+    assert state.counts.total == 1 and state.usage.output_tokens == 3 + 5
+    assert (p.usage.output_tokens, q.usage.output_tokens) == (3, 5)
+    assert state.agents["s1"].spent == Usage(output_tokens=8, total_tokens=8)
+
+
+def test_requests_to_a_person_are_pending_until_answered(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script(
+        "import { requestApproval, waitForSignal } from 'workflow:human'\n"
+        "export default await parallel([\n"
+        "  () => requestApproval('Ship it?', { label: 'ship', timeout: 60000 }),\n"
+        "  () => waitForSignal('go'),\n"
+        "])\n"
+    )
+    waiting = fold(record_events(run, script, on_wait="exit"))
+    assert waiting.status == "running"
+    assert [(r.kind, r.title, r.status) for r in waiting.waiting_for] == [
+        ("approval", "ship", "pending"),
+        ("signal", "go", "pending"),
+    ]
+    ship = waiting.waiting_for[0]
+    assert ship.message == "Ship it?" and ship.deadline is not None
+    assert ship.commands[0].startswith(f"smol-wf approve {waiting.run_id} {ship.request_id}")
+    assert waiting.run_id is not None
+    answer(db, Reply(waiting.run_id, "ship", Decision(False, "not today"), "bob"))
+    answer(db, Reply(waiting.run_id, "go", Payload(1), "ci"))
+    run(script, resume_run_id=waiting.run_id)
+    with closing(sqlite3.connect(db)) as conn:
+        history = History(conn, db)
+        state = fold(parse_lines(history.events(waiting.run_id)))
+    assert state.waiting_for == []
+    assert [(r.title, r.status, r.by, r.note) for r in state.requests.values()] == [
+        ("ship", "denied", "bob", "not today"),
+        ("go", "received", "ci", None),
+    ]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,20 +11,19 @@ from typing import Any
 
 import pytest
 
-from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers import claude_permissions
-from smolwf.providers.base import AgentRequest, ProviderSettings
+from smolwf.providers.base import AgentRequest
 from smolwf.providers.claude_code import (
     ClaudeCodeProvider,
     build_argv,
-    effort_flag,
     parse_outcome,
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
-from tests.process_checks import exits_promptly
+from tests.providers.fake_cli import FakeCli
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "claude"
 STREAM_FLAGS = ["--output-format", "stream-json", "--verbose", "--input-format", "text"]
@@ -60,7 +57,7 @@ def _outcome(case: str, returncode: int = 0) -> CliOutcome:
 
 
 def _request(tmp_path: Path, prompt: str = "hi", **kw: Any) -> AgentRequest:
-    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="step", **kw)
+    return AgentRequest(prompt=prompt, cwd=tmp_path, step_id="step", **kw)
 
 
 def _result_line(events: list[JSON]) -> JSONObject:
@@ -532,147 +529,50 @@ def test_strict_shell_changes_nothing_above_read_only(tmp_path: Path) -> None:
         assert build_argv("claude", request, strict_shell=True) == build_argv("claude", request)
 
 
-@pytest.mark.parametrize(
-    ("effort", "flag"),
-    [
-        ("low", "low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("xhigh", "xhigh"),
-        ("max", "max"),
-        ("minimal", "low"),
-        ("off", None),
-        ("none", None),
-        (None, None),
-    ],
-)
-def test_effort_maps_onto_claude_levels_or_is_dropped(effort: str | None, flag: str | None) -> None:
-    assert effort_flag(effort) == flag
-
-
 # --- the adapter against fake CLIs -----------------------------------------------------------
 
 
-def _fake_cli(tmp_path: Path, body: str) -> Path:
-    """A python script standing in for ``claude``; it logs its argv and stdin first."""
-    path = tmp_path / "fake-claude"
-    log = tmp_path / "call.json"
-    path.write_text(
-        f"#!{sys.executable}\n"
-        "import json, os, subprocess, sys, time\n"
-        f"LOG = {str(log)!r}\n"
-        "with open(LOG, 'w') as f:\n"
-        "    json.dump({'argv': sys.argv[1:], 'stdin': sys.stdin.read()}, f)\n"
-        "def emit(line):\n"
-        "    print(line if isinstance(line, str) else json.dumps(line), flush=True)\n" + body,
-        encoding="utf-8",
-    )
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
+def _fake(tmp_path: Path) -> FakeCli:
+    """The shared fake CLI as ``claude`` (what every CLI does alike is in
+    test_cli_adapters.py)."""
+    return FakeCli(tmp_path, "claude")
 
 
-def _replay(case: str, exit_code: int = 0) -> str:
-    path = TRANSCRIPTS / f"{case}.jsonl"
-    return (
-        f"for line in open({str(path)!r}):\n"
-        "    if line.strip():\n"
-        "        emit(line.strip())\n"
-        f"sys.exit({exit_code})\n"
-    )
+def _provider(
+    fake: FakeCli, case: str | None = None, mode: str = "replay", **env: str
+) -> ClaudeCodeProvider:
+    """The provider running ``fake`` (replaying transcript ``case``), with a HOME of its
+    own (no user settings)."""
+    stream = TRANSCRIPTS / f"{case}.jsonl" if case else None
+    home = str(fake.dir / "home")
+    return ClaudeCodeProvider(fake.settings("claude-code", mode, stream, HOME=home, **env))
 
 
-def _provider(binary: Path, **env: str) -> ClaudeCodeProvider:
-    """The provider running ``binary``, with a HOME of its own (no user settings)."""
-    home = {"HOME": str(binary.parent / "home"), **env}
-    return ClaudeCodeProvider(ProviderSettings(binaries={"claude-code": str(binary)}, env=home))
-
-
-def _logged_call(tmp_path: Path) -> JSONObject:
-    value = json.loads((tmp_path / "call.json").read_text(encoding="utf-8"))
-    assert isinstance(value, dict)
-    return value
+def _argv(fake: FakeCli) -> list[str]:
+    """The arguments claude was given (its own path left out)."""
+    argv: list[str] = fake.recorded()["argv"][1:]
+    return argv
 
 
 @pytest.mark.anyio
 async def test_run_sends_prompt_on_stdin_and_returns_the_parsed_result(tmp_path: Path) -> None:
-    binary = _fake_cli(tmp_path, _replay("structured"))
+    fake = _fake(tmp_path)
     request = _request(tmp_path, "Give me the answer", has_schema=True, schema=SCHEMA)
-    result = await _provider(binary).run(request, lambda event, session: None)
+    result = await _provider(fake, "structured").run(request, lambda event, session: None)
     assert result.output == ANSWER
     assert result.session_id == "5da6c916-b692-4252-a1e4-282b81bd157d"
     assert result.usage == Usage(3215, 15, 0, 0, cost_usd=0.01645)
-    call = _logged_call(tmp_path)
     compact = json.dumps(SCHEMA, separators=(",", ":"))
-    assert call["argv"] == [*READ_ONLY_FLAGS, *STREAM_FLAGS, "--json-schema", compact, "--print"]
-    assert call["stdin"] == "Give me the answer"
-
-
-@pytest.mark.anyio
-async def test_events_are_forwarded_live_in_order_with_the_session_id(tmp_path: Path) -> None:
-    # The fake prints init, then waits for the test's callback to drop a file before
-    # printing the rest: the rest only comes if init was forwarded while it ran.
-    go = tmp_path / "go"
-    lines = [json.dumps(event) for event in _events("tool")]
-    body = (
-        f"lines = {lines!r}\n"
-        "emit(lines[0])\n"
-        "for _ in range(1000):\n"
-        f"    if os.path.exists({str(go)!r}):\n"
-        "        break\n"
-        "    time.sleep(0.01)\n"
-        "else:\n"
-        "    sys.exit(9)\n"
-        "for line in lines[1:]:\n"
-        "    emit(line)\n"
-    )
-    received: list[tuple[JSON, str | None]] = []
-
-    def sink(event: JSON, session_id: str | None) -> None:
-        received.append((event, session_id))
-        go.touch()
-
-    result = await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), sink)
-    session = "625216c4-130e-44d8-ab58-786c19aadc38"
-    assert [event for event, _ in received] == _events("tool")
-    assert {sid for _, sid in received} == {session}
-    assert result.raw == _events("tool")
-    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
-
-
-@pytest.mark.anyio
-async def test_idle_timeout_stops_a_silent_cli_and_its_children(tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    init = json.dumps(_events("plain")[0])
-    body = (
-        "child = subprocess.Popen(['sleep', '30'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        f"emit({init!r})\n"
-        "time.sleep(30)\n"
-    )
-    request = _request(tmp_path, idle_timeout_s=0.3)
-    with pytest.raises(ProviderError) as caught:
-        await _provider(_fake_cli(tmp_path, body)).run(request, lambda event, session: None)
-    assert caught.value.kind is FailureKind.TIMEOUT
-    assert "idleTimeout" in caught.value.message
-    assert caught.value.message.startswith("Claude Code provider")
-    assert caught.value.session_id == "64502201-72c5-4709-8061-bd8ef4ce56e7"
-    assert exits_promptly(int(pid_file.read_text()))
-
-
-@pytest.mark.anyio
-async def test_nonzero_exit_without_result_quotes_stderr(tmp_path: Path) -> None:
-    body = "sys.stderr.write('boom: something broke\\n')\nsys.exit(3)\n"
-    with pytest.raises(ProviderError) as caught:
-        await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), lambda e, s: None)
-    assert caught.value.kind is FailureKind.CRASH
-    assert caught.value.message == "Claude Code provider exited with code 3: boom: something broke"
+    assert _argv(fake) == [*READ_ONLY_FLAGS, *STREAM_FLAGS, "--json-schema", compact, "--print"]
+    assert fake.recorded()["stdin"] == "Give me the answer"
 
 
 @pytest.mark.anyio
 async def test_nonzero_exit_without_result_is_classified_by_its_text(tmp_path: Path) -> None:
-    body = "sys.stderr.write('Invalid API key · Please run /login\\n')\nsys.exit(1)\n"
+    stderr = "Invalid API key · Please run /login\n"
+    provider = _provider(_fake(tmp_path), mode="crash", FAKE_CLI_STDERR=stderr, FAKE_CLI_EXIT="1")
     with pytest.raises(ProviderError) as caught:
-        await _provider(_fake_cli(tmp_path, body)).run(_request(tmp_path), lambda e, s: None)
+        await provider.run(_request(tmp_path), lambda e, s: None)
     assert caught.value.kind is FailureKind.AUTH
     assert caught.value.message == (
         "Claude Code provider exited with code 1: Invalid API key · Please run /login"
@@ -681,31 +581,11 @@ async def test_nonzero_exit_without_result_is_classified_by_its_text(tmp_path: P
 
 @pytest.mark.anyio
 async def test_error_result_with_exit_one_raises_the_result_error(tmp_path: Path) -> None:
-    binary = _fake_cli(tmp_path, _replay("error-500", exit_code=1))
+    provider = _provider(_fake(tmp_path), "error-500", FAKE_CLI_EXIT="1")
     with pytest.raises(ProviderError) as caught:
-        await _provider(binary).run(_request(tmp_path), lambda e, s: None)
+        await provider.run(_request(tmp_path), lambda e, s: None)
     assert caught.value.kind is FailureKind.TRANSIENT
     assert caught.value.session_id == "76248a81-d0b4-44a1-af9c-c28b17b0883a"
-
-
-@pytest.mark.anyio
-async def test_missing_binary_raises_provider_unavailable(tmp_path: Path) -> None:
-    provider = _provider(tmp_path / "no-such-claude")
-    with pytest.raises(ProviderUnavailable):
-        await provider.run(_request(tmp_path), lambda e, s: None)
-
-
-@pytest.mark.anyio
-async def test_settings_env_reaches_the_cli(tmp_path: Path) -> None:
-    body = "sys.stderr.write(os.environ.get('SMOLWF_TEST_MARK', 'unset'))\nsys.exit(2)\n"
-    settings = ProviderSettings(
-        binaries={"claude-code": str(_fake_cli(tmp_path, body))},
-        env={"SMOLWF_TEST_MARK": "marked"},
-    )
-    with pytest.raises(ProviderError) as caught:
-        await ClaudeCodeProvider(settings).run(_request(tmp_path), lambda e, s: None)
-    assert caught.value.message == "Claude Code provider exited with code 2: marked"
-    assert os.environ.get("SMOLWF_TEST_MARK") is None
 
 
 # --- the adapter's permission checks before claude starts ------------------------------------
@@ -727,11 +607,13 @@ def _settings(path: Path, value: JSON) -> None:
 @pytest.mark.anyio
 @pytest.mark.usefixtures("no_managed_settings")
 async def test_read_only_asks_for_bash_too_when_user_settings_allow_it(tmp_path: Path) -> None:
-    binary = _fake_cli(tmp_path, _replay("refused-settings-allow"))
+    fake = _fake(tmp_path)
     allow: JSON = {"permissions": {"allow": ["Bash", "Edit"], "defaultMode": "acceptEdits"}}
     _settings(tmp_path / "home" / ".claude" / "settings.json", allow)
-    result = await _provider(binary).run(_request(tmp_path), lambda e, s: None)
-    assert _logged_call(tmp_path)["argv"][:4] == [*LEVEL_FLAGS["read-only-strict-shell"][2]]
+    result = await _provider(fake, "refused-settings-allow").run(
+        _request(tmp_path), lambda e, s: None
+    )
+    assert _argv(fake)[:4] == [*LEVEL_FLAGS["read-only-strict-shell"][2]]
     assert [refusal.tool for refusal in result.refusals] == ["Bash"]
 
 
@@ -798,10 +680,10 @@ def as_root(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.anyio
 @pytest.mark.usefixtures("as_root")
 async def test_full_as_root_fails_in_one_line_before_claude_starts(tmp_path: Path) -> None:
-    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    fake = _fake(tmp_path)
     request = _request(tmp_path, permissions="full")
     with pytest.raises(ProviderError) as caught:
-        await _provider(binary).run(request, lambda e, s: None)
+        await _provider(fake, "full-shell").run(request, lambda e, s: None)
     assert caught.value.kind is FailureKind.CONFIG
     assert caught.value.message == (
         "Claude Code provider cannot run permissions 'full' as root: claude refuses "
@@ -809,7 +691,7 @@ async def test_full_as_root_fails_in_one_line_before_claude_starts(tmp_path: Pat
         "non-root user, or set IS_SANDBOX=1 if this machine is a sandbox "
         "(permissions 'edit' works as root)"
     )
-    assert not (tmp_path / "call.json").exists()
+    assert not fake.record.exists()
 
 
 @pytest.mark.anyio
@@ -817,10 +699,11 @@ async def test_full_as_root_fails_in_one_line_before_claude_starts(tmp_path: Pat
 async def test_full_as_root_names_an_is_sandbox_value_claude_does_not_accept(
     tmp_path: Path,
 ) -> None:
-    binary = _fake_cli(tmp_path, _replay("full-shell"))
     request = _request(tmp_path, permissions="full")
     with pytest.raises(ProviderError) as caught:
-        await _provider(binary, IS_SANDBOX="yes").run(request, lambda e, s: None)
+        await _provider(_fake(tmp_path), "full-shell", IS_SANDBOX="yes").run(
+            request, lambda e, s: None
+        )
     assert "(IS_SANDBOX is 'yes'; claude accepts only 1)" in caught.value.message
 
 
@@ -829,12 +712,12 @@ async def test_full_as_root_names_an_is_sandbox_value_claude_does_not_accept(
 async def test_full_as_root_runs_when_the_user_says_the_machine_is_a_sandbox(
     tmp_path: Path,
 ) -> None:
-    binary = _fake_cli(tmp_path, _replay("full-shell"))
+    fake = _fake(tmp_path)
     request = _request(tmp_path, permissions="full")
-    result = await _provider(binary, IS_SANDBOX="1").run(request, lambda e, s: None)
+    result = await _provider(fake, "full-shell", IS_SANDBOX="1").run(request, lambda e, s: None)
     assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
     assert result.refusals == ()
-    argv = _logged_call(tmp_path)["argv"]
+    argv = _argv(fake)
     assert argv == [*LEVEL_FLAGS["full"][2], *STREAM_FLAGS, "--print"]
 
 
@@ -844,6 +727,6 @@ async def test_full_as_another_user_needs_no_sandbox(
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.delenv("IS_SANDBOX", raising=False)
-    binary = _fake_cli(tmp_path, _replay("full-shell"))
-    result = await _provider(binary).run(_request(tmp_path, permissions="full"), lambda e, s: None)
+    provider = _provider(_fake(tmp_path), "full-shell")
+    result = await provider.run(_request(tmp_path, permissions="full"), lambda e, s: None)
     assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"

@@ -27,7 +27,6 @@ def _request(
 ) -> AgentRequest:
     return AgentRequest(
         prompt=prompt,
-        options={},
         cwd=Path(),
         step_id="step_1",
         has_schema=has_schema,

@@ -4,27 +4,18 @@ streams, and driving a fake ``opencode`` executable."""
 from __future__ import annotations
 
 import json
-import stat
-import sys
-import textwrap
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
 from smolwf.permissions import PermissionLevel, Refusal
-from smolwf.providers.base import AgentRequest, ProviderSettings
-from smolwf.providers.opencode import (
-    NO_ANSWER,
-    OpenCodeProvider,
-    build_argv,
-    describe_error,
-    parse_outcome,
-)
-from smolwf.providers.opencode_permissions import (
+from smolwf.providers.base import AgentRequest
+from smolwf.providers.opencode.cli import NO_ANSWER, build_argv, parse_outcome
+from smolwf.providers.opencode.permissions import (
     CONFIG_CONTENT_ENV,
     PERMISSION_ENV,
     allows,
@@ -35,9 +26,11 @@ from smolwf.providers.opencode_permissions import (
     permission_config,
     permission_env,
 )
+from smolwf.providers.opencode.provider import OpenCodeProvider
+from smolwf.providers.opencode.wire import describe_error
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
-from tests.process_checks import exits_promptly
+from tests.providers.fake_cli import FakeCli
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "opencode"
 
@@ -52,7 +45,7 @@ def _outcome(events: list[JSON], returncode: int = 0, stderr: str = "") -> CliOu
 
 
 def _request(tmp_path: Path, prompt: str = "Say hello", **kw: Any) -> AgentRequest:
-    return AgentRequest(prompt=prompt, options={}, cwd=tmp_path, step_id="s1", **kw)
+    return AgentRequest(prompt=prompt, cwd=tmp_path, step_id="s1", **kw)
 
 
 # --- parsing the real transcripts -------------------------------------------------------
@@ -525,106 +518,43 @@ def test_plain_transcript_has_no_refusals() -> None:
     assert parse_outcome(_outcome(_events("tool.jsonl")), None).refusals == ()
 
 
-# --- the adapter, against a fake CLI ----------------------------------------------------
+# --- the adapter, against a fake CLI (what every CLI does alike is in
+# test_cli_adapters.py) -------------------------------------------------------------------
 
-FAKE_CLI = textwrap.dedent(
-    """\
-    #!{python}
-    import json, os, subprocess, sys, time
-    from pathlib import Path
-
-    log = Path(os.environ["FAKE_DIR"])
-    (log / "argv.json").write_text(json.dumps(sys.argv[1:]))
-    names = ("OPENCODE_PERMISSION", "OPENCODE_CONFIG_CONTENT")
-    (log / "env.json").write_text(json.dumps({{n: os.environ.get(n) for n in names}}))
-    (log / "stdin.txt").write_bytes(sys.stdin.buffer.read())
-    mode = os.environ.get("FAKE_MODE", "transcript")
-    lines = Path(os.environ.get("FAKE_TRANSCRIPT", os.devnull)).read_text().splitlines()
-    if mode == "sleep":
-        child = subprocess.Popen(["sleep", "30"])
-        (log / "child.pid").write_text(str(child.pid))
-        print(lines[0], flush=True)
-        time.sleep(30)
-    elif mode == "live":
-        print(lines[0], flush=True)
-        for _ in range(1000):
-            if (log / "ack").exists():
-                break
-            time.sleep(0.01)
-        for line in lines[1:]:
-            print(line, flush=True)
-    elif mode == "fail":
-        print("Error: something broke", file=sys.stderr)
-        sys.exit(3)
-    else:
-        for line in lines:
-            print(line, flush=True)
-        sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
-    """
-)
+PERMISSION_NAMES = ("OPENCODE_PERMISSION", "OPENCODE_CONFIG_CONTENT")
 
 
-def _fake_cli(tmp_path: Path) -> str:
-    path = tmp_path / "opencode"
-    path.write_text(FAKE_CLI.format(python=sys.executable), encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return str(path)
-
-
-def _provider(tmp_path: Path, mode: str, transcript: str = "plain.jsonl") -> OpenCodeProvider:
-    env = {
-        "FAKE_DIR": str(tmp_path),
-        "FAKE_MODE": mode,
-        "FAKE_TRANSCRIPT": str(TRANSCRIPTS / transcript),
-    }
-    return OpenCodeProvider(ProviderSettings(binaries={"opencode": _fake_cli(tmp_path)}, env=env))
+def _provider(fake: FakeCli, transcript: str = "plain.jsonl", **env: str) -> OpenCodeProvider:
+    stream = TRANSCRIPTS / transcript
+    settings = fake.settings("opencode", "replay", stream, record_env=PERMISSION_NAMES, **env)
+    return OpenCodeProvider(settings)
 
 
 @pytest.mark.anyio
 async def test_adapter_sends_the_prompt_on_stdin_and_flags_in_argv(tmp_path: Path) -> None:
+    fake = FakeCli(tmp_path, "opencode")
     request = _request(
         tmp_path, "-dash first, with spaces", model="fakellm/fake-model", effort="max"
     )
-    result = await _provider(tmp_path, "transcript").run(request, lambda event, sid: None)
-    argv = json.loads((tmp_path / "argv.json").read_text())
-    assert argv == ["run", "--format", "json", "--model", "fakellm/fake-model", "--variant", "max"]
-    assert (tmp_path / "stdin.txt").read_text() == "-dash first, with spaces"
+    result = await _provider(fake).run(request, lambda event, sid: None)
+    recorded = fake.recorded()
+    assert recorded["argv"][1:] == [
+        "run",
+        "--format",
+        "json",
+        "--model",
+        "fakellm/fake-model",
+        "--variant",
+        "max",
+    ]
+    assert recorded["stdin"] == "-dash first, with spaces"
     assert result.output == 'ECHO: "Say hello to the fake server"'
     assert result.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
 
 
 @pytest.mark.anyio
-async def test_adapter_forwards_events_live_in_order_with_the_session_id(
-    tmp_path: Path,
-) -> None:
-    seen: list[tuple[JSON, str | None]] = []
-
-    def sink(event: JSON, session_id: str | None) -> None:
-        seen.append((event, session_id))
-        (tmp_path / "ack").touch()  # the fake waits for this before its other lines
-
-    result = await _provider(tmp_path, "live", "tool.jsonl").run(_request(tmp_path), sink)
-    session = "ses_dff007186ffehmrZo14Pjqj2RH"
-    assert seen == [(event, session) for event in _events("tool.jsonl")]
-    assert result.output == "TOOL RESULT: FAKELLM_TOOL_OK"
-
-
-@pytest.mark.anyio
-async def test_silent_cli_trips_idle_timeout_and_its_children_are_stopped(
-    tmp_path: Path,
-) -> None:
-    request = _request(tmp_path, idle_timeout_s=0.3)
-    with pytest.raises(ProviderError) as caught:
-        await _provider(tmp_path, "sleep").run(request, lambda event, sid: None)
-    assert caught.value.kind is FailureKind.TIMEOUT
-    assert "idleTimeout" in str(caught.value)
-    assert caught.value.session_id == "ses_dff00d3b0ffeOmIBAhlrRB3bAi"
-    assert exits_promptly(int((tmp_path / "child.pid").read_text()))
-
-
-@pytest.mark.anyio
 async def test_error_line_wins_over_the_exit_code(tmp_path: Path) -> None:
-    provider = _provider(tmp_path, "transcript", "error-401.jsonl")
+    provider = _provider(FakeCli(tmp_path, "opencode"), "error-401.jsonl", FAKE_CLI_EXIT="1")
     with pytest.raises(ProviderError) as caught:
         await provider.run(_request(tmp_path), lambda event, sid: None)
     assert caught.value.kind is FailureKind.AUTH
@@ -632,33 +562,14 @@ async def test_error_line_wins_over_the_exit_code(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_non_zero_exit_reports_code_and_stderr(tmp_path: Path) -> None:
-    with pytest.raises(ProviderError) as caught:
-        await _provider(tmp_path, "fail").run(_request(tmp_path), lambda event, sid: None)
-    assert caught.value.kind is FailureKind.CRASH
-    assert str(caught.value) == "OpenCode provider exited with code 3: Error: something broke"
-
-
-@pytest.mark.anyio
 async def test_adapter_puts_the_level_over_the_users_config(tmp_path: Path) -> None:
+    fake = FakeCli(tmp_path, "opencode")
     request = _request(tmp_path, permissions="full")
-    await _provider(tmp_path, "transcript").run(request, lambda event, sid: None)
-    assert json.loads((tmp_path / "argv.json").read_text()) == [
-        "run",
-        "--format",
-        "json",
-        "--auto",
-    ]
-    env = json.loads((tmp_path / "env.json").read_text())
+    await _provider(fake).run(request, lambda event, sid: None)
+    recorded = fake.recorded()
+    assert recorded["argv"][1:] == ["run", "--format", "json", "--auto"]
+    env = recorded["env"]
     assert json.loads(env["OPENCODE_PERMISSION"]) == {"**": "allow"}
     assert json.loads(env["OPENCODE_CONFIG_CONTENT"])["agent"]["build"] == {
         "permission": {"**": "allow"}
     }
-
-
-@pytest.mark.anyio
-async def test_missing_binary_is_provider_unavailable(tmp_path: Path) -> None:
-    missing = str(tmp_path / "no-such-opencode")
-    provider = OpenCodeProvider(ProviderSettings(binaries={"opencode": missing}))
-    with pytest.raises(ProviderUnavailable):
-        await provider.run(_request(tmp_path), lambda event, sid: None)

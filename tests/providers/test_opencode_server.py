@@ -17,21 +17,21 @@ from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal
 from smolwf.providers.base import AgentRequest, ProviderSettings
-from smolwf.providers.opencode import OpenCodeProvider
-from smolwf.providers.opencode_permissions import (
+from smolwf.providers.opencode.permissions import (
     collect_refusals,
     level_rules,
     opencode_dirs,
     permission_config,
 )
-from smolwf.providers.opencode_server import (
+from smolwf.providers.opencode.provider import OpenCodeProvider
+from smolwf.providers.opencode.server_api import (
     NO_STRUCTURED,
-    _sse_data,
     assistant_infos,
     bus_tool_parts,
     message_body,
     parse_response,
     session_body,
+    sse_data,
     structured_value,
 )
 from smolwf.usage import Usage
@@ -58,13 +58,12 @@ def _response() -> JSONObject:
 
 def _bus_events() -> list[JSONObject]:
     lines = SSE_FILE.read_text(encoding="utf-8").splitlines()
-    return [event for event in map(_sse_data, lines) if event is not None]
+    return [event for event in map(sse_data, lines) if event is not None]
 
 
 def _request(tmp_path: Path, **kw: Any) -> AgentRequest:
     return AgentRequest(
         prompt="Give me the answer",
-        options={},
         cwd=tmp_path,
         step_id="s1",
         has_schema=True,

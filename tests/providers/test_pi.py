@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
+from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal
-from smolwf.providers.base import AgentRequest, ProviderSettings
+from smolwf.providers.base import AgentRequest
 from smolwf.providers.pi import (
     EXTENSION_PATH,
     PERMISSIONS_EXTENSION_PATH,
@@ -24,12 +23,11 @@ from smolwf.providers.pi import (
     needed_level,
     parse_outcome,
     refusals,
-    thinking_level,
     tool_parameters,
 )
 from smolwf.providers.process import CliOutcome
 from smolwf.usage import Usage
-from tests.process_checks import exits_promptly
+from tests.providers.fake_cli import FakeCli
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "pi"
 TEXT = OutputMode()
@@ -423,24 +421,6 @@ def test_other_schemas_are_wrapped_as_value_with_their_definitions_lifted() -> N
     assert tool_parameters(True)[0]["properties"] == {"value": True}
 
 
-@pytest.mark.parametrize(
-    ("effort", "level"),
-    [
-        (None, None),
-        ("off", "off"),
-        ("minimal", "minimal"),
-        ("low", "low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("xhigh", "xhigh"),
-        ("max", "xhigh"),
-        ("turbo", None),
-    ],
-)
-def test_effort_maps_to_pi_thinking_levels(effort: str | None, level: str | None) -> None:
-    assert thinking_level(effort) == level
-
-
 # --- permissions: the tool set of each level, and the calls pi refused -----------------
 
 READ_ONLY = ["--tools", "read,grep,find,ls"]
@@ -591,73 +571,32 @@ def test_attempts_without_a_command_or_path_are_compact_json() -> None:
     )
 
 
-# --- the adapter, against a fake pi executable -----------------------------------------
-
-FAKE_PI = """\
-#!{python}
-import json, os, subprocess, sys, time
-from tests.process_checks import exits_promptly
-with open(os.environ["FAKE_PI_RECORD"], "w") as record:
-    json.dump({{"argv": sys.argv, "stdin": sys.stdin.read(), "schema": os.environ.get("SMOL_WF_OUTPUT_SCHEMA")}}, record)
-mode = os.environ["FAKE_PI_MODE"]
-lines = open(os.environ["FAKE_PI_STREAM"]).read().splitlines() if "FAKE_PI_STREAM" in os.environ else []
-if mode == "crash":
-    print("not json", flush=True)
-    sys.stderr.write("pi: something broke\\nat line 3\\n")
-    sys.exit(3)
-if mode == "hang":
-    child = subprocess.Popen(["sleep", "30"])
-    open(os.environ["FAKE_PI_CHILD"], "w").write(str(child.pid))
-    print(lines[0], flush=True)
-    child.wait()
-    sys.exit(0)
-if mode == "gate":  # the rest only once the provider forwarded the first event
-    print(lines[0], flush=True)
-    gate, deadline = os.environ["FAKE_PI_GATE"], time.monotonic() + 20
-    while not os.path.exists(gate):
-        if time.monotonic() > deadline:
-            sys.exit("the first event was not forwarded live")
-        time.sleep(0.01)
-    lines = lines[1:]
-for line in lines:
-    print(line, flush=True)
-"""
+# --- the adapter, against a fake pi executable (what every CLI does alike is in
+# test_cli_adapters.py) -------------------------------------------------------------------
 
 
 class FakePi:
-    """A fake ``pi`` in ``tmp_path`` that records argv, stdin and the schema variable."""
+    """The shared fake CLI as ``pi``, recording the schema variable the extension reads."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.dir = tmp_path
-        self.path = tmp_path / "pi"
-        self.path.write_text(FAKE_PI.format(python=sys.executable), encoding="utf-8")
-        self.path.chmod(0o755)
-        self.record = tmp_path / "record.json"
-        self.gate = tmp_path / "gate"
-        self.child = tmp_path / "child.pid"
+        self.cli = FakeCli(tmp_path, "pi")
+        self.path = self.cli.path
 
     def provider(self, mode: str, stream: list[JSON] | None = None) -> PiProvider:
-        env = {
-            "FAKE_PI_RECORD": str(self.record),
-            "FAKE_PI_MODE": mode,
-            "FAKE_PI_GATE": str(self.gate),
-            "FAKE_PI_CHILD": str(self.child),
-        }
-        if stream is not None:
-            path = self.dir / "stream.jsonl"
-            path.write_text("".join(json.dumps(e) + "\n" for e in stream), encoding="utf-8")
-            env["FAKE_PI_STREAM"] = str(path)
-        return PiProvider(ProviderSettings(binaries={"pi": str(self.path)}, env=env))
+        return PiProvider(self.cli.settings("pi", mode, stream, record_env=[SCHEMA_ENV]))
 
     def recorded(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.record.read_text(encoding="utf-8"))
-        return data
+        recorded = self.cli.recorded()
+        return {
+            "argv": recorded["argv"],
+            "stdin": recorded["stdin"],
+            "schema": recorded["env"][SCHEMA_ENV],
+        }
 
 
 def request(tmp_path: Path, **kw: Any) -> AgentRequest:
     fields: dict[str, Any] = {
         "prompt": "Say hello\nto the fake server",
-        "options": {},
         "cwd": tmp_path,
         "step_id": "s1",
         **kw,
@@ -666,18 +605,10 @@ def request(tmp_path: Path, **kw: Any) -> AgentRequest:
 
 
 @pytest.mark.anyio
-async def test_the_prompt_goes_on_stdin_and_events_are_forwarded_live_with_the_session(
-    tmp_path: Path,
-) -> None:
+async def test_model_and_effort_become_pi_flags_after_the_level_tools(tmp_path: Path) -> None:
     fake = FakePi(tmp_path)
-    seen: list[tuple[JSON, str | None]] = []
-
-    def sink(event: JSON, session: str | None) -> None:
-        seen.append((event, session))
-        fake.gate.touch()
-
     req = request(tmp_path, model="fakellm/fake-model", effort="max", agent_type="reviewer")
-    result = await fake.provider("gate", load("plain")).run(req, sink)
+    result = await fake.provider("replay", load("plain")).run(req, lambda e, s: None)
     assert fake.recorded() == {
         "argv": [
             str(fake.path),
@@ -696,12 +627,7 @@ async def test_the_prompt_goes_on_stdin_and_events_are_forwarded_live_with_the_s
         "stdin": "Say hello\nto the fake server",
         "schema": None,
     }
-    assert seen == [(event, SESSION) for event in load("plain")]
-    assert (result.output, result.session_id, result.model) == (
-        "ECHO: Say hello to the fake server",
-        SESSION,
-        "fakellm/fake-model",
-    )
+    assert result.model == "fakellm/fake-model"
 
 
 @pytest.mark.anyio
@@ -757,35 +683,3 @@ async def test_a_model_error_with_exit_0_raises_with_the_session(tmp_path: Path)
         await fake.provider("replay", load("error-401")).run(request(tmp_path), lambda e, s: None)
     assert caught.value.kind is FailureKind.AUTH
     assert caught.value.session_id == "01a200fe-c675-759d-8063-ed57580a35f4"
-
-
-@pytest.mark.anyio
-async def test_idle_timeout_stops_pi_and_everything_it_started(tmp_path: Path) -> None:
-    fake = FakePi(tmp_path)
-    seen: list[JSON] = []
-    with pytest.raises(ProviderError) as caught:
-        await fake.provider("hang", load("plain")).run(
-            request(tmp_path, idle_timeout_s=0.3), lambda e, s: seen.append(e)
-        )
-    assert caught.value.kind is FailureKind.TIMEOUT
-    assert "idleTimeout" in str(caught.value)
-    assert str(caught.value).startswith("Pi provider printed nothing for 0.3 s")
-    assert caught.value.session_id == SESSION
-    assert seen == load("plain")[:1]
-    assert exits_promptly(int(fake.child.read_text()))
-
-
-@pytest.mark.anyio
-async def test_a_non_zero_exit_names_the_code_and_stderr(tmp_path: Path) -> None:
-    fake = FakePi(tmp_path)
-    with pytest.raises(ProviderError) as caught:
-        await fake.provider("crash").run(request(tmp_path), lambda e, s: None)
-    assert caught.value.kind is FailureKind.CRASH
-    assert str(caught.value) == "Pi provider exited with code 3: pi: something broke at line 3"
-
-
-@pytest.mark.anyio
-async def test_a_missing_pi_binary_raises_provider_unavailable(tmp_path: Path) -> None:
-    provider = PiProvider(ProviderSettings(binaries={"pi": str(tmp_path / "no-such-pi")}))
-    with pytest.raises(ProviderUnavailable):
-        await provider.run(request(tmp_path), lambda e, s: None)

@@ -9,7 +9,7 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
-from smolwf.providers.process import CliCommand, Limits, run_cli
+from smolwf.providers.process import CliCommand, WatchdogLimits, run_cli
 from tests.process_checks import exits_promptly
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +28,7 @@ async def test_json_lines_are_handed_over_in_order_and_other_lines_kept(tmp_path
         "sys.stdout.write(json.dumps({'n': 2}))\n",
     )
     seen: list[JSON] = []
-    outcome = await run_cli(CliCommand("Fake", argv, tmp_path), Limits(), seen.append)
+    outcome = await run_cli(CliCommand("Fake", argv, tmp_path), seen.append)
     assert seen == [{"n": 1}, [1, 2], {"n": 2}]  # the last line has no newline
     assert outcome.other_lines == ["a log line"]
     assert outcome.returncode == 0
@@ -37,20 +37,20 @@ async def test_json_lines_are_handed_over_in_order_and_other_lines_kept(tmp_path
 async def test_stdin_is_fed_and_closed(tmp_path: Path) -> None:
     argv = _python(tmp_path, "print(json.dumps({'got': sys.stdin.read()}))\n")
     seen: list[JSON] = []
-    await run_cli(CliCommand("Fake", argv, tmp_path, stdin="héllo".encode()), Limits(), seen.append)
+    await run_cli(CliCommand("Fake", argv, tmp_path, stdin="héllo".encode()), seen.append)
     assert seen == [{"got": "héllo"}]
 
 
 async def test_without_stdin_the_cli_reads_dev_null(tmp_path: Path) -> None:
     argv = _python(tmp_path, "print(json.dumps({'got': sys.stdin.read()}))\n")
     seen: list[JSON] = []
-    await run_cli(CliCommand("Fake", argv, tmp_path), Limits(), seen.append)
+    await run_cli(CliCommand("Fake", argv, tmp_path), seen.append)
     assert seen == [{"got": ""}]
 
 
 async def test_exit_code_and_stderr_are_reported(tmp_path: Path) -> None:
     argv = _python(tmp_path, "sys.stderr.write('boom\\n')\nsys.exit(7)\n")
-    outcome = await run_cli(CliCommand("Fake", argv, tmp_path), Limits(), lambda _e: None)
+    outcome = await run_cli(CliCommand("Fake", argv, tmp_path), lambda _e: None)
     assert outcome.returncode == 7
     assert outcome.failure_text() == "boom"
 
@@ -59,7 +59,7 @@ async def test_environment_additions_reach_the_cli(tmp_path: Path) -> None:
     argv = _python(tmp_path, "print(json.dumps({'v': os.environ.get('SMOLWF_TEST_VAR')}))\n")
     seen: list[JSON] = []
     command = CliCommand("Fake", argv, tmp_path, env={"SMOLWF_TEST_VAR": "yes"})
-    await run_cli(command, Limits(), seen.append)
+    await run_cli(command, seen.append)
     assert seen == [{"v": "yes"}]
 
 
@@ -72,7 +72,8 @@ async def test_idle_timeout_stops_a_silent_cli_and_everything_it_started(tmp_pat
     )
     seen: list[JSON] = []
     with pytest.raises(ProviderError) as info:
-        await run_cli(CliCommand("Fake", argv, tmp_path), Limits(idle_timeout_s=0.3), seen.append)
+        limits = WatchdogLimits(idle_timeout_s=0.3)
+        await run_cli(CliCommand("Fake", argv, tmp_path, limits=limits), seen.append)
     assert info.value.kind is FailureKind.TIMEOUT
     assert "Fake provider printed nothing for 0.3 s (idleTimeout)" in info.value.message
     assert seen == [{"started": True}]
@@ -82,17 +83,14 @@ async def test_idle_timeout_stops_a_silent_cli_and_everything_it_started(tmp_pat
 async def test_total_timeout_trips_even_while_the_cli_keeps_printing(tmp_path: Path) -> None:
     argv = _python(tmp_path, "while True:\n    print('{}', flush=True)\n    time.sleep(0.02)\n")
     with pytest.raises(ProviderError) as info:
-        await run_cli(
-            CliCommand("Fake", argv, tmp_path),
-            Limits(timeout_s=0.4, idle_timeout_s=5),
-            lambda _e: None,
-        )
+        limits = WatchdogLimits(timeout_s=0.4, idle_timeout_s=5)
+        await run_cli(CliCommand("Fake", argv, tmp_path, limits=limits), lambda _e: None)
     assert "Fake provider timed out after 0.4 s (timeout)" in info.value.message
 
 
 async def test_a_missing_executable_is_a_config_failure(tmp_path: Path) -> None:
     with pytest.raises(ProviderError) as info:
-        await run_cli(CliCommand("Fake", [str(tmp_path / "nope")], tmp_path), Limits(), print)
+        await run_cli(CliCommand("Fake", [str(tmp_path / "nope")], tmp_path), print)
     assert info.value.kind is FailureKind.CONFIG
     assert info.value.message.startswith(f"failed to spawn command `{tmp_path / 'nope'}`")
 
@@ -104,7 +102,7 @@ async def test_a_watchdog_passes_the_work_s_own_error_through_unwrapped() -> Non
         raise ProviderError("the model refused", kind=FailureKind.AUTH)
 
     with pytest.raises(ProviderError) as info:
-        await Watchdog("Fake", Limits(timeout_s=10)).run(work)
+        await Watchdog("Fake", WatchdogLimits(timeout_s=10)).run(work)
     assert info.value.kind is FailureKind.AUTH
 
 
@@ -131,8 +129,7 @@ async def test_an_agent_cli_stopped_by_a_watchdog_keeps_its_session_and_usage(
 
     with pytest.raises(ProviderError) as info:
         await run_agent_cli(
-            CliCommand("Fake", argv, tmp_path),
-            Limits(idle_timeout_s=0.3),
+            CliCommand("Fake", argv, tmp_path, limits=WatchdogLimits(idle_timeout_s=0.3)),
             lambda event, session: forwarded.append((event, session)),
             session_id_of=session_of,
             usage_of=usage_of,

@@ -17,7 +17,7 @@ from smolwf.tui.app import LiveSource, WatchApp
 from smolwf.tui.summary import Outcome
 from smolwf.tui.widgets import QuitScreen
 from tests.tui.apps import FakeClock, replay_app
-from tests.tui.streams import pipeline_stream, reference_fixture
+from tests.tui.streams import event, pipeline_stream, reference_fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -95,6 +95,35 @@ async def test_agent_events_are_grouped_under_their_call() -> None:
         ]
         assert rows[7].endswith("agent debug completed [Draft] session=pending events=0")
         assert rows[-1] == "+00:00:01.050 workflow.result"
+
+
+async def test_a_replay_shows_what_was_asked_of_a_person_and_the_answer() -> None:
+    step = {"stepId": "step_ask"}
+    asked = {
+        "requestId": "req_1",
+        "message": "Apply the plan?",
+        "label": "plan",
+        "commands": ["smol-wf approve run_x req_1 --db db", "smol-wf deny run_x req_1 --db db"],
+    }
+    answered = {"requestId": "req_1", "label": "plan", "approved": False, "note": "not now"}
+    answered |= {"by": "alice", "at": "2026-01-02T03:04:06.000Z"}
+    app = replay_app(
+        [
+            event("workflow.started", {"startTime": "2026-01-02T03:04:05Z"}, None),
+            event("workflow.approval_requested", asked, 10, **step),
+            event("workflow.approval_resolved", answered, 900, **step),
+        ]
+    )
+    async with app.run_test() as pilot:
+        await pilot.press("n", "n")
+        assert app.rows[1].text.endswith(
+            "workflow.approval_requested [approval] plan: Apply the plan?"
+        )
+        assert "smol-wf deny run_x req_1 --db db" in app.detail_text
+        await pilot.press("n")
+        assert app.rows[2].text.endswith(
+            "workflow.approval_resolved [approval] plan denied by alice: not now"
+        )
 
 
 async def test_selection_follows_new_events_and_keys_move_it() -> None:
@@ -244,3 +273,25 @@ async def test_stay_keeps_the_app_open(write_script: object, db: Path, tmp_path:
         assert app.saved_path is not None and app.saved_path.exists()
         await pilot.press("q")  # saved: nothing to ask any more
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("key", ["a", "d"], ids=["a-approves", "d-denies"])
+async def test_a_and_d_answer_the_approval_a_live_run_waits_for(
+    write_script: object, db: Path, tmp_path: Path, key: str
+) -> None:
+    body = (
+        "import { requestApproval } from 'workflow:human'\n"
+        "export default await requestApproval('Ship it?', { label: 'ship' })\n"
+    )
+    app = live_app(write_script, db, tmp_path, body)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.state.waiting_for)
+        assert "LIVE WAITING (a approves, d denies)" in text_of(app, "status")
+        assert "smol-wf approve" in app.detail_text
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app.outcome is Outcome.COMPLETED)
+    result = json.loads(sqlite3.connect(db).execute("SELECT result_json FROM runs").fetchone()[0])
+    assert result["result"]["approved"] is (key == "a")
+    assert [r.status for r in app.state.requests.values()] == [
+        "approved" if key == "a" else "denied"
+    ]

@@ -175,13 +175,16 @@ def _phase(ctx: Context, element: Node, where: str) -> str | None:
 
 
 def _phase_default(ctx: Context, entry: Entry, where: str) -> None:
-    """``detail``, ``model``, ``provider``, ``permissions`` of one phase."""
+    """``detail``, ``model``, ``provider``, ``permissions``, ``cache`` of one phase."""
     known, value = _literal(ctx, entry.value)
     if not known or entry.value is None:
         return
     key = entry.key
     if key == "provider":
         _phase_provider(ctx, entry.value, value, where)
+    elif key == "cache":
+        if not isinstance(value, bool):
+            ctx.report(entry.value, "SW105", f"{where} must be true or false; it is ignored")
     elif not isinstance(value, str):
         ctx.report(entry.value, "SW105", f"{where} must be a string; it is ignored")
     elif key == "permissions" and permission_level(value) is None:

@@ -1,4 +1,4 @@
-"""Structured output for the ``opencode`` provider, through opencode's own server API.
+"""opencode's server transport, for structured output: a private ``opencode serve``.
 
 ``opencode run`` cannot take a JSON Schema; ``POST /session/{id}/message`` can
 (``format: {type: "json_schema"}``). So a structured call starts a private
@@ -6,13 +6,10 @@
 with httpx: no shell, no curl. While the answer is computed it follows the server's
 ``GET /event`` bus, forwarding the call's events live (they also feed the idle
 watchdog). The call's permission level is the session's own rules (applied after any
-agent or config rule) and the server's environment (``opencode_permissions``); a
-permission request that still comes is refused (approved under ``full``, as
-``opencode run --auto`` does), since nobody could answer it. The whole process group is
-stopped at the end, whatever happened.
-
-Usage is summed over every assistant message of the session (one per model call), as
-the CLI transport sums its steps; see ``smolwf.providers.opencode`` for the convention.
+agent or config rule) and the server's environment (``permissions``); a permission
+request that still comes is refused (approved under ``full``, as ``opencode run --auto``
+does), since nobody could answer it. The whole process group is stopped at the end,
+whatever happened. What is sent and read over HTTP is ``server_api``.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from subprocess import DEVNULL, PIPE
 from typing import TypeVar
 
@@ -31,31 +28,34 @@ import httpx
 from anyio.abc import ByteReceiveStream, Process
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.excerpts import cut_to_bytes, one_line
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.permissions import Refusal
+from smolwf.lines import StreamLines
+from smolwf.process_group import TERM_GRACE_S, open_group, stop_group
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from smolwf.providers.failures import kind_for_status, kind_for_text
-from smolwf.providers.opencode import DISPLAY_NAME, describe_error, failure, sum_usage
-from smolwf.providers.opencode_permissions import (
+from smolwf.providers.json_fields import as_list, as_object
+from smolwf.providers.opencode.permissions import (
     ask_refusal,
     collect_refusals,
     opencode_dirs,
     permission_env,
-    session_rules,
 )
-from smolwf.providers.process import (
-    FAILURE_TEXT_BYTES,
-    TERM_GRACE_S,
-    Limits,
-    Watchdog,
-    stop_group,
+from smolwf.providers.opencode.server_api import (
+    assistant_infos,
+    bus_tool_part,
+    message_body,
+    parse_response,
+    session_body,
+    split_model,
+    sse_data,
+    tool_parts,
 )
+from smolwf.providers.opencode.wire import DISPLAY_NAME, sum_usage
+from smolwf.providers.process import FAILURE_TEXT_BYTES, Watchdog, WatchdogLimits
 
 T = TypeVar("T")
 
-SESSION_TITLE = "smol-wf agent call"
-STRUCTURED_RETRIES = 2
-"""``format.retryCount``: how often opencode itself re-asks for a valid structured value."""
 READY_TIMEOUT_S = 60.0
 """How long the server may take to print its listening line (about 1 s normally)."""
 EVENTS_CONNECT_S = 5.0
@@ -65,49 +65,7 @@ EVENTS_DRAIN_S = 2.0
 last events may still be in flight)."""
 LOG_KEEP_BYTES = 16 * 1024
 """How much of the server's own output is kept for error messages (the end of it)."""
-NO_STRUCTURED = "OpenCode structured-output response did not include a structured value"
 _LISTENING = re.compile(r"opencode server listening on (http://\S+)")
-
-
-def split_model(model: str | None) -> JSONObject | None:
-    """``{providerID, modelID}`` for ``provider/model``; a bare id is a configuration error."""
-    if not model:
-        return None
-    provider, slash, model_id = model.partition("/")
-    if not slash or not provider or not model_id:
-        raise ProviderError(
-            f"OpenCode model must use provider/model form for structured output, got: {model}",
-            kind=FailureKind.CONFIG,
-        )
-    return {"providerID": provider, "modelID": model_id}
-
-
-def session_body(request: AgentRequest, dirs: tuple[str, ...] = ()) -> JSONObject:
-    """The ``POST /session`` body, with the call's permission rules (``dirs``: opencode's
-    own pre-approved directories)."""
-    body: JSONObject = {"title": SESSION_TITLE}
-    if request.agent_type:
-        body["agent"] = request.agent_type
-    body["permission"] = session_rules(request.permissions, dirs)
-    return body
-
-
-def message_body(request: AgentRequest) -> JSONObject:
-    """The ``POST /session/{id}/message`` body: the prompt, its options and the schema."""
-    body: JSONObject = {"parts": [{"type": "text", "text": request.prompt}]}
-    model = split_model(request.model)
-    if model is not None:
-        body["model"] = model
-    if request.effort:
-        body["variant"] = request.effort
-    if request.agent_type:
-        body["agent"] = request.agent_type
-    body["format"] = {
-        "type": "json_schema",
-        "schema": request.schema,
-        "retryCount": STRUCTURED_RETRIES,
-    }
-    return body
 
 
 def free_port() -> int:
@@ -116,113 +74,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _object(value: JSON) -> JSONObject:
-    return value if isinstance(value, dict) else {}
-
-
-def structured_value(response: JSON) -> tuple[bool, JSON]:
-    """``(found, value)``: ``info.structured``, else a completed ``StructuredOutput`` tool
-    part's input."""
-    info = _object(_object(response).get("info"))
-    if "structured" in info:
-        return True, info["structured"]
-    parts = _object(response).get("parts")
-    for part in reversed(parts if isinstance(parts, list) else []):
-        part = _object(part)
-        state = _object(part.get("state"))
-        if (
-            part.get("tool") == "StructuredOutput"
-            and state.get("status") == "completed"
-            and "input" in state
-        ):
-            return True, state["input"]
-    return False, None
-
-
-def assistant_infos(messages: JSON) -> list[JSONObject]:
-    """The ``info`` of every assistant message in a ``GET /session/{id}/message`` list."""
-    infos = [_object(_object(item).get("info")) for item in _listed(messages)]
-    return [info for info in infos if info.get("role") == "assistant"]
-
-
-def bus_tool_part(event: JSONObject) -> JSONObject | None:
-    """The tool part a ``message.part.updated`` bus event carries, else ``None``."""
-    part = _object(_object(event.get("properties")).get("part"))
-    if event.get("type") == "message.part.updated" and part.get("type") == "tool":
-        return part
-    return None
-
-
-def bus_tool_parts(events: list[JSON]) -> list[JSONObject]:
-    """The latest state of every tool part reported on the bus, in order of appearance."""
-    latest: dict[str, JSONObject] = {}
-    for event in events:
-        part = bus_tool_part(_object(event))
-        if part is not None:
-            latest[str(part.get("id"))] = part
-    return list(latest.values())
-
-
-def tool_parts(messages: JSON) -> list[JSONObject]:
-    """Every tool part of a message list (or of one message, ``{info, parts}``)."""
-    listed = _listed(messages) if isinstance(messages, list) else [messages]
-    parts = [_object(part) for item in listed for part in _listed(_object(item).get("parts"))]
-    return [part for part in parts if part.get("type") == "tool"]
-
-
-def _listed(value: JSON) -> list[JSON]:
-    return value if isinstance(value, list) else []
-
-
-def reported_model(response: JSON) -> str | None:
-    """``provider/model`` of the answering message."""
-    info = _object(_object(response).get("info"))
-    provider, model = info.get("providerID"), info.get("modelID")
-    if isinstance(model, str) and model:
-        return f"{provider}/{model}" if isinstance(provider, str) and provider else model
-    return None
-
-
-def parse_response(
-    session: JSON,
-    response: JSON,
-    usage_records: list[JSONObject],
-    requested_model: str | None,
-    refused: list[str] | None = None,
-    refusals: tuple[Refusal, ...] = (),
-) -> AgentResult:
-    """The result of a structured call, or the ``ProviderError`` it ended with.
-
-    ``usage_records`` are the assistant message infos to sum (every model call of the
-    session); ``refused`` the permission requests that were turned down, for the message;
-    ``refusals`` every refused tool use, carried by the result or the error.
-    """
-    session_id = _object(session).get("id")
-    session_id = session_id if isinstance(session_id, str) and session_id else None
-    info = _object(_object(response).get("info"))
-    usage = sum_usage(usage_records or [info])
-    if info.get("error") is not None:
-        message, kind, retry_after = describe_error(info.get("error"))
-        raise failure(message, kind, usage, session_id, retry_after, refusals)
-    if session_id is None:
-        message = f"{DISPLAY_NAME} provider response did not include a session id"
-        raise failure(message, FailureKind.CRASH, usage, None, None, refusals)
-    found, value = structured_value(response)
-    if not found:
-        message = NO_STRUCTURED
-        if refused:
-            message += f" (a permission request was refused: {refused[-1]})"
-        raise failure(message, FailureKind.INVALID_OUTPUT, usage, session_id, None, refusals)
-    return AgentResult(
-        output=value,
-        session_id=session_id,
-        model=reported_model(response) or requested_model,
-        usage=usage,
-        raw=[session, response],
-        refusals=refusals,
-    )
 
 
 async def run_structured(
@@ -247,15 +98,8 @@ async def _guard(work: Callable[[], Awaitable[T]]) -> T | ProviderError:
         return error
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _cut(text: str) -> str:
-    encoded = _one_line(text).encode("utf-8")
-    if len(encoded) <= FAILURE_TEXT_BYTES:
-        return encoded.decode("utf-8")
-    return encoded[:FAILURE_TEXT_BYTES].decode("utf-8", "ignore") + "…"
+    return cut_to_bytes(one_line(text), FAILURE_TEXT_BYTES)
 
 
 class _ServerCall:
@@ -274,7 +118,7 @@ class _ServerCall:
         """The server's whole environment."""
         self.dirs = opencode_dirs(env)
         self.events = events
-        self.watchdog = Watchdog(DISPLAY_NAME, Limits(request.timeout_s, request.idle_timeout_s))
+        self.watchdog = Watchdog(DISPLAY_NAME, WatchdogLimits.of(request))
         self.params = {"directory": str(request.cwd)}
         self.session_id: str | None = None
         self.logs = bytearray()
@@ -330,14 +174,8 @@ class _ServerCall:
     async def _spawn(self) -> Process:
         argv = [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(free_port())]
         try:
-            return await anyio.open_process(
-                argv,
-                stdin=DEVNULL,
-                stdout=PIPE,
-                stderr=PIPE,
-                cwd=self.request.cwd,
-                env=self.env,
-                start_new_session=True,
+            return await open_group(
+                argv, cwd=self.request.cwd, env=self.env, stdin=DEVNULL, stdout=PIPE, stderr=PIPE
             )
         except OSError as error:
             raise ProviderError(
@@ -347,8 +185,8 @@ class _ServerCall:
 
     async def _read_output(self, stream: ByteReceiveStream, ready: _Readiness | None) -> None:
         """Keep the server's output (for error messages), spot the listening line."""
-        async for line in _lines(stream):
-            self.watchdog.touch()
+        async for raw in StreamLines(stream, self.watchdog.touch):
+            line = raw.decode("utf-8", "replace").rstrip("\r")
             self.logs.extend(line.encode("utf-8") + b"\n")
             del self.logs[: max(0, len(self.logs) - LOG_KEEP_BYTES)]
             match = _LISTENING.search(line)
@@ -398,7 +236,7 @@ class _ServerCall:
     async def _prompt(self, client: httpx.AsyncClient) -> AgentResult:
         body = session_body(self.request, self.dirs)
         session = await self._request(client, "POST", "/session", body)
-        session_id = _object(session).get("id")
+        session_id = as_object(session).get("id")
         if not isinstance(session_id, str) or not session_id:
             raise ProviderError(
                 f"OpenCode provider POST /session answered without a session id: "
@@ -411,7 +249,7 @@ class _ServerCall:
             messages = await self._request(client, "GET", path)
         except ProviderError:
             messages = None  # opencode 1.18.33 answers 400 after a structured call
-        info = _object(_object(response).get("info"))
+        info = as_object(as_object(response).get("info"))
         usage_records = assistant_infos(messages) or list(self.bus_infos.values()) or [info]
         parts = self._tool_parts(messages if isinstance(messages, list) else response)
         return parse_response(
@@ -438,7 +276,7 @@ class _ServerCall:
             reply = await client.request(method, path, params=self.params, json=body)
         except httpx.HTTPError as error:
             raise ProviderError(
-                f"OpenCode provider {method} {path} failed: {_one_line(str(error)) or error!r}; "
+                f"OpenCode provider {method} {path} failed: {one_line(str(error)) or error!r}; "
                 f"server output: {self._log_text()}",
                 kind=FailureKind.TRANSIENT,
             ) from error
@@ -462,7 +300,7 @@ class _ServerCall:
             async with client.stream("GET", "/event", params=self.params) as reply:
                 connected.set()
                 async for line in reply.aiter_lines():
-                    event = _sse_data(line)
+                    event = sse_data(line)
                     if event is not None:
                         await self._on_bus_event(client, event)
         except httpx.HTTPError:
@@ -472,12 +310,12 @@ class _ServerCall:
             self.idle.set()  # nothing more will come
 
     async def _on_bus_event(self, client: httpx.AsyncClient, event: JSONObject) -> None:
-        properties = _object(event.get("properties"))
+        properties = as_object(event.get("properties"))
         session_id = properties.get("sessionID")
         if not isinstance(session_id, str):
             return  # server-wide chatter (heartbeats, plugins) is not the call's
         self.watchdog.touch()
-        info = _object(properties.get("info"))
+        info = as_object(properties.get("info"))
         if event.get("type") == "message.updated" and info.get("role") == "assistant":
             self.bus_infos[str(info.get("id"))] = info
         part = bus_tool_part(event)
@@ -495,7 +333,7 @@ class _ServerCall:
         as ``opencode run --auto`` does."""
         reply = "once" if self.request.permissions == "full" else "reject"
         if reply == "reject":
-            patterns = [str(p) for p in _listed(request.get("patterns"))]
+            patterns = [str(p) for p in as_list(request.get("patterns"))]
             self.asked.append((str(request.get("permission")), patterns))
         with contextlib.suppress(ProviderError):
             path = f"/permission/{request.get('id')}/reply"
@@ -508,28 +346,3 @@ class _Readiness:
     def __init__(self) -> None:
         self.event = anyio.Event()
         self.url: str | None = None
-
-
-def _sse_data(line: str) -> JSONObject | None:
-    """The JSON object of an SSE ``data:`` line, else ``None``."""
-    if not line.startswith("data:"):
-        return None
-    try:
-        value = json.loads(line[5:].strip())
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-async def _lines(stream: ByteReceiveStream) -> AsyncIterator[str]:
-    """The stream's lines, decoded; a last line without a newline is still yielded."""
-    buffer = bytearray()
-    with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-        async for chunk in stream:
-            buffer.extend(chunk)
-            *complete, rest = buffer.split(b"\n")
-            buffer = bytearray(rest)
-            for line in complete:
-                yield line.decode("utf-8", "replace").rstrip("\r")
-    if buffer:
-        yield buffer.decode("utf-8", "replace").rstrip("\r")

@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import TypeAlias
 
 from smolwf.errors import FailureKind, ProviderError
+from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PERMISSION_LEVELS, PermissionLevel, Refusal, preview
+from smolwf.providers.json_fields import as_object
 
 Rule: TypeAlias = tuple[str, str, str]
 """``(permission, pattern, action)``; ``*`` and ``?`` are wildcards, as in opencode."""
@@ -205,8 +207,8 @@ def permission_env(
             raise _content_error(f"its agent {name!r} is not an object")
         agent["permission"] = rules
     return {
-        PERMISSION_ENV: json.dumps(rules, separators=(",", ":")),
-        CONFIG_CONTENT_ENV: json.dumps(content, separators=(",", ":")),
+        PERMISSION_ENV: compact(rules),
+        CONFIG_CONTENT_ENV: compact(content),
     }
 
 
@@ -316,7 +318,7 @@ def collect_refusals(
         refusal = tool_refusal(part, level, dirs)
         if refusal is not None:
             found.append(refusal)
-            shown += is_rejected_ask(_object(part.get("state")).get("error"))
+            shown += is_rejected_ask(as_object(part.get("state")).get("error"))
     found += [ask_refusal(name, patterns, level, dirs) for name, patterns in asked[shown:]]
     return tuple(found)
 
@@ -333,7 +335,7 @@ def attempt_text(tool: str, tool_input: JSON) -> str:
             return " ".join(_PATCH_FILE.findall(patch)) or patch
     if tool_input in (None, {}, ""):
         return ""
-    return json.dumps(tool_input, separators=(",", ":"), ensure_ascii=False)
+    return compact(tool_input)
 
 
 def tool_permission(tool: str) -> str:
@@ -356,7 +358,3 @@ def denied_permission(error: str) -> str | None:
     }
     names.discard("")
     return max(sorted(names), key=len) if names else None
-
-
-def _object(value: JSON) -> JSONObject:
-    return value if isinstance(value, dict) else {}
