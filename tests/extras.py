@@ -10,8 +10,16 @@ import os
 import pytest
 
 
+def _installed(module: str) -> bool:
+    # find_spec of "a.b" raises, not returns None, when "a" itself is missing.
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def require_extra(extra: str, *modules: str) -> None:
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    missing = [name for name in modules if not _installed(name)]
     if not missing:
         return
     message = f"the {extra} extra is not installed (missing {', '.join(missing)})"

@@ -466,12 +466,19 @@ def _stderr_is_terminal() -> bool:
 
 def check_script(ctx: typer.Context) -> None:
     """Run ``smol-wf check`` on the script (unless ``--no-check``); errors stop the run."""
-    p = ctx.params
-    if p["script"] is None or p["no_check"]:
+    script = script_to_check(ctx)
+    if script is None:
         return
     from smolwf.cli.check_cmd import check_before_run
 
-    check_before_run(Path(p["script"]), show_warnings=not p["events"])
+    check_before_run(script, show_warnings=not ctx.params["events"])
+
+
+def script_to_check(ctx: typer.Context) -> Path | None:
+    """The script ``smol-wf check`` looks at before the run starts: none with
+    ``--no-check`` or when a resumed run's script comes from the database."""
+    p = ctx.params
+    return None if p["script"] is None or p["no_check"] else Path(p["script"])
 
 
 def build_config(ctx: typer.Context) -> RunConfig:

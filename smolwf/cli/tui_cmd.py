@@ -24,6 +24,7 @@ from smolwf.store.paths import default_db_path, ensure_directory
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
 
 if TYPE_CHECKING:
+    from smolwf.cli.check_cmd import PreRunCheck
     from smolwf.events.types import Event
 
 HELP = """Watch workflow runs in a terminal UI.
@@ -34,7 +35,8 @@ HELP = """Watch workflow runs in a terminal UI.
 """
 REPLAY_HELP = """Replay a recorded event stream: a JSONL file, or a run id from the database.
 
-Replay starts paused: space plays/pauses, n steps one event, +/- change speed.
+Replay starts paused: space plays/pauses, n steps one event, +/- change speed;
+? lists every key.
 With --check, validate and summarize the stream on stdout instead (exit 1 if a line
 is not a workflow event).
 """
@@ -43,7 +45,8 @@ and --on-wait exit. A request to a person is answered in place: select it, then 
 and d denies.
 
 Quitting while the run goes on cancels it (resume with --resume-run). Exit codes follow
-the run: 0 completed, 1 failed, 130 cancelled.
+the run: 0 completed, 1 failed, 130 cancelled. ? lists every key. When the check before
+the run finds errors, the UI opens on them and the run does not start.
 """
 EVENTS_REJECTED = "--events is not supported with smol-wf tui run; the TUI consumes events directly"
 ON_WAIT_REJECTED = (
@@ -88,6 +91,23 @@ def replay(
     return 0
 
 
+def _check(ctx: typer.Context) -> PreRunCheck:
+    """``smol-wf check`` before the UI takes the terminal: its lines are printed here (they
+    stay on screen after the UI) and shown in it; a failed check opens the UI on them."""
+    from smolwf.cli.check_cmd import PreRunCheck, pre_run_check
+
+    script = run_cmd.script_to_check(ctx)
+    found = pre_run_check(script, show_warnings=True) if script else PreRunCheck((), None)
+    for line in found.lines:
+        print(line, file=sys.stderr)
+    return found
+
+
+def _on_terminal() -> bool:
+    """Whether the UI has a terminal to draw on and read keys from."""
+    return _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
+
+
 def load_replay(source: str, db: Path | None) -> list[Event]:
     """A file when one exists at ``source`` (or ``--db`` is absent); otherwise a run id."""
     from smolwf.events.stream import parse_lines, read_events_file
@@ -120,16 +140,21 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     if ctx.params["on_wait"] == "exit":
         raise UsageError(ON_WAIT_REJECTED)
     config = run_cmd.build_config(ctx)
-    # Everything that can fail before the run starts fails here, before the UI takes
-    # the terminal: the check's diagnostics, the script, a pipe for a terminal, the database.
-    run_cmd.check_script(ctx)
-    if config.script_path is not None:
+    # Everything that can fail before the run starts fails here, before the UI takes the
+    # terminal: a failed check without a screen to show it on (its lines are printed), the
+    # script, a pipe for a terminal, the database. A failed check on a terminal opens the UI
+    # on its diagnostics, and the run does not start.
+    found = _check(ctx)
+    if found.error is not None and not _on_terminal():
+        raise found.error
+    if found.error is None and config.script_path is not None:
         load_script(config.script_path)
     need_terminal("smol-wf tui run", "use smol-wf run (--events for a JSONL stream)")
-    _open_database(config.db_path)
+    if found.error is None:
+        _open_database(config.db_path)
     from smolwf.tui.app import LiveSource, WatchApp
 
-    app = WatchApp(LiveSource(config, Path.cwd()))
+    app = WatchApp(LiveSource(config, Path.cwd(), found.lines, found.error))
     app.run()
     if app.saved_path is not None:
         print(f"Events log saved to {app.saved_path}", file=sys.stderr)
@@ -142,7 +167,7 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
 def need_terminal(command: str, instead: str) -> None:
     """A full-screen UI drawn into a pipe is escape codes nobody can read, waiting for keys
     nobody can press: refuse it in one line."""
-    if not (_is_terminal(sys.stdout) and _is_terminal(sys.stdin)):
+    if not _on_terminal():
         raise UsageError(f"{command} needs a terminal (stdin and stdout); {instead}")
 
 

@@ -70,6 +70,8 @@ class AgentStep:
     """Its place among the attempt's ``agent()`` calls (cassettes keep call order)."""
     cache_key: str | None = None
     """Set when a later run may take its answer (``engine/cache.py``)."""
+    announced: bool = False
+    """Its ``workflow.agent_queued`` event was emitted (it had to wait for a slot)."""
 
     @property
     def who(self) -> str:
@@ -288,7 +290,7 @@ class Agents:
             own = self.ctx.checkpoints.get(wanted.checkpoint)
             step_id, spent = (own.step_id if own is not None else new_id("step")), ZERO_USAGE
             self._record_copy(scope, call, wanted.checkpoint, step_id, found)
-        self._emit_started(scope, call, step_id, replayed=True)
+        self._emit_call(EventType.AGENT_STARTED, scope, call, step_id, replayed=True)
         session = result.get("sessionId")
         data: JSONObject = {
             "sessionId": session,
@@ -344,9 +346,10 @@ class Agents:
             step_id, StepEnd("completed", now_ms(), dumps(result), None, model, session)
         )
 
-    def _emit_started(
-        self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+    def _emit_call(
+        self, kind: EventType, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
     ) -> None:
+        """``agent_queued`` or ``agent_started``: what the call asks, as the data."""
         plan = call.plan
         preview = call.prompt
         if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
@@ -358,7 +361,7 @@ class Agents:
             data["model"] = plan.model
         if replayed:
             data["replayed"] = True
-        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=plan.provider)
+        self.ctx.emit(scope, kind, data, step_id=step_id, provider=plan.provider)
 
     # ---- providers ---------------------------------------------------------
 
@@ -388,12 +391,36 @@ class Agents:
             step = queue.popleft()
             ctx.pending.queued -= 1
             if ctx.caps.tripped is not None:
-                step.scope.settle(step.call.request_id, False, ctx.caps.tripped, ctx.budget.spent)
+                self._reject_queued(step, ctx.caps.tripped)
                 continue
             self.in_flight += 1
             self._record_start(step)
             ctx.pending.started()
             self.workers.submit(self._run, step)
+
+    def announce_queued(self) -> None:
+        """``workflow.agent_queued`` once for each call still waiting for a slot when a
+        turn commits; the calls queued since the last commit are the end of the queue."""
+        fresh: list[AgentStep] = []
+        for step in reversed(self.queue):
+            if step.announced:
+                break
+            fresh.append(step)
+        for step in reversed(fresh):
+            step.announced = True
+            self._emit_call(
+                EventType.AGENT_QUEUED, step.scope, step.call, step.step_id, replayed=False
+            )
+
+    def _reject_queued(self, step: AgentStep, message: str) -> None:
+        """A queued call a tripped budget cap refuses; one shown as queued ends as failed."""
+        if step.announced:
+            data: JSONObject = {"message": message, "usage": ZERO_USAGE.to_json()}
+            provider = step.call.plan.provider
+            self.ctx.emit(
+                step.scope, EventType.AGENT_FAILED, data, step_id=step.step_id, provider=provider
+            )
+        step.scope.settle(step.call.request_id, False, message, self.ctx.budget.spent)
 
     def _record_start(self, step: AgentStep) -> None:
         call = step.call
@@ -411,7 +438,7 @@ class Agents:
             label=plan.label,
             cache_key=step.cache_key,
         )
-        self._emit_started(step.scope, call, step.step_id, replayed=False)
+        self._emit_call(EventType.AGENT_STARTED, step.scope, call, step.step_id, replayed=False)
         if ctx.config.debug_log is not None:
             ctx.debug(
                 f"starting agent request id={call.request_id} "

@@ -165,6 +165,7 @@ class Loop:
             done = pending.take(TURN_MAX_RESULTS - applied)
 
     def _commit(self, *, flush_running: bool = False) -> None:
+        self.kinds.agents.announce_queued()
         self.kinds.agents.record_spend()
         self.store.commit(self.ctx.batch, flush_running=flush_running)
         self.ctx.emitter.release()

@@ -34,10 +34,13 @@ class Woke:
     scope: Scope
     request_id: int
     step_id: str
+    duration_ms: int
 
     def apply(self) -> None:
-        self.ctx.end_step(self.step_id, StepEnd("completed", now_ms(), SLEPT))
-        self.ctx.emit(self.scope, EventType.SLEEP_COMPLETED, {}, step_id=self.step_id)
+        ctx = self.ctx
+        ctx.end_step(self.step_id, StepEnd("completed", now_ms(), SLEPT))
+        data: JSONObject = {"durationMs": self.duration_ms}
+        ctx.emit(self.scope, EventType.SLEEP_COMPLETED, data, step_id=self.step_id)
         self.scope.settle(self.request_id, True, None, None)
 
 
@@ -81,9 +84,10 @@ class Timers:
             "sleep",
             dumps({"durationMs": request.ms, "wakeAt": wake_at}),
         )
-        data: JSONObject = {"durationMs": request.ms, "wakeAt": wake_at}
+        remaining = max(0, wake_at - now_ms())
+        data: JSONObject = {"durationMs": request.ms, "wakeAt": wake_at, "remainingMs": remaining}
         ctx.emit(scope, EventType.SLEEP_STARTED, data, step_id=step_id)
-        ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id), wake_at)
+        ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id, request.ms), wake_at)
 
     async def _sleep(self, woke: Woke, wake_at: int) -> None:
         await anyio.sleep(max(0, wake_at - now_ms()) / 1000)

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     PHASE = "workflow.phase"
     LOG = "workflow.log"
     WARNING = "workflow.warning"
+    AGENT_QUEUED = "workflow.agent_queued"
     AGENT_STARTED = "workflow.agent_started"
     AGENT_EVENT = "workflow.agent_event"
     AGENT_COMPLETED = "workflow.agent_completed"

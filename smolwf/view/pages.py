@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,8 @@ from html import escape
 from urllib.parse import urlencode
 
 from smolwf.clock import iso
-from smolwf.events.run_state import AgentState, PhaseState, RunState, ScopeState
+from smolwf.events.run_parts import AgentState, AgentStatus, PhaseState, ScopeState
+from smolwf.events.run_state import RunState
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON
 from smolwf.store.history import RunDetail, RunFilter, RunSummary
@@ -25,6 +27,8 @@ from smolwf.view.approvals import PendingApproval
 
 SHOWN_PER_PHASE = 200
 """A phase lists at most this many agents (running and failed first); the rest are counted."""
+SHOWN_FIRST: dict[AgentStatus, int] = {"running": 0, "failed": 1, "queued": 2, "completed": 3}
+"""The order a long phase's agents are listed in, by status."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +132,13 @@ def _run_header(detail: RunDetail, state: RunState) -> str:
     usage = state.usage
     budget = _budget(detail, usage)
     replayed = f" · {counts.replayed:,} replayed" if counts.replayed else ""
+    queued = f" · {counts.queued:,} queued" if counts.queued else ""
     return (
         f"<h1>{escape(detail.name)} {_badge(detail.state)}</h1>"
         f"<p class=sub>{escape(detail.run_id)} · {escape(detail.script_path)} · "
         f"{len(detail.attempts)} attempt(s) · started {escape(iso(detail.created_at) or '')}</p>"
         "<dl class=totals>"
-        f"<div><dt>Agents</dt><dd>{counts.done:,} done · {counts.running:,} running · "
+        f"<div><dt>Agents</dt><dd>{counts.done:,} done · {counts.running:,} running{queued} · "
         f"{counts.failed:,} failed{replayed}</dd></div>"
         f"<div><dt>Tokens</dt><dd>{usage.total:,} (in {usage.input_tokens:,} · out "
         f"{usage.output_tokens:,} · cache {usage.cache_read_tokens + usage.cache_write_tokens:,})"
@@ -236,14 +241,13 @@ def _child(state: RunState, child: ScopeState, links: Links, run_id: str) -> str
 
 def _phase(state: RunState, phase: PhaseState, links: Links, run_id: str) -> str:
     agents = state.agents_in(phase)
-    shown = agents
+    shown, rest = agents, []
     if len(agents) > SHOWN_PER_PHASE:
-        order = {"running": 0, "failed": 1, "completed": 2}
-        shown = sorted(agents, key=lambda a: order[a.status])[:SHOWN_PER_PHASE]
+        ordered = sorted(agents, key=lambda a: SHOWN_FIRST[a.status])
+        shown, rest = ordered[:SHOWN_PER_PHASE], ordered[SHOWN_PER_PHASE:]
     rows = "".join(_agent_row(agent, state, links, run_id) for agent in shown)
-    more = len(agents) - len(shown)
-    if more:
-        rows += f"<tr><td colspan=7 class=empty>… and {more:,} more completed</td></tr>"
+    if rest:
+        rows += f"<tr><td colspan=7 class=empty>… and {_left_out(rest)}</td></tr>"
     counts = phase.counts
     return (
         f"<details class=phase open><summary><strong>{escape(_phase_title(phase, state))}</strong>"
@@ -254,6 +258,15 @@ def _phase(state: RunState, phase: PhaseState, links: Links, run_id: str) -> str
         "<th>Elapsed</th><th>Tokens</th><th>Cost</th><th>Notes</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></details>"
     )
+
+
+def _left_out(agents: list[AgentState]) -> str:
+    """``12 more completed``, or ``12 more (2 queued, 10 completed)``."""
+    counts = Counter(agent.status for agent in agents)
+    if set(counts) == {"completed"}:
+        return f"{len(agents):,} more completed"
+    parts = [f"{counts[status]:,} {status}" for status in SHOWN_FIRST if counts[status]]
+    return f"{len(agents):,} more ({', '.join(parts)})"
 
 
 def _agent_row(agent: AgentState, state: RunState, links: Links, run_id: str) -> str:
@@ -334,7 +347,8 @@ def _badge(state: str) -> str:
 
 
 def _mark(status: str) -> str:
-    mark = {"running": "●", "completed": "✓", "failed": "✗", "cancelled": "■"}.get(status, "·")
+    marks = {"queued": "◌", "running": "●", "completed": "✓", "failed": "✗", "cancelled": "■"}
+    mark = marks.get(status, "·")
     return f'<span class="mark {escape(status)}" aria-label="{escape(status)}">{mark}</span>'
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -43,6 +44,26 @@ def test_a_run_page_reads_without_javascript(
     page = httpx.get(url, timeout=10).text
     for text in ("greeter", "Only", "debug", f"smol-wf run --resume-run {report.run_id}", "Result"):
         assert text in page
+
+
+def test_a_failed_run_lists_the_calls_it_left_queued(
+    cli: Cli, write_script: Write, db: Path, serve: Serve
+) -> None:
+    script = write_script(
+        "phase('Fan')\n"
+        "const pending = Array.from({ length: 203 }, (_, i) => agent('item ' + i))\n"
+        "await pending[0]\n"
+        "throw new Error('gave up')\n"
+    )
+    slow = {"SMOLWF_DEBUG_DELAY_MS": "20"}  # the first call still runs when the rest queue
+    done = cli("run", script, "--db", db, "--max-parallel-agents", "1", env=slow)
+    assert done.returncode == 1 and "gave up" in done.stderr
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    page = httpx.get(serve(db, run_id), timeout=10)
+    assert page.status_code == 200
+    assert "1 done · 1 running · 201 queued · 0 failed" in page.text
+    assert page.text.count('<tr class="agent state-queued">') == 199
+    assert "… and 3 more (2 queued, 1 completed)" in page.text
 
 
 def test_every_request_needs_the_token(
