@@ -5,7 +5,7 @@ export const meta = {
 }
 
 phase('Plan')
-const plan = await agent(`Plan a change to ${args.target ?? 'the project'}`)
+const plan = await agent(`Plan a change to ${args?.target ?? 'the project'}`)
 phase('Check')
 const checks = await parallel([
   () => agent(`Check the plan for risks: ${plan}`),

@@ -13,13 +13,20 @@ from smolwf.usage import Usage
 
 
 class SmolWfError(Exception):
-    """Base of every error smol-wf reports to a user."""
+    """Base of every error smol-wf reports to a user.
+
+    ``run_id`` names the run the failure was recorded on (its ``workflow.error`` event
+    was emitted); ``hint`` is a second line the CLI prints after the error, e.g. how to
+    resume that run.
+    """
 
     exit_code: int = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.run_id: str | None = None
+        self.hint: str | None = None
 
 
 class UsageError(SmolWfError):
@@ -30,6 +37,12 @@ class UsageError(SmolWfError):
 
 class ScriptError(SmolWfError):
     """The workflow script cannot be started: missing file, bad meta, syntax, imports."""
+
+
+class ScriptUnreadable(ScriptError):
+    """There is no script to run: the path is missing, a directory, unreadable or not UTF-8.
+
+    Unlike a script with bad meta or imports, no run is recorded for it."""
 
 
 class WorkflowFailed(SmolWfError):
@@ -49,6 +62,8 @@ class WorkflowWaiting(SmolWfError):
     stays ``waiting``; answer its requests, then resume it."""
 
     exit_code = 3
+    run_id: str
+    """The run that waits (never None here)."""
 
     def __init__(self, run_id: str) -> None:
         super().__init__(f"workflow run {run_id} is waiting for an answer")

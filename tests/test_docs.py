@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from smolwf.cli import docs_gen, llm_cmd
+from smolwf.providers.registry import KNOWN_PROVIDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -68,3 +69,21 @@ def test_relative_links_resolve(document: Path) -> None:
         if "://" in target or target.startswith("mailto:"):
             continue
         assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
+
+
+@pytest.mark.parametrize("provider", KNOWN_PROVIDERS)
+def test_the_migration_guide_names_every_registered_provider(provider: str) -> None:
+    claude_code = (DOCS / "migrating.md").read_text(encoding="utf-8").split("## From the ref")[0]
+    assert f"`{provider}`" in claude_code
+
+
+def test_the_migration_guide_does_not_say_only_debug_works() -> None:
+    page = (DOCS / "migrating.md").read_text(encoding="utf-8")
+    assert not re.search(r"only `?debug`? is available", page)
+
+
+def test_getting_started_says_how_to_call_the_installed_command() -> None:
+    page = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    after_install = page.split("pip install", 1)[1].split("## A first workflow")[0]
+    assert "source .venv/bin/activate" in after_install
+    assert ".venv/bin/smol-wf --help" in after_install

@@ -8,6 +8,8 @@ interrupted.
 from __future__ import annotations
 
 import contextlib
+import difflib
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -25,7 +27,8 @@ from smolwf.cli import (
     tui_cmd,
     view_cmd,
 )
-from smolwf.errors import SmolWfError
+from smolwf.cli.run_args import RunCommand
+from smolwf.errors import SmolWfError, UsageError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
 
@@ -67,11 +70,14 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
 Run "smol-wf <command> --help" for command-specific flags.
 """
 
+COMPLETE_VAR = "_SMOL_WF_COMPLETE"
+"""Set by the script ``--install-completion`` installs when the shell asks for words."""
+
 app = typer.Typer(
     name="smol-wf",
     help=HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -100,6 +106,7 @@ def _root(
 
 app.command(
     "run",
+    cls=RunCommand,
     help=run_cmd.HELP,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(run_cmd.run)
@@ -131,13 +138,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
+    if not args and COMPLETE_VAR not in os.environ:  # a shell asking for completions
         typer.echo(command.get_help(typer.Context(command, info_name="smol-wf")), err=True)
         return 2
     try:
+        _check_utf8(args)
         result = command.main(args=args, prog_name="smol-wf", standalone_mode=False)
     except SmolWfError as error:
-        return _fail(error.message, error.exit_code)
+        return _fail(error.message, error.exit_code, error.hint)
     except typer.Exit as error:
         return int(error.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -149,17 +157,65 @@ def run(argv: Sequence[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else 0
 
 
+def _check_utf8(args: Sequence[str]) -> None:
+    """Every argument is text: bytes that are not UTF-8 arrive as lone surrogates, which
+    no database, JSON or script can hold."""
+    for index, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(arg).decode("utf-8", "backslashreplace")
+            raise UsageError(
+                f"argument {index} ({shown}) is not valid UTF-8 text; smol-wf takes UTF-8 arguments"
+            ) from None
+
+
 def _usage_message(error: typer.TyperException) -> str:
+    _narrow_suggestions(error)
     format_message = getattr(error, "format_message", None)
     message = format_message() if callable(format_message) else str(error)
     ctx = getattr(error, "ctx", None)
     if ctx is not None and ctx.parent is not None:
         message += f" (see '{ctx.command_path} --help')"
+    elif message.startswith("No such command"):
+        message += _subcommand_hint(message)
     return str(message)
 
 
-def _fail(message: str, code: int) -> int:
+def _narrow_suggestions(error: typer.TyperException) -> None:
+    """Keep only options that look like the one typed: a prefix of it, or nearly it."""
+    name = getattr(error, "option_name", None)
+    possibilities = getattr(error, "possibilities", None)
+    if not isinstance(name, str) or not possibilities:
+        return
+    typed = name.lstrip("-")
+    close = [
+        option
+        for option in possibilities
+        if (typed and option.lstrip("-").startswith(typed))
+        or difflib.SequenceMatcher(None, typed, option.lstrip("-")).ratio() >= 0.8
+    ]
+    error.possibilities = close  # type: ignore[attr-defined]
+
+
+def _subcommand_hint(message: str) -> str:
+    """``smol-wf replay`` → a pointer to ``smol-wf tui replay``, a command that exists."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    ctx = typer.Context(root, info_name="smol-wf")
+    for group_name in root.list_commands(ctx):
+        group = root.get_command(ctx, group_name)
+        if isinstance(group, typer.core.TyperGroup):
+            for name in group.list_commands(ctx):
+                if f"'{name}'" in message:
+                    return f" Did you mean 'smol-wf {group_name} {name}'?"
+    return " (see 'smol-wf --help')"
+
+
+def _fail(message: str, code: int, hint: str | None = None) -> int:
     with contextlib.suppress(BrokenPipeError, ValueError):
         sys.stdout.flush()
     print(f"error: {message}", file=sys.stderr)
+    if hint is not None:
+        print(hint, file=sys.stderr)
     return code

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from smolwf.cli import flag_values
 from smolwf.cli.reuse_flags import parse_duration
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
@@ -39,23 +40,26 @@ LIST_HEADERS = ("AGE", "RUN", "PROVIDER", "MODEL", "ANSWERS", "LABEL / PROMPT")
 
 cache_app = typer.Typer(name="cache", help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
-DB_OPTION = typer.Option(None, "--db", help="SQLite database of runs.", show_default=False)
+DB_OPTION = typer.Option(
+    None, "--db", metavar="PATH", help="SQLite database of runs.", show_default=False
+)
 
 
 @cache_app.command("list", help=LIST_HELP)
 def list_command(
     db: Path | None = DB_OPTION,
-    limit: int = typer.Option(50, "--limit", min=1, help="How many answers to list."),
-    output: str = typer.Option("table", "--output", "-o", help="table or json."),
+    limit: str = typer.Option("50", "--limit", metavar="N", help="How many answers to list."),
+    output: str = typer.Option("table", "--output", "-o", metavar="FORMAT", help="table or json."),
 ) -> int:
     if output not in ("table", "json"):
         raise UsageError("--output must be one of table, json")
+    count = flag_values.count("--limit", limit, minimum=1)
     from smolwf.cli.history_view import plain_table
     from smolwf.store.cache import list_cached
 
     path = db or default_db_path()
     with closing(_open(path)) as conn:
-        entries = list_cached(conn, limit=limit)
+        entries = list_cached(conn, limit=count)
     if output == "json":
         print(json.dumps([_entry_json(entry) for entry in entries], indent=2, ensure_ascii=False))
     elif not entries:

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from smolwf.check.formats import OutputFormat
+from smolwf.cli.placeholders import WORD
 from smolwf.errors import ScriptError, SmolWfError, UsageError
 
 HELP = """Check workflow scripts for mistakes without running them (no agent is called).
@@ -24,14 +25,18 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
 
 
 def check(
-    paths: list[Path] = typer.Argument(
-        ..., metavar="PATH...", help="Workflow files, or folders to search for them."
+    names: list[str] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        click_type=WORD,
+        help="Workflow files, or folders to search for them.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
     output: OutputFormat = typer.Option(
         OutputFormat.TEXT,
         "--format",
         case_sensitive=False,
+        metavar="FORMAT",
         help="text (path:line:column lines), json (an array of diagnostics) or github "
         "(GitHub Actions annotations).",
     ),
@@ -39,6 +44,7 @@ def check(
     from smolwf.check.formats import render
     from smolwf.check.runner import Checker
 
+    paths = [Path(name) for name in names]
     if not any(path.exists() for path in paths):
         shown = ", ".join(str(path) for path in paths)
         raise UsageError(f"no such file or folder: {shown}")
@@ -82,8 +88,9 @@ def check_before_run(script: Path, *, show_warnings: bool) -> None:
 
 def pre_run_check(script: Path, *, show_warnings: bool) -> PreRunCheck:
     """``smol-wf check`` of the script about to run. Where the loader rejects the script
-    too (unreadable file, bad meta, imports), its error is the one that stops the run,
-    as without the check."""
+    too (unreadable file, bad meta, imports), the check reports nothing: the run goes on
+    to fail with the loader's one message, as without the check (and, like the
+    reference, records the failed run)."""
     from smolwf.check.formats import text_line
     from smolwf.check.runner import Checker
 
@@ -92,8 +99,10 @@ def pre_run_check(script: Path, *, show_warnings: bool) -> PreRunCheck:
         return PreRunCheck((), None)
     errors = sum(1 for diagnostic in found if diagnostic.severity == "error")
     if errors:
+        if _loader_rejects(script):
+            return PreRunCheck((), None)
         lines = tuple(text_line(diagnostic) for diagnostic in found)
-        return PreRunCheck(lines, _loader_error(script) or _check_failed(script, errors))
+        return PreRunCheck(lines, _check_failed(script, errors))
     if not show_warnings:
         return PreRunCheck((), None)
     warnings = tuple(
@@ -102,14 +111,14 @@ def pre_run_check(script: Path, *, show_warnings: bool) -> PreRunCheck:
     return PreRunCheck(warnings, None)
 
 
-def _loader_error(script: Path) -> SmolWfError | None:
+def _loader_rejects(script: Path) -> bool:
     from smolwf.script.source import load_script
 
     try:
         load_script(script)
-    except SmolWfError as error:
-        return error
-    return None
+    except ScriptError:
+        return True
+    return False
 
 
 def _check_failed(script: Path, errors: int) -> ScriptError:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from smolwf.cli import flag_values
+from smolwf.cli.placeholders import WORD
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect, open_for_reading
@@ -22,7 +24,9 @@ from smolwf.store.runs import LIVE_STATES, STATES
 if TYPE_CHECKING:
     from smolwf.store.history import History
 
-STATE_LIST = ", ".join(STATES)
+SHOWN_STATES = (*STATES, "interrupted")
+"""``interrupted``: stored as running, but its process is gone (see store/history.py)."""
+STATE_LIST = ", ".join(SHOWN_STATES)
 HELP = """List past runs, show one in detail, print its events, or delete runs.
 
   smol-wf history                          newest 50 runs
@@ -41,13 +45,14 @@ def history(
     run_ids: list[str] = typer.Argument(
         None,
         metavar="[RUN_ID | delete RUN_ID...]",
+        click_type=WORD,
         show_default=False,
         help="A run to show, or 'delete' followed by the runs to delete.",
     ),
     db: Path | None = typer.Option(
-        None, "--db", help="SQLite database of runs.", show_default=False
+        None, "--db", metavar="PATH", help="SQLite database of runs.", show_default=False
     ),
-    output: str = typer.Option("table", "--output", "-o", help="table or json."),
+    output: str = typer.Option("table", "--output", "-o", metavar="FORMAT", help="table or json."),
     status: list[str] = typer.Option(
         [],
         "--status",
@@ -56,15 +61,17 @@ def history(
         help=f"Only runs in this state: {STATE_LIST}.",
     ),
     name: str | None = typer.Option(
-        None, "--name", help="Only workflows whose meta.name contains this."
+        None, "--name", metavar="TEXT", help="Only workflows whose meta.name contains this."
     ),
-    since: int | None = typer.Option(
+    since: str | None = typer.Option(
         None, "--since", metavar="MS", help="Created at or after (epoch ms)."
     ),
-    until: int | None = typer.Option(
+    until: str | None = typer.Option(
         None, "--until", metavar="MS", help="Created at or before (epoch ms)."
     ),
-    limit: int = typer.Option(50, "--limit", min=1, help="How many runs to list, newest first."),
+    limit: str = typer.Option(
+        "50", "--limit", metavar="N", help="How many runs to list, newest first."
+    ),
     events: bool = typer.Option(False, "--events", help="Print the run's events as JSONL."),
     everything: bool = typer.Option(False, "--all", help="With delete: every run."),
     dry_run: bool = typer.Option(
@@ -72,30 +79,38 @@ def history(
     ),
 ) -> int:
     ids = list(run_ids or [])
-    states = tuple(_check_state(value) for value in status)
     if output not in ("table", "json"):
         raise UsageError("--output must be one of table, json")
     path = db or default_db_path()
     if ids and ids[0] == "delete":
+        states = tuple(_check_state(value, STATES) for value in status)
         source = ctx.get_parameter_source("output")
         if source is not None and source.name == "COMMANDLINE":
             raise UsageError("history delete does not support --output; it uses fixed text output")
         return _delete(path, ids[1:], states, everything, dry_run)
+    states = tuple(_check_state(value, SHOWN_STATES) for value in status)
     if everything or dry_run:
         raise UsageError("--all and --dry-run go with 'smol-wf history delete'")
     if len(ids) > 1:
         raise UsageError(
             "history accepts at most one run id (to delete several: history delete ID...)"
         )
-    view = _open(path)
     if events and not ids:
         raise UsageError("--events needs a run id: smol-wf history RUN_ID --events")
+    from smolwf.store.history import RunFilter
+
+    run_filter = RunFilter(
+        states=states,
+        name=name,
+        since_ms=_epoch_ms("--since", since),
+        until_ms=_epoch_ms("--until", until),
+        limit=flag_values.count("--limit", limit, minimum=1),
+    )
+    view = _open(path)
     if ids:
         return _show(view, ids[0], output, events)
     from smolwf.cli import history_view
-    from smolwf.store.history import RunFilter
 
-    run_filter = RunFilter(states=states, name=name, since_ms=since, until_ms=until, limit=limit)
     runs = view.list_runs(run_filter)
     if output == "json":
         print(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
@@ -201,7 +216,16 @@ def _refuse_live_runs(view: History, run_ids: list[str]) -> None:
             )
 
 
-def _check_state(value: str) -> str:
-    if value not in STATES:
-        raise UsageError(f"--status must be one of {', '.join(STATES)}")
+def _epoch_ms(flag: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    value = text.strip()
+    if not value.lstrip("-").isdigit() or not value.isascii() or abs(int(value)) > 2**53:
+        raise UsageError(f"{flag} must be an integer Unix epoch millisecond timestamp")
+    return int(value)
+
+
+def _check_state(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise UsageError(f"--status must be one of {', '.join(allowed)}")
     return value

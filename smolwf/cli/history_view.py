@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from smolwf.clock import iso
@@ -28,18 +28,31 @@ STATE_STYLES = {
     "completed": "green",
     "failed": "red",
     "cancelled": "yellow",
+    "interrupted": "bright_yellow",
     "running": "cyan",
     "waiting": "magenta",
 }
+STATE_NOTES = {
+    "interrupted": " (its process is gone; resume it with the command below)",
+    "failed": " (resume it with the command below)",
+    "cancelled": " (resume it with the command below)",
+}
 
 
-def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Borderless columns separated by two spaces, each padded to its widest cell."""
+def plain_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], notes: Mapping[int, str] | None = None
+) -> str:
+    """Borderless columns separated by two spaces, each padded to its widest cell.
+
+    ``notes[i]`` is a line printed under row ``i``, across the columns: a long note (a
+    step's error) never widens a column."""
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, *rows]
-    ]
+    lines = []
+    for index, row in enumerate([headers, *rows], start=-1):
+        cells = zip(row, widths, strict=True)
+        lines.append("  ".join(str(cell).ljust(width) for cell, width in cells).rstrip())
+        if notes and index in notes:
+            lines.append(notes[index])
     return "\n".join(lines)
 
 
@@ -94,7 +107,7 @@ def print_run_detail(
     completed = sum(1 for step in steps if step.state == "completed")
     failed = sum(1 for step in steps if step.state == "failed")
     print(f"Run:       {detail.run_id}")
-    print(f"State:     {detail.state}")
+    print(f"State:     {detail.state}{STATE_NOTES.get(detail.state, '')}")
     print(f"Workflow:  {detail.name}")
     print(f"Script:    {detail.script_path}")
     if detail.fork is not None:
@@ -170,6 +183,7 @@ def _print_steps(steps: list[StepView]) -> None:
         "LABEL / PROMPT",
     )
     rows: list[tuple[str, ...]] = []
+    notes: dict[int, str] = {}
     for step in steps:
         usage = step.usage
         duration = step.duration_ms
@@ -193,9 +207,9 @@ def _print_steps(steps: list[StepView]) -> None:
             )
         )
         if step.error:
-            rows.append(("", "  error:", _short(step.error, 100), *[""] * 12))
+            notes[len(rows) - 1] = f"  error: {_short(step.error, 150)}"
     print("Steps")
-    print(plain_table(headers, rows))
+    print(plain_table(headers, rows, notes))
     print()
     _print_reused(steps)
     _print_refusals(steps)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from smolwf.cli.placeholders import WORD
+from smolwf.cli.run_args import read_failure
 from smolwf.clock import iso, now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.jsontypes import JSON
@@ -46,8 +48,8 @@ with the command that answers it.
   smol-wf inbox -o json | jq '.[0].commands[0]'
 """
 
-DB_HELP = "SQLite database of runs [default: the run database]."
-BY_HELP = "Who answers, as recorded in the answer [default: the OS user]."
+DB_HELP = "SQLite database of runs \\[default: the run database]."
+BY_HELP = "Who answers, as recorded in the answer \\[default: the OS user]."
 
 
 def _db(value: Path | None) -> Path:
@@ -58,13 +60,22 @@ def _decision_command(approved: bool) -> Callable[..., int]:
     """``approve`` or ``deny``: one signature, one decision each."""
 
     def command(
-        run_id: str = typer.Argument(..., metavar="RUN_ID", help="The waiting run."),
-        request: str | None = typer.Argument(
-            None, metavar="[REQUEST]", help="A request id or label; optional with one pending."
+        run_id: str = typer.Argument(
+            ..., metavar="RUN_ID", click_type=WORD, help="The waiting run."
         ),
-        note: str | None = typer.Option(None, "--note", help="A note the workflow receives."),
+        request: str | None = typer.Argument(
+            None,
+            metavar="[REQUEST]",
+            click_type=WORD,
+            help="A request id or label; optional with one pending.",
+        ),
+        note: str | None = typer.Option(
+            None, "--note", metavar="TEXT", help="A note the workflow receives."
+        ),
         by: str | None = typer.Option(None, "--by", metavar="NAME", help=BY_HELP),
-        db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
+        db: Path | None = typer.Option(
+            None, "--db", metavar="PATH", help=DB_HELP, show_default=False
+        ),
     ) -> int:
         return _decide(run_id, request, Decision(approved, note), by, _db(db))
 
@@ -76,22 +87,24 @@ deny = _decision_command(False)
 
 
 def signal(
-    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The waiting run."),
-    name: str = typer.Argument(..., metavar="NAME", help="The signal's name (or request id)."),
+    run_id: str = typer.Argument(..., metavar="RUN_ID", click_type=WORD, help="The waiting run."),
+    name: str = typer.Argument(
+        ..., metavar="NAME", click_type=WORD, help="The signal's name (or request id)."
+    ),
     data: str | None = typer.Option(None, "--data", metavar="JSON", help="The payload."),
     data_file: Path | None = typer.Option(
         None, "--data-file", metavar="FILE", help="Read the JSON payload from FILE."
     ),
     by: str | None = typer.Option(None, "--by", metavar="NAME", help=BY_HELP),
-    db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
+    db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_HELP, show_default=False),
 ) -> int:
     payload = Payload(_payload(data, data_file))
     return _decide(run_id, name, payload, by, _db(db))
 
 
 def inbox(
-    output: str = typer.Option("table", "--output", "-o", help="table or json."),
-    db: Path | None = typer.Option(None, "--db", help=DB_HELP, show_default=False),
+    output: str = typer.Option("table", "--output", "-o", metavar="FORMAT", help="table or json."),
+    db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_HELP, show_default=False),
 ) -> int:
     if output not in ("table", "json"):
         raise UsageError("--output must be one of table, json")
@@ -144,7 +157,7 @@ def _payload(data: str | None, data_file: Path | None) -> JSON:
         try:
             text = data_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read {source}: {error}") from None
+            raise UsageError(f"cannot read {source}: {read_failure(error)}") from None
     try:
         return json.loads(text or "")  # type: ignore[no-any-return]
     except ValueError as error:

@@ -87,7 +87,7 @@ def txt() -> None:
     "of the git top level, or of the current directory outside git.",
 )
 def list_workflows(
-    output: str = typer.Option("table", "--output", "-o", help="table or json."),
+    output: str = typer.Option("table", "--output", "-o", metavar="FORMAT", help="table or json."),
 ) -> None:
     if output not in ("table", "json"):
         raise UsageError(f"--output must be table or json, not {output!r}")

@@ -15,14 +15,21 @@ from smolwf.errors import UsageError
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+MAX_DURATION_DAYS = 36_500
+MAX_DURATION_S = MAX_DURATION_DAYS * 86_400
+"""A hundred years: longer is any age (and a number of seconds a timestamp can hold)."""
 
 
 def parse_duration(text: str, flag: str) -> float:
-    """``45s``, ``30m``, ``12h``, ``7d``, ``2w`` in seconds; anything else is a usage error."""
+    """``45s``, ``30m``, ``12h``, ``7d``, ``2w`` in seconds, more than none and at most
+    ``MAX_DURATION_S``; anything else is a usage error (hand-parsed, so never ``inf``)."""
     match = DURATION.fullmatch(text.strip())
     seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)] if match else 0.0
-    if seconds <= 0:
-        raise UsageError(f"{flag} must be a duration like 30m, 12h or 7d, got {text!r}")
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise UsageError(
+            f"{flag} must be a duration like 30m, 12h or 7d (at most {MAX_DURATION_DAYS}d), "
+            f"got {text!r}"
+        )
     return seconds
 
 

@@ -16,25 +16,23 @@ import anyio
 import typer
 
 from smolwf import defaults
+from smolwf.cli import flag_values as flags
+from smolwf.cli.placeholders import WORD
 from smolwf.cli.reuse_flags import reuse_fields
-from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
-from smolwf.clock import now_ms
-from smolwf.engine.config import ON_WAIT_MODES, RECORDED, OnWait, RunConfig
-from smolwf.engine.inputs import check_provider_options, check_rate_limits
-from smolwf.engine.selectors import parse_model_map
-from smolwf.errors import AgentOptionError, UsageError, WorkflowWaiting
-from smolwf.permissions import (
-    DEFAULT_PERMISSIONS,
-    DEFAULT_REFUSAL_POLICY,
-    PERMISSION_LEVELS,
-    REFUSAL_POLICIES,
-    PermissionLevel,
-    RefusalPolicy,
-    permission_level,
+from smolwf.cli.run_args import (
+    ARGS_TOKENS,
+    load_args_file,
+    merge_args,
+    parse_args_json,
+    parse_cli_args,
 )
+from smolwf.clock import now_ms
+from smolwf.engine.config import RECORDED, RunConfig
+from smolwf.errors import SmolWfError, UsageError, WorkflowCancelled, WorkflowWaiting
+from smolwf.events.sinks import write_unstarted_failure
+from smolwf.permissions import DEFAULT_PERMISSIONS, DEFAULT_REFUSAL_POLICY
 from smolwf.providers.base import ProviderSettings
-from smolwf.providers.binaries import CLI_PACKAGES
-from smolwf.providers.registry import KNOWN_PROVIDERS, capabilities_of, check_provider_name
+from smolwf.providers.registry import KNOWN_PROVIDERS
 from smolwf.store.paths import default_db_path
 
 if TYPE_CHECKING:
@@ -44,12 +42,13 @@ if TYPE_CHECKING:
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
-Workflow arguments are passed as [bold]--args-<name> value[/bold] (repeat a name for an
-array, omit the value for true) or loaded with [bold]--args-from-file[/bold] (JSON or YAML);
-the script reads them as [bold]args[/bold].
+Workflow arguments are passed as [bold]--args-<name> value[/bold] anywhere on the line
+(repeat a name for an array, omit the value for true), as one JSON value with
+[bold]--args-json[/bold], or loaded with [bold]--args-from-file[/bold] (JSON or YAML); the
+script reads them as [bold]args[/bold].
 
 Every agent call is checkpointed in the database: after a failure or Ctrl-C, run again
-with [bold]--resume-run <runID>[/bold] and finished calls replay without calling the provider.
+with [bold]--resume-run RUN_ID[/bold] and finished calls replay without calling the provider.
 
 A workflow that asks a person (requestApproval, waitForSignal from workflow:human)
 waits for the answer (smol-wf approve/deny/signal, from any terminal); with
@@ -59,18 +58,8 @@ Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 3 waiting for a perso
 (--on-wait exit; answer, then --resume-run), 130 interrupted.
 """
 
-CLI_PROVIDERS = tuple(CLI_PACKAGES)
-LOG_LEVELS = {
-    "off": 0,
-    "none": 0,
-    "quiet": 0,
-    "error": 1,
-    "warn": 2,
-    "warning": 2,
-    "info": 3,
-    "debug": 4,
-    "trace": 5,
-}
+JS_MEMORY_MIN_MIB = 16
+JS_STACK_MIN_KIB = 64
 
 
 class ProgressMode(StrEnum):
@@ -102,21 +91,25 @@ def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) 
 
 def run(
     ctx: typer.Context,
-    script: Path | None = typer.Argument(
+    script: str | None = typer.Argument(
         None,
-        help="The workflow script (.mjs or .js); optional with --resume-run.",
+        metavar="SCRIPT",
+        click_type=WORD,
+        help="The workflow script (.mjs or .js); optional with --resume-run or --fork-run.",
         show_default=False,
     ),
     agent_provider: str = typer.Option(
         defaults.DEFAULT_PROVIDER,
         "--agent-provider",
         callback=_needs_value,
+        metavar="PROVIDER",
         help=f"Provider for agent() calls that name none: {', '.join(KNOWN_PROVIDERS)}.",
     ),
     db: Path | None = typer.Option(
         None,
         "--db",
         callback=_needs_value,
+        metavar="PATH",
         show_default=False,
         help=f"SQLite database of runs \\[default: {DEFAULT_DB_TEXT}].",
     ),
@@ -179,6 +172,7 @@ def run(
     replay_missing: str = typer.Option(
         "fail",
         "--replay-missing",
+        callback=_needs_value,
         metavar="fail|live",
         help="With --replay: a call the cassette lacks fails, or runs live and is added to it.",
     ),
@@ -204,12 +198,13 @@ def run(
         help=f"Agents running at once \\[default: {defaults.default_max_parallel_agents()} here, "
         "min(16, max(2, cpus-2))].",
     ),
-    max_agents: int = typer.Option(
-        defaults.MAX_AGENTS_PER_RUN,
+    max_agents: str = typer.Option(
+        str(defaults.MAX_AGENTS_PER_RUN),
         "--max-agents",
-        min=1,
+        callback=_needs_value,
         metavar="N",
-        help="agent() calls one run may make, each retry counted; the next one rejects.",
+        help="agent() calls one run may make, each retry counted (at least 1); the next one "
+        "rejects.",
     ),
     save_raw_sessions: Path | None = typer.Option(
         None,
@@ -225,6 +220,7 @@ def run(
         ProgressMode.AUTO,
         "--progress",
         case_sensitive=False,
+        metavar="MODE",
         help="Progress on stderr: live (a tree of phases and agents), plain (\\[phase]/\\[log] "
         "lines), or auto (live on a terminal, plain otherwise).",
     ),
@@ -236,74 +232,84 @@ def run(
         help="Internal log lines on stderr: off, error, warn, info, debug, trace.",
     ),
     debug: bool = typer.Option(False, "--debug", help="Same as --log-level debug."),
-    js_memory: int = typer.Option(
-        defaults.JS_MEMORY_MIB,
+    js_memory: str = typer.Option(
+        str(defaults.JS_MEMORY_MIB),
         "--js-memory",
-        min=16,
+        callback=_needs_value,
         metavar="MIB",
-        help="JS heap limit of the whole run: the script and its child workflows share it.",
+        help="JS heap limit of the whole run: the script and its child workflows share it "
+        f"(at least {JS_MEMORY_MIN_MIB}).",
     ),
-    js_slice_timeout: float = typer.Option(
-        defaults.JS_SLICE_TIMEOUT_S,
+    js_slice_timeout: str = typer.Option(
+        f"{defaults.JS_SLICE_TIMEOUT_S:g}",
         "--js-slice-timeout",
-        min=0.01,
+        callback=_needs_value,
         metavar="SECONDS",
-        help="CPU time the script may run without waiting on an agent.",
+        help="CPU time the script may run without waiting on an agent (at least 0.01).",
     ),
-    js_stack: int = typer.Option(
-        defaults.JS_STACK_KIB,
+    js_stack: str = typer.Option(
+        str(defaults.JS_STACK_KIB),
         "--js-stack",
-        min=64,
+        callback=_needs_value,
         metavar="KIB",
-        help="Stack limit of the script.",
+        help=f"Stack limit of the script (at least {JS_STACK_MIN_KIB}).",
     ),
     args_from_file: list[Path] = typer.Option(
         [],
         "--args-from-file",
         callback=_needs_value,
         metavar="FILE",
-        help="Load workflow args from a JSON or YAML object (repeatable; --args-* win).",
+        help="Load the script's args from a JSON or YAML file (repeatable; objects merge, "
+        "--args-* win; any other value must be the only args).",
     ),
-    max_workflow_depth: int = typer.Option(
-        defaults.MAX_WORKFLOW_DEPTH,
+    args_json: str | None = typer.Option(
+        None,
+        "--args-json",
+        callback=_needs_value,
+        metavar="JSON",
+        help="The script's args as one JSON value, e.g. '\"a question\"' or '[1, 2]'; "
+        "an object merges with --args-<name> flags.",
+    ),
+    max_workflow_depth: str = typer.Option(
+        str(defaults.MAX_WORKFLOW_DEPTH),
         "--max-workflow-depth",
-        min=1,
+        callback=_needs_value,
         metavar="N",
         help="How deep workflow() calls may nest (1: children, no grandchildren).",
     ),
-    max_output_tokens: int | None = typer.Option(
+    max_output_tokens: str | None = typer.Option(
         None,
         "--max-output-tokens",
-        min=1,
+        callback=_needs_value,
         metavar="TOKENS",
         help="Hard cap: once output tokens reach it, every later agent() rejects.",
     ),
-    max_total_tokens: int | None = typer.Option(
+    max_total_tokens: str | None = typer.Option(
         None,
         "--max-total-tokens",
-        min=1,
+        callback=_needs_value,
         metavar="TOKENS",
         help="Hard cap on input + output + cache-write tokens.",
     ),
-    max_cost_usd: float | None = typer.Option(
+    max_cost_usd: str | None = typer.Option(
         None,
         "--max-cost-usd",
-        min=0.0,
+        callback=_needs_value,
         metavar="USD",
         help="Hard cap on the cost in US dollars: reported by the CLIs, else estimated.",
     ),
-    agent_timeout: float | None = typer.Option(
+    agent_timeout: str | None = typer.Option(
         None,
         "--agent-timeout",
-        min=0.0,
+        callback=_needs_value,
         metavar="SECONDS",
         help="Stop a provider call that runs longer than this (agent() timeout option "
         "wins; 0: no limit) \\[default: no limit].",
     ),
-    agent_idle_timeout: float = typer.Option(
-        defaults.AGENT_IDLE_TIMEOUT_S or 0.0,
+    agent_idle_timeout: str = typer.Option(
+        f"{defaults.AGENT_IDLE_TIMEOUT_S or 0:g}",
         "--agent-idle-timeout",
-        min=0.0,
+        callback=_needs_value,
         metavar="SECONDS",
         help="Stop a provider call that prints nothing for this long, e.g. a hung model "
         "(agent() idleTimeout option wins; 0: no limit).",
@@ -311,6 +317,7 @@ def run(
     agent_permissions: str = typer.Option(
         DEFAULT_PERMISSIONS,
         "--agent-permissions",
+        callback=_needs_value,
         metavar="LEVEL",
         help="What agents may change unless a call or its phase says otherwise: read-only "
         "(read and search), edit (write files and run commands in the agent's working "
@@ -319,6 +326,7 @@ def run(
     on_refusal: str = typer.Option(
         DEFAULT_REFUSAL_POLICY,
         "--on-refusal",
+        callback=_needs_value,
         metavar="POLICY",
         help="When a CLI refuses an agent's tool use: warn (a \\[warn] line, recorded on the "
         "step) or fail (the call fails too; agent() onRefusal option wins).",
@@ -338,6 +346,7 @@ def run(
     on_wait: str = typer.Option(
         "wait",
         "--on-wait",
+        callback=_needs_value,
         metavar="MODE",
         help="When only a person's answer can move the run on: wait (keep waiting; it goes "
         "on within a second of the answer) or exit (end with exit code 3, the run stays "
@@ -377,15 +386,15 @@ def run(
     ),
 ) -> int:
     config = build_config(ctx)
-    check_script(ctx)
     events = config.events_stream is not None
-    traces = trace_sink(otel)
-    if traces is not None:
-        config = replace(config, sinks=[*config.sinks, traces])
-    live = live_sink(progress, config)
-    if live is not None:
-        config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
     try:
+        check_script(ctx)
+        traces = trace_sink(otel)
+        if traces is not None:
+            config = replace(config, sinks=[*config.sinks, traces])
+        live = live_sink(progress, config)
+        if live is not None:
+            config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
         try:
             report = anyio.run(_run_with_signals, config, events)
         finally:
@@ -393,11 +402,27 @@ def run(
                 live.close()
             if traces is not None:
                 traces.close()
-    except WorkflowWaiting as waiting:
+    except WorkflowWaiting as waiting:  # it printed its own answer and resume commands
         return report_waiting(waiting.run_id, config.db_path or default_db_path(), events)
+    except SmolWfError as error:
+        explain_failure(error, config)
+        raise
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
+
+
+def explain_failure(error: SmolWfError, config: RunConfig) -> None:
+    """End an ``--events`` stream the run never started with ``workflow.error``; give a
+    recorded run's id and the command that resumes it (``error.hint``)."""
+    if config.events_stream is not None and error.run_id is None:
+        write_unstarted_failure(config.events_stream, error.message)
+    if error.run_id is not None:
+        what = "was cancelled" if isinstance(error, WorkflowCancelled) else "failed"
+        command = f"smol-wf run --resume-run {error.run_id}"
+        if config.db_path is not None:
+            command += f" --db {shlex.quote(str(config.db_path))}"
+        error.hint = f"run {error.run_id} {what}; resume it with: {command}"
 
 
 def trace_sink(flag: bool) -> TraceSink | None:
@@ -487,53 +512,78 @@ def build_config(ctx: typer.Context) -> RunConfig:
     """Check the run flags in ``ctx.params`` and turn them into a RunConfig (run, tui run)."""
     p = ctx.params
     script = _path(p["script"])
-    level = _log_level(p["log_level"], p["debug"])
+    level = flags.log_level(p["log_level"], p["debug"])
     if script is None and p["resume_run"] is None and p["fork_run"] is None:
-        raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
-    args_files = [load_args_file(Path(path)) for path in p["args_from_file"]]
+        raise UsageError(
+            f"missing workflow script: {ctx.command_path} <workflow-script> [flags] "
+            "(or --resume-run RUN_ID, or --fork-run RUN_ID)"
+        )
+    tokens: list[str] = ctx.meta.get(ARGS_TOKENS, [])
+    cli_args = parse_cli_args(tokens, ctx.args)
+    values = [load_args_file(Path(path)) for path in p["args_from_file"]]
+    if p["args_json"] is not None:
+        values.append(parse_args_json(p["args_json"]))
     config = RunConfig(
         **reuse_fields(p),
         script_path=script,
-        args=merge_args(args_files, parse_cli_args(ctx.args)),
+        args=merge_args(values, cli_args),
         db_path=_path(p["db"]),
         resume_run_id=p["resume_run"],
-        provider=_provider(p["agent_provider"]),
-        model_map=parse_model_map(p["model_map"]),
-        budget_allowance=_budget(p["budget_allowance"]),
-        max_parallel_agents=_max_parallel(p["max_parallel_agents"]),
-        max_agents=p["max_agents"],
-        max_workflow_depth=p["max_workflow_depth"],
-        max_output_tokens=p["max_output_tokens"],
-        max_total_tokens=p["max_total_tokens"],
-        max_cost_usd=p["max_cost_usd"],
-        js_memory_mib=p["js_memory"],
-        js_slice_timeout_s=p["js_slice_timeout"],
-        js_stack_kib=p["js_stack"],
+        provider=flags.provider(p["agent_provider"]),
+        model_map=flags.model_map(p["model_map"]),
+        budget_allowance=flags.budget(p["budget_allowance"]),
+        max_parallel_agents=flags.max_parallel(p["max_parallel_agents"]),
+        max_agents=flags.count("--max-agents", p["max_agents"], minimum=1),
+        max_workflow_depth=flags.count(
+            "--max-workflow-depth", p["max_workflow_depth"], minimum=1, maximum=64
+        ),
+        max_output_tokens=_optional_count("--max-output-tokens", p["max_output_tokens"]),
+        max_total_tokens=_optional_count("--max-total-tokens", p["max_total_tokens"]),
+        max_cost_usd=_optional_number("--max-cost-usd", p["max_cost_usd"]),
+        js_memory_mib=flags.count(
+            "--js-memory", p["js_memory"], minimum=JS_MEMORY_MIN_MIB, maximum=1024 * 1024
+        ),
+        js_slice_timeout_s=flags.number(
+            "--js-slice-timeout", p["js_slice_timeout"], minimum=0.01, maximum=86_400
+        ),
+        js_stack_kib=flags.count(
+            "--js-stack", p["js_stack"], minimum=JS_STACK_MIN_KIB, maximum=1024 * 1024
+        ),
         display_path=str(script) if script is not None else None,
         events_stream=sys.stdout if p["events"] else None,
-        debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
-        explicit=_explicit_fields(ctx, bool(ctx.args or p["args_from_file"])),
-        provider_settings=ProviderSettings(binaries=_provider_bins(p["provider_bin"])),
-        provider_options=_provider_settings(p["provider_setting"]),
-        provider_concurrency=_per_provider("--provider-concurrency", p["provider_concurrency"]),
-        provider_rpm=_per_provider("--provider-rpm", p["provider_rpm"]),
-        agent_timeout_s=p["agent_timeout"] or None,
-        agent_idle_timeout_s=p["agent_idle_timeout"] or None,
-        agent_permissions=_permissions(p["agent_permissions"]),
-        on_refusal=_refusal_policy(p["on_refusal"]),
-        raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
-        on_wait=_on_wait(p["on_wait"]),
+        debug_log=_debug_line if level >= flags.LOG_LEVELS["debug"] else None,
+        explicit=_explicit_fields(ctx, bool(tokens or p["args_from_file"] or p["args_json"])),
+        provider_settings=ProviderSettings(binaries=flags.provider_bins(p["provider_bin"])),
+        agent_timeout_s=_optional_number("--agent-timeout", p["agent_timeout"]) or None,
+        agent_idle_timeout_s=flags.number("--agent-idle-timeout", p["agent_idle_timeout"]) or None,
+        agent_permissions=flags.permissions(p["agent_permissions"]),
+        on_refusal=flags.refusal_policy(p["on_refusal"]),
+        raw_sessions_dir=flags.raw_sessions_dir(_path(p["save_raw_sessions"])),
+        on_wait=flags.on_wait(p["on_wait"]),
+        provider_options=flags.provider_settings(p["provider_setting"]),
+        provider_concurrency=flags.per_provider(
+            "--provider-concurrency", p["provider_concurrency"]
+        ),
+        provider_rpm=flags.per_provider("--provider-rpm", p["provider_rpm"]),
     )
     from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
 
     check_reuse_flags(config)
-    if level >= LOG_LEVELS["debug"]:
+    if level >= flags.LOG_LEVELS["debug"]:
         _debug_line(
             f"cli run script={script} db={p['db'] or default_db_path()} "
             f"agent_provider={config.provider} "
             f"budget_allowance={config.budget_allowance}"
         )
     return config
+
+
+def _optional_count(flag: str, text: str | None) -> int | None:
+    return flags.count(flag, text, minimum=1) if text is not None else None
+
+
+def _optional_number(flag: str, text: str | None) -> float | None:
+    return flags.number(flag, text) if text is not None else None
 
 
 async def _run_with_signals(config: RunConfig, quiet: bool) -> RunReport:
@@ -581,113 +631,6 @@ def _path(value: str | Path | None) -> Path | None:
     """``ctx.params`` holds what the parser produced, which is a str for some Typer
     versions; the command's own arguments are converted, these are not."""
     return Path(value) if value is not None else None
-
-
-def _provider(name: str) -> str:
-    try:
-        check_provider_name(name)
-        if name not in KNOWN_PROVIDERS:
-            capabilities_of(name)  # a plug-in that cannot load fails here, not in a call
-    except AgentOptionError as error:
-        raise UsageError(error.message) from None
-    return name
-
-
-def _permissions(text: str) -> PermissionLevel:
-    level = permission_level(text)
-    if level is None:
-        levels = ", ".join(PERMISSION_LEVELS)
-        raise UsageError(f"--agent-permissions must be one of {levels}, got {text!r}")
-    return level
-
-
-def _refusal_policy(text: str) -> RefusalPolicy:
-    for policy in REFUSAL_POLICIES:
-        if text == policy:
-            return policy
-    raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
-
-
-def _on_wait(text: str) -> OnWait:
-    for mode in ON_WAIT_MODES:
-        if text == mode:
-            return mode
-    raise UsageError(f"--on-wait must be wait or exit, got {text!r}")
-
-
-def _budget(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not text.isdigit() or str(int(text)) != text:
-        raise UsageError("--budget-allowance must be a non-negative integer")
-    return int(text)
-
-
-def _max_parallel(text: str | None) -> int:
-    if text is None:
-        return defaults.default_max_parallel_agents()
-    if not text.isdigit():
-        raise UsageError("--max-parallel-agents must be a non-negative integer")
-    if int(text) == 0:
-        raise UsageError("--max-parallel-agents must be greater than zero")
-    return int(text)
-
-
-def _log_level(text: str | None, debug: bool) -> int:
-    if debug:
-        return LOG_LEVELS["debug"]
-    if text is None:
-        return 0
-    level = LOG_LEVELS.get(text.lower())
-    if level is None:
-        raise UsageError("--log-level must be one of off, error, warn, info, debug, trace")
-    return level
-
-
-def _check_raw_sessions(path: Path | None) -> Path | None:
-    if path is not None and not path.is_dir():
-        raise UsageError("--save-raw-sessions must point to an existing directory")
-    return path.resolve() if path is not None else None
-
-
-def _provider_bins(values: list[str]) -> dict[str, str]:
-    """``--provider-bin NAME=PATH`` values; a later one for the same provider wins."""
-    binaries: dict[str, str] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not path:
-            raise UsageError(f"--provider-bin must be PROVIDER=PATH, got {value!r}")
-        if name not in CLI_PROVIDERS:
-            known = ", ".join(CLI_PROVIDERS)
-            raise UsageError(f"--provider-bin: {name!r} runs no CLI; use one of {known}")
-        binaries[name] = path
-    return binaries
-
-
-def _provider_settings(values: list[str]) -> dict[str, dict[str, str]]:
-    """``--provider-setting PROVIDER.KEY=VALUE`` values, each checked against the keys its
-    provider declares; a later one for the same key wins."""
-    options: dict[str, dict[str, str]] = {}
-    for value in values:
-        target, sep, text = value.partition("=")
-        name, dot, key = target.partition(".")
-        if not sep or not dot or not name or not key:
-            raise UsageError(f"--provider-setting must be PROVIDER.KEY=VALUE, got {value!r}")
-        options.setdefault(name, {})[key] = text
-    check_provider_options(options, "--provider-setting")
-    return options
-
-
-def _per_provider(flag: str, values: list[str]) -> dict[str, int]:
-    """``PROVIDER=N`` values of a rate-limit flag; a later one for the same provider wins."""
-    limits: dict[str, int] = {}
-    for value in values:
-        name, sep, number = value.partition("=")
-        if not sep or not name or not number.isdigit():
-            raise UsageError(f"{flag} must be PROVIDER=N, got {value!r}")
-        limits[name] = int(number)
-    check_rate_limits(limits, flag)
-    return limits
 
 
 def _debug_line(text: str) -> None:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from smolwf.cli import run_cmd
+from smolwf.cli.placeholders import WORD
+from smolwf.cli.run_args import RunCommand
 from smolwf.errors import StoreError, UsageError
 from smolwf.script.source import load_script
-from smolwf.store.db import open_for_reading
-from smolwf.store.paths import default_db_path
+from smolwf.store.db import connect, open_for_reading
+from smolwf.store.paths import default_db_path, ensure_directory
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
 
 if TYPE_CHECKING:
@@ -57,18 +59,28 @@ tui_app = typer.Typer(name="tui", help=HELP, no_args_is_help=True, rich_markup_m
 
 @tui_app.command("replay", help=REPLAY_HELP)
 def replay(
-    source: str = typer.Argument(..., metavar="EVENTS_JSONL|RUN_ID", help="File or run id."),
+    source: str = typer.Argument(
+        ..., metavar="EVENTS_JSONL|RUN_ID", click_type=WORD, help="File or run id."
+    ),
     db: Path | None = typer.Option(
-        None, "--db", help="Database to read a run id from [default: the run database]."
+        None,
+        "--db",
+        metavar="PATH",
+        help="Database to read a run id from [default: the run database].",
     ),
     max_delay: str = typer.Option(
-        DEFAULT_MAX_DELAY, "--max-delay", help="Longest pause between events: 50ms, 1.5s, 200."
+        DEFAULT_MAX_DELAY,
+        "--max-delay",
+        metavar="DURATION",
+        help="Longest pause between events: 50ms, 1.5s, 200.",
     ),
     check: bool = typer.Option(False, "--check", help="Validate and summarize; no UI."),
 ) -> int:
     from smolwf.tui.check import summary
 
     delay = parse_duration(max_delay)
+    if not check:
+        need_terminal("smol-wf tui replay", "pass --check for a summary on stdout")
     events = load_replay(source, db)
     if check:
         print(summary(source, events))
@@ -93,10 +105,7 @@ def _check(ctx: typer.Context) -> PreRunCheck:
 
 def _on_terminal() -> bool:
     """Whether the UI has a terminal to draw on and read keys from."""
-    try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
 
 
 def load_replay(source: str, db: Path | None) -> list[Event]:
@@ -119,6 +128,7 @@ def load_replay(source: str, db: Path | None) -> list[Event]:
 
 @tui_app.command(
     "run",
+    cls=RunCommand,
     help=RUN_HELP,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
@@ -130,11 +140,18 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     if ctx.params["on_wait"] == "exit":
         raise UsageError(ON_WAIT_REJECTED)
     config = run_cmd.build_config(ctx)
+    # Everything that can fail before the run starts fails here, before the UI takes the
+    # terminal: a failed check without a screen to show it on (its lines are printed), the
+    # script, a pipe for a terminal, the database. A failed check on a terminal opens the UI
+    # on its diagnostics, and the run does not start.
     found = _check(ctx)
     if found.error is not None and not _on_terminal():
-        raise found.error  # no screen to show the diagnostics on: they are printed
+        raise found.error
     if found.error is None and config.script_path is not None:
-        load_script(config.script_path)  # fail before the UI takes the terminal
+        load_script(config.script_path)
+    need_terminal("smol-wf tui run", "use smol-wf run (--events for a JSONL stream)")
+    if found.error is None:
+        _open_database(config.db_path)
     from smolwf.tui.app import LiveSource, WatchApp
 
     app = WatchApp(LiveSource(config, Path.cwd(), found.lines, found.error))
@@ -142,5 +159,28 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     if app.saved_path is not None:
         print(f"Events log saved to {app.saved_path}", file=sys.stderr)
     if app.run_error is not None:
+        run_cmd.explain_failure(app.run_error, config)
         raise app.run_error
     return 0
+
+
+def need_terminal(command: str, instead: str) -> None:
+    """A full-screen UI drawn into a pipe is escape codes nobody can read, waiting for keys
+    nobody can press: refuse it in one line."""
+    if not _on_terminal():
+        raise UsageError(f"{command} needs a terminal (stdin and stdout); {instead}")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _open_database(path: Path | None) -> None:
+    """Open (and create) the run database once, so a bad one is one line, not a UI crash."""
+    if path is None:
+        path = default_db_path()
+        ensure_directory(path.parent)
+    connect(path, create=True).close()

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from smolwf import defaults
+from smolwf.cli import flag_values
+from smolwf.cli.placeholders import WORD
 from smolwf.errors import UsageError
 from smolwf.store.paths import default_db_path
 
@@ -23,19 +25,27 @@ Needs the view extra: pip install 'smolwf\\[view]'.
 
 def view(
     run_id: str | None = typer.Argument(
-        None, metavar="[RUN_ID]", show_default=False, help="Open this run instead of the list."
+        None,
+        metavar="[RUN_ID]",
+        click_type=WORD,
+        show_default=False,
+        help="Open this run instead of the list.",
     ),
     db: Path | None = typer.Option(
-        None, "--db", help="SQLite database of runs.", show_default=False
+        None, "--db", metavar="PATH", help="SQLite database of runs.", show_default=False
     ),
-    port: int = typer.Option(
-        defaults.VIEW_PORT, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one)."
+    port: str = typer.Option(
+        str(defaults.VIEW_PORT),
+        "--port",
+        metavar="PORT",
+        help="Port on 127.0.0.1, 0 to 65535 (0: any free one).",
     ),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
 ) -> int:
+    number = flag_values.count("--port", port, minimum=0, maximum=65535)
     try:
         from smolwf.view.server import serve
     except ImportError:
         raise UsageError("smol-wf view needs the view extra: pip install 'smolwf[view]'") from None
-    serve(db or default_db_path(), port, run_id, open_browser)
+    serve(db or default_db_path(), number, run_id, open_browser)
     return 0

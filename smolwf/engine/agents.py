@@ -145,6 +145,21 @@ class AgentStep:
         self.isolation = record
 
 
+DEAD_AGENT = frozenset(
+    {
+        FailureKind.QUOTA,
+        FailureKind.AUTH,
+        FailureKind.TRANSIENT,
+        FailureKind.TIMEOUT,
+        FailureKind.CRASH,
+    }
+)
+"""Failures after which a Claude Code-form ``agent()`` resolves to null, as Claude Code's
+does when "the subagent dies on a terminal API error after retries". Output that never
+matched its schema still throws (so does Claude Code); so do a missing CLI, a refusal
+under ``onRefusal: 'fail'`` and bad options, which are mistakes to fix, not deaths."""
+
+
 @dataclass(frozen=True, slots=True)
 class CallFailure:
     """Why a call failed, and the tool uses its CLI refused on the way."""
@@ -152,6 +167,8 @@ class CallFailure:
     message: str
     refusals: tuple[Refusal, ...] = ()
     kind: FailureKind | None = None
+    """The provider's failure kind; None when no provider call failed (options, sandbox,
+    a cassette that lacks the call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,7 +608,21 @@ class Agents:
             step_id=step.step_id,
             provider=step.call.plan.provider,
         )
+        if step.scope.script.form == "claude-code" and failure.kind in DEAD_AGENT:
+            self._resolve_dead(step, message, budget_spent)
+            return
         step.scope.settle(step.call.request_id, False, message, budget_spent)
+
+    def _resolve_dead(self, step: AgentStep, message: str, budget_spent: int) -> None:
+        """Claude Code's contract: a dead agent is ``null``, said once as a warning."""
+        who = step.who if step.call.plan.label is not None else repr(_preview(step.call.prompt))
+        data: JSONObject = {
+            "message": f"agent {who} failed, so agent() returned null: {message}",
+            "source": "agent",
+            "stepId": step.step_id,
+        }
+        self.ctx.emit(step.scope, EventType.WARNING, data, step_id=step.step_id)
+        step.scope.settle(step.call.request_id, True, None, budget_spent)
 
     def _end(
         self,
@@ -644,6 +675,11 @@ class _WorkIn:
     async def __call__(self, cwd: Path) -> Answer:
         self.step.cwd = cwd
         return await self.executor.execute(self.step.call, self.step)
+
+
+def _preview(prompt: str, width: int = 40) -> str:
+    line = " ".join(prompt.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _add_tries(data: JSONObject, tries: list[ProviderCall] | None) -> None:

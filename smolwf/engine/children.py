@@ -167,7 +167,9 @@ class Children:
             host.limit_memory(ctx.memory.limit_for(child, [*ctx.scopes, child]))
             host.start(
                 args=request.args,
+                args_undefined=script.form == "claude-code" and not request.args_given,
                 budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
+                budget_spent=ctx.budget.spent,
                 sleep_max_ms=defaults.SLEEP_MAX_MS,
             )
         except WorkflowFailed as error:

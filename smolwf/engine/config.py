@@ -15,7 +15,7 @@ from typing import Any, Literal, TextIO, TypeAlias
 
 from smolwf import defaults
 from smolwf.events.sinks import EventSink
-from smolwf.jsontypes import JSON, JSONObject
+from smolwf.jsontypes import JSON
 from smolwf.permissions import (
     DEFAULT_PERMISSIONS,
     DEFAULT_REFUSAL_POLICY,
@@ -145,10 +145,15 @@ class RunConfig:
     script_path: Path | None = field(
         metadata=not_recorded("the run's own script_path column; resume_config compares it")
     )
-    args: JSONObject = field(
+    args: JSON = field(
         default_factory=dict,
         metadata=not_recorded("the run's own args_json column; resume_config compares it"),
     )
+    """The script's ``args``: an object, unless the caller passed another JSON value."""
+    args_given: bool | None = field(
+        default=None, metadata=not_recorded("stored beside args (see engine/resume.py)")
+    )
+    """Whether args were passed at all; None: when ``args`` is in ``explicit``."""
     db_path: Path | None = field(
         default=None, metadata=not_recorded("where the run is: a resume must name it")
     )

@@ -15,10 +15,23 @@ from smolwf.engine.config import RECORDED, RunConfig
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.runs import RunRecord
 
+ARGS_GIVEN = "argsGiven"
+"""The ``params_json`` key that says whether the caller passed args at all."""
+
 
 def recorded_params(config: RunConfig) -> JSONObject:
     """What a new run stores so a resume can use the same inputs."""
-    return {item.key: item.to_json(getattr(config, name)) for name, item in RECORDED.items()}
+    params = {item.key: item.to_json(getattr(config, name)) for name, item in RECORDED.items()}
+    params[ARGS_GIVEN] = args_given(config)
+    return params
+
+
+def args_given(config: RunConfig) -> bool:
+    """Whether the script was given args: a Claude Code-form script without them sees
+    ``args === undefined``; a module-form one sees ``{}`` either way."""
+    if config.args_given is not None:
+        return config.args_given
+    return "args" in config.explicit
 
 
 def resume_config(config: RunConfig, record: RunRecord) -> tuple[RunConfig, list[str]]:
@@ -36,6 +49,7 @@ def resume_config(config: RunConfig, record: RunRecord) -> tuple[RunConfig, list
             notes.append(f"{item.flag} {_show(item.to_json(current))} (recorded {_show(stored)})")
     if "args" not in config.explicit:
         changes["args"] = record.args
+        changes["args_given"] = record.params.get(ARGS_GIVEN, True) is not False
     elif config.args != record.args:
         notes.append("different --args-* values")
     recorded_script = Path(record.script_path)

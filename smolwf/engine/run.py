@@ -7,12 +7,14 @@ The turns themselves live in ``engine/loop.py``; this module builds what they sh
 from __future__ import annotations
 
 import contextlib
+import shlex
 import sys
 from pathlib import Path
 
 import anyio
 
 from smolwf import defaults
+from smolwf.clock import rfc3339_now
 from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
 from smolwf.engine.cancel import Cancellation
@@ -26,7 +28,7 @@ from smolwf.engine.memory import MemoryBudget
 from smolwf.engine.processes import RunProcesses, stop_leftovers
 from smolwf.engine.rate_limits import rate_limits
 from smolwf.engine.report import RunReport
-from smolwf.engine.resume import recorded_params, resume_config
+from smolwf.engine.resume import args_given, recorded_params, resume_config
 from smolwf.engine.reuse import (
     Reuse,
     cassette_recorder,
@@ -35,17 +37,26 @@ from smolwf.engine.reuse import (
     prepare_reuse,
 )
 from smolwf.engine.scope import Scope
-from smolwf.errors import StoreError, UsageError
+from smolwf.errors import (
+    ScriptError,
+    ScriptUnreadable,
+    SmolWfError,
+    StoreError,
+    UsageError,
+    WorkflowFailed,
+)
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
+from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
+from smolwf.jsontypes import JSONObject
 from smolwf.process_group import group_watcher
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
 from smolwf.store.human import HumanRequests
-from smolwf.store.paths import default_db_path
-from smolwf.store.runs import FORK_PARAM, Attempt, RunRecord, RunStore
+from smolwf.store.paths import default_db_path, ensure_directory
+from smolwf.store.runs import FORK_PARAM, Attempt, RunRecord, RunStore, ScriptIdentity
 
 __all__ = ["RunReport", "WorkflowRun"]
 
@@ -63,6 +74,8 @@ class WorkflowRun:
         self.cancellation.cancel(exit_code)
 
     async def execute(self) -> RunReport:
+        """Run to the end. A failure after the run was recorded carries its ``run_id``:
+        the run is marked failed or cancelled and its ``workflow.error`` was emitted."""
         check_reuse_flags(self.config)
         store = self._open_store()
         try:
@@ -73,12 +86,19 @@ class WorkflowRun:
                 raise UsageError(
                     "missing workflow script: pass a script path, --resume-run or --fork-run"
                 )
-            script = load_script(self.config.script_path)
-            earlier = record or source
-            if earlier is not None and earlier.script_sha256 not in ("", script.sha256):
-                notes.append("the script changed since the run was recorded")
             reuse = prepare_reuse(self.config, store, record)
             notes += reuse.notes
+            try:
+                script = load_script(self.config.script_path)
+            except ScriptUnreadable:
+                raise
+            except ScriptError as error:
+                attempt = self._attempt(store, record, None, reuse)
+                raise self._unstartable(store, attempt, error) from None
+            if record is not None:
+                notes += refuse_replacing_result(record, script)
+            elif source is not None and source.script_sha256 not in ("", script.sha256):
+                notes.append("the script changed since the run was recorded")
             return await self._execute(script, store, record, notes, reuse)
         finally:
             store.conn.close()
@@ -89,7 +109,7 @@ class WorkflowRun:
         path = self.config.db_path
         if path is None:
             path = default_db_path()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_directory(path.parent)
         return RunStore(connect(path, create=True), path)
 
     def _inputs_of(self, store: RunStore, run_id: str | None) -> tuple[RunRecord | None, list[str]]:
@@ -101,6 +121,36 @@ class WorkflowRun:
             raise StoreError(f"workflow run {run_id} was not found in {store.path}; check --db")
         self.config, notes = resume_config(self.config, record)
         return record, notes
+
+    def _attempt(
+        self,
+        store: RunStore,
+        record: RunRecord | None,
+        script: PreparedScript | None,
+        reuse: Reuse,
+    ) -> Attempt:
+        """Create the run (a fork names its source), or open a new attempt of the resumed
+        one (taking its script)."""
+        identity = _identity(script) if script is not None else None
+        if record is not None:
+            attempt = store.resume_run(record.run_id, script=identity)
+            stop_leftovers(store, record.run_id)  # before any new agent starts
+        else:
+            attempt = store.create_run(self._record(identity, reuse), meta=_meta(script))
+        self.run_id = attempt.run_id
+        return attempt
+
+    def _unstartable(self, store: RunStore, attempt: Attempt, error: SmolWfError) -> SmolWfError:
+        """Record a run that failed before its script ran: ``workflow.started``, then
+        ``workflow.error``, the run marked failed (the reference does the same)."""
+        batch = WriteBatch(attempt.run_id, attempt.attempt_id)
+        emitter = self._emitter(store, attempt, batch)
+        emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
+        emitter.emit(EventType.ERROR, {"message": error.message, "status": "failed"})
+        store.finish_run(attempt, "failed", error=error.message, batch=batch)
+        emitter.release()
+        error.run_id = attempt.run_id
+        return error
 
     async def _execute(
         self,
@@ -121,18 +171,18 @@ class WorkflowRun:
             script.meta.raw.get("rateLimits"), config.provider_concurrency, config.provider_rpm
         )
         limits = self.js_limits()
+        attempt = self._attempt(store, record, script, reuse)
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
-        host.start(
-            args=config.args,
-            budget_total=js_budget_total(config.budget_allowance, caps),
-            sleep_max_ms=defaults.SLEEP_MAX_MS,
-        )
-        if record is not None:
-            attempt = store.resume_run(record.run_id)
-            stop_leftovers(store, record.run_id)  # before any new agent starts
-        else:
-            attempt = store.create_run(self._record(script, reuse), meta=script.meta.to_json())
-        self.run_id = attempt.run_id
+        try:
+            host.start(
+                args=config.args,
+                args_undefined=script.form == "claude-code" and not args_given(config),
+                budget_total=js_budget_total(config.budget_allowance, caps),
+                sleep_max_ms=defaults.SLEEP_MAX_MS,
+            )
+        except WorkflowFailed as error:
+            host.close()
+            raise self._unstartable(store, attempt, error) from None
         if config.debug_log is not None:
             config.debug_log(
                 f"run_workflow start script={script.path} provider={config.provider} "
@@ -158,7 +208,9 @@ class WorkflowRun:
         watching = group_watcher.set(RunProcesses(ctx.batch, ctx.pending))
         try:
             report = await loop.run()
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, SmolWfError):
+                error.run_id = attempt.run_id  # the loop marked the run and emitted its end
             if recorder is not None:
                 with contextlib.suppress(StoreError):  # the run's own failure is the one to say
                     recorder.write()
@@ -176,13 +228,7 @@ class WorkflowRun:
     ) -> RunContext:
         config = self.config
         batch = WriteBatch(attempt.run_id, attempt.attempt_id)
-        emitter = Emitter(
-            run_id=attempt.run_id,
-            attempt_id=attempt.attempt_id,
-            first_seq=store.next_event_seq(attempt.run_id),
-            sinks=self._sinks(),
-            batch=batch,
-        )
+        emitter = self._emitter(store, attempt, batch)
         return RunContext(
             config=config,
             attempt=attempt,
@@ -195,6 +241,15 @@ class WorkflowRun:
             caps=caps,
             spent_before=store.ledger_total(attempt.run_id),
             memory=MemoryBudget(limits.memory_mib * 1024 * 1024),
+        )
+
+    def _emitter(self, store: RunStore, attempt: Attempt, batch: WriteBatch) -> Emitter:
+        return Emitter(
+            run_id=attempt.run_id,
+            attempt_id=attempt.attempt_id,
+            first_seq=store.next_event_seq(attempt.run_id),
+            sinks=self._sinks(),
+            batch=batch,
         )
 
     def _sinks(self) -> list[EventSink]:
@@ -213,17 +268,48 @@ class WorkflowRun:
             stack_kib=c.js_stack_kib,
         )
 
-    def _record(self, script: PreparedScript, reuse: Reuse) -> RunRecord:
+    def _record(self, identity: ScriptIdentity | None, reuse: Reuse) -> RunRecord:
         c = self.config
         params = recorded_params(c)
         if reuse.fork is not None:
             params[FORK_PARAM] = reuse.fork.to_json()
+        path = str(_absolute(c.script_path)) if c.script_path is not None else ""
         return RunRecord(
             new_id("run"),
-            script.meta.name,
-            str(script.path),
+            identity.name if identity is not None else "",
+            identity.path if identity is not None else path,
             "running",
             c.args,
             params,
-            script.sha256,
+            identity.sha256 if identity is not None else "",
         )
+
+
+def refuse_replacing_result(record: RunRecord, script: PreparedScript) -> list[str]:
+    """Notes on a resume with another script; refused when the run already completed, as
+    its result and metadata would be replaced by those of a different script."""
+    moved = str(script.path) != record.script_path
+    edited = record.script_sha256 not in ("", script.sha256)
+    if record.status == "completed" and (moved or edited):
+        what = f"with {script.path}" if moved else f"after {script.path} changed"
+        raise UsageError(
+            f"run {record.run_id} already completed; resuming it {what} would replace its "
+            f"result; start a new run, or fork it: smol-wf run {shlex.quote(str(script.path))} "
+            f"--fork-run {record.run_id}"
+        )
+    return ["the script changed since the run was recorded"] if edited else []
+
+
+def _identity(script: PreparedScript) -> ScriptIdentity:
+    return ScriptIdentity(str(script.path), script.sha256, script.meta.name, script.meta.to_json())
+
+
+def _meta(script: PreparedScript | None) -> JSONObject:
+    return script.meta.to_json() if script is not None else {}
+
+
+def _absolute(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

@@ -58,8 +58,11 @@ def resolve_model(options: JSONObject, provider: str, model_map: Mapping[str, st
     if not isinstance(requested, str):
         return resolved
     alias_matched = requested in model_map
-    selector = parse_selector(requested, model_map.get(requested, requested))
-    check_selector_for_provider(selector, provider)
+    try:
+        selector = parse_selector(requested, model_map.get(requested, requested))
+        check_selector_for_provider(selector, provider)
+    except AgentOptionError as error:
+        raise AgentOptionError(_selector_problem(error.message, requested, model_map)) from None
     resolved["model"] = selector.model
     if alias_matched or "?" in selector.selector or selector.provider or selector.thinking:
         resolved["requestedModel"] = selector.requested
@@ -70,6 +73,19 @@ def resolve_model(options: JSONObject, provider: str, model_map: Mapping[str, st
     _set_or_drop(resolved, "modelProvider", selector.provider)
     _set_or_drop(resolved, "thinking", selector.thinking)
     return resolved
+
+
+def _selector_problem(message: str, requested: str, model_map: Mapping[str, str]) -> str:
+    """Where the bad selector came from, and where to fix it."""
+    if requested in model_map:
+        entry = f"{requested}:{model_map[requested]}"
+        return f"model '{requested}' (--model-map {entry}): {message}; fix that --model-map entry"
+    if not requested.strip() or any(char in _ALIAS_FORBIDDEN for char in requested):
+        return f"model '{requested}': {message}; use a selector this provider accepts"
+    return (
+        f"model '{requested}': {message}; use a model this provider accepts, or map "
+        f"'{requested}' to one with --model-map {requested}:SELECTOR"
+    )
 
 
 def parse_selector(requested: str, selector: str) -> ModelSelector:

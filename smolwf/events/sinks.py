@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
-from smolwf.events.types import Event, EventType
+from smolwf.clock import rfc3339_now
+from smolwf.events.types import Event, EventType, render
 from smolwf.jsontypes import JSON, JSONObject
 
 
@@ -37,6 +38,21 @@ class JsonlSink:
             action()
         except (BrokenPipeError, ValueError):
             self._open = False
+
+
+def write_unstarted_failure(stream: TextIO, message: str) -> None:
+    """The stream of a run that failed before it was recorded: ``workflow.started``, then
+    ``workflow.error``, so an ``--events`` consumer always sees a terminal event."""
+    sink = JsonlSink(stream)
+    meta: JSONObject = {"workflowDepth": 0}
+    ends: tuple[tuple[str, JSONObject, int | None], ...] = (
+        (EventType.STARTED, {"startTime": rfc3339_now()}, None),
+        (EventType.ERROR, {"message": message, "status": "failed"}, 0),
+    )
+    for seq, (kind, data, elapsed) in enumerate(ends, start=1):
+        text = render(kind, data, meta, elapsed)
+        sink.emit(Event(kind, data, meta, elapsed, seq, text), text)
+    sink.flush()
 
 
 class PlainProgressSink:

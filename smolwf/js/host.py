@@ -120,11 +120,25 @@ class JsHost:
         weakref.finalize(self, self._worker.stop)
         self._on_worker(self._create_context)
 
-    def start(self, *, args: JSON, budget_total: int | None, sleep_max_ms: int) -> None:
-        """Install the globals, then declare the module and run its synchronous top level."""
+    def start(
+        self,
+        *,
+        args: JSON,
+        budget_total: int | None,
+        sleep_max_ms: int,
+        args_undefined: bool = False,
+        budget_spent: int = 0,
+    ) -> None:
+        """Install the globals, then declare the module and run its synchronous top level.
+
+        ``args_undefined``: the script sees ``args === undefined`` (a Claude Code-form
+        script given none); ``budget_spent``: what ``budget.spent()`` starts at (a child
+        starts where its parent is)."""
         config = {
             "args": args,
+            "argsUndefined": args_undefined,
             "budgetTotal": budget_total,
+            "budgetSpent": budget_spent,
             "sleepMaxMs": sleep_max_ms,
             "maxArrayLength": self._limits.memory_mib * _MIB // _JS_VALUE_BYTES,
             "modules": {

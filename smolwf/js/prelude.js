@@ -32,6 +32,9 @@
   const PromiseCtor = Promise;
   const promiseAll = Promise.all;
   const MapCtor = Map;
+  const WeakMapCtor = WeakMap;
+  const weakMapGet = WeakMap.prototype.get;
+  const weakMapSet = WeakMap.prototype.set;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
@@ -60,6 +63,9 @@
     result: "null",
     error: null,
     evalPromise: null,
+    // The errors the host rejected a request with, and the kind of that request: a
+    // script that lets one escape fails with what failed, not with where it escaped.
+    hostErrors: new WeakMapCtor(),
   };
 
   const map = (list, fn) => apply(arrayMap, list, [fn]);
@@ -183,7 +189,7 @@
       resolveFn = resolve;
       rejectFn = reject;
     });
-    apply(mapSet, state.pending, [key, { __proto__: null, resolve: resolveFn, reject: rejectFn }]);
+    apply(mapSet, state.pending, [key, { __proto__: null, resolve: resolveFn, reject: rejectFn, kind: kind }]);
     state.pendingCount++;
     push('{"kind":"' + kind + '","id":' + key + fields + "}");
     return promise;
@@ -239,7 +245,8 @@
     }
     const argsText = args === undefined ? "null" : toJsonText(args, "workflow() args");
     const refText = typeof ref === "string" ? stringify(ref) : cat('{"scriptPath":', stringify(scriptPath), "}");
-    return request("workflow", cat(',"ref":', refText, ',"args":', argsText));
+    const given = args === undefined ? ',"argsGiven":false' : "";
+    return request("workflow", cat(',"ref":', refText, ',"args":', argsText, given));
   }
 
   function phase(name, options) {
@@ -664,11 +671,12 @@
 
   function install(config) {
     state.budget.total = config.budgetTotal;
+    state.budget.spent = config.budgetSpent;
     state.sleepMaxMs = config.sleepMaxMs;
     state.maxArrayLength = config.maxArrayLength;
     const console = freeze({ log, info: log, warn: log, error: log, debug: log });
     const globals = {
-      args: deepFreeze(config.args),
+      args: config.argsUndefined ? undefined : deepFreeze(config.args),
       agent, parallel, pipeline, workflow, phase, log,
       budget: freeze(budget),
       SW: modules(config.modules),
@@ -695,10 +703,20 @@
 
   // ---- running the module and its default export ----------------------------
 
+  // What an escaped host rejection's message is prefixed with: the call that failed, unless
+  // the message names it already ("workflow <name> failed: ...", "waitForSignal('x') ...").
+  const FAILURE_PREFIXES = { __proto__: null, agent: "agent() failed: ", sleep: "sleep() failed: ", exec: "exec() failed: " };
+
   function fail(prefix, error) {
     if (state.status === "done" || state.status === "failed") return;
     state.status = "failed";
-    state.error = prefix + ": " + errorDetail(error);
+    const kind = error !== null && typeof error === "object" ? apply(weakMapGet, state.hostErrors, [error]) : undefined;
+    if (kind === undefined) {
+      state.error = prefix + ": " + errorDetail(error);
+    } else {
+      const named = FAILURE_PREFIXES[kind];
+      state.error = (named === undefined ? "" : named) + errorMessage(error);
+    }
   }
 
   function finish(value) {
@@ -760,8 +778,13 @@
       if (entry === undefined) continue;
       apply(mapDelete, state.pending, [key]);
       state.pendingCount--;
-      if (ok) entry.resolve(value);
-      else entry.reject(new ErrorCtor(value));
+      if (ok) {
+        entry.resolve(value);
+      } else {
+        const error = new ErrorCtor(value);
+        apply(weakMapSet, state.hostErrors, [error, entry.kind]);
+        entry.reject(error);
+      }
     }
   }
 

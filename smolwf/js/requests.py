@@ -31,6 +31,8 @@ class WorkflowCall:
     id: int
     ref: str | JSONObject
     args: JSON
+    args_given: bool = True
+    """False when ``workflow(ref)`` passed no args (``args`` is then null)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,10 @@ def _parse_one(entry: JSON) -> JsRequest:
     if kind == "workflow":
         ref = _field(entry, "ref", (str, dict))
         return WorkflowCall(
-            _request_id(entry), ref if isinstance(ref, str | dict) else "", entry.get("args")
+            _request_id(entry),
+            ref if isinstance(ref, str | dict) else "",
+            entry.get("args"),
+            args_given=entry.get("argsGiven") is not False,
         )
     if kind == "exec":
         profile, request = _field(entry, "profile", str), _field(entry, "request", dict)

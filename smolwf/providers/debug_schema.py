@@ -7,13 +7,14 @@ import math
 import sys
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.providers.debug_pattern import matches, pattern_sample
 
 MAX_DEPTH = 32
 """Deeper schemas generate ``None``; JSON is a tree, so this only bounds pathological nesting."""
 
 _OBJECT_HINTS = ("properties", "required", "additionalProperties")
 _ARRAY_HINTS = ("items", "prefixItems")
-_NUMBER_HINTS = ("minimum", "maximum", "multipleOf")
+_NUMBER_HINTS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _STRING_HINTS = ("minLength", "maxLength", "pattern", "format")
 
 _FORMAT_SAMPLES = {
@@ -107,15 +108,23 @@ def _as_number(value: JSON) -> float | None:
 
 
 def _number(schema: JSONObject, *, integer: bool) -> int | float:
+    """The smallest value the bounds allow, starting from 0 (or from the minimum)."""
     value = _as_number(schema.get("minimum"))
     if value is None:
         value = 0.0
     exclusive = _as_number(schema.get("exclusiveMinimum"))
     if exclusive is not None:
-        above = exclusive + (1.0 if integer else sys.float_info.epsilon)
-        if above <= exclusive:  # epsilon vanished next to a large bound
-            above = math.nextafter(exclusive, math.inf)
-        value = max(value, above)
+        value = max(value, _above(exclusive, integer=integer))
+    top = _as_number(schema.get("maximum"))
+    exclusive_top = _as_number(schema.get("exclusiveMaximum"))
+    if exclusive_top is not None:
+        below = _below(exclusive_top, integer=integer)
+        top = below if top is None else min(top, below)
+    if top is not None and value > top:
+        value = float(math.floor(top)) if integer else top
+    step = _as_number(schema.get("multipleOf"))
+    if step is not None and step > 0 and math.isfinite(value):
+        value = math.ceil(value / step) * step
     if not math.isfinite(value):
         return 0
     if integer or value.is_integer():
@@ -123,21 +132,54 @@ def _number(schema: JSONObject, *, integer: bool) -> int | float:
     return value
 
 
+def _above(bound: float, *, integer: bool) -> float:
+    above = bound + (1.0 if integer else sys.float_info.epsilon)
+    return above if above > bound else math.nextafter(bound, math.inf)
+
+
+def _below(bound: float, *, integer: bool) -> float:
+    below = bound - (1.0 if integer else sys.float_info.epsilon)
+    return below if below < bound else math.nextafter(bound, -math.inf)
+
+
+def _length(schema: JSONObject, key: str) -> int | None:
+    value = schema.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
 def _string(schema: JSONObject) -> str:
+    """A format sample or ``debug-string``, fitted to the length bounds; when that does not
+    meet the ``pattern``, a string made from the pattern (simple cases)."""
+    shortest = _length(schema, "minLength") or 0
+    longest = _length(schema, "maxLength")
     fmt = schema.get("format")
-    if isinstance(fmt, str):
-        return _FORMAT_SAMPLES.get(fmt, "debug-string")
-    return "debug-string"
+    text = _FORMAT_SAMPLES.get(fmt, "debug-string") if isinstance(fmt, str) else "debug-string"
+    if len(text) < shortest:
+        text += "x" * (shortest - len(text))
+    if longest is not None:
+        text = text[:longest]
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and not matches(pattern, text):
+        return pattern_sample(pattern, shortest, longest) or text
+    return text
 
 
 def _array(schema: JSONObject, depth: int) -> list[JSON]:
+    """The prefix items, then items from ``items``: one, or as many as ``minItems`` asks,
+    never more than ``maxItems``."""
     prefix = schema.get("prefixItems")
-    if isinstance(prefix, list) and prefix:
-        return [_generate(item, depth + 1) for item in prefix]
+    out = [_generate(item, depth + 1) for item in prefix] if isinstance(prefix, list) else []
     items = schema.get("items")
-    if isinstance(items, dict | bool):
-        return [_generate(items, depth + 1)]
-    return []
+    wanted = len(out) if out else (1 if isinstance(items, dict | bool) else 0)
+    wanted = max(wanted, _length(schema, "minItems") or 0)
+    longest = _length(schema, "maxItems")
+    if longest is not None:
+        wanted = min(wanted, longest)
+    while len(out) < wanted:
+        out.append(_generate(items, depth + 1) if isinstance(items, dict | bool) else "debug")
+    return out[:wanted]
 
 
 def _object(schema: JSONObject, depth: int) -> JSONObject:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -91,15 +92,29 @@ class SandboxProfile:
 
 
 def find_provider_executable(provider: str) -> str:
-    """Absolute path of ``smol-sandbox-<provider>`` on PATH, or a ``SandboxError`` naming it."""
+    """Absolute path of ``smol-sandbox-<provider>``: on PATH, else next to the running
+    smol-wf (a venv's ``bin/`` that is not on PATH holds both), else a ``SandboxError``."""
     executable = EXECUTABLE_PREFIX + validate_provider_name(provider)
     found = shutil.which(executable)
+    for directory in _own_directories():
+        if found is not None:
+            break
+        found = shutil.which(executable, path=str(directory))
     if found is None:
         raise SandboxError(
             f"sandbox provider {provider!r} is not installed: no executable {executable!r} "
-            "found on PATH; install it or add its directory to PATH"
+            "found on PATH or next to smol-wf; install it or add its directory to PATH"
         )
     return found
+
+
+def _own_directories() -> list[Path]:
+    """Where this smol-wf's console scripts are: beside the command (when it was started
+    by path, never the bare current directory) and beside the interpreter."""
+    places = [Path(sys.executable).parent]
+    if os.sep in sys.argv[0]:
+        places.insert(0, Path(sys.argv[0]).parent)
+    return [place for place in dict.fromkeys(places) if place.is_dir()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,11 +83,24 @@ class WorkflowMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class MetaProblem:
+    """Why a script has no usable ``meta``: the rule it breaks and the line it breaks it on."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class MetaMatch:
     """Where the first ``export const meta =`` was found, and what it parsed to."""
 
     export_token: Token
     meta: WorkflowMeta | None
+    problem: MetaProblem | None = None
+    """Set exactly when ``meta`` is None."""
+
+
+MISSING_META = MetaProblem(1, "the script has no `export const meta = { name, description }`")
 
 
 def extract_meta(source: str) -> WorkflowMeta | None:
@@ -100,13 +113,33 @@ def find_meta(tokens: Sequence[Token]) -> MetaMatch | None:
     """Parse the first ``export const meta =``; later ones are never tried."""
     for index in range(len(tokens) - 3):
         if _is_meta_declaration(tokens, index):
+            export = tokens[index]
+            parser = _LiteralParser(tokens, index + 4)
             try:
-                raw = _LiteralParser(tokens, index + 4).value(0)
-            except _NotLiteral:
-                return MetaMatch(tokens[index], None)
-            meta = _build_meta(raw) if isinstance(raw, dict) else None
-            return MetaMatch(tokens[index], meta)
+                raw = parser.value(0)
+            except _NotLiteral as problem:
+                return MetaMatch(export, None, _not_literal(problem.token, export))
+            if not isinstance(raw, dict):
+                return MetaMatch(export, None, MetaProblem(export.line, _NOT_AN_OBJECT))
+            meta = _build_meta(raw)
+            if isinstance(meta, _BadField):
+                line = parser.key_lines.get(meta.key, export.line)
+                return MetaMatch(export, None, MetaProblem(line, meta.reason))
+            return MetaMatch(export, meta)
     return None
+
+
+_NOT_AN_OBJECT = "meta must be an object literal `{ name, description, ... }`"
+
+
+def _not_literal(token: Token | None, export: Token) -> MetaProblem:
+    if token is None:
+        return MetaProblem(export.line, "meta is not a complete literal")
+    return MetaProblem(
+        token.line,
+        f"meta must be a pure literal, but `{token.text[:40]}` is not one "
+        "(no variables, calls, spreads, computed keys or template substitutions)",
+    )
 
 
 def _is_meta_declaration(tokens: Sequence[Token], index: int) -> bool:
@@ -114,10 +147,24 @@ def _is_meta_declaration(tokens: Sequence[Token], index: int) -> bool:
     return words == [("ident", "export"), ("ident", "const"), ("ident", "meta"), ("punct", "=")]
 
 
-def _build_meta(raw: JSONObject) -> WorkflowMeta | None:
-    name, description = raw.get("name"), raw.get("description")
-    if not isinstance(name, str) or not isinstance(description, str):
-        return None
+@dataclass(frozen=True, slots=True)
+class _BadField:
+    """A required ``meta`` key that is missing or of the wrong type."""
+
+    key: str
+    reason: str
+
+
+def _build_meta(raw: JSONObject) -> WorkflowMeta | _BadField:
+    for key in ("name", "description"):
+        if key not in raw:
+            return _BadField(
+                key, f"meta.{key} is missing (meta needs a string name and description)"
+            )
+        if not isinstance(raw[key], str):
+            return _BadField(key, f"meta.{key} must be a string")
+    name, description = raw["name"], raw["description"]
+    assert isinstance(name, str) and isinstance(description, str)
     when = raw.get("whenToUse")
     listed = raw.get("phases")
     entries = listed if isinstance(listed, list) else []
@@ -156,7 +203,13 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
 
 
 class _NotLiteral(Exception):
-    """The value is not a pure literal (or is malformed), so there is no metadata."""
+    """The value is not a pure literal (or is malformed), so there is no metadata.
+
+    ``token`` is where the parser stopped, when it got that far."""
+
+    def __init__(self, token: Token | None = None) -> None:
+        super().__init__()
+        self.token = token
 
 
 class _LiteralParser:
@@ -165,6 +218,8 @@ class _LiteralParser:
     def __init__(self, tokens: Sequence[Token], index: int) -> None:
         self.tokens = tokens
         self.index = index
+        self.key_lines: dict[str, int] = {}
+        """The line of each key of the outermost object, for messages."""
 
     def _take(self) -> Token:
         if self.index >= len(self.tokens):
@@ -187,33 +242,45 @@ class _LiteralParser:
             return self._object(nesting + 1)
         if token.kind == "punct" and token.text == "[":
             return self._array(nesting + 1)
-        if token.kind == "punct" and token.text in ("+", "-"):
-            number = _decode_number(self._take())
-            return -number if token.text == "-" else number
-        return _scalar(token)
+        try:
+            if token.kind == "punct" and token.text in ("+", "-"):
+                number = _decode_number(self._take())
+                return -number if token.text == "-" else number
+            return _scalar(token)
+        except _NotLiteral as problem:
+            raise _NotLiteral(problem.token or token) from None
 
     def _object(self, nesting: int) -> JSONObject:
         out: JSONObject = {}
         while not self._take_punct("}"):
-            key = _key(self._take())
+            key_token = self._take()
+            try:
+                key = _key(key_token)
+            except _NotLiteral:
+                raise _NotLiteral(key_token) from None
+            if nesting == 1:
+                self.key_lines.setdefault(key, key_token.line)
             if not self._take_punct(":"):
-                raise _NotLiteral  # shorthand `{ provider }` or a method
+                raise _NotLiteral(key_token)  # shorthand `{ provider }` or a method
             out[key] = self.value(nesting)
             if not self._take_punct(","):
                 if not self._take_punct("}"):
-                    raise _NotLiteral
+                    raise _NotLiteral(self._current())
                 break
         return out
+
+    def _current(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
 
     def _array(self, nesting: int) -> list[JSON]:
         out: list[JSON] = []
         while not self._take_punct("]"):
             if self.index < len(self.tokens) and self.tokens[self.index].text == ",":
-                raise _NotLiteral  # a hole
+                raise _NotLiteral(self._current())  # a hole
             out.append(self.value(nesting))
             if not self._take_punct(","):
                 if not self._take_punct("]"):
-                    raise _NotLiteral
+                    raise _NotLiteral(self._current())
                 break
         return out
 

@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from smolwf.errors import ScriptError
+from smolwf.errors import ScriptError, ScriptUnreadable
 from smolwf.script.lexer import Token, iter_tokens
-from smolwf.script.meta import META_ERROR, WorkflowMeta, find_meta, string_value
+from smolwf.script.meta import (
+    META_ERROR,
+    MISSING_META,
+    MetaProblem,
+    WorkflowMeta,
+    find_meta,
+    string_value,
+)
 from smolwf.script.reading import Unreadable, read_script_bytes
 
 ScriptForm = Literal["module", "claude-code"]
@@ -78,15 +85,17 @@ def load_script(path: Path) -> PreparedScript:
         resolved = path.resolve()
         data = read_script_bytes(resolved)
     except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
-        raise ScriptError(f"{prefix}: {exc}") from None
+        raise ScriptUnreadable(f"{prefix}: {exc}") from None
     except ValueError:
-        raise ScriptError(f"{prefix}: its path contains a NUL byte") from None
+        raise ScriptUnreadable(f"{prefix}: its path contains a NUL byte") from None
     except Unreadable as why:
-        raise ScriptError(f"failed to resolve workflow script {resolved}: {why.reason}") from None
+        raise ScriptUnreadable(
+            f"failed to resolve workflow script {resolved}: {why.reason}"
+        ) from None
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScriptError(
+        raise ScriptUnreadable(
             f"workflow script {resolved} is not valid UTF-8 text "
             f"(invalid byte at offset {exc.start})"
         ) from None
@@ -98,7 +107,8 @@ def prepare_source(source: str, *, path: Path, sha256: str = "") -> PreparedScri
     tokens = list(iter_tokens(source))
     match = find_meta(tokens)
     if match is None or match.meta is None:
-        raise ScriptError(META_ERROR)
+        problem = match.problem if match is not None else None
+        raise ScriptError(meta_error(path, problem or MISSING_META))
     edits = _ImportRewriter(tokens, path).edits()
     form: ScriptForm = "claude-code" if _is_claude_code_form(tokens) else "module"
     if form == "claude-code":
@@ -116,6 +126,11 @@ def prepare_source(source: str, *, path: Path, sha256: str = "") -> PreparedScri
         form=form,
         sha256=sha256,
     )
+
+
+def meta_error(path: Path, problem: MetaProblem) -> str:
+    """One message for every metadata problem: where, which rule, then the reference's text."""
+    return f"{path}:{problem.line}: {problem.reason}. {META_ERROR}"
 
 
 def _apply(source: str, edits: Sequence[_Edit]) -> str:

@@ -13,11 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smolwf.clock import iso
+from smolwf.clock import iso, now_ms
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.origin import Origin
-from smolwf.store.runs import FORK_PARAM
+from smolwf.store.ownership import owner_alive
+from smolwf.store.runs import FORK_PARAM, STATES
 from smolwf.usage import usd
+
+INTERRUPTED = "interrupted"
+"""How history shows a ``running`` run whose owner process is gone (killed, crashed, the
+machine rebooted): nothing executes it, and ``--resume-run`` picks it up."""
+SHOWN_STATES = (*STATES, INTERRUPTED)
+
+
+def shown_state(status: str, pid: int | None, host: str | None, heartbeat: int | None) -> str:
+    """The stored status, except that a running run with no live owner is interrupted."""
+    if status == "running" and not owner_alive(pid, host, heartbeat, now_ms()):
+        return INTERRUPTED
+    return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +90,27 @@ class RunFilter:
     until_ms: int | None = None
     limit: int | None = 50
 
+    @property
+    def stored_states(self) -> tuple[str, ...]:
+        """The stored statuses to select (an interrupted run is stored as running)."""
+        return tuple(dict.fromkeys("running" if s == INTERRUPTED else s for s in self.states))
+
+    @property
+    def needs_owner_check(self) -> bool:
+        """Whether running and interrupted runs must be told apart before the limit."""
+        return "running" in self.stored_states and set(self.states) != {
+            "running",
+            INTERRUPTED,
+        }
+
     def where(self, table: str) -> tuple[str, list[object]]:
         """The WHERE clause over the runs table known in the query as ``table``."""
         clauses: list[str] = []
         params: list[object] = []
         if self.states:
-            clauses.append(f"{table}.status IN ({','.join('?' * len(self.states))})")
-            params.extend(self.states)
+            stored = self.stored_states
+            clauses.append(f"{table}.status IN ({','.join('?' * len(stored))})")
+            params.extend(stored)
         if self.name:
             clauses.append(f"instr(lower({table}.workflow_name), lower(?)) > 0")
             params.append(self.name)
@@ -227,7 +254,7 @@ class RunDetail:
     state: str
     metadata: JSONObject
     script_path: str
-    args: JSONObject
+    args: JSON
     params: JSONObject
     created_at: int
     updated_at: int
@@ -290,7 +317,8 @@ class RunDetail:
 
 
 LIST_SQL = """
-SELECT r.run_id, r.status, r.meta_json, r.script_path, r.created_at, r.updated_at,
+SELECT r.run_id, r.status, r.owner_pid, r.owner_host, r.heartbeat_at,
+  r.meta_json, r.script_path, r.created_at, r.updated_at,
   (SELECT count(*) FROM attempts a WHERE a.run_id = r.run_id),
   (SELECT count(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'completed'),
   (SELECT count(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'failed'),
@@ -319,12 +347,16 @@ class History:
     def list_runs(self, run_filter: RunFilter) -> list[RunSummary]:
         where, params = run_filter.where("r")
         sql = LIST_SQL + where + " ORDER BY r.created_at DESC, r.run_id DESC"
-        if run_filter.limit is not None:
-            sql += f" LIMIT {int(run_filter.limit)}"
+        limit = run_filter.limit
+        if limit is not None and not run_filter.needs_owner_check:
+            sql += f" LIMIT {int(limit)}"
         runs = []
         for row in self.conn.execute(sql, params):
-            run_id, state, meta, script, created, updated, *counts, tokens, nanos, fork = row
-            attempts, completed, failed = counts
+            run_id, status, pid, host, heartbeat, meta, script, created, updated = row[:9]
+            attempts, completed, failed, tokens, nanos, fork = row[9:]
+            state = shown_state(status, pid, host, heartbeat)
+            if run_filter.states and state not in run_filter.states:
+                continue
             cost = usd(nanos) if nanos is not None else None
             runs.append(
                 RunSummary(
@@ -332,22 +364,24 @@ class History:
                     attempts, completed, failed, tokens, cost, fork,
                 )
             )  # fmt: skip
+            if limit is not None and len(runs) >= limit:
+                break
         return runs
 
     def run_detail(self, run_id: str) -> RunDetail | None:
         row = self.conn.execute(
             "SELECT status, meta_json, script_path, args_json, params_json, result_json,"
-            " error_json, owner_pid, owner_host, created_at, updated_at, finished_at"
-            " FROM runs WHERE run_id = ?",
+            " error_json, owner_pid, owner_host, heartbeat_at, created_at, updated_at,"
+            " finished_at FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
             return None
-        (state, meta, script, args, params, result, error, pid, host, *times) = row
-        created, updated, finished = times
+        (status, meta, script, args, params, result, error, pid, host, heartbeat) = row[:10]
+        created, updated, finished = row[10:]
         return RunDetail(
             run_id=run_id,
-            state=state,
+            state=shown_state(status, pid, host, heartbeat),
             metadata=json.loads(meta),
             script_path=script,
             args=json.loads(args),

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from smolwf.errors import UsageError
+from smolwf.errors import StoreError, UsageError
 
 APP_DIR = "smolwf"
 DB_NAME = "workflows.db"
@@ -30,3 +30,15 @@ def _home(env: dict[str, str]) -> Path:
     if not home:
         raise UsageError("cannot find a default database path: HOME is not set; pass --db PATH")
     return Path(home)
+
+
+def ensure_directory(directory: Path) -> None:
+    """Create the default database's directory, or say in one line why it cannot be."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StoreError(
+            f"failed to create default database directory {directory}: {reason}; "
+            "point XDG_STATE_HOME at a writable directory, or pass --db PATH"
+        ) from None

@@ -46,9 +46,20 @@ class RunRecord:
     workflow_name: str
     script_path: str
     status: str
-    args: JSONObject
+    args: JSON
+    """The script's ``args``: any JSON value (an object unless the caller passed another)."""
     params: JSONObject
     script_sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptIdentity:
+    """The script a run (or its latest attempt) executes, as its record shows it."""
+
+    path: str
+    sha256: str
+    name: str
+    meta: JSONObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +128,12 @@ class RunStore:
             self._insert_attempt(attempt, now)
         return attempt
 
-    def resume_run(self, run_id: str) -> Attempt:
+    def resume_run(self, run_id: str, *, script: ScriptIdentity | None = None) -> Attempt:
         """Take ownership of an existing run and open a new attempt, atomically.
 
         Fails at once if another live process owns the run; takes over at once if the
-        owner died, so two resumers of one run never both execute it.
+        owner died, so two resumers of one run never both execute it. ``script`` is
+        recorded as the run's script, so its name, path and result stay consistent.
         """
         now = now_ms()
         with self._transaction():
@@ -153,6 +165,12 @@ class RunStore:
                 " WHERE run_id = ?",
                 (os.getpid(), this_host(), now, now, now, run_id),
             )
+            if script is not None:
+                self.conn.execute(
+                    "UPDATE runs SET script_path = ?, script_sha256 = ?, workflow_name = ?,"
+                    " meta_json = ? WHERE run_id = ?",
+                    (script.path, script.sha256, script.name, dumps(script.meta), run_id),
+                )
             self._insert_attempt(attempt, now)
         return attempt
 

@@ -122,11 +122,15 @@ def test_run_stops_on_check_errors_before_any_agent_starts(
 ) -> None:
     script = write_script(ERROR)
     done = cli("run", script.name, "--db", db, "--events", cwd=script.parent)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert done.returncode == 1
     first, last = done.stderr.splitlines()
     assert first.startswith("wf.mjs:2:11: error SW701")
     assert last.startswith("error: wf.mjs: the check found 1 error, so the run did not start")
     assert not db.exists()
+    # The event stream still ends, with the same message.
+    stream = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [event["type"] for event in stream] == ["workflow.started", "workflow.error"]
+    assert last == "error: " + stream[1]["data"]["message"]
 
 
 def test_run_prints_check_warnings_and_goes_on(write_script: Write, cli: Cli, db: Path) -> None:
@@ -151,14 +155,15 @@ def test_run_no_check_starts_the_script_as_written(write_script: Write, cli: Cli
     assert "Date.now() reads the clock" in done.stderr
 
 
-def test_run_keeps_the_loaders_error_last_where_it_rejects_the_script_too(
+def test_run_fails_with_the_loaders_one_message_where_it_rejects_the_script_too(
     write_script: Write, cli: Cli, db: Path
 ) -> None:
     done = cli("run", write_script("import fs from 'fs'\nexport default 1\n"), "--db", db)
     assert done.returncode == 1
-    lines = done.stderr.splitlines()
-    assert "error SW601 cannot import 'fs'" in lines[0]
-    assert lines[-1].startswith("error: workflow imports are restricted")
+    error, hint = done.stderr.splitlines()
+    assert error.startswith("error: workflow imports are restricted")
+    assert error.endswith("wf.mjs:2: cannot import 'fs'")
+    assert hint.startswith("run run_") and "--resume-run" in hint
 
 
 def test_tui_run_shows_the_check_errors_before_the_ui_starts(

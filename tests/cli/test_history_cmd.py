@@ -190,3 +190,23 @@ def test_invalid_history_invocations(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_a_long_step_error_does_not_widen_the_steps_table(
+    tmp_path: Path, cli: Cli, db: Path
+) -> None:
+    fake = tmp_path / "codex"
+    fake.write_text("#!/bin/sh\necho \"fatal: $(printf 'x%.0s' $(seq 300))\" >&2\nexit 1\n")
+    fake.chmod(0o755)
+    script = tmp_path / "wf.mjs"
+    script.write_text(
+        ALPHA + "phase('Detail')\nawait agent('one', { label: 'first' })\nexport default 1\n"
+    )
+    cli("run", script, "--db", db, "--agent-provider", "codex", "--provider-bin", f"codex={fake}")
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    shown = cli("history", run_id, "--db", db).stdout.splitlines()
+    header = next(line for line in shown if line.startswith("KIND"))
+    row = shown[shown.index(header) + 1]
+    assert row.split()[:3] == ["agent", "failed", "Detail"]
+    assert len(header) < 160 and len(row) < 160
+    assert shown[shown.index(header) + 2].startswith("  error: Codex provider exited with code 1")

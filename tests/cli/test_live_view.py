@@ -348,7 +348,9 @@ def test_ctrl_c_closes_the_live_view_with_a_cancelled_summary(
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "■ cancelled in " in stderr and "Wait  1 agent" in stderr
-    assert stderr.rstrip().endswith("error: workflow cancelled")
+    error, hint = stderr.rstrip().splitlines()[-2:]
+    assert error == "error: workflow cancelled"
+    assert hint.startswith("run run_") and " was cancelled; resume it with: smol-wf run " in hint
     assert "Traceback" not in stderr
 
 

@@ -68,7 +68,7 @@ def test_an_override_on_resume_prints_one_line(write_script: Write, cli: Cli, db
 def test_a_changed_script_is_noted_and_unchanged_calls_replay(
     write_script: Write, cli: Cli, db: Path
 ) -> None:
-    script = write_script("export default await agent('x')\n")
+    script = write_script("await agent('x')\nthrow new Error('not done yet')\n")
     first = cli("run", script, "--db", db, "--events")
     run_id = json.loads(first.stdout.splitlines()[0])["metadata"]["runId"]
     write_script("const y = await agent('x')\nexport default { y }\n")
@@ -166,3 +166,69 @@ def test_resume_takes_over_at_once_from_a_dead_owner(
     resumed = cli("run", "--resume-run", run_id, "--db", db)
     assert resumed.returncode == 0, resumed.stderr
     assert time.monotonic() - started < 10
+
+
+def test_a_completed_run_is_not_resumed_with_another_script(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    first = write_script("export default await agent('x')\n", name="first.mjs")
+    run_id = _run_id(cli("run", first, "--db", db))
+    other = write_script("export default await agent('y')\n", name="other.mjs")
+    done = cli("run", other, "--resume-run", run_id, "--db", db)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: run {run_id} already completed; resuming it with {other} would replace its "
+        f"result; start a new run, or fork it: smol-wf run {other} --fork-run {run_id}\n"
+    )
+    shown = json.loads(cli("history", run_id, "--db", db, "-o", "json").stdout)
+    assert shown["results"] == "echo: x"
+    assert shown["workflowRun"]["scriptPath"] == str(first)
+    forked = cli("run", other, "--fork-run", run_id, "--db", db)
+    assert forked.returncode == 0, forked.stderr
+    assert json.loads(forked.stdout)["results"] == "echo: y"
+
+
+def test_resuming_a_failed_run_with_another_script_records_that_script(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    first = write_script("throw new Error('not yet')\n", name="first.mjs")
+    failed = cli("run", first, "--db", db)
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    assert failed.returncode == 1
+    other = write_script(
+        "export const meta = { name: 'second', description: 'the fix' }\nexport default 2\n",
+        name="other.mjs",
+        meta=False,
+    )
+    assert cli("run", other, "--resume-run", run_id, "--db", db).returncode == 0
+    shown = json.loads(cli("history", run_id, "--db", db, "-o", "json").stdout)
+    run = shown["workflowRun"]
+    assert (run["metadata"]["name"], run["scriptPath"], shown["results"]) == (
+        "second",
+        str(other),
+        2,
+    )
+
+
+def test_a_killed_run_shows_as_interrupted_and_resumes(
+    write_script: Write, cli: Cli, db: Path, tmp_path: Path
+) -> None:
+    script = write_script(PAUSING)
+    process = subprocess.Popen(
+        [*smol_wf_command(), "run", str(script), "--db", str(db), "--progress", "plain"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
+    _read_until_ready(process)
+    process.kill()
+    process.wait(timeout=30)
+    listed = json.loads(cli("history", "--db", db, "-o", "json").stdout)
+    assert [run["state"] for run in listed] == ["interrupted"]
+    assert cli("history", "--db", db, "--status", "running", "-o", "json").stdout.strip() == "[]"
+    run_id = listed[0]["runID"]
+    detail = cli("history", run_id, "--db", db).stdout
+    assert "State:     interrupted (its process is gone" in detail
+    write_script("export default await agent('before the pause')\n")
+    assert cli("run", "--resume-run", run_id, "--db", db).returncode == 0

@@ -74,42 +74,6 @@ def test_args_files_merge_and_command_line_wins(
     }
 
 
-def test_bad_input_is_one_error_line_and_exit_2(
-    write_script: Write, cli: Cli, db: Path, tmp_path: Path
-) -> None:
-    script = write_script("export default 1\n")
-    (tmp_path / "list.json").write_text("[1]")
-    (tmp_path / "broken.json").write_text("{")
-    cases = {
-        (
-            "--my-arg1",
-            "x",
-        ): "Unknown option: --my-arg1. Run arguments must use --args-<name> or --args-from-file.",
-        ("--backend", "sqlite"): "Unknown option: --backend",
-        ("--budget-allowance", "-1"): "--budget-allowance must be a non-negative integer",
-        ("--budget-allowance", "01"): "--budget-allowance must be a non-negative integer",
-        ("--max-parallel-agents", "0"): "--max-parallel-agents must be greater than zero",
-        ("--agent-provider", "nope"): "Unknown agent provider: nope",
-        (
-            "--agent-provider",
-            "--events",
-        ): "'--agent-provider': needs a value, got the flag --events",
-        ("--model-map", "deep"): "--model-map must use <alias>:<selector>",
-        ("--log-level", "loud"): "--log-level must be one of off, error, warn, info, debug, trace",
-        ("--args-from-file", "list.json"): "--args-from-file must contain a JSON or YAML object",
-        ("--args-from-file", "broken.json"): "is not valid JSON",
-        ("--args-from-file", "missing.json"): "no such file",
-        ("--save-raw-sessions", "nodir"): "--save-raw-sessions must point to an existing directory",
-    }
-    for flags, message in cases.items():
-        done = cli("run", script, "--db", db, *flags)
-        assert done.returncode == 2, (flags, done.stderr)
-        assert message in done.stderr, (flags, done.stderr)
-        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: "), done.stderr
-        assert done.stdout == ""
-    assert not db.exists()
-
-
 def test_trailing_value_flag_is_a_usage_error(
     write_script: Write, cli: Cli, tmp_path: Path
 ) -> None:
@@ -139,6 +103,79 @@ def test_missing_script_and_missing_meta_are_errors(
     done = cli("run", write_script("export default 1\n", meta=False), "--db", db)
     assert done.returncode == 1
     assert "Workflow script must export valid literal metadata" in done.stderr
+
+
+def test_events_for_a_script_without_meta_end_with_an_error_and_a_failed_run(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    """Like the reference: the run is created, started, then fails; the stream ends."""
+    done = cli("run", write_script("export default 1\n", meta=False), "--db", db, "--events")
+    assert done.returncode == 1
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["type"] for e in events] == ["workflow.started", "workflow.error"]
+    run_id = events[0]["metadata"]["runId"]
+    assert events[1]["metadata"]["runId"] == run_id
+    assert "must export valid literal metadata" in events[1]["data"]["message"]
+    shown = json.loads(cli("history", run_id, "--db", db, "-o", "json").stdout)
+    assert shown["workflowRun"]["state"] == "failed"
+
+
+def test_events_end_with_an_error_when_no_run_could_be_created(
+    write_script: Write, cli: Cli, tmp_path: Path
+) -> None:
+    state = tmp_path / "state-file"
+    state.write_text("")
+    done = cli(
+        "run", write_script("export default 1\n"), "--events", env={"XDG_STATE_HOME": str(state)}
+    )
+    assert done.returncode == 1
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["type"] for e in events] == ["workflow.started", "workflow.error"]
+    assert "failed to create default database directory" in events[1]["data"]["message"]
+
+
+def test_a_failed_run_prints_its_id_and_the_command_that_resumes_it(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    script = write_script("await agent('first')\nthrow new Error('boom')\n")
+    done = cli("run", script, "--db", db, "--progress", "plain")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith("error: ")] == [
+        "error: workflow module evaluation rejected: boom"
+    ]
+    hint = lines[-1]
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    assert (
+        hint == f"run {run_id} failed; resume it with: smol-wf run --resume-run {run_id} --db {db}"
+    )
+    write_script("export default await agent('first')\n")
+    resumed = cli(*hint.split("resume it with: smol-wf ")[1].split())
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_a_child_sees_the_parents_spend_from_its_start(write_script: Write, cli: Cli) -> None:
+    write_script(
+        "export const meta = { name: 'budget-child', description: 'child' }\n"
+        "const before = { spent: budget.spent(), remaining: budget.remaining() }\n"
+        "await agent('child work')\n"
+        "export default { before, after: { spent: budget.spent(), remaining: budget.remaining() } }\n",
+        name="child.mjs",
+        meta=False,
+    )
+    parent = write_script(
+        "await agent('parent work')\n"
+        "const child = await workflow({ scriptPath: './child.mjs' })\n"
+        "export default { child, after: { spent: budget.spent(), remaining: budget.remaining() } }\n"
+    )
+    done = cli("run", parent, "--budget-allowance", "50")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["results"]
+    before, after = result["child"]["before"], result["child"]["after"]
+    parent_spend = len("echo: parent work") // 4 + 1  # the debug provider's estimate
+    assert before == {"spent": parent_spend, "remaining": 50 - parent_spend}
+    assert after["spent"] > before["spent"] and after["spent"] + after["remaining"] == 50
+    assert result["after"] == after
 
 
 def test_events_mode_streams_jsonl_and_keeps_stderr_empty(
@@ -222,6 +259,54 @@ def test_max_parallel_agents_flag_caps_the_scheduler(
     assert "in_flight_after_start=2" not in done.stderr
 
 
+COMMANDS = [
+    (),
+    ("run",),
+    ("check",),
+    ("history",),
+    ("tui",),
+    ("tui", "run"),
+    ("tui", "replay"),
+    ("llm",),
+    ("llm", "txt"),
+    ("llm", "skills"),
+    ("llm", "list-workflows"),
+    ("cache",),
+    ("cache", "list"),
+    ("cache", "clear"),
+    ("approve",),
+    ("deny",),
+    ("signal",),
+    ("inbox",),
+    ("view",),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) or "smol-wf" for c in COMMANDS])
+def test_help_placeholders_are_words(command: tuple[str, ...], cli: Cli) -> None:
+    done = cli(*command, "--help", env={"COLUMNS": "200"})
+    assert done.returncode == 0
+    for python_type in ("<str>", "<path>", "<bool>", "<int", "<float", "<list", "[x>=", "[x<="):
+        assert python_type not in done.stdout
+
+
+def test_tui_run_help_lists_the_run_flags_and_the_script(cli: Cli) -> None:
+    done = cli("tui", "run", "--help", env={"COLUMNS": "200"})
+    assert "Usage: smol-wf tui run [OPTIONS] [SCRIPT]" in done.stdout
+    for flag in ("SCRIPT", "--args-from-file", "--args-json", "--agent-provider", "--db"):
+        assert flag in done.stdout
+
+
+def test_shell_completion_is_offered_and_answers(cli: Cli) -> None:
+    assert "--install-completion" in cli("--help").stdout
+    script = cli("--show-completion", "bash")
+    assert script.returncode == 0 and "_SMOL_WF_COMPLETE=complete_bash" in script.stdout
+    words = cli(
+        env={"_SMOL_WF_COMPLETE": "complete_bash", "COMP_WORDS": "smol-wf hi", "COMP_CWORD": "1"}
+    )
+    assert words.stdout.split() == ["history"]
+
+
 def test_help_teaches_and_version_prints(cli: Cli) -> None:
     top = cli("--help")
     assert top.returncode == 0
@@ -258,6 +343,9 @@ def test_a_signal_cancels_the_run_and_it_resumes(
     assert "error: workflow cancelled" in stderr and "Traceback" not in stderr
     run_id, status = sqlite3.connect(db).execute("SELECT run_id, status FROM runs").fetchone()
     assert status == "cancelled"
+    assert stderr.splitlines()[-1] == (
+        f"run {run_id} was cancelled; resume it with: smol-wf run --resume-run {run_id} --db {db}"
+    )
     write_script("const first = await agent('before the pause')\nexport default first\n")
     resumed = cli("run", script, "--db", db, "--resume-run", run_id)
     assert resumed.returncode == 0, resumed.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smolwf import RunReport, StoreError, WorkflowFailed
+from smolwf import RunReport, StoreError, UsageError, WorkflowFailed
 from tests.fakes import FlakyProvider, RecordingProvider
 
 Run = Callable[..., RunReport]
@@ -35,30 +35,50 @@ def test_resume_replays_finished_calls_of_an_edited_script(
     assert len(fake.requests) == 1
 
 
+def _failed_run_id(run: Run, script: Path, fake: RecordingProvider) -> str:
+    """Run a script that fails after its agent calls; the id of that failed run."""
+    with pytest.raises(WorkflowFailed) as caught:
+        run(script, providers={"debug": fake})
+    assert caught.value.run_id is not None
+    return caught.value.run_id
+
+
 def test_resume_runs_only_changed_and_new_calls(write_script: Write, run: Run, db: Path) -> None:
     script = write_script(
-        "const a = await agent('a')\nconst b = await agent('b')\nexport default [a, b]\n"
+        "const a = await agent('a')\nconst b = await agent('b')\nthrow new Error('stop')\n"
     )
     fake = RecordingProvider()
-    first = run(script, providers={"debug": fake})
+    first = _failed_run_id(run, script, fake)
     write_script(
         "const a = await agent('a')\nconst b = await agent('b2')\nconst c = await agent('c')\nexport default [a, b, c]\n"
     )
-    second = run(script, providers={"debug": fake}, resume_run_id=first.run_id)
+    second = run(script, providers={"debug": fake}, resume_run_id=first)
     assert second.result == ["fake: a", "fake: b2", "fake: c"]
     assert fake.prompts == ["a", "b", "b2", "c"]
 
 
 def test_resume_survives_a_reordered_fan_out(write_script: Write, run: Run) -> None:
     script = write_script(
-        "export default await parallel(['x', 'y', 'z'].map(p => () => agent(p)))\n"
+        "await parallel(['x', 'y', 'z'].map(p => () => agent(p)))\nthrow new Error('stop')\n"
     )
     fake = RecordingProvider()
-    first = run(script, providers={"debug": fake})
+    first = _failed_run_id(run, script, fake)
     write_script("export default await parallel(['z', 'x', 'y'].map(p => () => agent(p)))\n")
-    second = run(script, providers={"debug": fake}, resume_run_id=first.run_id)
+    second = run(script, providers={"debug": fake}, resume_run_id=first)
     assert second.result == ["fake: z", "fake: x", "fake: y"]
     assert len(fake.requests) == 3
+
+
+def test_a_completed_run_is_not_resumed_with_a_changed_script(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script("export default await agent('a')\n")
+    first = run(script)
+    write_script("export default await agent('b')\n")
+    with pytest.raises(UsageError, match=r"already completed; resuming it after .* changed"):
+        run(script, resume_run_id=first.run_id)
+    row = sqlite3.connect(db).execute("SELECT status, result_json FROM runs").fetchone()
+    assert row == ("completed", '{"result":"echo: a"}')
 
 
 def test_identical_calls_replay_in_call_order(write_script: Write, run: Run) -> None:

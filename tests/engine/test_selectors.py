@@ -20,9 +20,27 @@ def _usage_message(values: list[str]) -> str:
 def _option_message(
     model: str, provider: str = "debug", model_map: dict[str, str] | None = None
 ) -> str:
+    """What is wrong with the selector, without the note on where to fix it."""
     with pytest.raises(AgentOptionError) as info:
         resolve_model({"model": model}, provider, model_map or {})
-    return info.value.message
+    message = info.value.message
+    assert message.startswith(f"model '{model}'"), message
+    return message.split(": ", 1)[1].rsplit("; ", 1)[0]
+
+
+def test_a_bad_alias_target_names_the_model_map_entry() -> None:
+    with pytest.raises(AgentOptionError) as info:
+        resolve_model({"model": "deep"}, "codex", {"deep": "openai/gpt-5"})
+    assert info.value.message == (
+        "model 'deep' (--model-map deep:openai/gpt-5): Codex model selectors do not support "
+        "?provider=... or provider/model form; fix that --model-map entry"
+    )
+
+
+def test_a_bad_model_name_says_how_to_map_it() -> None:
+    with pytest.raises(AgentOptionError) as info:
+        resolve_model({"model": "fast"}, "opencode", {})
+    assert info.value.message.endswith("or map 'fast' to one with --model-map fast:SELECTOR")
 
 
 # --model-map

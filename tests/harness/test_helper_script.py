@@ -119,10 +119,10 @@ def test_run_without_run_word_and_extra_flags(tmp_path: Path, workflow: Path) ->
 
 def test_invalid_args_file_is_reported_by_smol_wf(tmp_path: Path, workflow: Path) -> None:
     args_file = tmp_path / "args.yaml"
-    args_file.write_text("- not\n- an object\n", encoding="utf-8")
+    args_file.write_text("key: [not closed\n", encoding="utf-8")
     result = run_helper(tmp_path, "run", str(workflow), str(args_file), "0")
     assert result.returncode == 2
-    assert "JSON or YAML object" in result.stderr
+    assert "is not valid YAML" in result.stderr
 
 
 def test_missing_args_file(tmp_path: Path, workflow: Path) -> None:

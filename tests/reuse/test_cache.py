@@ -132,7 +132,7 @@ def test_a_bad_ttl_is_one_usage_error(counting: Counting, review: Path) -> None:
     done = counting.run(review, "--cache", "--cache-ttl", "soon")
     assert (done.returncode, done.stderr) == (
         2,
-        "error: --cache-ttl must be a duration like 30m, 12h or 7d, got 'soon'\n",
+        "error: --cache-ttl must be a duration like 30m, 12h or 7d (at most 36500d), got 'soon'\n",
     )
 
 

@@ -110,7 +110,8 @@ def test_the_missing_call_message_shows_80_characters_of_the_prompt(
     done = counting.run(script, "--replay", cassette)
     assert done.returncode == 1
     shown = " ".join(prompt.split())[:80] + "…"
-    assert done.stderr.splitlines()[-1].endswith(
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors[-1].endswith(
         f": cassette {cassette} has no answer for agent 'long': {shown!r}; "
         "re-record it with --record, or pass --replay-missing live"
     )

@@ -153,7 +153,7 @@ async def test_invalid_profiles_are_rejected_before_anything_starts(
         await sandbox_exec(profile, {"command": "true"}, cwd=tmp_path)
 
 
-async def test_a_missing_provider_names_the_executable_looked_for_on_path(
+async def test_a_missing_provider_names_the_executable_and_where_it_was_looked_for(
     sandbox_root: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(AgentCallError) as caught:
@@ -161,7 +161,8 @@ async def test_a_missing_provider_names_the_executable_looked_for_on_path(
 
     assert caught.value.message == (
         "sandbox provider 'nope-missing' is not installed: no executable "
-        "'smol-sandbox-nope-missing' found on PATH; install it or add its directory to PATH"
+        "'smol-sandbox-nope-missing' found on PATH or next to smol-wf; install it or add its "
+        "directory to PATH"
     )
 
 

@@ -7,12 +7,15 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from smolwf import AgentRequest, run_workflow
 from tests.conftest import smol_wf_command
 from tests.fakes import RecordingProvider
-from tests.sandbox.conftest import worktrees
+from tests.sandbox.conftest import PROVIDER_EXE, worktrees
 
 SCRIPT = """export const meta = { name: 'exec', description: 'run commands in a sandbox' }
 import { exec } from 'workflow:sandbox'
@@ -80,3 +83,25 @@ def test_agent_sandbox_isolation_runs_the_provider_in_a_fresh_worktree(
     assert result["isolation"]["profile"] == "local-worktree/default"
     assert result["isolation"]["cwd"] == cwd
     assert worktrees(repo) == [str(repo)]
+
+
+def test_the_provider_next_to_smol_wf_is_found_without_path(repo: Path, tmp_path: Path) -> None:
+    """A venv that is not on PATH: its smol-wf finds the smol-sandbox-* beside it."""
+    if not Path(sys.executable).with_name(PROVIDER_EXE).exists():
+        pytest.skip(f"{PROVIDER_EXE} is not installed next to the interpreter")
+    (repo / "wf.mjs").write_text(
+        "export const meta = { name: 'exec', description: 'one command' }\n"
+        "import { exec } from 'workflow:sandbox'\n"
+        "export default await exec('local-worktree/default', { command: 'true' })\n"
+    )
+    env = dict(os.environ, PATH=os.pathsep.join(["/usr/bin", "/bin"]))
+    done = subprocess.run(
+        [*smol_wf_command(), "run", "wf.mjs", "--db", str(tmp_path / "runs.db")],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]["exitCode"] == 0

@@ -226,13 +226,52 @@ def test_import_as_a_property_name_is_not_an_import() -> None:
 def test_missing_meta_is_reported_with_the_reference_message() -> None:
     with pytest.raises(ScriptError) as caught:
         prepare_source("export default 1;\n", path=SCRIPT)
-    assert caught.value.message == META_ERROR
+    assert caught.value.message.startswith(f"{SCRIPT}:1: the script has no `export const meta")
+    assert caught.value.message.endswith(META_ERROR)
 
 
 def test_meta_error_comes_before_import_errors() -> None:
     with pytest.raises(ScriptError) as caught:
         prepare_source("import fs from 'node:fs';\nexport default 1;\n", path=SCRIPT)
-    assert caught.value.message == META_ERROR
+    assert caught.value.message.endswith(META_ERROR)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "rule"),
+    [
+        ("", 1, "the script has no `export const meta"),
+        ("export const meta = { name: 1, description: 'd' }\n", 1, "meta.name must be a string"),
+        (
+            "export const meta = {\n  name: 'n',\n}\n",
+            1,
+            "meta.description is missing",
+        ),
+        (
+            "export const meta = {\n  name: 'n',\n  description: 2,\n}\n",
+            3,
+            "meta.description must be a string",
+        ),
+        (
+            "const n = 'a'\nexport const meta = {\n  name: n,\n  description: 'd' }\n",
+            3,
+            "meta must be a pure literal, but `n` is not one",
+        ),
+        ("export const meta = ['n']\n", 1, "meta must be an object literal"),
+    ],
+    ids=[
+        "empty-file",
+        "name-not-a-string",
+        "no-description",
+        "description-line",
+        "variable",
+        "array",
+    ],
+)
+def test_every_meta_problem_names_its_rule_and_line(source: str, line: int, rule: str) -> None:
+    with pytest.raises(ScriptError) as caught:
+        prepare_source(source + "export default 1\n", path=SCRIPT)
+    assert caught.value.message.startswith(f"{SCRIPT}:{line}: {rule}")
+    assert caught.value.message.endswith(META_ERROR)
 
 
 def test_prepared_script_carries_meta_and_source() -> None:

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk-ts"
 TSC = SDK / "node_modules" / ".bin" / "tsc"
 DECLARATIONS = SDK / "index.d.ts"
+"""The package entry: the reference SDK's type names, and a reference to the globals."""
+GLOBALS = SDK / "globals.d.ts"
 EXAMPLES = ROOT / "examples"
 MISUSE = sorted((SDK / "test" / "misuse").glob("*.mjs"))
 EXPECT = re.compile(r"^// expect: (TS\d+) (.+)$", re.MULTILINE)
@@ -117,7 +119,7 @@ def test_the_package_resolves_by_name(tmp_path: Path) -> None:
     """Installed as @smol-wf/sdk: `/// <reference types>` and jsconfig `types` both work."""
     package = tmp_path / "node_modules" / "@smol-wf" / "sdk"
     package.mkdir(parents=True)
-    for name in ("package.json", "index.d.ts"):
+    for name in ("package.json", "index.d.ts", "globals.d.ts"):
         (package / name).write_text((SDK / name).read_text())
     meta = "export const meta = { name: 'n', description: 'd' }\n"
     (tmp_path / "by-reference.mjs").write_text(
@@ -152,6 +154,107 @@ def test_the_package_resolves_by_name(tmp_path: Path) -> None:
     typed = tsc("-p", by_types, cwd=tmp_path)
     assert typed.returncode == 2, typed.output
     assert "Type 'string' is not assignable to type 'number'" in typed.output
+
+
+REFERENCE_STYLE = sorted((SDK / "test" / "reference").glob("*.mjs"))
+"""Scripts annotated like the reference runtime's examples: import('@smol-workflows/sdk')."""
+REFERENCE_NAMES = [
+    "JSONPrimitive",
+    "JSONValue",
+    "JSONObject",
+    "JSONArray",
+    "JSONSchema",
+    "JSONSchemaObject",
+    "JSONSchemaType",
+    "WorkflowMetadata",
+    "WorkflowPhaseMetadata",
+    "DynamicWorkflowMetadata",
+    "DynamicWorkflowPhaseMetadata",
+    "Awaitable",
+    "WorkflowArgs",
+    "AgentRunOptions",
+    "DynamicWorkflowAgentRunOptions",
+    "AgentRunFn",
+    "Agent",
+    "ParallelTask",
+    "ParallelResults",
+    "ParallelFn",
+    "PipelineStage",
+    "PipelineFn",
+    "WorkflowRef",
+    "WorkflowRunFn",
+    "WorkflowBudget",
+    "WorkflowLogFn",
+    "PhaseFn",
+    "WorkflowExtra",
+    "WorkflowRuntimeNamespace",
+    "WorkflowContext",
+    "WorkflowHandler",
+    "WorkflowToolInput",
+]
+"""Every type name the reference SDK's entry exports."""
+
+
+def aliased_project(root: Path, scripts: list[Path]) -> Path:
+    """A project written for the reference whose package.json has the one-line alias
+    ``"@smol-workflows/sdk": "npm:@smol-wf/sdk"``: npm installs this package under the
+    reference's name, as here."""
+    package = root / "node_modules" / "@smol-workflows" / "sdk"
+    package.mkdir(parents=True)
+    for name in ("package.json", "index.d.ts", "globals.d.ts"):
+        (package / name).write_text((SDK / name).read_text())
+    for script in scripts:
+        (root / script.name).write_text(script.read_text())
+    config = root / "jsconfig.json"
+    options = json.loads(
+        "\n".join(
+            line
+            for line in (SDK / "test" / "tsconfig.json").read_text().splitlines()
+            if not line.lstrip().startswith("//")
+        )
+    )["compilerOptions"]
+    config.write_text(json.dumps({"compilerOptions": options, "include": ["*.mjs"]}))
+    return config
+
+
+@pytest.mark.usefixtures("compiler")
+def test_scripts_typed_for_the_reference_sdk_check_through_the_package_alias(
+    tmp_path: Path,
+) -> None:
+    assert len(REFERENCE_STYLE) >= 2
+    checked = tsc("-p", aliased_project(tmp_path, REFERENCE_STYLE), cwd=tmp_path)
+    assert checked.returncode == 0, checked.output
+
+
+@pytest.mark.usefixtures("compiler")
+def test_the_reference_type_names_are_checked_not_any(tmp_path: Path) -> None:
+    broken = tmp_path / "src" / "broken.mjs"
+    broken.parent.mkdir()
+    broken.write_text(
+        "/** @type {import('@smol-workflows/sdk').WorkflowMetadata} */\n"
+        "export const meta = { name: 'no description' }\n"
+        "/** @type {import('@smol-workflows/sdk').AgentRunOptions} */\n"
+        "const options = { lable: 'typo' }\n"
+        "export default await agent('x', options)\n"
+    )
+    checked = tsc("-p", aliased_project(tmp_path / "project", [broken]), cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "error TS2741: Property 'description' is missing" in checked.output
+    assert "'lable' does not exist" in checked.output
+
+
+def test_the_package_exports_every_reference_type_name() -> None:
+    exported = set(re.findall(r"^export type (\w+)", DECLARATIONS.read_text(), re.MULTILINE))
+    assert set(REFERENCE_NAMES) <= exported
+
+
+@pytest.mark.parametrize("script", REFERENCE_STYLE, ids=[script.stem for script in REFERENCE_STYLE])
+def test_scripts_typed_for_the_reference_sdk_run(
+    script: Path, cli: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    done = cli("run", script, "--db", tmp_path / "runs.db", "--progress", "plain")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]
 
 
 # ---------------------------------------------------------------- what must fail
@@ -195,9 +298,7 @@ def test_misuse_fails_to_type_check(script: Path, misuse_results: dict[Path, Che
 
 
 def _module_exports(module: str) -> set[str]:
-    block = re.search(
-        rf"declare module '{module}' \{{(.*?)\n\}}", DECLARATIONS.read_text(), re.DOTALL
-    )
+    block = re.search(rf"declare module '{module}' \{{(.*?)\n\}}", GLOBALS.read_text(), re.DOTALL)
     assert block, module
     names = set(re.findall(r"export const (\w+)", block[1]))
     if "export default" in block[1]:
@@ -211,7 +312,7 @@ def test_module_declarations_match_what_the_runtime_exports(module: str) -> None
 
 
 def test_the_sw_global_declares_every_module() -> None:
-    interface = re.search(r"interface SW \{(.*?)\n  \}", DECLARATIONS.read_text(), re.DOTALL)
+    interface = re.search(r"interface SW \{(.*?)\n  \}", GLOBALS.read_text(), re.DOTALL)
     assert interface
     declared = set(re.findall(r"readonly (\w+):", interface[1]))
     assert declared == {module.removeprefix("workflow:") for module in MODULE_EXPORTS}
@@ -223,7 +324,7 @@ def test_context_declaration_matches_the_prelude() -> None:
     assert ctx
     runtime = {entry.split(":")[0].strip() for entry in ctx[1].split(",")}
     interface = re.search(
-        r"interface WorkflowContext \{(.*?)\n  \}", DECLARATIONS.read_text(), re.DOTALL
+        r"interface WorkflowContext \{(.*?)\n  \}", GLOBALS.read_text(), re.DOTALL
     )
     assert interface
     declared = set(re.findall(r"^\s*(\w+):", interface[1], re.MULTILINE))
@@ -233,9 +334,7 @@ def test_context_declaration_matches_the_prelude() -> None:
 def test_agent_options_declaration_matches_the_option_set() -> None:
     from smolwf.engine.options import AGENT_OPTIONS
 
-    interface = re.search(
-        r"interface AgentOptions \{(.*?)\n  \}", DECLARATIONS.read_text(), re.DOTALL
-    )
+    interface = re.search(r"interface AgentOptions \{(.*?)\n  \}", GLOBALS.read_text(), re.DOTALL)
     assert interface
     declared = set(re.findall(r"^\s{4}(\w+)\?:", interface[1], re.MULTILINE))
     assert declared == set(AGENT_OPTIONS)

@@ -112,13 +112,33 @@ def test_missing_database_is_not_created_when_reading(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.db").exists()
 
 
-def test_script_errors_leave_no_rows(write_script: Write, run: Run, db: Path) -> None:
+def test_a_script_that_cannot_start_is_a_failed_run(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    """Like the reference: the run is recorded, then marked failed with the reason."""
     run(write_script("export default 1\n", name="ok.mjs"))
     with pytest.raises(ScriptError):
         run(write_script("export default 1\n", name="nometa.mjs", meta=False))
     with pytest.raises(WorkflowFailed, match="failed to evaluate workflow module"):
         run(write_script("export default (\n", name="syntax.mjs"))
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    rows = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT status, json_extract(error_json, '$.message') FROM runs ORDER BY created_at"
+        )
+        .fetchall()
+    )
+    assert [status for status, _ in rows] == ["completed", "failed", "failed"]
+    assert "must export valid literal metadata" in rows[1][1]
+    assert "failed to evaluate workflow module" in rows[2][1]
+
+
+def test_a_missing_script_leaves_no_rows(tmp_path: Path, run: Run, db: Path) -> None:
+    with pytest.raises(ScriptError, match="no such file"):
+        run(tmp_path / "absent.mjs")
+    assert not db.exists() or (
+        sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+    )
 
 
 def test_default_path_is_in_our_own_state_directory(tmp_path: Path) -> None:
