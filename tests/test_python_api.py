@@ -38,6 +38,7 @@ LEFT_OUT = {
     "explicit": "the parameters the caller gave",
     "display_path": "how a command line names the script",
     "debug_log": "the CLI's --log-level debug lines",
+    "args_given": "whether args was passed: the args parameter given or not (explicit)",
 }
 """``RunConfig`` fields no parameter sets by its own name, and why."""
 

@@ -417,7 +417,7 @@ def explain_failure(error: SmolWfError, config: RunConfig) -> None:
     recorded run's id and the command that resumes it (``error.hint``)."""
     if config.events_stream is not None and error.run_id is None:
         write_unstarted_failure(config.events_stream, error.message)
-    if error.run_id is not None:
+    if error.run_id is not None and "--resume-run" not in error.message:  # said once
         what = "was cancelled" if isinstance(error, WorkflowCancelled) else "failed"
         command = f"smol-wf run --resume-run {error.run_id}"
         if config.db_path is not None:

@@ -186,6 +186,13 @@ class FakeLLM:
                 self._changed.wait_for(lambda: self.max_in_flight >= count, timeout)
         return None
 
+    def settled(self, timeout: float = 5) -> int:
+        """``in_flight`` once every handler has left: a client may read its reply a moment
+        before the handler that wrote it counts itself out."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.in_flight == 0, timeout)
+            return self.in_flight
+
     def _leave(self) -> None:
         with self._changed:
             self.in_flight -= 1

@@ -455,7 +455,7 @@ def test_calls_beyond_the_concurrency_limit_are_refused_with_429(llm: FakeLLM) -
         thread.join()
     assert sorted(answers) == [200, 429]
     assert llm.max_in_flight == 2
-    assert llm.in_flight == 0
+    assert llm.settled() == 0
 
 
 def test_held_calls_wait_for_each_other_and_count_as_in_flight_together(llm: FakeLLM) -> None:
