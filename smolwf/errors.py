@@ -48,6 +48,11 @@ class StoreError(SmolWfError):
     """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
 
 
+class ClusterError(SmolWfError):
+    """The Ray executor cannot be used: Ray is not installed, the cluster cannot be
+    reached, or none of its nodes offers what a call reserves."""
+
+
 class FailureKind(StrEnum):
     """Why one provider call failed; decides whether a retry can help."""
 

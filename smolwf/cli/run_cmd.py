@@ -15,6 +15,15 @@ import typer
 
 from smolwf import defaults
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
+from smolwf.cluster.settings import (
+    DEFAULT_AGENT_RESOURCES,
+    EXECUTORS,
+    WORKDIR_MODES,
+    ExecutorKind,
+    ResourceSpecError,
+    WorkdirMode,
+    parse_resources_text,
+)
 from smolwf.engine.config import RECORDED, RunConfig
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError
@@ -263,6 +272,43 @@ def run(
         help="Start without checking the script first (smol-wf check: errors stop the run, "
         "warnings print as \\[warn] lines).",
     ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        callback=_needs_value,
+        metavar="KIND",
+        help="Where provider calls run: local (this process) or ray (a Ray cluster; "
+        "pip install 'smolwf[ray]'). The engine, checkpoints and events stay here.",
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        callback=_needs_value,
+        metavar="ADDR",
+        show_default=False,
+        help="The Ray cluster, e.g. 127.0.0.1:6379 \\[default: $RAY_ADDRESS, else a cluster "
+        "started on this machine, else a new local one].",
+    ),
+    ray_agent_resources: str | None = typer.Option(
+        None,
+        "--ray-agent-resources",
+        callback=_needs_value,
+        metavar="JSON",
+        show_default=False,
+        help="What each provider call reserves on the cluster, e.g. '{\"agents\": 1}' "
+        "(a phase's or call's resources option wins) \\[default: {\"CPU\": 1}].",
+    ),
+    ray_workdir: str | None = typer.Option(
+        None,
+        "--ray-workdir",
+        callback=_needs_value,
+        metavar="MODE",
+        show_default=False,
+        help="How the agent's directory reaches a worker: git (HEAD shipped as a bundle, the "
+        "agent's commits fetched back) or shared (every node sees the same path) "
+        "\\[default: git inside a git repository, else shared].",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -352,6 +398,10 @@ def build_config(ctx: typer.Context) -> RunConfig:
         agent_permissions=_permissions(p["agent_permissions"]),
         on_refusal=_refusal_policy(p["on_refusal"]),
         raw_sessions_dir=_check_raw_sessions(_path(p["save_raw_sessions"])),
+        executor=_executor(p["executor"]),
+        ray_address=p["ray_address"] or None,
+        ray_agent_resources=_agent_resources(p["ray_agent_resources"]),
+        ray_workdir=_workdir(p["ray_workdir"]),
     )
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
@@ -430,6 +480,31 @@ def _refusal_policy(text: str) -> RefusalPolicy:
         if text == policy:
             return policy
     raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
+
+
+def _executor(text: str) -> ExecutorKind:
+    for kind in EXECUTORS:
+        if text == kind:
+            return kind
+    raise UsageError(f"--executor must be local or ray, got {text!r}")
+
+
+def _agent_resources(text: str | None) -> dict[str, float]:
+    if text is None:
+        return dict(DEFAULT_AGENT_RESOURCES)
+    try:
+        return parse_resources_text(text)
+    except ResourceSpecError as error:
+        raise UsageError(f"--ray-agent-resources {error}") from None
+
+
+def _workdir(text: str | None) -> WorkdirMode | None:
+    if text is None:
+        return None
+    for mode in WORKDIR_MODES:
+        if text == mode:
+            return mode
+    raise UsageError(f"--ray-workdir must be git or shared, got {text!r}")
 
 
 def _budget(text: str | None) -> int | None:

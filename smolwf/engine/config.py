@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from smolwf import defaults
+from smolwf.cluster.settings import (
+    DEFAULT_AGENT_RESOURCES,
+    ExecutorKind,
+    RaySettings,
+    WorkdirMode,
+)
 from smolwf.events.sinks import EventSink
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import (
@@ -189,6 +195,19 @@ class RunConfig:
         default=DEFAULT_REFUSAL_POLICY, metadata=recorded("onRefusal", "--on-refusal")
     )
     """Whether a refused tool use only warns or fails the call (``--on-refusal``)."""
+    executor: ExecutorKind = field(default="local", metadata=recorded("executor", "--executor"))
+    """Where provider calls run: in this process (``local``) or on a Ray cluster (``ray``)."""
+    ray_address: str | None = field(default=None, metadata=recorded("rayAddress", "--ray-address"))
+    """The Ray cluster (``--ray-address``, else ``RAY_ADDRESS``); None: Ray's own rule."""
+    ray_agent_resources: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_AGENT_RESOURCES),
+        metadata=recorded("rayAgentResources", "--ray-agent-resources"),
+    )
+    """What each provider call reserves on the cluster unless its phase or it says."""
+    ray_workdir: WorkdirMode | None = field(
+        default=None, metadata=recorded("rayWorkdir", "--ray-workdir")
+    )
+    """How the agent's directory reaches a worker; None: git in a repository, else shared."""
     raw_sessions_dir: Path | None = field(
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
@@ -213,6 +232,11 @@ class RunConfig:
 
     With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
     progress lines are written: the sinks own the terminal."""
+
+
+def ray_settings(config: RunConfig) -> RaySettings:
+    """The ``ray_*`` fields as the Ray executor takes them."""
+    return RaySettings(config.ray_address, config.ray_agent_resources, config.ray_workdir)
 
 
 def recorded_inputs() -> dict[str, Recorded]:

@@ -7,6 +7,7 @@ The turns themselves live in ``engine/loop.py``; this module builds what they sh
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
 from smolwf import defaults
@@ -14,9 +15,10 @@ from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
 from smolwf.engine.cancel import Cancellation
 from smolwf.engine.caps import BudgetCaps, js_budget_total
-from smolwf.engine.config import RunConfig
+from smolwf.engine.config import RunConfig, ray_settings
 from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.executor import Executor
 from smolwf.engine.kinds import register
 from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
@@ -59,7 +61,8 @@ class WorkflowRun:
             script = load_script(self.config.script_path)
             if record is not None and record.script_sha256 not in ("", script.sha256):
                 notes.append("the script changed since the run was recorded")
-            return await self._execute(script, store, record, notes)
+            async with self._executor() as executor:  # a cluster that cannot be joined: no run
+                return await self._execute(script, store, record, notes, executor)
         finally:
             store.conn.close()
 
@@ -82,8 +85,29 @@ class WorkflowRun:
         self.config, notes = resume_config(self.config, record)
         return record, notes
 
+    def _executor(self) -> AbstractAsyncContextManager[Executor]:
+        """Where provider calls run; the Ray executor joins its cluster on entry."""
+        config = self.config
+        if config.executor != "ray":
+            return nullcontext(LocalExecutor())
+        from smolwf.engine.ray_executor import ray_executor  # ray loads only when asked for
+
+        cwd = config.cwd or Path.cwd()
+        return ray_executor(
+            ray_settings(config),
+            cwd,
+            config.provider_settings,
+            config.providers,
+            config.debug_log,
+        )
+
     async def _execute(
-        self, script: PreparedScript, store: RunStore, record: RunRecord | None, notes: list[str]
+        self,
+        script: PreparedScript,
+        store: RunStore,
+        record: RunRecord | None,
+        notes: list[str],
+        executor: Executor,
     ) -> RunReport:
         config = self.config
         caps = BudgetCaps.from_sources(
@@ -115,7 +139,7 @@ class WorkflowRun:
         if notes:
             note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
         root = Scope("root", 0, script, host)
-        kinds = register(ctx, LocalExecutor(), ReplayLookup(ctx.checkpoints))
+        kinds = register(ctx, executor, ReplayLookup(ctx.checkpoints))
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
         return await loop.run()
 

@@ -23,7 +23,7 @@ META_ERROR = (
 
 META_KEYS = ("name", "description", "whenToUse", "phases", "budget")
 """Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps); others are ignored."""
-PHASE_KEYS = ("title", "detail", "model", "provider", "permissions")
+PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "resources")
 """Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
 
 _MAX_NESTING = 200
@@ -45,6 +45,8 @@ class PhaseMeta:
     """One provider, or a fallback chain tried in order."""
     permissions: str | None = None
     """Checked where it is used, like ``model``: a bad level fails the agent() calls."""
+    resources: JSONObject | None = None
+    """What each call reserves on a Ray cluster; checked where it is used too."""
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
@@ -141,13 +143,14 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         chain: str | list[str] | None = [p for p in provider if isinstance(p, str)]
     else:
         chain = provider if isinstance(provider, str) else None
-    permissions = entry.get("permissions")
+    permissions, resources = entry.get("permissions"), entry.get("resources")
     return PhaseMeta(
         title,
         text("detail"),
         text("model"),
         chain,
         permissions if isinstance(permissions, str) else None,
+        resources if isinstance(resources, dict) else None,
     )
 
 

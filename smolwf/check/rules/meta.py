@@ -13,6 +13,7 @@ from tree_sitter import Node
 from smolwf.check.context import Context
 from smolwf.check.literals import Entry, NotLiteral, evaluate, object_entries
 from smolwf.check.suggest import did_you_mean
+from smolwf.cluster.settings import ResourceSpecError, parse_resources
 from smolwf.engine.caps import CAP_FLAGS
 from smolwf.engine.selectors import parse_selector
 from smolwf.errors import AgentOptionError
@@ -175,13 +176,18 @@ def _phase(ctx: Context, element: Node, where: str) -> str | None:
 
 
 def _phase_default(ctx: Context, entry: Entry, where: str) -> None:
-    """``detail``, ``model``, ``provider``, ``permissions`` of one phase."""
+    """``detail``, ``model``, ``provider``, ``permissions``, ``resources`` of one phase."""
     known, value = _literal(ctx, entry.value)
     if not known or entry.value is None:
         return
     key = entry.key
     if key == "provider":
         _phase_provider(ctx, entry.value, value, where)
+    elif key == "resources":
+        try:
+            parse_resources(value)
+        except ResourceSpecError as error:
+            ctx.report(entry.value, "SW106", f"{where} {error}: agent() calls in this phase fail")
     elif not isinstance(value, str):
         ctx.report(entry.value, "SW105", f"{where} must be a string; it is ignored")
     elif key == "permissions" and permission_level(value) is None:

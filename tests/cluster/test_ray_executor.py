@@ -1,0 +1,255 @@
+"""``--executor ray`` on a real multi-node Ray cluster on loopback: the same results as
+the local executor, calls spread over nodes, a worktree branch brought back in git mode,
+a node that dies mid-run, a driver killed and resumed, and one-line errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster.conftest import Cluster
+from tests.cluster.fake_agent import read_log
+from tests.conftest import smol_wf_command
+
+FANOUT = """export const meta = {{ name: 'fan', description: 'a fan-out' }}
+export default await parallel(Array.from({{ length: {n} }}, (_, i) =>
+  () => agent(`{tag} item ${{i}}{extra}`{options})))
+"""
+
+
+def fanout(directory: Path, n: int, *, extra: str = "", options: str = "") -> tuple[Path, str]:
+    tag = uuid.uuid4().hex[:8]
+    script = directory / f"fan-{tag}.mjs"
+    opts = f", {options}" if options else ""
+    script.write_text(FANOUT.format(n=n, tag=tag, extra=extra, options=opts), encoding="utf-8")
+    return script, tag
+
+
+def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def fake_cli_flags(cluster: Cluster) -> list[str]:
+    return [
+        "--agent-provider",
+        "claude-code",
+        "--provider-bin",
+        f"claude-code={cluster.fake_claude}",
+    ]
+
+
+def ray_flags(cluster: Cluster, *more: str) -> list[str]:
+    return ["--executor", "ray", "--ray-address", cluster.ray.address, *more]
+
+
+def local_run(
+    cluster: Cluster, script: Path, tmp_path: Path, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*smol_wf_command(), "run", str(script), "--db", str(tmp_path / "local.db"), *flags],
+        cwd=tmp_path,
+        env=cluster.driver_env(tmp_path / "state"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("provider", ["debug", "fake-cli"])
+def test_a_200_call_fan_out_gives_the_local_result_from_at_least_two_nodes(
+    cluster: Cluster, tmp_path: Path, provider: str
+) -> None:
+    script, tag = fanout(tmp_path, 200)
+    flags = fake_cli_flags(cluster) if provider == "fake-cli" else []
+    local = report(local_run(cluster, script, tmp_path, *flags))
+    db = tmp_path / "ray.db"
+    remote = report(
+        cluster.smol_wf(
+            "run", script, "--db", db, *flags, *ray_flags(cluster), "--max-parallel-agents", "8",
+            cwd=tmp_path, state=tmp_path / "state",
+        )
+    )  # fmt: skip
+    assert remote["results"] == local["results"]
+    assert remote["tokenUsage"] == local["tokenUsage"]
+    if provider == "fake-cli":
+        nodes = Counter(
+            e["node"] for e in read_log(cluster.calls) if tag in e["prompt"] and e["node"]
+        )
+    else:
+        nodes = Counter(
+            node
+            for node in ("w1", "w2")
+            for e in read_log(cluster.debug_log(node))
+            if tag in e["prompt"]
+        )
+    assert set(nodes) == {"w1", "w2"}
+    assert sum(nodes.values()) == (400 if provider == "fake-cli" else 200)  # start + done
+
+
+def test_live_agent_events_reach_the_driver_while_the_call_still_runs(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    script, _tag = fanout(tmp_path, 1, extra=" sleep=3")
+    done = cluster.smol_wf(
+        "run", script, "--db", tmp_path / "runs.db", "--events", *fake_cli_flags(cluster),
+        *ray_flags(cluster), cwd=tmp_path, state=tmp_path / "state",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    # elapsedNanos is stamped when the driver receives the event, not when it is shown
+    received = [e["elapsedNanos"] for e in events if e["type"] == "workflow.agent_event"]
+    [completed] = [e["elapsedNanos"] for e in events if e["type"] == "workflow.agent_completed"]
+    assert completed - received[0] > 2e9  # the init line came before the 3 s sleep ended
+
+
+WORKTREE = """export const meta = { name: 'wt', description: 'an agent that writes' }
+export default await agent('TOOLWRITE:notes.txt', { isolation: 'worktree', permissions: 'edit' })
+"""
+
+
+def test_a_real_claude_in_a_worktree_brings_its_branch_back_in_git_mode(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
+    (repo / "README").write_text("hello\n")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "base"], check=True)
+    (repo / "wt.mjs").write_text(WORKTREE)
+    done = cluster.smol_wf(
+        "run", "wt.mjs", "--db", tmp_path / "runs.db", "--events", "--agent-provider",
+        "claude-code", *ray_flags(cluster), cwd=repo, state=tmp_path / "state",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    [completed] = [e for e in events if e["type"] == "workflow.agent_completed"]
+    isolation = completed["data"]["isolation"]
+    assert isolation["branch"].startswith("smol-wf/agent-run/")
+    assert isolation["changedFiles"] == ["notes.txt"]
+    shown = subprocess.run(
+        [*git, "show", f"{isolation['branch']}:notes.txt"], capture_output=True, text=True
+    )
+    assert "FAKELLM_EDIT_OK" in shown.stdout
+    assert not (repo / "notes.txt").exists()  # the user's checkout is untouched
+    assert any(e["type"] == "workflow.agent_event" for e in events)
+
+
+RETRYING = "{ retry: { maxAttempts: 3, backoffMs: 0 } }"
+
+
+def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    doomed = cluster.ray.add_node("w3", cpus=2, env=cluster.node_env("w3"))
+    script, tag = fanout(tmp_path, 12, extra=" sleep=4", options=RETRYING)
+    db = tmp_path / "runs.db"
+    process = cluster.loopback.popen(
+        [smol_wf_command()[0], "run", script, "--db", db, *fake_cli_flags(cluster),
+         *ray_flags(cluster), "--max-parallel-agents", "6"],
+        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    wait_for(lambda: any(e["node"] == "w3" for e in started(cluster, tag)))
+    cluster.ray.kill(doomed)
+    out, err = process.communicate(timeout=240)
+    assert process.returncode == 0, err[-3000:]
+    on_w3 = {e["prompt"] for e in started(cluster, tag) if e["node"] == "w3"}
+    assert json.loads(out)["results"] == [f"ECHO: {tag} item {i} sleep=4" for i in range(12)]
+    answered = Counter(
+        e["prompt"] for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "done"
+    )
+    assert set(answered.values()) == {1}
+    assert len(answered) == 12
+    assert all(
+        e["node"] != "w3"
+        for e in read_log(cluster.calls)
+        if e["prompt"] in on_w3 and e["event"] == "done"
+    )
+    conn = sqlite3.connect(db)
+    failed = conn.execute(
+        "SELECT s.step_id, s.calls FROM usage_ledger l JOIN steps s USING (step_id)"
+        " WHERE l.outcome = 'failed'"
+    ).fetchall()
+    assert len(failed) == len(on_w3)
+    assert all(calls == 2 for _, calls in failed)
+    ok = conn.execute(
+        "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
+    ).fetchone()
+    assert ok == (12, 12)
+
+
+def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_calls(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    script, tag = fanout(tmp_path, 16, extra=" sleep=0.5")
+    db = tmp_path / "runs.db"
+    process = cluster.loopback.popen(
+        [smol_wf_command()[0], "run", script, "--db", db, "--events", *fake_cli_flags(cluster),
+         *ray_flags(cluster), "--max-parallel-agents", "4"],
+        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    completed = 0
+    for line in process.stdout:
+        completed += json.loads(line)["type"] == "workflow.agent_completed"
+        if completed == 6:
+            break
+    kill_inner(process.pid)
+    process.wait(timeout=30)
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    resumed = report(
+        cluster.smol_wf(
+            "run", "--resume-run", run_id, "--db", db, cwd=tmp_path, state=tmp_path / "state"
+        )
+    )
+    assert resumed["results"] == [f"ECHO: {tag} item {i} sleep=0.5" for i in range(16)]
+    conn = sqlite3.connect(db)
+    first = {
+        prompt
+        for (prompt,) in conn.execute(
+            "SELECT json_extract(s.input_json, '$.prompt') FROM steps s JOIN attempts a"
+            " ON a.attempt_id = s.last_attempt_id WHERE s.status = 'completed' AND a.number = 1"
+        )
+    }
+    assert len(first) >= 6
+    answered = Counter(
+        e["prompt"] for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "done"
+    )
+    assert all(answered[prompt] == 1 for prompt in first)
+    ok = conn.execute(
+        "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
+    ).fetchone()
+    assert ok == (16, 16)
+
+
+def started(cluster: Cluster, tag: str) -> list[dict[str, Any]]:
+    return [e for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "start"]
+
+
+def wait_for(condition: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def kill_inner(nsenter_pid: int) -> None:
+    """SIGKILL the command ``nsenter`` started (the driver), not ``nsenter`` itself."""
+    children = Path(f"/proc/{nsenter_pid}/task/{nsenter_pid}/children").read_text().split()
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
