@@ -3,7 +3,8 @@ prompt asks (``sleep=1.5``), and answers in Claude Code's stream-json.
 
 It dies with its node: when the Ray worker that started it goes away (its parent
 changes), it exits without answering, as a CLI on a machine that died would.
-Every start and every answer is a line of ``$FAKE_AGENT_LOG``.
+Every start, every answer and every SIGTERM (smol-wf stopping it) is a line of
+``$FAKE_AGENT_LOG``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 SCRIPT = """\
 #!{python}
-import json, os, re, sys, time, uuid
+import json, os, re, signal, sys, time, uuid
 
 prompt = sys.stdin.read()
 parent = os.getppid()
@@ -26,6 +27,11 @@ def note(event):
     with open(os.environ["FAKE_AGENT_LOG"], "a") as log:
         log.write(line + "\\n")
 
+def stopped(signum, frame):
+    note("stopped")
+    sys.exit(143)
+
+signal.signal(signal.SIGTERM, stopped)
 note("start")
 session = str(uuid.uuid5(uuid.NAMESPACE_URL, prompt))
 print(json.dumps({{"type": "system", "subtype": "init", "session_id": session, "cwd": os.getcwd()}}), flush=True)

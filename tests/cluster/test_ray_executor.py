@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -65,6 +66,14 @@ def local_run(
         text=True,
         timeout=300,
     )
+
+
+def test_the_cluster_and_the_driver_have_only_the_loopback_interface(cluster: Cluster) -> None:
+    interfaces = {line.split()[1] for line in cluster.loopback.interfaces()}
+    assert interfaces == {"lo"}
+    listening = cluster.loopback.run(["ss", "-Hltn"]).stdout.splitlines()
+    local = {line.split()[3].rpartition(":")[0] for line in listening}
+    assert local and local <= {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
 
 
 @pytest.mark.parametrize("provider", ["debug", "fake-cli"])
@@ -209,7 +218,7 @@ def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_
         completed += json.loads(line)["type"] == "workflow.agent_completed"
         if completed == 6:
             break
-    kill_inner(process.pid)
+    signal_inner(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
     resumed = report(
@@ -237,6 +246,88 @@ def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_
     assert ok == (16, 16)
 
 
+def test_ctrl_c_stops_the_remote_clis_and_leaves_the_run_resumable(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    script, tag = fanout(tmp_path, 6, extra=" sleep=60")
+    db = tmp_path / "runs.db"
+    process = cluster.loopback.popen(
+        [smol_wf_command()[0], "run", script, "--db", db, *fake_cli_flags(cluster),
+         *ray_flags(cluster), "--max-parallel-agents", "3"],
+        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    wait_for(lambda: len(started(cluster, tag)) == 3)
+    signal_inner(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err[-3000:]
+    log = [e for e in read_log(cluster.calls) if tag in e["prompt"]]
+    assert Counter(e["event"] for e in log) == {"start": 3, "stopped": 3}
+    status = sqlite3.connect(db).execute("SELECT status FROM runs").fetchone()
+    assert status == ("cancelled",)
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "message"),
+    [
+        pytest.param(
+            ["--ray-address", "127.0.0.1:1"],
+            {},
+            "error: cannot reach the Ray cluster at 127.0.0.1:1: connection refused; start one "
+            "with `ray start --head` or fix --ray-address / RAY_ADDRESS",
+            id="unreachable-address",
+        ),
+        pytest.param(
+            ["--ray-agent-resources", '{"gpu-box": 1}'],
+            {},
+            "error: no node of the Ray cluster at {address} offers {{gpu-box: 1}} "
+            "(--ray-agent-resources): start nodes with `ray start --resources ...` or ask for less",
+            id="no-node-offers-the-resources",
+        ),
+        pytest.param(
+            [],
+            {"PYTHONPATH": "{no_ray}"},
+            "error: --executor ray needs Ray, which is not installed: install it with "
+            "`pip install 'smolwf[ray]'`",
+            id="ray-not-installed",
+        ),
+    ],
+)
+def test_a_cluster_that_cannot_serve_the_run_is_one_line_before_the_run_exists(
+    cluster: Cluster, tmp_path: Path, flags: list[str], env: dict[str, str], message: str
+) -> None:
+    no_ray = tmp_path / "no-ray" / "ray"
+    no_ray.mkdir(parents=True)
+    (no_ray / "__init__.py").write_text("raise ImportError('No module named ray')\n")
+    script, _tag = fanout(tmp_path, 1)
+    db = tmp_path / "runs.db"
+    full_env = {
+        **cluster.driver_env(tmp_path / "state"),
+        **{k: v.format(no_ray=no_ray.parent) for k, v in env.items()},
+    }
+    done = cluster.loopback.run(
+        [smol_wf_command()[0], "run", script, "--db", db, "--executor", "ray",
+         "--ray-address", cluster.ray.address, *flags],
+        cwd=tmp_path, env=full_env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert ours(done.stderr) == message.format(address=cluster.ray.address) + "\n"
+    assert done.stdout == ""
+    runs = (
+        sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone() if db.exists() else (0,)
+    )
+    assert runs == (0,)
+
+
+RAY_CORE_LOG = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:,]+ [IW] \d+ \d+\] \w+\.cc:\d+: .*\n", re.M)
+"""A line of Ray's C++ core: in a namespace with no route out it warns that it cannot
+find this machine's address and says which log level it took, before it reads it."""
+
+
+def ours(stderr: str) -> str:
+    return RAY_CORE_LOG.sub("", stderr)
+
+
 def started(cluster: Cluster, tag: str) -> list[dict[str, Any]]:
     return [e for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "start"]
 
@@ -248,8 +339,8 @@ def wait_for(condition: Any, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
-def kill_inner(nsenter_pid: int) -> None:
-    """SIGKILL the command ``nsenter`` started (the driver), not ``nsenter`` itself."""
+def signal_inner(nsenter_pid: int, signum: signal.Signals) -> None:
+    """Signal the command ``nsenter`` started (the driver), not ``nsenter`` itself."""
     children = Path(f"/proc/{nsenter_pid}/task/{nsenter_pid}/children").read_text().split()
     for pid in children:
-        os.kill(int(pid), signal.SIGKILL)
+        os.kill(int(pid), signum)
