@@ -33,12 +33,15 @@ from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentResult
 from smolwf.providers.registry import create_provider
 
-POLL_S = 0.05
-"""How often the streaming thread looks at the provider when it printed nothing."""
+POLL_S = 0.25
+"""How long the task's thread blocks at a time waiting for the provider (a cancelled task
+is told between two waits); an event or the provider's end wakes it at once."""
 STOP_GRACE_S = 30.0
 """How long a cancelled call may take to stop its processes before the task ends anyway."""
 
 _Item = tuple[JSON, "str | None"]
+_ENDED = None
+"""Queued by the provider's thread when ``run`` returned or raised."""
 
 
 def run_provider_call(call: RemoteCall) -> Iterator[EventBatch | RemoteOutcome]:
@@ -82,7 +85,7 @@ class _Attempt:
         self.request = replace(call.request, cwd=cwd)
         self.result: AgentResult | None = None
         self.failure: RemoteFailure | None = None
-        self._events: queue.Queue[_Item] = queue.Queue()
+        self._events: queue.Queue[_Item | None] = queue.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = threading.Event()
@@ -92,23 +95,26 @@ class _Attempt:
         """Batches of events until the provider returns; stops it if the task is cancelled."""
         self._thread.start()
         try:
-            while self._thread.is_alive() or not self._events.empty():
-                batch = self._take()
+            ended = False
+            while not ended:
+                batch, ended = self._take()
                 if batch:
                     yield EventBatch(tuple(batch))
         except BaseException:  # KeyboardInterrupt (ray.cancel) or GeneratorExit
             self._cancel()
             raise
 
-    def _take(self) -> list[_Item]:
-        try:
-            batch = [self._events.get(timeout=POLL_S)]
-        except queue.Empty:
-            return []
+    def _take(self) -> tuple[list[_Item], bool]:
+        """The events queued now (waiting up to ``POLL_S`` for one), and whether the
+        provider has ended."""
+        batch: list[_Item] = []
         with contextlib.suppress(queue.Empty):
-            while True:
-                batch.append(self._events.get_nowait())
-        return batch
+            item = self._events.get(timeout=POLL_S)
+            while item is not _ENDED:
+                batch.append(item)
+                item = self._events.get_nowait()
+            return batch, True
+        return batch, False
 
     def _cancel(self) -> None:
         self._ready.wait()
@@ -117,7 +123,10 @@ class _Attempt:
         self._thread.join(STOP_GRACE_S)
 
     def _main(self) -> None:
-        asyncio.run(self._run())
+        try:
+            asyncio.run(self._run())
+        finally:
+            self._events.put(_ENDED)
 
     async def _run(self) -> None:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()

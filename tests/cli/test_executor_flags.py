@@ -23,8 +23,7 @@ Write = Callable[..., Path]
         pytest.param(
             "--ray-agent-resources",
             "agents=1",
-            '--ray-agent-resources must be a JSON object such as {"agents": 1}, got '
-            "'agents=1'",
+            "--ray-agent-resources must be a JSON object such as {\"agents\": 1}, got 'agents=1'",
             id="resources-not-json",
         ),
         pytest.param(

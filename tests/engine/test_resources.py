@@ -7,8 +7,8 @@ it never discards a finished result on resume.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,8 +59,7 @@ def test_resources_resolve_from_the_call_then_its_phase(
     [
         pytest.param(
             {},
-            'agent() option resources must be a non-empty object such as {"CPU": 1, '
-            '"agents": 1}',
+            'agent() option resources must be a non-empty object such as {"CPU": 1, "agents": 1}',
             id="empty",
         ),
         pytest.param(
