@@ -25,6 +25,15 @@ from smolwf.git import GitNotFound, run_git
 
 
 @dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a directory sits in its repository (asked once per directory)."""
+
+    top: Path
+    common: str
+    subdir: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Base:
     commit: str
     bundle: Any

@@ -93,6 +93,8 @@ class RayExecutor:
     provider_settings: ProviderSettings
     overrides: set[str]
     shipping: GitShipping = field(init=False)
+    task: Any = field(init=False)
+    """``run_provider_call`` as a Ray remote function."""
     _feasible: set[frozenset[tuple[str, float]]] = field(default_factory=set)
 
     def __post_init__(self) -> None:

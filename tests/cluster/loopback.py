@@ -145,13 +145,20 @@ class RayCluster:
             env=self.env,
         )  # fmt: skip
 
-    def add_node(self, name: str, cpus: int, env: Mapping[str, str] | None = None) -> Node:
-        """A worker node whose processes see ``SMOLWF_TEST_NODE=name`` and ``env``."""
+    def add_node(
+        self,
+        name: str,
+        cpus: int,
+        env: Mapping[str, str] | None = None,
+        resources: Mapping[str, float] | None = None,
+    ) -> Node:
+        """A worker node whose processes see ``SMOLWF_TEST_NODE=name`` and ``env``; it
+        offers ``agents`` (one per CPU) and ``resources``."""
         node_env = {**self.env, **(env or {}), "SMOLWF_TEST_NODE": name}
         before = raylets(self.temp_dir)
         self._start(
             "--address", self.address, "--num-cpus", str(cpus), "--node-name", name,
-            "--resources", json.dumps({"agents": cpus}), env=node_env,
+            "--resources", json.dumps({"agents": cpus, **(resources or {})}), env=node_env,
         )  # fmt: skip
         [raylet] = raylets(self.temp_dir) - before
         node = Node(name, cpus, raylet)

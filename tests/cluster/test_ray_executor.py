@@ -123,8 +123,11 @@ def test_live_agent_events_reach_the_driver_while_the_call_still_runs(
     assert completed - received[0] > 2e9  # the init line came before the 3 s sleep ended
 
 
-WORKTREE = """export const meta = { name: 'wt', description: 'an agent that writes' }
-export default await agent('TOOLWRITE:notes.txt', { isolation: 'worktree', permissions: 'edit' })
+WORKTREE = """import { agentRun } from 'workflow:extra'
+export const meta = { name: 'wt', description: 'agents that write' }
+const isolated = await agentRun('TOOLWRITE:notes.txt', { isolation: 'worktree', permissions: 'edit' })
+const inPlace = await agentRun('TOOLWRITE:other.txt', { permissions: 'edit' })
+export default { isolated: isolated.worktree, inPlace: inPlace.isolation ?? null }
 """
 
 
@@ -145,56 +148,66 @@ def test_a_real_claude_in_a_worktree_brings_its_branch_back_in_git_mode(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     events = [json.loads(line) for line in done.stdout.splitlines()]
-    [completed] = [e for e in events if e["type"] == "workflow.agent_completed"]
-    isolation = completed["data"]["isolation"]
-    assert isolation["branch"].startswith("smol-wf/agent-run/")
-    assert isolation["changedFiles"] == ["notes.txt"]
-    shown = subprocess.run(
-        [*git, "show", f"{isolation['branch']}:notes.txt"], capture_output=True, text=True
-    )
-    assert "FAKELLM_EDIT_OK" in shown.stdout
-    assert not (repo / "notes.txt").exists()  # the user's checkout is untouched
+    results = events[-1]["data"]["results"]
+    isolated, in_place = results["isolated"], results["inPlace"]
+    assert isolated["branch"].startswith("smol-wf/agent-run/")
+    assert isolated["changedFiles"] == ["notes.txt"]
+    assert in_place["kind"] == "ray-git"
+    assert in_place["branch"].startswith("smol-wf/agent-run/")
+    for branch, name in ((isolated["branch"], "notes.txt"), (in_place["branch"], "other.txt")):
+        shown = subprocess.run([*git, "show", f"{branch}:{name}"], capture_output=True, text=True)
+        assert "FAKELLM_EDIT_OK" in shown.stdout
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "README", "wt.mjs"]
     assert any(e["type"] == "workflow.agent_event" for e in events)
 
 
-RETRYING = "{ retry: { maxAttempts: 3, backoffMs: 0 } }"
+DOOMED = """export const meta = {{ name: 'doomed', description: 'calls on a node that dies' }}
+const pinned = agent('{tag} pinned sleep=60', {{ resources: {{ doomed: 1 }} }})
+  .catch((error) => 'lost: ' + error.message)
+const rest = parallel(Array.from({{ length: 12 }}, (_, i) =>
+  () => agent(`{tag} item ${{i}} sleep=4`, {{ retry: {{ maxAttempts: 3, backoffMs: 0 }} }})))
+export default {{ pinned: await pinned, rest: await rest }}
+"""
 
 
 def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    doomed = cluster.ray.add_node("w3", cpus=2, env=cluster.node_env("w3"))
-    script, tag = fanout(tmp_path, 12, extra=" sleep=4", options=RETRYING)
+    """The pinned call can only run on the doomed node and has no retry: its failure is
+    the crash message. The others retry: wherever they were, each answers once."""
+    doomed = cluster.ray.add_node("w3", 2, cluster.node_env("w3"), resources={"doomed": 1})
+    tag = uuid.uuid4().hex[:8]
+    script = tmp_path / "doomed.mjs"
+    script.write_text(DOOMED.format(tag=tag), encoding="utf-8")
     db = tmp_path / "runs.db"
     process = cluster.loopback.popen(
         [smol_wf_command()[0], "run", script, "--db", db, *fake_cli_flags(cluster),
-         *ray_flags(cluster), "--max-parallel-agents", "6"],
+         *ray_flags(cluster), "--max-parallel-agents", "7"],
         cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
-    wait_for(lambda: any(e["node"] == "w3" for e in started(cluster, tag)))
+    wait_for(lambda: sum(e["node"] == "w3" for e in started(cluster, tag)) == 2)
     cluster.ray.kill(doomed)
     out, err = process.communicate(timeout=240)
     assert process.returncode == 0, err[-3000:]
-    on_w3 = {e["prompt"] for e in started(cluster, tag) if e["node"] == "w3"}
-    assert json.loads(out)["results"] == [f"ECHO: {tag} item {i} sleep=4" for i in range(12)]
-    answered = Counter(
-        e["prompt"] for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "done"
+    results = json.loads(out)["results"]
+    assert results["pinned"].startswith(
+        "lost: claude-code provider call was lost: the Ray worker running it died ("
     )
-    assert set(answered.values()) == {1}
-    assert len(answered) == 12
-    assert all(
-        e["node"] != "w3"
-        for e in read_log(cluster.calls)
-        if e["prompt"] in on_w3 and e["event"] == "done"
-    )
+    assert results["rest"] == [f"ECHO: {tag} item {i} sleep=4" for i in range(12)]
+    log = [e for e in read_log(cluster.calls) if tag in e["prompt"]]
+    on_w3 = {e["prompt"] for e in log if e["node"] == "w3"} - {f"{tag} pinned sleep=60"}
+    assert len(on_w3) == 1
+    answered = Counter(e["prompt"] for e in log if e["event"] == "done")
+    assert answered == Counter({f"{tag} item {i} sleep=4": 1 for i in range(12)})
     conn = sqlite3.connect(db)
     failed = conn.execute(
-        "SELECT s.step_id, s.calls FROM usage_ledger l JOIN steps s USING (step_id)"
-        " WHERE l.outcome = 'failed'"
+        "SELECT json_extract(s.input_json, '$.prompt'), s.calls, s.status FROM usage_ledger l"
+        " JOIN steps s USING (step_id) WHERE l.outcome = 'failed'"
     ).fetchall()
-    assert len(failed) == len(on_w3)
-    assert all(calls == 2 for _, calls in failed)
+    assert sorted(failed) == sorted(
+        [(f"{tag} pinned sleep=60", 1, "failed"), (next(iter(on_w3)), 2, "completed")]
+    )
     ok = conn.execute(
         "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
     ).fetchone()
