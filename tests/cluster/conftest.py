@@ -45,6 +45,15 @@ class Cluster:
             [VENV_BIN / "smol-wf", *args], cwd=cwd, env=self.driver_env(state), timeout=timeout
         )
 
+    def start(
+        self, *args: str | Path, cwd: Path, state: Path, stderr: int | None = subprocess.PIPE
+    ) -> subprocess.Popen[str]:
+        """``smol-wf`` started inside the namespace, its stdout piped."""
+        return self.loopback.popen(
+            [VENV_BIN / "smol-wf", *args], cwd=cwd, env=self.driver_env(state),
+            stdout=subprocess.PIPE, stderr=stderr,
+        )  # fmt: skip
+
     def driver_env(self, state: Path) -> dict[str, str]:
         return {**self.ray.env, "XDG_STATE_HOME": str(state)}
 

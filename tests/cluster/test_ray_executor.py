@@ -180,11 +180,9 @@ def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
     script = tmp_path / "doomed.mjs"
     script.write_text(DOOMED.format(tag=tag), encoding="utf-8")
     db = tmp_path / "runs.db"
-    process = cluster.loopback.popen(
-        [smol_wf_command()[0], "run", script, "--db", db, *fake_cli_flags(cluster),
-         *ray_flags(cluster), "--max-parallel-agents", "7"],
-        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process = cluster.start(
+        "run", script, "--db", db, *fake_cli_flags(cluster), *ray_flags(cluster),
+        "--max-parallel-agents", "7", cwd=tmp_path, state=tmp_path / "state",
     )  # fmt: skip
     wait_for(lambda: sum(e["node"] == "w3" for e in started(cluster, tag)) == 2)
     cluster.ray.kill(doomed)
@@ -208,10 +206,7 @@ def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
     assert sorted(failed) == sorted(
         [(f"{tag} pinned sleep=60", 1, "failed"), (next(iter(on_w3)), 2, "completed")]
     )
-    ok = conn.execute(
-        "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
-    ).fetchone()
-    assert ok == (12, 12)
+    assert answered_calls(db) == (12, 12)
 
 
 def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_calls(
@@ -219,11 +214,9 @@ def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_
 ) -> None:
     script, tag = fanout(tmp_path, 16, extra=" sleep=0.5")
     db = tmp_path / "runs.db"
-    process = cluster.loopback.popen(
-        [smol_wf_command()[0], "run", script, "--db", db, "--events", *fake_cli_flags(cluster),
-         *ray_flags(cluster), "--max-parallel-agents", "4"],
-        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+    process = cluster.start(
+        "run", script, "--db", db, "--events", *fake_cli_flags(cluster), *ray_flags(cluster),
+        "--max-parallel-agents", "4", cwd=tmp_path, state=tmp_path / "state", stderr=subprocess.DEVNULL,
     )  # fmt: skip
     assert process.stdout is not None
     completed = 0
@@ -253,10 +246,7 @@ def test_a_killed_driver_resumes_on_the_same_cluster_without_rerunning_finished_
         e["prompt"] for e in read_log(cluster.calls) if tag in e["prompt"] and e["event"] == "done"
     )
     assert all(answered[prompt] == 1 for prompt in first)
-    ok = conn.execute(
-        "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
-    ).fetchone()
-    assert ok == (16, 16)
+    assert answered_calls(db) == (16, 16)
 
 
 def test_ctrl_c_stops_the_remote_clis_and_leaves_the_run_resumable(
@@ -264,11 +254,9 @@ def test_ctrl_c_stops_the_remote_clis_and_leaves_the_run_resumable(
 ) -> None:
     script, tag = fanout(tmp_path, 6, extra=" sleep=60")
     db = tmp_path / "runs.db"
-    process = cluster.loopback.popen(
-        [smol_wf_command()[0], "run", script, "--db", db, *fake_cli_flags(cluster),
-         *ray_flags(cluster), "--max-parallel-agents", "3"],
-        cwd=tmp_path, env=cluster.driver_env(tmp_path / "state"), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process = cluster.start(
+        "run", script, "--db", db, *fake_cli_flags(cluster), *ray_flags(cluster),
+        "--max-parallel-agents", "3", cwd=tmp_path, state=tmp_path / "state",
     )  # fmt: skip
     wait_for(lambda: len(started(cluster, tag)) == 3)
     signal_inner(process.pid, signal.SIGINT)
@@ -339,6 +327,14 @@ find this machine's address and says which log level it took, before it reads it
 
 def ours(stderr: str) -> str:
     return RAY_CORE_LOG.sub("", stderr)
+
+
+def answered_calls(db: Path) -> tuple[int, int]:
+    """Provider calls that answered, and the steps they answered: equal when none ran twice."""
+    row = sqlite3.connect(db).execute(
+        "SELECT count(*), count(DISTINCT step_id) FROM usage_ledger WHERE outcome = 'ok'"
+    )
+    return row.fetchone()  # type: ignore[no-any-return]
 
 
 def started(cluster: Cluster, tag: str) -> list[dict[str, Any]]:
