@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from smolwf import defaults
 from smolwf.cluster.settings import (
     DEFAULT_AGENT_RESOURCES,
+    EXECUTORS,
     ExecutorKind,
     RaySettings,
     WorkdirMode,
@@ -232,6 +233,17 @@ class RunConfig:
 
     With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
     progress lines are written: the sinks own the terminal."""
+
+
+def with_meta_executor(config: RunConfig, value: JSON) -> RunConfig:
+    """``meta.executor`` (``'local'`` or ``'ray'``) when the caller gave no ``executor``
+    (a resume's recorded one counts as given); anything else in it is ignored."""
+    if "executor" in config.explicit or config.resume_run_id is not None:
+        return config
+    for kind in EXECUTORS:
+        if value == kind:
+            return replace(config, executor=kind)
+    return config
 
 
 def ray_settings(config: RunConfig) -> RaySettings:

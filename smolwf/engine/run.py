@@ -15,7 +15,7 @@ from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
 from smolwf.engine.cancel import Cancellation
 from smolwf.engine.caps import BudgetCaps, js_budget_total
-from smolwf.engine.config import RunConfig, ray_settings
+from smolwf.engine.config import RunConfig, ray_settings, with_meta_executor
 from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
 from smolwf.engine.executor import Executor
@@ -61,6 +61,7 @@ class WorkflowRun:
             script = load_script(self.config.script_path)
             if record is not None and record.script_sha256 not in ("", script.sha256):
                 notes.append("the script changed since the run was recorded")
+            self.config = with_meta_executor(self.config, script.meta.raw.get("executor"))
             async with self._executor() as executor:  # a cluster that cannot be joined: no run
                 return await self._execute(script, store, record, notes, executor)
         finally:

@@ -107,6 +107,22 @@ def test_a_200_call_fan_out_gives_the_local_result_from_at_least_two_nodes(
     assert sum(nodes.values()) == (400 if provider == "fake-cli" else 200)  # start + done
 
 
+def test_meta_executor_sends_the_calls_to_the_cluster(cluster: Cluster, tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex[:8]
+    script = tmp_path / "meta.mjs"
+    script.write_text(
+        "export const meta = { name: 'm', description: 'm', executor: 'ray' }\n"
+        f"export default await agent('{tag} hello')\n"
+    )
+    done = cluster.smol_wf(
+        "run", script, "--db", tmp_path / "runs.db", "--ray-address", cluster.ray.address,
+        cwd=tmp_path, state=tmp_path / "state",
+    )  # fmt: skip
+    assert report(done)["results"] == f"echo: {tag} hello"
+    nodes = [n for n in ("w1", "w2") for e in read_log(cluster.debug_log(n)) if tag in e["prompt"]]
+    assert len(nodes) == 1
+
+
 def test_live_agent_events_reach_the_driver_while_the_call_still_runs(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""The ``resources`` option: what a call reserves where an executor places it.
+"""The ``resources`` option: what a call reserves where an executor places it; and
+``meta.executor``, where a workflow's calls run unless the command line says.
 
 It resolves like ``permissions`` (the call's, else its phase's, else the run's), is
 checked before the call starts, and changes how a call runs, not what it asks: changing
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from smolwf import RunReport
+from smolwf.engine.config import RunConfig, with_meta_executor
 from smolwf.engine.options import CallDefaults, CallPlan, PlanInputs, plan_call
 from smolwf.errors import AgentOptionError, WorkflowFailed
 from smolwf.jsontypes import JSONObject
@@ -98,3 +100,19 @@ def test_changing_resources_keeps_a_finished_result_on_resume(
     resumed = run(script, resume_run_id=run_id, args={})
     assert resumed.result == "echo: build it"
     assert len(calls.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("meta", "explicit", "resume", "expected"),
+    [
+        pytest.param("ray", frozenset(), None, "ray", id="meta-applies"),
+        pytest.param("ray", frozenset({"executor"}), None, "local", id="the-flag-wins"),
+        pytest.param("ray", frozenset(), "run_1", "local", id="a-resume-keeps-its-recorded-one"),
+        pytest.param("slurm", frozenset(), None, "local", id="anything-else-is-ignored"),
+    ],
+)
+def test_meta_executor_is_the_default_the_flag_and_a_resume_override(
+    meta: str, explicit: frozenset[str], resume: str | None, expected: str
+) -> None:
+    config = RunConfig(script_path=None, explicit=explicit, resume_run_id=resume)
+    assert with_meta_executor(config, meta).executor == expected

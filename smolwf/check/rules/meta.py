@@ -13,7 +13,7 @@ from tree_sitter import Node
 from smolwf.check.context import Context
 from smolwf.check.literals import Entry, NotLiteral, evaluate, object_entries
 from smolwf.check.suggest import did_you_mean
-from smolwf.cluster.settings import ResourceSpecError, parse_resources
+from smolwf.cluster.settings import EXECUTORS, ResourceSpecError, parse_resources
 from smolwf.engine.caps import CAP_FLAGS
 from smolwf.engine.selectors import parse_selector
 from smolwf.errors import AgentOptionError
@@ -95,6 +95,13 @@ def _fields(ctx: Context, anchor: Node, entries: dict[str, Entry], *, spread: bo
         known, value = _literal(ctx, when.value)
         if known and not isinstance(value, str):
             ctx.report(when.value, "SW104", "meta.whenToUse must be a string; it is ignored")
+    if "executor" in entries:
+        known, value = _literal(ctx, entries["executor"].value)
+        if known and value not in EXECUTORS:
+            kinds = " or ".join(f"'{kind}'" for kind in EXECUTORS)
+            ctx.report(
+                entries["executor"].value, "SW104", f"meta.executor must be {kinds}; it is ignored"
+            )
     if "budget" in entries:
         _budget(ctx, entries["budget"])
     if "phases" in entries:
