@@ -1,8 +1,9 @@
 """One provider call on a Ray worker: the CLI, its watchdogs and its raw events, streamed
 back to the driver while it runs.
 
-``run_provider_call`` is the body of a Ray streaming-generator task: it yields
-``EventBatch``es as the provider prints and one ``RemoteOutcome`` last. The provider runs
+``run_provider_call`` is the body of a Ray streaming-generator task: it yields an empty
+``EventBatch`` as soon as it starts, then batches as the provider prints, and one
+``RemoteOutcome`` last. The provider runs
 on an event loop of its own thread, so the task's thread stays free to stream; a
 cancelled task (Ctrl-C on the driver) cancels that loop, and the provider stops its
 process group as it does locally.
@@ -49,6 +50,7 @@ def run_provider_call(call: RemoteCall) -> Iterator[EventBatch | RemoteOutcome]:
     import ray
 
     node_id = ray.get_runtime_context().get_node_id()
+    yield EventBatch(())  # started: the driver stops checking that a node can take it
     workspace = call.workspace
     if isinstance(workspace, SharedDir):
         attempt = _Attempt(call, workspace.path)

@@ -18,18 +18,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import anyio
-
 from smolwf.cluster.connect import connect, offering_nodes, shutdown
 from smolwf.cluster.settings import RaySettings, TaskResources, WorkdirMode
 from smolwf.cluster.shipping import GitShipping, current_branch
+from smolwf.cluster.stream import ENDED, TIMED_OUT, TaskStream
 from smolwf.cluster.wire import EventBatch, RemoteCall, RemoteOutcome, SharedDir, Workspace
 from smolwf.cluster.worker import run_provider_call
 from smolwf.engine.agent_call import execute_agent
 from smolwf.engine.executor import Answer, CallContext
 from smolwf.engine.options import PreparedCall
 from smolwf.engine.worktree import BRANCH_PREFIX
-from smolwf.errors import ClusterError, FailureKind, ProviderError
+from smolwf.errors import ClusterError, FailureKind, ProviderError, ProviderUnavailable
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.excerpts import clip
 from smolwf.ids import new_id
@@ -46,6 +45,8 @@ from smolwf.usage import Usage
 
 CANCEL_GRACE_S = 15.0
 """How long a cancelled call's task may take to stop its CLI before the driver leaves it."""
+START_WATCH_S = 5.0
+"""How often a call whose task has not started checks that some node can still run it."""
 
 
 @asynccontextmanager
@@ -112,7 +113,7 @@ class RayExecutor:
         if offering_nodes(self.ray, amounts):
             self._feasible.add(key)
             return
-        shown = ", ".join(f"{name}: {amount:g}" for name, amount in amounts.items())
+        shown = _shown(amounts)
         where = self.settings.address or "the default address"
         if startup:
             raise ClusterError(
@@ -120,10 +121,9 @@ class RayExecutor:
                 "(--ray-agent-resources): start nodes with `ray start --resources ...` "
                 "or ask for less"
             )
-        raise ProviderError(
+        raise ProviderUnavailable(
             f"no node of the Ray cluster at {where} offers {{{shown}}} for this call: "
-            "start nodes that do or change its resources option",
-            kind=FailureKind.CONFIG,
+            "start nodes that do or change its resources option"
         )
 
     def resources_of(self, call: PreparedCall) -> Mapping[str, float]:
@@ -226,26 +226,47 @@ class _RemoteProvider:
             resources=need.custom,
             scheduling_strategy="SPREAD",
         ).remote(remote)
+        reader = TaskStream(ray, stream)
         session: str | None = None
+        started = False
         try:
-            async for ref in stream:
-                item = await ref
+            while True:
+                item = await reader.next(None if started else START_WATCH_S)
+                if item is TIMED_OUT:
+                    self._still_offered(amounts)
+                    continue
                 if isinstance(item, EventBatch):
+                    started = True
                     for event, session_id in item.events:
                         session = session_id or session
                         events(event, session_id)
                 elif isinstance(item, RemoteOutcome):
                     return item
+                elif item is ENDED:
+                    message = f"{self.name} provider call on the Ray cluster sent no outcome"
+                    raise ProviderError(message, session_id=session)
         except ray.exceptions.RayTaskError as error:  # a bug on the worker, not an agent's
             message = f"{self.name} provider call failed on the Ray worker: {_first_line(error)}"
             raise ProviderError(message, session_id=session) from None
         except ray.exceptions.RayError as error:
             raise ProviderError(_lost(self.name, error), session_id=session) from None
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await _cancel(ray, stream)
+        except BaseException:  # cancelled, or no node offers the resources any more
+            await reader.cancel(CANCEL_GRACE_S)
             raise
-        raise ProviderError(f"{self.name} provider call on the Ray cluster sent no outcome")
+
+    def _still_offered(self, amounts: Mapping[str, float]) -> None:
+        """A task not started yet waits for a node that offers its resources; when the
+        last one died, it would wait forever."""
+        if not offering_nodes(self.on.executor.ray, amounts):
+            shown = _shown(amounts)
+            raise ProviderUnavailable(  # no call was made: nothing to count
+                f"{self.name} provider call cannot start: no live node of the Ray cluster "
+                f"offers {{{shown}}} any more"
+            )
+
+
+def _shown(amounts: Mapping[str, float]) -> str:
+    return ", ".join(f"{name}: {amount:g}" for name, amount in amounts.items())
 
 
 def _lost(name: str, error: Exception) -> str:
@@ -263,17 +284,3 @@ def _kept(branch: str, head: str, workspace: Workspace) -> JSONObject:
     """The isolation record of a call that changed files without asking for isolation."""
     start = getattr(workspace, "start", None)
     return {"kind": "ray-git", "branch": branch, "changed": True, "commit": head, "base": start}
-
-
-async def _cancel(ray: ModuleType, stream: Any) -> None:
-    """Cancel the task and give its worker the time to stop the CLI's process group."""
-    try:
-        ray.cancel(stream)
-    except Exception:  # already finished or its worker is gone
-        return
-    with anyio.move_on_after(CANCEL_GRACE_S):
-        try:
-            async for ref in stream:
-                await ref
-        except Exception:
-            return

@@ -182,25 +182,30 @@ const pinned = agent('{tag} pinned sleep=60', {{ resources: {{ doomed: 1 }} }})
   .catch((error) => 'lost: ' + error.message)
 const rest = parallel(Array.from({{ length: 12 }}, (_, i) =>
   () => agent(`{tag} item ${{i}} sleep=4`, {{ retry: {{ maxAttempts: 3, backoffMs: 0 }} }})))
-export default {{ pinned: await pinned, rest: await rest }}
+const waiting = agent('{tag} waiting', {{ resources: {{ doomed: 1 }} }})
+  .catch((error) => 'unplaced: ' + error.message)
+export default {{ pinned: await pinned, rest: await rest, waiting: await waiting }}
 """
 
 
 def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    """The pinned call can only run on the doomed node and has no retry: its failure is
-    the crash message. The others retry: wherever they were, each answers once."""
-    doomed = cluster.ray.add_node("w3", 2, cluster.node_env("w3"), resources={"doomed": 1})
+    """Only the doomed node offers ``doomed``, once: the pinned call runs there with no
+    retry (its failure is the crash); the waiting call waits for that slot, then fails
+    without counting a provider call once no node offers it (Ray would queue it forever).
+    The others retry: wherever they ran, each answers once."""
+    doomed = cluster.ray.add_node("w3", 3, cluster.node_env("w3"), resources={"doomed": 1})
     tag = uuid.uuid4().hex[:8]
     script = tmp_path / "doomed.mjs"
     script.write_text(DOOMED.format(tag=tag), encoding="utf-8")
     db = tmp_path / "runs.db"
     process = cluster.start(
         "run", script, "--db", db, *fake_cli_flags(cluster), *ray_flags(cluster),
-        "--max-parallel-agents", "7", cwd=tmp_path, state=tmp_path / "state",
+        "--max-parallel-agents", "14", cwd=tmp_path, state=tmp_path / "state",
     )  # fmt: skip
-    wait_for(lambda: sum(e["node"] == "w3" for e in started(cluster, tag)) == 2)
+    pinned = f"{tag} pinned sleep=60"
+    wait_for(lambda: {e["prompt"] for e in started(cluster, tag) if e["node"] == "w3"} > {pinned})
     cluster.ray.kill(doomed)
     out, err = process.communicate(timeout=240)
     assert process.returncode == 0, err[-3000:]
@@ -208,19 +213,21 @@ def test_a_node_that_dies_mid_run_fails_its_calls_as_crashes_retried_elsewhere(
     assert results["pinned"].startswith(
         "lost: claude-code provider call was lost: the Ray worker running it died ("
     )
+    assert results["waiting"] == (
+        "unplaced: claude-code provider call cannot start: no live node of the Ray cluster "
+        "offers {doomed: 1} any more"
+    )
     assert results["rest"] == [f"ECHO: {tag} item {i} sleep=4" for i in range(12)]
     log = [e for e in read_log(cluster.calls) if tag in e["prompt"]]
-    on_w3 = {e["prompt"] for e in log if e["node"] == "w3"} - {f"{tag} pinned sleep=60"}
-    assert len(on_w3) == 1
+    retried = {e["prompt"] for e in log if e["node"] == "w3"} - {pinned}
     answered = Counter(e["prompt"] for e in log if e["event"] == "done")
     assert answered == Counter({f"{tag} item {i} sleep=4": 1 for i in range(12)})
-    conn = sqlite3.connect(db)
-    failed = conn.execute(
+    failed = sqlite3.connect(db).execute(
         "SELECT json_extract(s.input_json, '$.prompt'), s.calls, s.status FROM usage_ledger l"
         " JOIN steps s USING (step_id) WHERE l.outcome = 'failed'"
-    ).fetchall()
+    )
     assert sorted(failed) == sorted(
-        [(f"{tag} pinned sleep=60", 1, "failed"), (next(iter(on_w3)), 2, "completed")]
+        [(pinned, 1, "failed"), *((prompt, 2, "completed") for prompt in retried)]
     )
     assert answered_calls(db) == (12, 12)
 
