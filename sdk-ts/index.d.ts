@@ -30,6 +30,8 @@ declare namespace SmolWf {
     phases?: readonly PhaseMetadata[];
     /** Hard caps: once spend reaches one, every later agent() rejects (BudgetExceeded). */
     budget?: BudgetCaps;
+    /** Where agent() calls run unless --executor says: 'local' (default) or 'ray' (a Ray cluster). */
+    executor?: 'local' | 'ray';
   }
 
   interface PhaseMetadata {
@@ -40,7 +42,12 @@ declare namespace SmolWf {
     provider?: string | readonly string[];
     /** What agent() calls in this phase may change, unless they say otherwise. */
     permissions?: Permissions;
+    /** What each agent() call in this phase reserves on a Ray cluster, unless it says. */
+    resources?: Resources;
   }
+
+  /** Ray resource names to amounts, e.g. `{CPU: 2, agents: 1}` (`CPU` defaults to 1). */
+  type Resources = { readonly [name: string]: number };
 
   interface BudgetCaps {
     outputTokens?: number;
@@ -121,6 +128,8 @@ declare namespace SmolWf {
     onRefusal?: 'warn' | 'fail';
     /** Hashed into the checkpoint key like any other option. */
     key?: string;
+    /** What the call reserves on a Ray cluster (--executor ray); not part of the key. */
+    resources?: Resources;
   }
 
   /** Options of `agent()` with a schema: the call resolves to the validated JSON (`T`). */
