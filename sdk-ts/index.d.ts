@@ -1,6 +1,6 @@
 // Type declarations for smol-wf workflow scripts: the globals the QuickJS sandbox
-// installs (smolwf/js/prelude.js) and the two importable modules, workflow:extra and
-// workflow:sandbox (smolwf/script/source.py). Types only: nothing here exists at runtime.
+// installs (smolwf/js/prelude.js) and the importable modules, workflow:extra,
+// workflow:sandbox and workflow:human (MODULE_EXPORTS in smolwf/script/source.py). Types only: nothing here exists at runtime.
 //
 // This file is a global script on purpose (no top-level import/export): a workflow
 // sees these names without importing them. Every type lives in the `SmolWf` namespace;
@@ -44,6 +44,8 @@ declare namespace SmolWf {
     permissions?: Permissions;
     /** What each agent() call in this phase reserves on a Ray cluster, unless it says. */
     resources?: Resources;
+    /** Whether calls in this phase may reuse answers of earlier runs (default: --cache). */
+    cache?: boolean;
   }
 
   /** Ray resource names to amounts, e.g. `{CPU: 2, agents: 1}` (`CPU` defaults to 1). */
@@ -126,10 +128,15 @@ declare namespace SmolWf {
     permissions?: Permissions;
     /** A refused tool use only warns (default) or also fails the call; not part of the key. */
     onRefusal?: 'warn' | 'fail';
-    /** Hashed into the checkpoint key like any other option. */
+    /** Hashed into the checkpoint key (and the cache key) like any other option. */
     key?: string;
     /** What the call reserves on a Ray cluster (--executor ray); not part of the key. */
     resources?: Resources;
+    /**
+     * Take the answer of an equal call of an earlier run in the database (default: the
+     * phase's, else --cache); `false` wins over --cache. Never for isolated or writing calls.
+     */
+    cache?: boolean;
   }
 
   /** Options of `agent()` with a schema: the call resolves to the validated JSON (`T`). */
@@ -166,8 +173,12 @@ declare namespace SmolWf {
     worktree: { branch: string; commit: string; base: string; changedFiles: string[] } | null;
     /** The raw isolation record (worktree or sandbox), `null` without isolation. */
     isolation: { [key: string]: unknown } | null;
-    /** True when the call was replayed from a checkpoint (resume). */
+    /** True when no provider was called for it in this attempt (resume, fork, cache, cassette). */
     replayed: boolean;
+    /** A cache hit (--cache): the earlier run and step whose answer this is; usage is zero. */
+    cached?: { runId: string; stepId: string };
+    /** A fork's replay (the source run and step) or a cassette's (its file); usage is zero. */
+    replayedFrom?: { runId: string; stepId: string } | { cassette: string };
   }
 
   interface AgentRun {
@@ -318,9 +329,52 @@ declare namespace SmolWf {
     readonly exec: (profile: string, request: ExecRequest) => Promise<ExecResult>;
   }
 
+  interface ApprovalOptions {
+    /** A short name: shown in the inbox, and `smol-wf approve RUN_ID <label>` answers it. */
+    label?: string;
+    /** Milliseconds to wait; then `onTimeout` decides and `by` is `'timeout'`. */
+    timeout?: number;
+    /** What a timeout decides (default `'deny'`). */
+    onTimeout?: 'approve' | 'deny';
+  }
+
+  /** What `requestApproval()` resolves to. */
+  interface Approval {
+    approved: boolean;
+    /** The `--note` the person gave, or `null`. */
+    note: string | null;
+    /** Who answered (the OS user, `--by NAME`), or `'timeout'`. */
+    by: string;
+    /** When, as an ISO-8601 timestamp. */
+    at: string;
+  }
+
+  interface SignalOptions<T> {
+    /** JSON Schema the payload must match; a payload that does not is refused at the sender. */
+    schema?: Schema<T>;
+    /** Milliseconds to wait; then the promise rejects naming the signal. */
+    timeout?: number;
+  }
+
+  interface WaitForSignal {
+    /** Waits for `smol-wf signal RUN_ID <name> --data JSON`; resolves to the payload. */
+    <T = any>(name: string, options?: SignalOptions<T> | null): Promise<T>;
+  }
+
+  /**
+   * `workflow:human`, also `SW.human`: durable requests to a person. Waiting holds no agent
+   * slot and spends nothing; an answered request replays on resume without asking again.
+   */
+  interface Human {
+    /** Asks a person to approve (`smol-wf approve`) or deny (`smol-wf deny`). */
+    readonly requestApproval: (message: string, options?: ApprovalOptions | null) => Promise<Approval>;
+    readonly waitForSignal: WaitForSignal;
+  }
+
   interface SW {
     readonly extra: Extra;
     readonly sandbox: Sandbox;
+    readonly human: Human;
   }
 
   // ---- function-style default export ------------------------------------------------------
@@ -370,7 +424,7 @@ declare const phase: SmolWf.Phase;
 declare const log: SmolWf.Log;
 /** smol-wf addition: every method behaves like `log()`. */
 declare const console: SmolWf.Console;
-/** The importable modules as a global: `SW.extra`, `SW.sandbox`. */
+/** The importable modules as a global: `SW.extra`, `SW.sandbox`, `SW.human`. */
 declare const SW: SmolWf.SW;
 
 // ---- the importable modules ---------------------------------------------------------------
@@ -388,4 +442,11 @@ declare module 'workflow:sandbox' {
   export const exec: SmolWf.Sandbox['exec'];
   const sandbox: SmolWf.Sandbox;
   export default sandbox;
+}
+
+declare module 'workflow:human' {
+  export const requestApproval: SmolWf.Human['requestApproval'];
+  export const waitForSignal: SmolWf.Human['waitForSignal'];
+  const human: SmolWf.Human;
+  export default human;
 }

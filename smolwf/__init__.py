@@ -17,12 +17,14 @@ _EXPORTS = {
     "RunConfig": "smolwf.engine.config",
     "RunReport": "smolwf.engine.report",
     "WorkflowRun": "smolwf.engine.run",
+    "AnswerRefused": "smolwf.errors",
     "ScriptError": "smolwf.errors",
     "SmolWfError": "smolwf.errors",
     "StoreError": "smolwf.errors",
     "UsageError": "smolwf.errors",
     "WorkflowCancelled": "smolwf.errors",
     "WorkflowFailed": "smolwf.errors",
+    "WorkflowWaiting": "smolwf.errors",
     "AgentRequest": "smolwf.providers.base",
     "AgentResult": "smolwf.providers.base",
     "Provider": "smolwf.providers.base",
@@ -32,6 +34,7 @@ _EXPORTS = {
 __all__ = [
     "AgentRequest",
     "AgentResult",
+    "AnswerRefused",
     "Provider",
     "RunConfig",
     "RunReport",
@@ -43,6 +46,7 @@ __all__ = [
     "WorkflowCancelled",
     "WorkflowFailed",
     "WorkflowRun",
+    "WorkflowWaiting",
     "__version__",
     "run_workflow",
     "run_workflow_async",
@@ -54,12 +58,14 @@ if TYPE_CHECKING:
     from smolwf.engine.report import RunReport
     from smolwf.engine.run import WorkflowRun
     from smolwf.errors import (
+        AnswerRefused,
         ScriptError,
         SmolWfError,
         StoreError,
         UsageError,
         WorkflowCancelled,
         WorkflowFailed,
+        WorkflowWaiting,
     )
     from smolwf.providers.base import AgentRequest, AgentResult, Provider
     from smolwf.usage import Usage

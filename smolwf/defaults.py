@@ -53,3 +53,6 @@ a hung model or CLI can never hang a run. Long silent tool runs may need more.""
 MAX_QUOTA_WAIT_S = 900.0
 """The longest quota reset a ``retry`` waits for; a later reset fails the call at once
 (a provider chain moves on instead)."""
+
+VIEW_PORT = 8765
+"""``smol-wf view``'s port on 127.0.0.1 (``--port``)."""

@@ -44,6 +44,17 @@ class WorkflowCancelled(SmolWfError):
         self.exit_code = exit_code
 
 
+class WorkflowWaiting(SmolWfError):
+    """Only a person can move the run on and ``--on-wait exit`` asked to stop: the run
+    stays ``waiting``; answer its requests, then resume it."""
+
+    exit_code = 3
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"workflow run {run_id} is waiting for an answer")
+        self.run_id = run_id
+
+
 class StoreError(SmolWfError):
     """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
 
@@ -51,6 +62,11 @@ class StoreError(SmolWfError):
 class ClusterError(SmolWfError):
     """The Ray executor cannot be used: Ray is not installed, the cluster cannot be
     reached, or none of its nodes offers what a call reserves."""
+
+
+class AnswerRefused(SmolWfError):
+    """An approval or signal cannot be given: the request is answered, timed out, unknown
+    or its run ended, or a signal's payload does not match its schema."""
 
 
 class FailureKind(StrEnum):

@@ -1,15 +1,36 @@
-"""Token and cost accounting for one provider call, and sums of them."""
+"""Token and cost accounting for one provider call, and sums of them.
+
+A cost is what the CLI reported, or, when it reports none (codex), an estimate from the
+call's tokens at its model's list price (``engine/pricing.py``): ``estimated`` says which,
+so a figure that is partly an estimate never passes for a bill.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from smolwf.jsontypes import JSONObject
+
+CostSource = Literal["provider", "estimated"]
+NANOS_PER_USD = 1_000_000_000
+"""Costs are summed in whole nano-dollars, so totals equal the sum of their parts exactly."""
+
+
+def cost_nanos(cost_usd: float) -> int:
+    """A cost in whole nano-dollars (what sums add up; SQL sums the same way)."""
+    return round(cost_usd * NANOS_PER_USD)
+
+
+def usd(nanos: int) -> float:
+    """Nano-dollars back as US dollars (its shortest repr is the exact decimal)."""
+    return nanos / NANOS_PER_USD
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What one provider call consumed. ``cost_usd`` is None when the provider reports none."""
+    """What one provider call consumed. ``cost_usd`` is None when nobody knows it: the
+    provider reports none and its model has no known price."""
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -17,6 +38,15 @@ class Usage:
     cache_write_tokens: int = 0
     total_tokens: int | None = None
     cost_usd: float | None = None
+    estimated: bool = False
+    """``cost_usd`` is (partly) estimated from token prices rather than reported."""
+
+    @property
+    def cost_source(self) -> CostSource | None:
+        """``provider`` or ``estimated``; None without a cost."""
+        if self.cost_usd is None:
+            return None
+        return "estimated" if self.estimated else "provider"
 
     @property
     def total(self) -> int:
@@ -38,6 +68,7 @@ class Usage:
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             total_tokens=self.total + other.total,
             cost_usd=cost,
+            estimated=self.estimated or other.estimated,
         )
 
     def to_json(self) -> JSONObject:
@@ -51,6 +82,7 @@ class Usage:
         }
         if self.cost_usd is not None:
             data["costUsd"] = self.cost_usd
+            data["costSource"] = "estimated" if self.estimated else "provider"
         return data
 
     @classmethod
@@ -68,6 +100,7 @@ class Usage:
             cache_write_tokens=num("cacheWriteTokens"),
             total_tokens=int(total) if isinstance(total, int | float) else None,
             cost_usd=float(cost) if isinstance(cost, int | float) else None,
+            estimated=data.get("costSource") == "estimated",
         )
 
     def report_json(self) -> JSONObject:
@@ -85,14 +118,16 @@ ZERO_USAGE = Usage(total_tokens=0)
 @dataclass(slots=True)
 class UsageTally:
     """A running sum of ``Usage`` values, mutable so that adding one stays cheap on the hot
-    path; ``usage()`` is the sum as ``Usage`` (``a + b + …`` gives the same)."""
+    path; ``usage()`` is the sum as ``Usage``. Costs add up in whole nano-dollars, so tallies
+    of parts (phases, providers) sum to the tally of the whole exactly."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     total_tokens: int = 0
-    cost_usd: float | None = None
+    cost_nanos: int | None = None
+    estimated: bool = False
 
     def add(self, usage: Usage | UsageTally) -> None:
         self.input_tokens += usage.input_tokens
@@ -100,12 +135,18 @@ class UsageTally:
         self.cache_read_tokens += usage.cache_read_tokens
         self.cache_write_tokens += usage.cache_write_tokens
         self.total_tokens += usage.total
-        if usage.cost_usd is not None:
-            self.cost_usd = (self.cost_usd or 0.0) + usage.cost_usd
+        nanos = usage.cost_nanos if isinstance(usage, UsageTally) else _nanos_of(usage)
+        if nanos is not None:
+            self.cost_nanos = (self.cost_nanos or 0) + nanos
+            self.estimated = self.estimated or usage.estimated
 
     @property
     def total(self) -> int:
         return self.total_tokens
+
+    @property
+    def cost_usd(self) -> float | None:
+        return None if self.cost_nanos is None else usd(self.cost_nanos)
 
     def usage(self) -> Usage:
         return Usage(
@@ -115,4 +156,9 @@ class UsageTally:
             self.cache_write_tokens,
             self.total_tokens,
             self.cost_usd,
+            self.estimated,
         )
+
+
+def _nanos_of(usage: Usage) -> int | None:
+    return None if usage.cost_usd is None else cost_nanos(usage.cost_usd)

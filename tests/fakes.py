@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from smolwf.errors import FailureKind, ProviderError
+from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from smolwf.usage import Usage
@@ -15,11 +15,15 @@ from smolwf.usage import Usage
 
 @dataclass
 class RecordingProvider:
-    """Answers ``answer(request)`` (default: echo) and records every request."""
+    """Answers ``answer(request)`` (default: echo) and records every request.
+
+    Like the debug provider it reports a cost of $0 unless given a ``usage``."""
 
     name: str = "fake"
     answer: Callable[[AgentRequest], JSON] = lambda request: f"fake: {request.prompt}"
-    usage: Usage = field(default_factory=lambda: Usage(input_tokens=2, output_tokens=7))
+    usage: Usage = field(
+        default_factory=lambda: Usage(input_tokens=2, output_tokens=7, cost_usd=0.0)
+    )
     requests: list[AgentRequest] = field(default_factory=list)
 
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
@@ -40,7 +44,9 @@ class FlakyProvider(RecordingProvider):
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
         self.requests.append(request)
         if len(self.requests) <= self.failures:
-            raise ProviderError("flaky failure", kind=FailureKind.TRANSIENT, usage=Usage(1, 3))
+            raise ProviderError(
+                "flaky failure", kind=FailureKind.TRANSIENT, usage=Usage(1, 3, cost_usd=0.0)
+            )
         return AgentResult(output=self.answer(request), usage=self.usage)
 
 
@@ -73,3 +79,26 @@ class GatedProvider(RecordingProvider):
             with anyio.fail_after(10):
                 await self.gate.wait()
         return await super().run(request, events)
+
+
+@dataclass
+class FailingProvider(RecordingProvider):
+    """Fails every call with ``kind``; emits one event first, like a CLI that started."""
+
+    kind: FailureKind = FailureKind.QUOTA
+    retry_after_s: float | None = None
+    session: str = "ses-1"
+    seen: list[str] = field(default_factory=list)
+
+    async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
+        self.requests.append(request)
+        events({"type": "init", "session": self.session}, self.session)
+        if self.kind is FailureKind.CONFIG:
+            raise ProviderUnavailable(f"{self.name} is not installed")
+        raise ProviderError(
+            f"{self.name} said no",
+            kind=self.kind,
+            usage=Usage(5, 1),
+            session_id=self.session,
+            retry_after_s=self.retry_after_s,
+        )

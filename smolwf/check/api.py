@@ -19,7 +19,7 @@ GLOBAL_FUNCTIONS = ("agent", "parallel", "pipeline", "workflow", "phase", "log")
 """The API functions the sandbox installs as globals (reference §1.3)."""
 PROMISE_FUNCTIONS = frozenset(
     {"agent", "agentRun", "parallel", "pipeline", "workflow", "parallelSettled"}
-    | {"pipelineSettled", "sleep", "exec"}
+    | {"pipelineSettled", "sleep", "exec", "requestApproval", "waitForSignal"}
 )
 """API functions whose call returns a promise."""
 
@@ -43,7 +43,7 @@ def callee(ctx: Context, call: Node) -> str | None:
 
 
 def _member(ctx: Context, member: Node) -> str | None:
-    """``extra.agentRun`` (a namespace import) or ``SW.extra.agentRun``."""
+    """``extra.agentRun`` (a namespace import) or ``SW.extra.agentRun`` (any module)."""
     target = member.child_by_field_name("object")
     prop = member.child_by_field_name("property")
     if target is None or prop is None:
@@ -59,8 +59,11 @@ def _module_of(ctx: Context, node: Node) -> str | None:
     text = ctx.script.text(node)
     if node.type == "identifier":
         return ctx.api.namespaces.get(text)
-    if node.type == "member_expression" and text.replace(" ", "") in ("SW.extra", "SW.sandbox"):
-        return "workflow:" + text.replace(" ", "").removeprefix("SW.")
+    if node.type == "member_expression":
+        path = text.replace(" ", "")  # SW.extra, SW.human, …
+        module = "workflow:" + path.removeprefix("SW.")
+        if path.startswith("SW.") and module in MODULE_EXPORTS:
+            return module
     return None
 
 

@@ -1,7 +1,8 @@
 """The ``smol-wf`` command: a thin typer layer over the library.
 
 Every failure becomes one ``error: …`` line and an exit code: 0 success, 1 the
-workflow failed, 2 bad usage, 130/143 interrupted.
+workflow failed, 2 bad usage, 3 waiting for a person (``--on-wait exit``), 130/143
+interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from collections.abc import Sequence
 import typer
 
 from smolwf import __version__
-from smolwf.cli import check_cmd, history_cmd, llm_cmd, run_cmd, tui_cmd
+from smolwf.cli import (
+    cache_cmd,
+    check_cmd,
+    history_cmd,
+    human_cmd,
+    llm_cmd,
+    run_cmd,
+    tui_cmd,
+    view_cmd,
+)
 from smolwf.errors import SmolWfError
 
 HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (version {__version__})
@@ -24,10 +34,18 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
   smol-wf run ./workflow.mjs --args-target src/    pass args.target to the script
   smol-wf run ./workflow.mjs --events | jq .       stream JSONL events
   smol-wf run ./workflow.mjs --resume-run RUN_ID   replay finished agent calls for free
+  smol-wf run --fork-run RUN_ID --rerun Synthesize a new run; only Synthesize runs again
+  smol-wf run ./workflow.mjs --cache               reuse answers of earlier runs
+  smol-wf run ./workflow.mjs --replay wf.jsonl     answer every call from a cassette
 
 [bold]Checking workflows:[/bold]
   smol-wf check ./workflow.mjs                     find mistakes before any agent is paid
   smol-wf check .agents/workflows --format github  every workflow in a folder, for CI
+
+[bold]A person in the loop:[/bold]
+  smol-wf inbox                                    every pending approval and signal
+  smol-wf approve RUN_ID [REQUEST] [--note TEXT]   approve (or: deny) a requestApproval()
+  smol-wf signal RUN_ID NAME --data JSON           send what a waitForSignal() waits for
 
 [bold]Terminal UI:[/bold]
   smol-wf tui run ./workflow.mjs                   watch a run live (quitting cancels it)
@@ -36,6 +54,8 @@ HELP = f"""Run JavaScript workflows that orchestrate coding agents, durably. (ve
 [bold]Run history:[/bold]
   smol-wf history                                  past runs, newest first
   smol-wf history RUN_ID                           attempts, phases, steps, cost
+  smol-wf view [RUN_ID]                            a live web page of runs (127.0.0.1)
+  smol-wf cache list | clear --older-than 7d       answers --cache can reuse
 
 [bold]LLM usage guide:[/bold]
   smol-wf llm txt                                  how to write and run workflows
@@ -88,6 +108,15 @@ app.command(
 app.command("check", help=check_cmd.HELP)(check_cmd.check)
 
 app.command("history", help=history_cmd.HELP)(history_cmd.history)
+
+app.command("view", help=view_cmd.HELP)(view_cmd.view)
+
+app.add_typer(cache_cmd.cache_app, name="cache")
+
+app.command("inbox", help=human_cmd.INBOX_HELP)(human_cmd.inbox)
+app.command("approve", help=human_cmd.APPROVE_HELP)(human_cmd.approve)
+app.command("deny", help=human_cmd.DENY_HELP)(human_cmd.deny)
+app.command("signal", help=human_cmd.SIGNAL_HELP)(human_cmd.signal)
 
 app.add_typer(tui_cmd.tui_app, name="tui")
 

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from smolwf.check.formats import OutputFormat
-from smolwf.errors import ScriptError, UsageError
+from smolwf.errors import ScriptError, SmolWfError, UsageError
 
 HELP = """Check workflow scripts for mistakes without running them (no agent is called).
 
@@ -59,28 +60,60 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
+@dataclass(frozen=True, slots=True)
+class PreRunCheck:
+    """What the check before a run found: its lines as ``run`` prints them (errors as
+    ``path:line:column`` lines, warnings as ``[warn]`` lines), and why the run must not
+    start, if it must not."""
+
+    lines: tuple[str, ...]
+    error: SmolWfError | None
+
+
 def check_before_run(script: Path, *, show_warnings: bool) -> None:
     """Stop the run when the script has errors (after printing every diagnostic); print
-    warnings as ``[warn]`` lines. Where the loader rejects the script too (unreadable file,
-    bad meta, imports), its error is the last line, as without the check."""
+    warnings as ``[warn]`` lines."""
+    found = pre_run_check(script, show_warnings=show_warnings)
+    for line in found.lines:
+        print(line, file=sys.stderr)
+    if found.error is not None:
+        raise found.error
+
+
+def pre_run_check(script: Path, *, show_warnings: bool) -> PreRunCheck:
+    """``smol-wf check`` of the script about to run. Where the loader rejects the script
+    too (unreadable file, bad meta, imports), its error is the one that stops the run,
+    as without the check."""
     from smolwf.check.formats import text_line
     from smolwf.check.runner import Checker
 
     found = Checker().check_file(script)
     if any(diagnostic.code == "SW000" for diagnostic in found):
-        return
+        return PreRunCheck((), None)
     errors = sum(1 for diagnostic in found if diagnostic.severity == "error")
     if errors:
-        for diagnostic in found:
-            print(text_line(diagnostic), file=sys.stderr)
-        from smolwf.script.source import load_script
+        lines = tuple(text_line(diagnostic) for diagnostic in found)
+        return PreRunCheck(lines, _loader_error(script) or _check_failed(script, errors))
+    if not show_warnings:
+        return PreRunCheck((), None)
+    warnings = tuple(
+        f"[warn] {d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}" for d in found
+    )
+    return PreRunCheck(warnings, None)
 
-        load_script(script)  # where the loader fails too, its error (the reference's) ends it
-        raise ScriptError(
-            f"{script}: the check found {_count(errors, 'error')}, so the run did not "
-            "start; fix them (see docs/check.md), or pass --no-check to run anyway"
-        )
-    if show_warnings:
-        for diagnostic in found:
-            where = f"{diagnostic.path}:{diagnostic.span.line}:{diagnostic.span.column}"
-            print(f"[warn] {where}: {diagnostic.code} {diagnostic.message}", file=sys.stderr)
+
+def _loader_error(script: Path) -> SmolWfError | None:
+    from smolwf.script.source import load_script
+
+    try:
+        load_script(script)
+    except SmolWfError as error:
+        return error
+    return None
+
+
+def _check_failed(script: Path, errors: int) -> ScriptError:
+    return ScriptError(
+        f"{script}: the check found {_count(errors, 'error')}, so the run did not "
+        "start; fix them (see docs/check.md), or pass --no-check to run anyway"
+    )

@@ -17,7 +17,7 @@ from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
-from smolwf.store.runs import STATES
+from smolwf.store.runs import LIVE_STATES, STATES
 
 if TYPE_CHECKING:
     from smolwf.store.history import History
@@ -125,16 +125,22 @@ def _show(view: History, run_id: str, output: str, events: bool) -> int:
             print(line)
         return 0
     from smolwf.cli import history_view
+    from smolwf.cli.human_cmd import inbox_block
+    from smolwf.store.human import HumanRequests
 
     detail = view.run_detail(run_id)
     assert detail is not None
     resume = f"smol-wf run --resume-run {run_id} --db {view.path}"
+    waiting = HumanRequests(view.conn, view.path).inbox(run_id)
+    now = now_ms()
     if output == "json":
         shown = detail.to_json()
+        shown["waitingFor"] = [entry.to_json(view.path, now) for entry in waiting]
         shown["resumeCommand"] = resume
         print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        history_view.print_run_detail(detail, resume)
+        blocks = [inbox_block(entry, view.path, now) for entry in waiting]
+        history_view.print_run_detail(detail, resume, blocks)
     return 0
 
 
@@ -151,7 +157,8 @@ def _delete(
     for run_id in ids:
         if not view.run_exists(run_id):
             raise StoreError(f"workflow run {run_id} was not found in {path}; check --db")
-    from smolwf.store.history import delete_runs, iso, plan_delete
+    from smolwf.clock import iso
+    from smolwf.store.history import delete_runs, plan_delete
 
     plan = plan_delete(view.conn, run_ids=ids, states=states, everything=everything)
     _refuse_live_runs(view, plan.run_ids)
@@ -186,7 +193,7 @@ def _refuse_live_runs(view: History, run_ids: list[str]) -> None:
             (run_id,),
         ).fetchone()
         status, pid, host, heartbeat = row
-        if status == "running" and owner_alive(pid, host, heartbeat, now):
+        if status in LIVE_STATES and owner_alive(pid, host, heartbeat, now):
             raise StoreError(
                 f"workflow run {run_id} is being executed by process {pid} on {host}; "
                 "stop it before deleting it"

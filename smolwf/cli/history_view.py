@@ -7,9 +7,10 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import Refusal
-from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals, iso
+from smolwf.store.history import RunDetail, RunSummary, StepView, UsageTotals
 
 __all__ = ["print_run_detail", "print_run_list"]
 
@@ -23,7 +24,13 @@ LIST_HEADERS = (
     "TOTAL TOKENS",
     "COST",
 )
-STATE_STYLES = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}
+STATE_STYLES = {
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "waiting": "magenta",
+}
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -78,7 +85,11 @@ def print_run_list(runs: list[RunSummary]) -> None:
         print(plain_table(LIST_HEADERS, rows))
 
 
-def print_run_detail(detail: RunDetail, resume_command: str) -> None:
+def print_run_detail(
+    detail: RunDetail, resume_command: str, waiting_for: Sequence[str] = ()
+) -> None:
+    """The run, its usage, attempts and steps; ``waiting_for``: its unanswered requests, as
+    the inbox shows them."""
     steps = detail.steps
     completed = sum(1 for step in steps if step.state == "completed")
     failed = sum(1 for step in steps if step.state == "failed")
@@ -86,6 +97,10 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
     print(f"State:     {detail.state}")
     print(f"Workflow:  {detail.name}")
     print(f"Script:    {detail.script_path}")
+    if detail.fork is not None:
+        source, rerun = detail.fork
+        again = f" (rerun: {', '.join(rerun)})" if rerun else ""
+        print(f"Forked:    from {source}{again}")
     print(f"Created:   {iso(detail.created_at)}")
     print(f"Attempts:  {len(detail.attempts)}")
     print(f"Steps:     {completed} completed, {failed} failed")
@@ -101,16 +116,22 @@ def print_run_detail(detail: RunDetail, resume_command: str) -> None:
     _print_usage(detail)
     _print_attempts(detail)
     _print_steps(steps)
+    if waiting_for:
+        print("Waiting for")
+        print("\n".join(waiting_for))
+        print()
     print(f"Resume:    {resume_command}")
 
 
 def _print_usage(detail: RunDetail) -> None:
-    headers = ("PHASE", "INPUT", "CACHE READ", "OUTPUT", "CACHE WRITE", "TOTAL", "COST")
-    rows = [(phase, *_usage_cells(sums)) for phase, sums in detail.usage_by_phase.items()]
-    rows.append(("(all)", *_usage_cells(detail.usage)))
+    """The spend by phase, then by provider, each ending in the run's total."""
     print("Token Usage")
-    print(plain_table(headers, rows))
-    print()
+    for title, groups in (("PHASE", detail.usage_by_phase), ("PROVIDER", detail.usage_by_provider)):
+        headers = (title, "INPUT", "CACHE READ", "OUTPUT", "CACHE WRITE", "TOTAL", "COST", "SOURCE")
+        rows = [(name, *_usage_cells(sums)) for name, sums in groups.items()]
+        rows.append(("(all)", *_usage_cells(detail.usage)))
+        print(plain_table(headers, rows))
+        print()
 
 
 def _print_attempts(detail: RunDetail) -> None:
@@ -143,6 +164,7 @@ def _print_steps(steps: list[StepView]) -> None:
         "OUTPUT",
         "TOTAL",
         "COST",
+        "SOURCE",
         "DURATION",
         "SESSION",
         "LABEL / PROMPT",
@@ -164,17 +186,33 @@ def _print_steps(steps: list[StepView]) -> None:
                 str(usage.output_tokens),
                 str(usage.total_tokens),
                 cost(usage.cost_usd),
+                _dash(usage.cost_source),
                 f"{duration} ms" if duration is not None else "-",
                 _dash(step.session_id),
                 _short(step.label or step.prompt_preview, 40),
             )
         )
         if step.error:
-            rows.append(("", "  error:", _short(step.error, 100), *[""] * 11))
+            rows.append(("", "  error:", _short(step.error, 100), *[""] * 12))
     print("Steps")
     print(plain_table(headers, rows))
     print()
+    _print_reused(steps)
     _print_refusals(steps)
+
+
+def _print_reused(steps: list[StepView]) -> None:
+    """Answers the run took without calling a provider: from a fork source, the cache or a
+    cassette, and where exactly."""
+    rows = [
+        (_short(step.label or step.step_id, 40), step.origin.source, step.origin.where)
+        for step in steps
+        if step.origin is not None
+    ]
+    if rows:
+        print("Reused answers")
+        print(plain_table(("STEP", "SOURCE", "FROM"), rows))
+        print()
 
 
 def _print_refusals(steps: list[StepView]) -> None:
@@ -216,6 +254,7 @@ def _usage_cells(usage: UsageTotals) -> tuple[str, ...]:
         str(usage.cache_write_tokens),
         str(usage.total_tokens),
         cost(usage.cost_usd),
+        _dash(usage.cost_source),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import signal
 import sys
 from dataclasses import replace
@@ -14,7 +16,9 @@ import anyio
 import typer
 
 from smolwf import defaults
+from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import load_args_file, merge_args, parse_cli_args
+from smolwf.clock import now_ms
 from smolwf.cluster.settings import (
     DEFAULT_AGENT_RESOURCES,
     EXECUTORS,
@@ -24,9 +28,9 @@ from smolwf.cluster.settings import (
     WorkdirMode,
     parse_resources_text,
 )
-from smolwf.engine.config import RECORDED, RunConfig
+from smolwf.engine.config import ON_WAIT_MODES, RECORDED, OnWait, RunConfig
 from smolwf.engine.selectors import parse_model_map
-from smolwf.errors import AgentOptionError, UsageError
+from smolwf.errors import AgentOptionError, UsageError, WorkflowWaiting
 from smolwf.permissions import (
     DEFAULT_PERMISSIONS,
     DEFAULT_REFUSAL_POLICY,
@@ -44,6 +48,7 @@ from smolwf.store.paths import default_db_path
 if TYPE_CHECKING:
     from smolwf.cli.live_view import LiveProgressSink
     from smolwf.engine.run import RunReport
+    from smolwf.tracing.spans import TraceSink
 
 HELP = """Run a workflow script and print its report as JSON on stdout.
 
@@ -54,7 +59,12 @@ the script reads them as [bold]args[/bold].
 Every agent call is checkpointed in the database: after a failure or Ctrl-C, run again
 with [bold]--resume-run <runID>[/bold] and finished calls replay without calling the provider.
 
-Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 130 interrupted.
+A workflow that asks a person (requestApproval, waitForSignal from workflow:human)
+waits for the answer (smol-wf approve/deny/signal, from any terminal); with
+[bold]--on-wait exit[/bold] it stops instead once only answers can move it on.
+
+Exit codes: 0 success, 1 the workflow failed, 2 bad usage, 3 waiting for a person
+(--on-wait exit; answer, then --resume-run), 130 interrupted.
 """
 
 CLI_PROVIDERS = tuple(CLI_PACKAGES)
@@ -124,6 +134,60 @@ def run(
         callback=_needs_value,
         metavar="RUN_ID",
         help="Resume this run: finished agent calls replay from the database.",
+    ),
+    fork_run: str | None = typer.Option(
+        None,
+        "--fork-run",
+        callback=_needs_value,
+        metavar="RUN_ID",
+        help="Start a new run that takes this run's finished agent calls for free (that run "
+        "is never changed); the script and args default to its own.",
+    ),
+    rerun: list[str] = typer.Option(
+        [],
+        "--rerun",
+        callback=_needs_value,
+        metavar="SELECTOR",
+        help="With --resume-run or --fork-run: finished calls whose label or phase matches "
+        "run live again; * globs, e.g. 'review:*' (repeatable).",
+    ),
+    cache: bool = typer.Option(
+        False,
+        "--cache",
+        help="Take the answer of an equal agent call (provider, model, effort, agentType, "
+        "permissions, schema, prompt) from any earlier run in the database, for free; "
+        "never for isolated or writing calls (agent() cache option wins).",
+    ),
+    cache_ttl: str | None = typer.Option(
+        None,
+        "--cache-ttl",
+        callback=_needs_value,
+        metavar="DURATION",
+        help="Reuse only cached answers younger than this: 30m, 12h, 7d \\[default: any age].",
+    ),
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Write every agent answer of the run, live or replayed, to this JSON Lines "
+        "cassette when the run ends.",
+    ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        callback=_needs_value,
+        metavar="FILE",
+        show_default=False,
+        help="Answer every agent call from this cassette; no provider is ever started, and "
+        "a call it lacks fails.",
+    ),
+    replay_missing: str = typer.Option(
+        "fail",
+        "--replay-missing",
+        metavar="fail|live",
+        help="With --replay: a call the cassette lacks fails, or runs live and is added to it.",
     ),
     budget_allowance: str | None = typer.Option(
         None,
@@ -233,7 +297,7 @@ def run(
         "--max-cost-usd",
         min=0.0,
         metavar="USD",
-        help="Hard cap on the cost providers report, in US dollars.",
+        help="Hard cap on the cost in US dollars: reported by the CLIs, else estimated.",
     ),
     agent_timeout: float | None = typer.Option(
         None,
@@ -309,6 +373,20 @@ def run(
         "agent's commits fetched back) or shared (every node sees the same path) "
         "\\[default: git inside a git repository, else shared].",
     ),
+    otel: bool = typer.Option(
+        False,
+        "--otel",
+        help="Send an OpenTelemetry trace of the run over OTLP (also on when "
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set; needs pip install 'smolwf\\[otel]').",
+    ),
+    on_wait: str = typer.Option(
+        "wait",
+        "--on-wait",
+        metavar="MODE",
+        help="When only a person's answer can move the run on: wait (keep waiting; it goes "
+        "on within a second of the answer) or exit (end with exit code 3, the run stays "
+        "waiting; answer, then --resume-run).",
+    ),
     provider_bin: list[str] = typer.Option(
         [],
         "--provider-bin",
@@ -321,17 +399,72 @@ def run(
     config = build_config(ctx)
     check_script(ctx)
     events = config.events_stream is not None
+    traces = trace_sink(otel)
+    if traces is not None:
+        config = replace(config, sinks=[*config.sinks, traces])
     live = live_sink(progress, config)
     if live is not None:
         config = replace(config, sinks=[*config.sinks, live], progress_stream=None)
     try:
-        report = anyio.run(_run_with_signals, config, events)
-    finally:
-        if live is not None:
-            live.close()
+        try:
+            report = anyio.run(_run_with_signals, config, events)
+        finally:
+            if live is not None:
+                live.close()
+            if traces is not None:
+                traces.close()
+    except WorkflowWaiting as waiting:
+        return report_waiting(waiting.run_id, config.db_path or default_db_path(), events)
     if not events:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0
+
+
+def trace_sink(flag: bool) -> TraceSink | None:
+    """The OpenTelemetry sink when ``--otel`` or the environment ask for traces; its SDK
+    is imported only then."""
+    from smolwf.tracing import trace_settings
+
+    settings = trace_settings(os.environ, flag=flag)
+    if settings is None:
+        return None
+    from smolwf.tracing.setup import open_trace_sink
+
+    return open_trace_sink(settings)
+
+
+def report_waiting(run_id: str, db: Path, events: bool) -> int:
+    """``--on-wait exit``: the requests to answer and the command that resumes (exit 3)."""
+    from smolwf.cli.human_cmd import inbox_block
+    from smolwf.store.db import connect
+    from smolwf.store.human import HumanRequests
+
+    conn = connect(db, create=False)
+    try:
+        entries = HumanRequests(conn, db).inbox(run_id)
+    finally:
+        conn.close()
+    resume = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
+    if events:  # the stream carried each request and its commands; stderr gets one line
+        print(
+            f"run {run_id} is waiting for {len(entries)} answer(s) (smol-wf inbox lists them); "
+            f"then resume it: {resume}",
+            file=sys.stderr,
+        )
+        return WorkflowWaiting.exit_code
+    print(f"run {run_id} is waiting for {len(entries)} answer(s):", file=sys.stderr)
+    now = now_ms()
+    for entry in entries:
+        print(inbox_block(entry, db, now), file=sys.stderr)
+    print(f"then resume it: {resume}", file=sys.stderr)
+    shown = {
+        "runID": run_id,
+        "state": "waiting",
+        "waitingFor": [entry.request.to_json(db) for entry in entries],
+        "resumeCommand": resume,
+    }
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return WorkflowWaiting.exit_code
 
 
 def live_sink(mode: ProgressMode, config: RunConfig) -> LiveProgressSink | None:
@@ -355,12 +488,19 @@ def _stderr_is_terminal() -> bool:
 
 def check_script(ctx: typer.Context) -> None:
     """Run ``smol-wf check`` on the script (unless ``--no-check``); errors stop the run."""
-    p = ctx.params
-    if p["script"] is None or p["no_check"]:
+    script = script_to_check(ctx)
+    if script is None:
         return
     from smolwf.cli.check_cmd import check_before_run
 
-    check_before_run(Path(p["script"]), show_warnings=not p["events"])
+    check_before_run(script, show_warnings=not ctx.params["events"])
+
+
+def script_to_check(ctx: typer.Context) -> Path | None:
+    """The script ``smol-wf check`` looks at before the run starts: none with
+    ``--no-check`` or when a resumed run's script comes from the database."""
+    p = ctx.params
+    return None if p["script"] is None or p["no_check"] else Path(p["script"])
 
 
 def build_config(ctx: typer.Context) -> RunConfig:
@@ -368,10 +508,11 @@ def build_config(ctx: typer.Context) -> RunConfig:
     p = ctx.params
     script = _path(p["script"])
     level = _log_level(p["log_level"], p["debug"])
-    if script is None and p["resume_run"] is None:
+    if script is None and p["resume_run"] is None and p["fork_run"] is None:
         raise UsageError("missing workflow script: smol-wf run <workflow-script> [flags]")
     args_files = [load_args_file(Path(path)) for path in p["args_from_file"]]
     config = RunConfig(
+        **reuse_fields(p),
         script_path=script,
         args=merge_args(args_files, parse_cli_args(ctx.args)),
         db_path=_path(p["db"]),
@@ -402,7 +543,11 @@ def build_config(ctx: typer.Context) -> RunConfig:
         ray_address=p["ray_address"] or None,
         ray_agent_resources=_agent_resources(p["ray_agent_resources"]),
         ray_workdir=_workdir(p["ray_workdir"]),
+        on_wait=_on_wait(p["on_wait"]),
     )
+    from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
+
+    check_reuse_flags(config)
     if level >= LOG_LEVELS["debug"]:
         _debug_line(
             f"cli run script={script} db={p['db'] or default_db_path()} "
@@ -505,6 +650,13 @@ def _workdir(text: str | None) -> WorkdirMode | None:
         if text == mode:
             return mode
     raise UsageError(f"--ray-workdir must be git or shared, got {text!r}")
+
+
+def _on_wait(text: str) -> OnWait:
+    for mode in ON_WAIT_MODES:
+        if text == mode:
+            return mode
+    raise UsageError(f"--on-wait must be wait or exit, got {text!r}")
 
 
 def _budget(text: str | None) -> int | None:

@@ -22,6 +22,7 @@ from smolwf.store.paths import default_db_path
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
 
 if TYPE_CHECKING:
+    from smolwf.cli.check_cmd import PreRunCheck
     from smolwf.events.types import Event
 
 HELP = """Watch workflow runs in a terminal UI.
@@ -32,16 +33,24 @@ HELP = """Watch workflow runs in a terminal UI.
 """
 REPLAY_HELP = """Replay a recorded event stream: a JSONL file, or a run id from the database.
 
-Replay starts paused: space plays/pauses, n steps one event, +/- change speed.
+Replay starts paused: space plays/pauses, n steps one event, +/- change speed;
+? lists every key.
 With --check, validate and summarize the stream on stdout instead (exit 1 if a line
 is not a workflow event).
 """
-RUN_HELP = """Run a workflow and watch it live; takes every flag of `smol-wf run` except --events.
+RUN_HELP = """Run a workflow and watch it live; takes every flag of `smol-wf run` except --events
+and --on-wait exit. A request to a person is answered in place: select it, then a approves
+and d denies.
 
 Quitting while the run goes on cancels it (resume with --resume-run). Exit codes follow
-the run: 0 completed, 1 failed, 130 cancelled.
+the run: 0 completed, 1 failed, 130 cancelled. ? lists every key. When the check before
+the run finds errors, the UI opens on them and the run does not start.
 """
 EVENTS_REJECTED = "--events is not supported with smol-wf tui run; the TUI consumes events directly"
+ON_WAIT_REJECTED = (
+    "--on-wait exit is not supported with smol-wf tui run; answer requests in the TUI "
+    "(a approves, d denies the selected one)"
+)
 
 tui_app = typer.Typer(name="tui", help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
@@ -68,6 +77,26 @@ def replay(
 
     WatchApp(ReplaySource(events, delay, source)).run()
     return 0
+
+
+def _check(ctx: typer.Context) -> PreRunCheck:
+    """``smol-wf check`` before the UI takes the terminal: its lines are printed here (they
+    stay on screen after the UI) and shown in it; a failed check opens the UI on them."""
+    from smolwf.cli.check_cmd import PreRunCheck, pre_run_check
+
+    script = run_cmd.script_to_check(ctx)
+    found = pre_run_check(script, show_warnings=True) if script else PreRunCheck((), None)
+    for line in found.lines:
+        print(line, file=sys.stderr)
+    return found
+
+
+def _on_terminal() -> bool:
+    """Whether the UI has a terminal to draw on and read keys from."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def load_replay(source: str, db: Path | None) -> list[Event]:
@@ -98,13 +127,17 @@ def run(ctx: typer.Context, **_flags: Any) -> int:
     """The parameters are ``smol-wf run``'s (``functools.wraps`` hands Typer its signature)."""
     if ctx.params["events"]:
         raise UsageError(EVENTS_REJECTED)
+    if ctx.params["on_wait"] == "exit":
+        raise UsageError(ON_WAIT_REJECTED)
     config = run_cmd.build_config(ctx)
-    run_cmd.check_script(ctx)  # diagnostics print before the UI takes the terminal
-    if config.script_path is not None:
+    found = _check(ctx)
+    if found.error is not None and not _on_terminal():
+        raise found.error  # no screen to show the diagnostics on: they are printed
+    if found.error is None and config.script_path is not None:
         load_script(config.script_path)  # fail before the UI takes the terminal
     from smolwf.tui.app import LiveSource, WatchApp
 
-    app = WatchApp(LiveSource(config, Path.cwd()))
+    app = WatchApp(LiveSource(config, Path.cwd(), found.lines, found.error))
     app.run()
     if app.saved_path is not None:
         print(f"Events log saved to {app.saved_path}", file=sys.stderr)

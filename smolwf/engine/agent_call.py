@@ -128,7 +128,7 @@ async def _structured_call(call: PreparedCall, name: str, context: CallContext) 
         if result.refusals:
             refused = (*refused, *result.refusals)
         if refused and plan.on_refusal == "fail":
-            context.record(name, result.usage, "failed", result.model)
+            context.record(name, result.usage, "failed", result.model, FailureKind.REFUSED)
             raise ProviderError(
                 f"{refusal_summary(context.who, plan.permissions, refused)} (onRefusal: 'fail')",
                 kind=FailureKind.REFUSED,
@@ -165,14 +165,14 @@ async def _provider_call(name: str, request: AgentRequest, context: CallContext)
     except ProviderError as error:
         # A CLI that is not installed made no call: nothing to record.
         if not isinstance(error, ProviderUnavailable):
-            context.record(name, error.usage, "failed", request.model)
+            context.record(name, error.usage, "failed", request.model, error.kind)
         session[0] = error.session_id or session[0]
         raise
     except AgentCallError:
-        context.record(name, None, "failed", request.model)
+        context.record(name, None, "failed", request.model, FailureKind.CONFIG)
         raise
     except Exception as error:  # a provider bug must fail the call, never the run
-        context.record(name, None, "failed", request.model)
+        context.record(name, None, "failed", request.model, FailureKind.CRASH)
         raise ProviderError(
             f"{name} provider failed unexpectedly: {type(error).__name__}: {error}"
         ) from error

@@ -1,8 +1,9 @@
 """``agent()`` and ``agentRun()``: from a request to a settled promise.
 
-A call is prepared (the option pipeline), keyed, looked up (a resumed run replays a
-finished checkpoint for free), queued, started when a slot is free, run by the executor
-in a worker, and applied in a later turn: its step row, events, spend and settlement.
+A call is prepared (the option pipeline), keyed, looked up (``engine/lookup.py``: its
+own checkpoint on resume, a fork source, the cache, a cassette answer it for free),
+queued, started when a slot is free, run by the executor in a worker, and applied in a
+later turn: its step row, events, spend and settlement.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from pathlib import Path
 
 from smolwf import defaults
 from smolwf.clock import now_ms
+from smolwf.engine.cache import cache_wanted
 from smolwf.engine.call_record import call_record
+from smolwf.engine.cassettes import CassetteRecorder
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
-from smolwf.engine.lookup import Lookup
+from smolwf.engine.lookup import Found, Lookup, Unanswered, Wanted
+from smolwf.engine.metering import Metered, ProviderCall
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
+from smolwf.engine.pricing import Prices
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
-from smolwf.errors import AgentCallError, ProviderError
+from smolwf.errors import AgentCallError, FailureKind, ProviderError
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
@@ -32,8 +37,8 @@ from smolwf.permissions import Refusal, refusal_summary, refusals_json
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
-from smolwf.store.runs import StepRecord, dumps
-from smolwf.usage import Usage
+from smolwf.store.runs import dumps
+from smolwf.usage import ZERO_USAGE, Usage
 
 
 @dataclass(eq=False, slots=True)
@@ -58,6 +63,15 @@ class AgentStep:
     """Provider calls not yet in the write batch (see ``Agents.record_spend``)."""
     running: bool = True
     """Still in the executor (its completion not posted yet)."""
+    tries: list[ProviderCall] | None = None
+    """This attempt's provider calls, as the events tell them when there are several."""
+    call_started_ns: int = 0
+    order: int = 0
+    """Its place among the attempt's ``agent()`` calls (cassettes keep call order)."""
+    cache_key: str | None = None
+    """Set when a later run may take its answer (``engine/cache.py``)."""
+    announced: bool = False
+    """Its ``workflow.agent_queued`` event was emitted (it had to wait for a slot)."""
 
     @property
     def who(self) -> str:
@@ -68,15 +82,28 @@ class AgentStep:
     def raw_sessions(self) -> RawSessions | None:
         return self.agents.raw_sessions
 
-    def record(self, provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
+    def record(
+        self,
+        provider: str,
+        usage: Usage | None,
+        outcome: str,
+        model: str | None,
+        kind: FailureKind | None = None,
+    ) -> None:
         if usage is not None:
             self.spent = usage if self.spent is None else self.spent + usage
         self.calls += 1
         plan = self.call.plan
         spent = usage if usage is not None else Usage(total_tokens=0)
-        entry = LedgerEntry(
-            self.step_id, provider, model or plan.model, plan.phase, outcome, spent, now_ms()
+        model = model or plan.model
+        entry = LedgerEntry(self.step_id, provider, model, plan.phase, outcome, spent, now_ms())
+        tried = ProviderCall(
+            provider, model, outcome, spent, self.call_started_ns, self.agents.clock(), kind
         )
+        if self.tries is None:
+            self.tries = [tried]
+        else:
+            self.tries.append(tried)
         if self.ledger is None:
             self.ledger = [entry]
             self.agents.unrecorded[self] = None
@@ -98,7 +125,13 @@ class AgentStep:
         )
 
     def provider(self, name: str) -> Provider:
-        return self.agents.provider(name)
+        return self.metered(name, self.agents.provider(name))
+
+    def metered(self, name: str, provider: Provider) -> Provider:
+        return Metered(name, provider, self.agents.prices, self._started)
+
+    def _started(self) -> None:
+        self.call_started_ns = self.agents.clock()
 
     def note_isolation(self, record: JSONObject) -> None:
         self.isolation = record
@@ -110,6 +143,7 @@ class CallFailure:
 
     message: str
     refusals: tuple[Refusal, ...] = ()
+    kind: FailureKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +160,17 @@ class AgentDone:
 class Agents:
     """The ``agent`` request kind of one run, and the calls it has queued or in flight."""
 
-    def __init__(self, ctx: RunContext, executor: Executor, lookup: Lookup) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        executor: Executor,
+        lookup: Lookup,
+        recorder: CassetteRecorder | None = None,
+    ) -> None:
         self.ctx = ctx
         self.executor = executor
         self.lookup = lookup
+        self.recorder = recorder
         self.queue: deque[AgentStep] = deque()
         self.in_flight = 0
         self.started = 0
@@ -139,6 +180,9 @@ class Agents:
         """Steps with provider calls not yet in the write batch, in the order they spent."""
         self.providers: dict[str, Provider] = {}
         self.warned_no_cost: set[str] = set()
+        self.prices = Prices(lambda message: ctx.warn(message, "cost"))
+        self.clock = ctx.emitter.elapsed_ns
+        """Nanoseconds on the events' clock: provider calls are timed with it."""
         config = ctx.config
         self.defaults = CallDefaults(
             config.agent_timeout_s,
@@ -170,17 +214,29 @@ class Agents:
             scope.settle(request.id, False, error.message, None)
             return
         self.started += 1
-        parts = call.plan.key_parts
+        plan = call.plan
+        parts = plan.key_parts
         assert parts is not None  # every plan of a PlanCache has them
-        checkpoint = scope.occurrences.checkpoint(parts.key(call.prompt))
-        stored = self.lookup.find(checkpoint)
-        if stored is not None and stored.result is not None:
-            self._replay(scope, call, stored)
+        content_key = parts.key(call.prompt)
+        checkpoint = scope.occurrences.checkpoint(content_key)
+        occurrence = checkpoint[len(content_key) :]
+        asks_cache = cache_wanted(plan, self.ctx.config.cache)
+        cache_key = _cache_key(call, occurrence) if asks_cache else None
+        wanted = Wanted("agent", checkpoint, call.prompt, plan.label, plan.phase, cache_key)
+        found = self.lookup.find(wanted)
+        if isinstance(found, Found):
+            self._reuse(scope, call, wanted, found)
             return
-        step_id, prior = (stored.step_id, stored.spent) if stored is not None else (None, None)
+        own = self.ctx.checkpoints.get(checkpoint)
+        step_id, prior = (own.step_id, own.spent) if own is not None else (new_id("step"), None)
         step = AgentStep(
-            self, scope, call, step_id or new_id("step"), checkpoint, prior, self.ctx.cwd
+            self, scope, call, step_id, checkpoint, prior, self.ctx.cwd, order=self.started
         )
+        step.cache_key = cache_key or _cache_key(call, occurrence)
+        if isinstance(found, Unanswered):
+            self._record_start(step)
+            self._failed(step, CallFailure(found.message), self.ctx.budget.spent)
+            return
         self.queue.append(step)
         self.ctx.pending.queued += 1
 
@@ -209,36 +265,77 @@ class Agents:
             )
         return None
 
-    def _replay(self, scope: Scope, call: PreparedCall, stored: StepRecord) -> None:
-        result = stored.result or {}
-        self._emit_started(scope, call, stored.step_id, replayed=True)
+    def _reuse(self, scope: Scope, call: PreparedCall, wanted: Wanted, found: Found) -> None:
+        """Settle the call with an answer no provider call of this attempt made: its own
+        checkpoint's (it costs what it cost), or another source's (it costs nothing, and
+        becomes this run's checkpoint, which names where it came from)."""
+        result, origin = found.result, found.origin
+        if found.step is not None:
+            step_id, spent = found.step.step_id, found.step.spent
+        else:
+            own = self.ctx.checkpoints.get(wanted.checkpoint)
+            step_id, spent = (own.step_id if own is not None else new_id("step")), ZERO_USAGE
+            self._record_copy(scope, call, wanted.checkpoint, step_id, found)
+        self._emit_call(EventType.AGENT_STARTED, scope, call, step_id, replayed=True)
         session = result.get("sessionId")
         data: JSONObject = {
             "sessionId": session,
             "model": result.get("model"),
-            "usage": result.get("usage"),
+            "usage": result.get("usage") if origin is None else ZERO_USAGE.to_json(),
             "replayed": True,
         }
+        if origin is not None:
+            data.update(origin.fields())
+        provider = _provider_of(result, call.plan.provider)
         self.ctx.emit(
             scope,
             EventType.AGENT_COMPLETED,
             data,
-            step_id=stored.step_id,
-            provider=call.plan.provider,
+            step_id=step_id,
+            provider=provider,
             session_id=session if isinstance(session, str) else None,
         )
-        scope.spent.add(stored.spent)
-        spent = self.ctx.budget.charge(stored.spent.output_tokens)
+        if self.recorder is not None:
+            self.recorder.note(self.started, wanted, provider, result)
+        scope.spent.add(spent)
+        budget_spent = self.ctx.budget.charge(spent.output_tokens)
         value = (
-            call_record(result, step_id=stored.step_id, provider=call.plan.provider, replayed=True)
+            call_record(
+                result, step_id=step_id, provider=call.plan.provider, replayed=True, origin=origin
+            )
             if call.detailed
             else result.get("output")
         )
-        scope.settle(call.request_id, True, value, spent)
+        scope.settle(call.request_id, True, value, budget_spent)
 
-    def _emit_started(
-        self, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+    def _record_copy(
+        self, scope: Scope, call: PreparedCall, checkpoint: str, step_id: str, found: Found
     ) -> None:
+        """The answer as this run's finished checkpoint: no provider call, no spend."""
+        assert found.origin is not None
+        result = found.result
+        plan = call.plan
+        model, session = _text(result.get("model")), _text(result.get("sessionId"))
+        self.ctx.start_step(
+            scope,
+            step_id,
+            checkpoint,
+            "agent",
+            _input_json(call),
+            phase=plan.phase,
+            provider=_provider_of(result, plan.provider),
+            model=model or plan.model,
+            label=plan.label,
+            origin_json=dumps(found.origin.to_json()),
+        )
+        self.ctx.end_step(
+            step_id, StepEnd("completed", now_ms(), dumps(result), None, model, session)
+        )
+
+    def _emit_call(
+        self, kind: EventType, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+    ) -> None:
+        """``agent_queued`` or ``agent_started``: what the call asks, as the data."""
         plan = call.plan
         preview = call.prompt
         if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
@@ -250,7 +347,7 @@ class Agents:
             data["model"] = plan.model
         if replayed:
             data["replayed"] = True
-        self.ctx.emit(scope, EventType.AGENT_STARTED, data, step_id=step_id, provider=plan.provider)
+        self.ctx.emit(scope, kind, data, step_id=step_id, provider=plan.provider)
 
     # ---- providers ---------------------------------------------------------
 
@@ -280,12 +377,36 @@ class Agents:
             step = queue.popleft()
             ctx.pending.queued -= 1
             if ctx.caps.tripped is not None:
-                step.scope.settle(step.call.request_id, False, ctx.caps.tripped, ctx.budget.spent)
+                self._reject_queued(step, ctx.caps.tripped)
                 continue
             self.in_flight += 1
             self._record_start(step)
             ctx.pending.started()
             self.workers.submit(self._run, step)
+
+    def announce_queued(self) -> None:
+        """``workflow.agent_queued`` once for each call still waiting for a slot when a
+        turn commits; the calls queued since the last commit are the end of the queue."""
+        fresh: list[AgentStep] = []
+        for step in reversed(self.queue):
+            if step.announced:
+                break
+            fresh.append(step)
+        for step in reversed(fresh):
+            step.announced = True
+            self._emit_call(
+                EventType.AGENT_QUEUED, step.scope, step.call, step.step_id, replayed=False
+            )
+
+    def _reject_queued(self, step: AgentStep, message: str) -> None:
+        """A queued call a tripped budget cap refuses; one shown as queued ends as failed."""
+        if step.announced:
+            data: JSONObject = {"message": message, "usage": ZERO_USAGE.to_json()}
+            provider = step.call.plan.provider
+            self.ctx.emit(
+                step.scope, EventType.AGENT_FAILED, data, step_id=step.step_id, provider=provider
+            )
+        step.scope.settle(step.call.request_id, False, message, self.ctx.budget.spent)
 
     def _record_start(self, step: AgentStep) -> None:
         call = step.call
@@ -296,13 +417,14 @@ class Agents:
             step.step_id,
             step.checkpoint,
             "agent",
-            f'{{"prompt":{encode_basestring(call.prompt)},"options":{plan.options_text}}}',
+            _input_json(call),
             phase=plan.phase,
             provider=plan.provider,
             model=plan.model,
             label=plan.label,
+            cache_key=step.cache_key,
         )
-        self._emit_started(step.scope, call, step.step_id, replayed=False)
+        self._emit_call(EventType.AGENT_STARTED, step.scope, call, step.step_id, replayed=False)
         if ctx.config.debug_log is not None:
             ctx.debug(
                 f"starting agent request id={call.request_id} "
@@ -320,7 +442,7 @@ class Agents:
             else:
                 outcome = await isolated(option, step.cwd, self._in(step), step.note_isolation)
         except ProviderError as error:
-            outcome = CallFailure(error.message, error.refusals)
+            outcome = CallFailure(error.message, error.refusals, error.kind)
         except AgentCallError as error:
             outcome = CallFailure(error.message)
         step.running = False
@@ -396,6 +518,7 @@ class Agents:
             data["isolation"] = step.isolation
         if result.refusals:
             data["refusals"] = compact["refusals"]
+        _add_tries(data, step.tries)
         ctx.emit(
             step.scope,
             EventType.AGENT_COMPLETED,
@@ -404,6 +527,9 @@ class Agents:
             provider=provider,
             session_id=result.session_id,
         )
+        if self.recorder is not None:
+            wanted = Wanted("agent", step.checkpoint, call.prompt, plan.label, plan.phase)
+            self.recorder.note(step.order, wanted, provider, compact)
         value = (
             call_record(compact, step_id=step.step_id, provider=provider, replayed=False)
             if call.detailed
@@ -418,9 +544,12 @@ class Agents:
             error["isolation"] = step.isolation
         spent = step.spent if step.spent is not None else Usage(total_tokens=0)
         data: JSONObject = {"message": message, "usage": spent.to_json()}
+        if failure.kind is not None:
+            error["failureKind"] = data["failureKind"] = failure.kind.value
         if failure.refusals:
             error["refusals"] = data["refusals"] = refusals_json(failure.refusals)
             self._warn_refusals(step, failure.refusals)
+        _add_tries(data, step.tries)
         self._end(step, "failed", None, dumps(error), None, None)
         self.ctx.emit(
             step.scope,
@@ -482,6 +611,34 @@ class _WorkIn:
     async def __call__(self, cwd: Path) -> Answer:
         self.step.cwd = cwd
         return await self.executor.execute(self.step.call, self.step)
+
+
+def _add_tries(data: JSONObject, tries: list[ProviderCall] | None) -> None:
+    """``calls`` when the call made several provider calls (one is told by the event itself)."""
+    if tries is not None and len(tries) > 1:
+        data["calls"] = [tried.to_json() for tried in tries]
+
+
+def _cache_key(call: PreparedCall, occurrence: str) -> str | None:
+    """The call's cache key with its checkpoint's occurrence (the second of two equal
+    calls takes the second answer), or None for a call whose answer is never reused."""
+    parts = call.plan.cache_parts
+    return None if parts is None else parts.key(call.prompt) + occurrence
+
+
+def _input_json(call: PreparedCall) -> str:
+    """What the call asked, as its step's ``input_json``."""
+    return f'{{"prompt":{encode_basestring(call.prompt)},"options":{call.plan.options_text}}}'
+
+
+def _provider_of(result: JSONObject, planned: str) -> str:
+    """The provider that made a stored answer: named in it when a chain chose, else planned."""
+    named = result.get("provider")
+    return named if isinstance(named, str) else planned
+
+
+def _text(value: JSON) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _clean(result: AgentResult) -> AgentResult:

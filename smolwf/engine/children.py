@@ -78,12 +78,9 @@ class Children:
         result = stored.result or {}
         usage_json = result.get("usage")
         usage = Usage.from_json(usage_json) if isinstance(usage_json, dict) else ZERO_USAGE
-        emitter.emit(
-            EventType.STARTED,
-            {"startTime": rfc3339_now(), "name": script.meta.name, "replayed": True},
-            depth=scope.depth + 1,
-            parent=stored.step_id,
-        )
+        started = _started(scope, script)
+        started["replayed"] = True
+        emitter.emit(EventType.STARTED, started, depth=scope.depth + 1, parent=stored.step_id)
         emitter.emit(
             EventType.RESULT,
             {"tokenUsage": usage.report_json(), "results": result.get("output"), "replayed": True},
@@ -122,7 +119,7 @@ class Children:
             parent_request=request.id,
             step_id=step_id,
         )
-        ctx.emit(child, EventType.STARTED, {"startTime": rfc3339_now(), "name": script.meta.name})
+        ctx.emit(child, EventType.STARTED, _started(scope, script))
         try:
             host.start(
                 args=request.args,
@@ -167,3 +164,11 @@ class Children:
         self.ctx.end_step(child.step_id, end)
         parent.spent.add(child.spent)
         parent.settle(child.parent_request, ok, value, self.ctx.budget.spent)
+
+
+def _started(caller: Scope, script: PreparedScript) -> JSONObject:
+    """A child's ``workflow.started`` data; ``callerStepId`` names the calling child."""
+    data: JSONObject = {"startTime": rfc3339_now(), "name": script.meta.name}
+    if caller.step_id is not None:
+        data["callerStepId"] = caller.step_id
+    return data

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, TypeAlias
 
 from smolwf import defaults
 from smolwf.cluster.settings import (
@@ -30,6 +30,12 @@ from smolwf.permissions import (
     RefusalPolicy,
 )
 from smolwf.providers.base import Provider, ProviderSettings
+
+ReplayMissing: TypeAlias = Literal["fail", "live"]
+REPLAY_MISSING: tuple[ReplayMissing, ...] = ("fail", "live")
+"""What a call a ``--replay`` cassette has no answer for does (``--replay-missing``)."""
+OnWait = Literal["wait", "exit"]
+ON_WAIT_MODES: tuple[OnWait, ...] = ("wait", "exit")
 
 RECORDING = "smolwf.recording"
 """The ``dataclasses.field`` metadata key of a field's recording."""
@@ -90,6 +96,14 @@ def _with_binaries(stored: JSON, current: ProviderSettings) -> ProviderSettings:
     return replace(current, binaries=binaries)
 
 
+def _path_json(path: Path | None) -> JSON:
+    return str(path.resolve()) if path is not None else None
+
+
+def _stored_path(stored: JSON, current: Path | None) -> Path | None:
+    return Path(stored) if isinstance(stored, str) else None
+
+
 def _cwd_json(cwd: Path | None) -> JSON:
     return str(cwd or Path.cwd())
 
@@ -120,6 +134,33 @@ class RunConfig:
         default=None, metadata=not_recorded("where the run is: a resume must name it")
     )
     resume_run_id: str | None = field(default=None, metadata=not_recorded("which run to resume"))
+    fork_run_id: str | None = field(
+        default=None,
+        metadata=not_recorded("stored as the run's fork (engine/fork.py), which a resume keeps"),
+    )
+    """``--fork-run``: a new run that takes this run's finished calls for free."""
+    rerun: tuple[str, ...] = field(
+        default=(),
+        metadata=not_recorded("selects calls of the run resumed or forked by this invocation"),
+    )
+    """``--rerun``: labels and phase titles (``*`` globs) of finished calls to run again."""
+    cache: bool = field(default=False, metadata=recorded("cache", "--cache"))
+    """``--cache``: calls take equal calls' answers from earlier runs (``engine/cache.py``)."""
+    cache_ttl_s: float | None = field(default=None, metadata=recorded("cacheTtlS", "--cache-ttl"))
+    """How old a cached answer may be; None: any age."""
+    record_path: Path | None = field(
+        default=None, metadata=not_recorded("an output of this invocation")
+    )
+    """``--record``: every answer of the run is written to this cassette when it ends."""
+    replay_path: Path | None = field(
+        default=None,
+        metadata=recorded("replay", "--replay", to_json=_path_json, from_json=_stored_path),
+    )
+    """``--replay``: calls are answered from this cassette, never by a provider."""
+    replay_missing: ReplayMissing = field(
+        default="fail", metadata=recorded("replayMissing", "--replay-missing")
+    )
+    """What a call the cassette lacks does: fail, or run live and join the cassette."""
     provider: str = field(
         default=defaults.DEFAULT_PROVIDER, metadata=recorded("provider", "--agent-provider")
     )
@@ -213,6 +254,11 @@ class RunConfig:
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
     """``--save-raw-sessions``: where every provider call's transcript is written."""
+    on_wait: OnWait = field(
+        default="wait", metadata=not_recorded("how this invocation waits for a person")
+    )
+    """``--on-wait``: keep waiting for answers (``wait``), or end the process with exit code
+    3 once only answers can move the run on (``exit``; resume it after the answers)."""
     events_stream: TextIO | None = field(
         default=None, metadata=not_recorded("an output of this invocation")
     )

@@ -96,12 +96,14 @@ class RunContext:
         provider: str | None = None,
         model: str | None = None,
         label: str | None = None,
+        cache_key: str | None = None,
+        origin_json: str | None = None,
     ) -> None:
         """Queue the step's ``running`` row; it is written with a later turn's writes."""
         self.batch.step_started(
             StepStart(
                 step_id, scope.key, checkpoint, kind, input_json, now_ms(),
-                phase, provider, model, label,
+                phase, provider, model, label, cache_key, origin_json,
             )
         )  # fmt: skip
 

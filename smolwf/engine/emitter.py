@@ -40,6 +40,10 @@ class Emitter:
         self._unsent: list[tuple[Event, str]] = []
         self._first = True
 
+    def elapsed_ns(self) -> int:
+        """Nanoseconds since the attempt started: the clock of every ``elapsedNanos``."""
+        return time.monotonic_ns() - self._started_ns
+
     def emit(
         self,
         kind: str,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from smolwf.engine.options import PreparedCall
+from smolwf.errors import FailureKind
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentResult, Provider
@@ -44,14 +45,26 @@ class CallContext(Protocol):
     @property
     def raw_sessions(self) -> RawSessions | None: ...
 
-    def record(self, provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
-        """One provider call ended: ``ok``, ``failed`` or ``invalid-output``, with its cost."""
+    def record(
+        self,
+        provider: str,
+        usage: Usage | None,
+        outcome: str,
+        model: str | None,
+        kind: FailureKind | None = None,
+    ) -> None:
+        """One provider call ended: ``ok``, ``failed`` (``kind`` says why) or
+        ``invalid-output``, with its cost."""
 
     def event(self, provider: str, event: JSON, session_id: str | None) -> None:
         """A raw provider event, live, with the session id known so far."""
 
     def provider(self, name: str) -> Provider:
-        """The provider called ``name`` for this run."""
+        """The provider called ``name`` for this run, timed and with every usage priced."""
+
+    def metered(self, name: str, provider: Provider) -> Provider:
+        """``provider`` (a stand-in for ``name``, e.g. on a cluster) timed and priced the
+        way ``provider(name)`` is."""
 
     def note_isolation(self, record: JSONObject) -> None:
         """Where the call's work went (a kept branch), for its result and its error."""

@@ -16,9 +16,10 @@ from smolwf.jsontypes import JSON, JSONObject
 
 KEY_VERSION = 1
 EXECUTION_OPTIONS = frozenset(
-    {"label", "retry", "timeout", "idleTimeout", "onRefusal", "resources"}
+    {"label", "retry", "timeout", "idleTimeout", "onRefusal", "resources", "cache"}
 )
 """Options that change how a call is run, not what it asks; they stay out of the key."""
+CACHE_KEY_VERSION = 1
 
 
 canonical_json = canonical
@@ -32,10 +33,12 @@ class AgentKeyParts:
 
     before_prompt: str
     after_prompt: str
+    kind: str = "agent"
 
     def key(self, prompt: str) -> str:
         text = self.before_prompt + encode_basestring(prompt) + self.after_prompt
-        return "agent:" + hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        return f"{self.kind}:{digest}"
 
 
 def agent_key_parts(
@@ -49,6 +52,38 @@ def agent_key_parts(
     return AgentKeyParts(before, after)
 
 
+@dataclass(frozen=True, slots=True)
+class CacheAsk:
+    """What decides a call's answer across runs (``engine/cache.py``): not its scope, phase
+    or label, so equal questions asked anywhere share their answers."""
+
+    providers: tuple[str, ...]
+    model: str | None
+    effort: str | None
+    agent_type: str | None
+    permissions: str
+    schema: JSON
+    has_schema: bool
+    key: JSON = None
+    """The ``key`` option, which scripts set to keep equal prompts apart."""
+
+
+def cache_key_parts(ask: CacheAsk) -> AgentKeyParts:
+    """``canonical_json`` of ``{"ask": …, "prompt": …}``, split at the prompt."""
+    signature: JSONObject = {
+        "v": CACHE_KEY_VERSION,
+        "providers": list(ask.providers),
+        "model": ask.model,
+        "effort": ask.effort,
+        "agentType": ask.agent_type,
+        "permissions": ask.permissions,
+        "key": ask.key,
+    }
+    if ask.has_schema:
+        signature["schema"] = ask.schema
+    return AgentKeyParts(f'{{"ask":{canonical(signature)},"prompt":', "}", kind="cache")
+
+
 def agent_key(
     *, scope: str, provider: str, prompt: str, options: JSONObject, phase: str | None
 ) -> str:
@@ -58,17 +93,26 @@ def agent_key(
     return parts.key(prompt)
 
 
+def _hashed(kind: str, scope: str, asked: JSONObject) -> str:
+    """``kind:`` plus the hash of ``{v, kind, scope, ...asked}``."""
+    signature: JSONObject = {"v": KEY_VERSION, "kind": kind, "scope": scope, **asked}
+    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
+    return f"{kind}:{digest.hexdigest()}"
+
+
 def workflow_key(*, scope: str, ref: JSON, args: JSON) -> str:
     """A child workflow is keyed by what the parent asked: the reference and the args."""
-    signature: JSONObject = {
-        "v": KEY_VERSION,
-        "kind": "workflow",
-        "scope": scope,
-        "ref": ref,
-        "args": args,
-    }
-    digest = hashlib.blake2b(canonical_json(signature).encode("utf-8"), digest_size=16)
-    return "workflow:" + digest.hexdigest()
+    return _hashed("workflow", scope, {"ref": ref, "args": args})
+
+
+def approval_key(*, scope: str, message: str) -> str:
+    """An approval is keyed by its message; label and timeout only say how it is asked."""
+    return _hashed("approval", scope, {"message": message})
+
+
+def signal_key(*, scope: str, name: str, schema: JSON) -> str:
+    """A signal wait is keyed by its name and schema (a payload must match it)."""
+    return _hashed("signal", scope, {"name": name, "schema": schema})
 
 
 def sleep_key(*, scope: str, ms: int) -> str:

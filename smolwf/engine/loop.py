@@ -22,7 +22,7 @@ from smolwf.engine.kinds import Kinds
 from smolwf.engine.report import RunReport
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
-from smolwf.errors import StoreError, WorkflowCancelled, WorkflowFailed
+from smolwf.errors import StoreError, WorkflowCancelled, WorkflowFailed, WorkflowWaiting
 from smolwf.events.types import EventType
 from smolwf.js.host import JsPoll
 from smolwf.jsontypes import JSONObject
@@ -61,7 +61,12 @@ class Loop:
 
     async def run(self) -> RunReport:
         ctx = self.ctx
-        ctx.emitter.emit(EventType.STARTED, {"startTime": rfc3339_now()})
+        started: JSONObject = {
+            "startTime": rfc3339_now(),
+            "name": self.root.script.meta.name,
+            "attempt": ctx.attempt.number,
+        }
+        ctx.emitter.emit(EventType.STARTED, started)
         if self.resume_note is not None:
             ctx.warn(self.resume_note, "resume")
         try:
@@ -71,6 +76,9 @@ class Loop:
             if self.cancellation.requested or poll is None:
                 raise WorkflowCancelled(exit_code=self.cancellation.exit_code or 130)
             return self._finish(poll)
+        except WorkflowWaiting:
+            self._park()
+            raise
         except WorkflowCancelled as error:
             self._fail("cancelled", error.message)
             raise
@@ -138,6 +146,8 @@ class Loop:
                 raise WorkflowFailed(
                     f"workflow can never finish: {waiting} promises pending and no agent running"
                 )
+            if pending.only_humans and self.ctx.config.on_wait == "exit":
+                raise WorkflowWaiting(self.ctx.attempt.run_id)
             self._commit(flush_running=True)  # what runs now may run long: show it
             await pending.wait()
             done = pending.take(TURN_MAX_RESULTS)
@@ -155,6 +165,7 @@ class Loop:
             done = pending.take(TURN_MAX_RESULTS - applied)
 
     def _commit(self, *, flush_running: bool = False) -> None:
+        self.kinds.agents.announce_queued()
         self.kinds.agents.record_spend()
         self.store.commit(self.ctx.batch, flush_running=flush_running)
         self.ctx.emitter.release()
@@ -174,6 +185,13 @@ class Loop:
                 "workflow finished; they were cancelled (await every agent() and workflow() call)"
             )
             ctx.warn(message, "run")
+        unanswered = self.kinds.human.unfinished
+        if unanswered:
+            message = (
+                f"{unanswered} requests to a person were still open when the workflow "
+                "finished; they were closed (await every requestApproval() and waitForSignal())"
+            )
+            ctx.warn(message, "run")
         usage = ctx.run_total()
         data: JSONObject = {"tokenUsage": usage.report_json(), "results": poll.result}
         ctx.emitter.emit(EventType.RESULT, data)
@@ -181,6 +199,13 @@ class Loop:
         self.store.finish_run(ctx.attempt, "completed", result=poll.result, batch=ctx.batch)
         ctx.emitter.release()
         return RunReport(ctx.attempt.run_id, usage, poll.result)
+
+    def _park(self) -> None:
+        """``--on-wait exit``: the run stays ``waiting`` without an owner, for a resume."""
+        ctx = self.ctx
+        self.kinds.agents.record_spend(everything=True)
+        self.store.park_run(ctx.attempt, ctx.batch)
+        ctx.emitter.release()
 
     def _fail(self, status: str, message: str) -> None:
         ctx = self.ctx

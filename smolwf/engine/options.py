@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from smolwf.cluster.settings import ResourceSpecError, parse_resources
-from smolwf.engine.keys import AgentKeyParts, agent_key_parts
+from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
 from smolwf.engine.retry import RetryPolicy, parse_retry
 from smolwf.engine.selectors import resolve_model
 from smolwf.engine.structured import mismatch_message, schema_problem
@@ -34,6 +34,7 @@ from smolwf.script.meta import WorkflowMeta
 AGENT_OPTIONS = (
     *("phase", "provider", "model", "retry", "isolation", "permissions", "onRefusal"),
     *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key", "resources"),
+    "cache",
 )
 """Every ``agent()`` option a script may set. The pipeline below reads all but ``key``,
 which is only hashed into the checkpoint key; other keys pass through to it unread."""
@@ -71,6 +72,11 @@ class CallPlan:
     resources: Mapping[str, float] | None = None
     """What the call reserves where an executor places it (a Ray cluster); None: the
     run's default (``--ray-agent-resources``)."""
+    cache: bool | None = None
+    """The call's ``cache`` option, else its phase's; None: the run's ``--cache`` decides."""
+    cache_parts: AgentKeyParts | None = None
+    """The prompt-independent part of the cache key; None for a call with side effects
+    (isolated, or allowed to write), whose answer is never reused across runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +176,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         if problem is not None:
             raise AgentOptionError(mismatch_message([problem]))
     model, label = options.get("model"), options.get("label")
+    effort, agent_type = _effort(options), _optional_text(options, "agentType")
+    isolated = options.get("isolation") is not None
     return CallPlan(
         options=options,
         provider=chain[0],
@@ -180,8 +188,8 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         schema=schema,
         retry=retry,
         providers=chain,
-        effort=_effort(options),
-        agent_type=_optional_text(options, "agentType"),
+        effort=effort,
+        agent_type=agent_type,
         timeout_s=_limit(options, "timeout", defaults.timeout_s),
         idle_timeout_s=_limit(options, "idleTimeout", defaults.idle_timeout_s),
         permissions=permissions,
@@ -191,6 +199,21 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
             scope=inputs.scope_key, provider=chain[0], options=options, phase=phase
         ),
         resources=_resources(options),
+        cache=_cache_option(options),
+        cache_parts=None
+        if isolated or permissions != DEFAULT_PERMISSIONS
+        else cache_key_parts(
+            CacheAsk(
+                chain,
+                model if isinstance(model, str) else None,
+                effort,
+                agent_type,
+                permissions,
+                schema,
+                has_schema,
+                options.get("key"),
+            )
+        ),
     )
 
 
@@ -277,6 +300,13 @@ def _resources(options: JSONObject) -> dict[str, float] | None:
         raise AgentOptionError(f"agent() option resources {error}") from None
 
 
+def _cache_option(options: JSONObject) -> bool | None:
+    value = options.get("cache")
+    if value is None or isinstance(value, bool):
+        return value
+    raise AgentOptionError(f"agent() option cache must be true or false, got {value!r}")
+
+
 def _check_isolation(value: JSON) -> None:
     if value is None or value == "worktree":
         return
@@ -300,6 +330,8 @@ def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | 
         options["permissions"] = entry.permissions
     if entry.resources is not None and "resources" not in options:
         options["resources"] = dict(entry.resources)
+    if entry.cache is not None and "cache" not in options:
+        options["cache"] = entry.cache
     if entry.provider is not None and "provider" not in options:
         provider = entry.provider
         options["provider"] = provider if isinstance(provider, str) else list[JSON](provider)

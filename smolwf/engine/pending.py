@@ -1,6 +1,7 @@
 """What a run is waiting for: the one place that counts work started and not yet applied.
 
-Every kind of work (agent calls, sleeps, sandbox execs) tells ``Pending`` when it starts
+Every kind of work (agent calls, sleeps, sandbox execs, requests to a person) tells
+``Pending`` when it starts
 and posts one typed completion when it ends; the loop applies completions in its own
 turn. A loop with nothing to apply and nothing pending can never make progress.
 """
@@ -27,6 +28,8 @@ class Pending:
         """Work started whose completion has not been taken yet."""
         self.queued = 0
         """Work waiting for a free slot (agent calls over ``--max-parallel-agents``)."""
+        self.human = 0
+        """Of ``running``: requests only a person can end (approvals and signals)."""
         self._done: deque[Completion] = deque()
         self._arrived: anyio.Event | None = None
 
@@ -34,6 +37,11 @@ class Pending:
     def nothing(self) -> bool:
         """True when no completion can ever arrive: the run is stuck unless JS moves."""
         return self.running == 0 and self.queued == 0
+
+    @property
+    def only_humans(self) -> bool:
+        """True when nothing can move the run on but a person's answer (or a deadline)."""
+        return self.queued == 0 and 0 < self.running == self.human and not self._done
 
     def started(self) -> None:
         self.running += 1

@@ -168,8 +168,15 @@ class _OnCluster:
     def raw_sessions(self) -> RawSessions | None:
         return self.inner.raw_sessions
 
-    def record(self, provider: str, usage: Usage | None, outcome: str, model: str | None) -> None:
-        self.inner.record(provider, usage, outcome, model)
+    def record(
+        self,
+        provider: str,
+        usage: Usage | None,
+        outcome: str,
+        model: str | None,
+        kind: FailureKind | None = None,
+    ) -> None:
+        self.inner.record(provider, usage, outcome, model, kind)
 
     def event(self, provider: str, event: JSON, session_id: str | None) -> None:
         self.inner.event(provider, event, session_id)
@@ -185,7 +192,10 @@ class _OnCluster:
                 kind=FailureKind.CONFIG,
             )
         check_provider_name(name)
-        return _RemoteProvider(name, self)
+        return self.metered(name, _RemoteProvider(name, self))
+
+    def metered(self, name: str, provider: Provider) -> Provider:
+        return self.inner.metered(name, provider)
 
 
 class _RemoteProvider:

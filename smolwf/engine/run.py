@@ -6,6 +6,7 @@ The turns themselves live in ``engine/loop.py``; this module builds what they sh
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
@@ -20,10 +21,16 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
 from smolwf.engine.executor import Executor
 from smolwf.engine.kinds import register
-from smolwf.engine.lookup import ReplayLookup
 from smolwf.engine.loop import Loop
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
+from smolwf.engine.reuse import (
+    Reuse,
+    cassette_recorder,
+    check_reuse_flags,
+    lookup_chain,
+    prepare_reuse,
+)
 from smolwf.engine.scope import Scope
 from smolwf.errors import StoreError, UsageError
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
@@ -32,8 +39,9 @@ from smolwf.js.host import JsHost, JsLimits
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
+from smolwf.store.human import HumanRequests
 from smolwf.store.paths import default_db_path
-from smolwf.store.runs import Attempt, RunRecord, RunStore
+from smolwf.store.runs import FORK_PARAM, Attempt, RunRecord, RunStore
 
 __all__ = ["RunReport", "WorkflowRun"]
 
@@ -51,19 +59,25 @@ class WorkflowRun:
         self.cancellation.cancel(exit_code)
 
     async def execute(self) -> RunReport:
+        check_reuse_flags(self.config)
         store = self._open_store()
         try:
-            record, notes = self._resume_inputs(store)
+            record, notes = self._inputs_of(store, self.config.resume_run_id)
+            source, fork_notes = self._inputs_of(store, self.config.fork_run_id)
+            notes += fork_notes
             if self.config.script_path is None:
                 raise UsageError(
-                    "missing workflow script: pass a script path or --resume-run RUN_ID"
+                    "missing workflow script: pass a script path, --resume-run or --fork-run"
                 )
             script = load_script(self.config.script_path)
-            if record is not None and record.script_sha256 not in ("", script.sha256):
+            earlier = record or source
+            if earlier is not None and earlier.script_sha256 not in ("", script.sha256):
                 notes.append("the script changed since the run was recorded")
             self.config = with_meta_executor(self.config, script.meta.raw.get("executor"))
+            reuse = prepare_reuse(self.config, store, record)
+            notes += reuse.notes
             async with self._executor() as executor:  # a cluster that cannot be joined: no run
-                return await self._execute(script, store, record, notes, executor)
+                return await self._execute(script, store, record, notes, reuse, executor)
         finally:
             store.conn.close()
 
@@ -76,8 +90,8 @@ class WorkflowRun:
             path.parent.mkdir(parents=True, exist_ok=True)
         return RunStore(connect(path, create=True), path)
 
-    def _resume_inputs(self, store: RunStore) -> tuple[RunRecord | None, list[str]]:
-        run_id = self.config.resume_run_id
+    def _inputs_of(self, store: RunStore, run_id: str | None) -> tuple[RunRecord | None, list[str]]:
+        """The run resumed or forked, whose inputs this run takes unless the caller sets them."""
         if run_id is None:
             return None, []
         record = store.find_run(run_id)
@@ -108,6 +122,7 @@ class WorkflowRun:
         store: RunStore,
         record: RunRecord | None,
         notes: list[str],
+        reuse: Reuse,
         executor: Executor,
     ) -> RunReport:
         config = self.config
@@ -127,7 +142,7 @@ class WorkflowRun:
         if record is not None:
             attempt = store.resume_run(record.run_id)
         else:
-            attempt = store.create_run(self._record(script), meta=script.meta.to_json())
+            attempt = store.create_run(self._record(script, reuse), meta=script.meta.to_json())
         self.run_id = attempt.run_id
         if config.debug_log is not None:
             config.debug_log(
@@ -138,11 +153,28 @@ class WorkflowRun:
         ctx = self._context(store, attempt, caps, limits)
         note = None
         if notes:
-            note = f"resuming {attempt.run_id} with different inputs: " + "; ".join(notes)
+            what = (
+                f"resuming {attempt.run_id}"
+                if record is not None
+                else f"forking {config.fork_run_id}"
+            )
+            note = f"{what} with different inputs: " + "; ".join(notes)
         root = Scope("root", 0, script, host)
-        kinds = register(ctx, executor, ReplayLookup(ctx.checkpoints))
+        lookup = lookup_chain(reuse, config, store, attempt.run_id, ctx.checkpoints)
+        recorder = cassette_recorder(reuse, config)
+        requests = HumanRequests(store.conn, store.path)
+        kinds = register(ctx, executor, lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
-        return await loop.run()
+        try:
+            report = await loop.run()
+        except BaseException:
+            if recorder is not None:
+                with contextlib.suppress(StoreError):  # the run's own failure is the one to say
+                    recorder.write()
+            raise
+        if recorder is not None:
+            recorder.write()
+        return report
 
     def _context(
         self, store: RunStore, attempt: Attempt, caps: BudgetCaps, limits: JsLimits
@@ -185,9 +217,11 @@ class WorkflowRun:
             stack_kib=c.js_stack_kib,
         )
 
-    def _record(self, script: PreparedScript) -> RunRecord:
+    def _record(self, script: PreparedScript, reuse: Reuse) -> RunRecord:
         c = self.config
         params = recorded_params(c)
+        if reuse.fork is not None:
+            params[FORK_PARAM] = reuse.fork.to_json()
         return RunRecord(
             new_id("run"),
             script.meta.name,

@@ -16,9 +16,10 @@ from smolwf.engine.context import RunContext
 from smolwf.engine.keys import sleep_key
 from smolwf.engine.scope import Scope
 from smolwf.errors import AgentCallError
+from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import ExecCall, SleepCall
-from smolwf.jsontypes import JSON, clean_text, without_lone_surrogates
+from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.store.batch import StepEnd
 from smolwf.store.runs import dumps
 
@@ -33,9 +34,13 @@ class Woke:
     scope: Scope
     request_id: int
     step_id: str
+    duration_ms: int
 
     def apply(self) -> None:
-        self.ctx.end_step(self.step_id, StepEnd("completed", now_ms(), SLEPT))
+        ctx = self.ctx
+        ctx.end_step(self.step_id, StepEnd("completed", now_ms(), SLEPT))
+        data: JSONObject = {"durationMs": self.duration_ms}
+        ctx.emit(self.scope, EventType.SLEEP_COMPLETED, data, step_id=self.step_id)
         self.scope.settle(self.request_id, True, None, None)
 
 
@@ -79,7 +84,10 @@ class Timers:
             "sleep",
             dumps({"durationMs": request.ms, "wakeAt": wake_at}),
         )
-        ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id), wake_at)
+        remaining = max(0, wake_at - now_ms())
+        data: JSONObject = {"durationMs": request.ms, "wakeAt": wake_at, "remainingMs": remaining}
+        ctx.emit(scope, EventType.SLEEP_STARTED, data, step_id=step_id)
+        ctx.spawn(self._sleep, Woke(ctx, scope, request.id, step_id, request.ms), wake_at)
 
     async def _sleep(self, woke: Woke, wake_at: int) -> None:
         await anyio.sleep(max(0, wake_at - now_ms()) / 1000)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from smolwf.events.types import Event, EventType
+from smolwf.jsontypes import JSON, JSONObject
 
 
 class EventSink(Protocol):
@@ -57,7 +58,16 @@ class PlainProgressSink:
             self._stream.flush()
 
 
-PRINTED = frozenset({EventType.PHASE, EventType.LOG, EventType.WARNING})
+HUMAN = frozenset(
+    {
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.SIGNAL_WAITING,
+        EventType.SIGNAL_RECEIVED,
+    }
+)
+"""A workflow's requests to a person, and their answers."""
+PRINTED = frozenset({EventType.PHASE, EventType.LOG, EventType.WARNING}) | HUMAN
 """The only event types with a plain progress line."""
 
 
@@ -75,4 +85,39 @@ def progress_line(event: Event) -> str | None:
         return f"[log] {data.get('message')}"
     if event.type == EventType.WARNING:
         return f"[warn] {data.get('message')}"
+    if event.type in HUMAN:
+        return human_line(event)
     return None
+
+
+def human_line(event: Event, *, commands: bool = True) -> str:
+    """``[approval] …`` or ``[signal] …``: what is asked and (unless ``commands`` is false)
+    the commands that answer it, or how it was answered."""
+    data = event.fields
+    replayed = " (replayed)" if data.get("replayed") is True else ""
+    answer = _answer_with(data) if commands else ""
+    title = data.get("label") or data.get("requestId")
+    if event.type == EventType.APPROVAL_REQUESTED:
+        return f"[approval] {title}: {_first_line(data.get('message'))}{answer}"
+    if event.type == EventType.SIGNAL_WAITING:
+        return f"[signal] waiting for '{data.get('name')}'{answer}"
+    if event.type == EventType.APPROVAL_RESOLVED:
+        word = "approved" if data.get("approved") is True else "denied"
+        note = f": {data.get('note')}" if isinstance(data.get("note"), str) else ""
+        return f"[approval] {title} {word} by {data.get('by')}{note}{replayed}"
+    if data.get("timedOut") is True:
+        return f"[signal] '{data.get('name')}' timed out"
+    return f"[signal] '{data.get('name')}' received from {data.get('by')}{replayed}"
+
+
+def _first_line(text: JSON) -> str:
+    """A message's first line, `…` marking that more follows (the inbox shows it all)."""
+    lines = str(text).splitlines() or [""]
+    return lines[0] + (" …" if len(lines) > 1 else "")
+
+
+def _answer_with(data: JSONObject) -> str:
+    commands = data.get("commands")
+    if not isinstance(commands, list) or not commands:
+        return ""
+    return " — answer: " + " | ".join(str(command) for command in commands)

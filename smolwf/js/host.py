@@ -28,7 +28,7 @@ import quickjs
 from smolwf.errors import WorkflowFailed
 from smolwf.js.requests import HostProtocolError, JsRequest, parse_requests
 from smolwf.jsontypes import JSON, JSONObject, without_lone_surrogates
-from smolwf.script.source import PreparedScript
+from smolwf.script.source import IMPORTS_RESTRICTED, MODULE_EXPORTS, PreparedScript
 
 _PRELUDE_LINE_OFFSET = 100_000
 """QuickJS names every script ``<input>``; the prelude starts this far down so its stack
@@ -124,6 +124,10 @@ class JsHost:
             "budgetTotal": budget_total,
             "sleepMaxMs": sleep_max_ms,
             "maxArrayLength": self._limits.memory_mib * _MIB // _JS_VALUE_BYTES,
+            "modules": {
+                specifier.removeprefix("workflow:"): list(exports)
+                for specifier, exports in MODULE_EXPORTS.items()
+            },
         }
         self._on_worker(lambda: self._start(json.dumps(config)))
 
@@ -294,10 +298,7 @@ class JsHost:
     def _start_error(self, error: Exception) -> WorkflowFailed:
         text = str(error).strip()
         if "could not load module" in text:
-            return WorkflowFailed(
-                "workflow imports are restricted; only workflow:extra and workflow:sandbox are "
-                f"available: {self.render(text)}"
-            )
+            return WorkflowFailed(f"{IMPORTS_RESTRICTED}: {self.render(text)}")
         if "InternalError: interrupted" in text or text in ("", "null"):
             return self._runtime_error(error)
         return WorkflowFailed(f"failed to evaluate workflow module: {self.render(text)}")

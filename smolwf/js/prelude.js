@@ -379,6 +379,113 @@
     return request("exec", cat(',"profile":', stringify(profile), ',"request":', text));
   }
 
+  // ---- workflow:human ---------------------------------------------------------
+
+  const APPROVAL_OPTIONS = ["label", "timeout", "onTimeout"];
+  const SIGNAL_OPTIONS = ["schema", "timeout"];
+
+  // An own property of a parsed options object (a getter on Object.prototype never runs).
+  function own(object, key) {
+    return apply(hasOwn, object, [key]) ? object[key] : undefined;
+  }
+
+  // The options of a request to a person, as plain JSON with only the known keys.
+  function humanOptions(what, options, known) {
+    if (options === undefined || options === null) return {};
+    if (typeof options !== "object" || isArray(options)) {
+      throw new TypeErrorCtor(what + " options must be an object, got " + describe(options));
+    }
+    const opts = parse(toJsonText(options, what + " options"));
+    const names = getOwnPropertyNames(opts);
+    for (let i = 0; i < names.length; i++) {
+      let found = false;
+      for (let j = 0; j < known.length; j++) found = found || names[i] === known[j];
+      if (!found) {
+        throw new TypeErrorCtor(
+          what + " has no option '" + names[i] + "'; its options are " + apply(arrayJoin, known, [", "]),
+        );
+      }
+    }
+    return opts;
+  }
+
+  // The timeout as given: JSON would turn Infinity and NaN into null (no timeout).
+  function rawTimeout(options) {
+    return options === undefined || options === null ? undefined : options.timeout;
+  }
+
+  // A request's timeout in whole milliseconds as JSON text ("null": wait for ever).
+  function timeoutText(what, value) {
+    if (value === undefined || value === null) return "null";
+    if (typeof value !== "number" || !numberIsFinite(value) || value < 0) {
+      throw new TypeErrorCtor(what + " timeout must be a finite non-negative number of milliseconds");
+    }
+    const ms = mathCeil(value);
+    if (ms > state.sleepMaxMs) throw new RangeErrorCtor(what + " timeout exceeds the maximum allowed delay");
+    return "" + ms;
+  }
+
+  function requestApproval(message, options) {
+    if (typeof message !== "string") {
+      throw new TypeErrorCtor("requestApproval(message, options?) needs a string message, got " + describe(message));
+    }
+    const opts = humanOptions("requestApproval()", options, APPROVAL_OPTIONS);
+    const label = own(opts, "label");
+    if (label !== undefined && label !== null && typeof label !== "string") {
+      throw new TypeErrorCtor("requestApproval() label must be a string, got " + describe(label));
+    }
+    const onTimeout = own(opts, "onTimeout");
+    if (onTimeout !== undefined && onTimeout !== null && onTimeout !== "approve" && onTimeout !== "deny") {
+      throw new TypeErrorCtor("requestApproval() onTimeout must be 'approve' or 'deny', got " + toJsonText(onTimeout, "onTimeout"));
+    }
+    return request("approval", cat(
+      ',"message":', stringify(message),
+      ',"label":', typeof label === "string" ? stringify(label) : "null",
+      ',"timeoutMs":', timeoutText("requestApproval()", rawTimeout(options)),
+      ',"onTimeout":', onTimeout === "approve" ? '"approve"' : '"deny"',
+    ));
+  }
+
+  function waitForSignal(name, options) {
+    if (typeof name !== "string" || name === "") {
+      throw new TypeErrorCtor("waitForSignal(name, options?) needs a non-empty string name, got " + describe(name));
+    }
+    const opts = humanOptions("waitForSignal()", options, SIGNAL_OPTIONS);
+    const schema = own(opts, "schema");
+    let schemaText = "null";
+    if (schema !== undefined && schema !== null) {
+      if (typeof schema !== "object" || isArray(schema)) {
+        throw new TypeErrorCtor("waitForSignal() schema must be a JSON Schema object, got " + describe(schema));
+      }
+      schemaText = toJsonText(schema, "waitForSignal() schema");
+    }
+    return request("signal", cat(
+      ',"name":', stringify(name),
+      ',"schema":', schemaText,
+      ',"timeoutMs":', timeoutText("waitForSignal()", rawTimeout(options)),
+    ));
+  }
+
+  // Every function a module may export; the host says which module exports which.
+  const exportable = { sleep, parallelSettled, pipelineSettled, agentRun, exec, requestApproval, waitForSignal };
+
+  // SW.<module> for each importable module, from the host's table (MODULE_EXPORTS).
+  function modules(table) {
+    const built = {};
+    const names = getOwnPropertyNames(table);
+    for (let i = 0; i < names.length; i++) {
+      const exports = table[names[i]];
+      const module = {};
+      for (let j = 0; j < exports.length; j++) {
+        const fn = own(exportable, exports[j]);
+        if (typeof fn !== "function") throw new TypeErrorCtor("no host function for export " + exports[j]);
+        define(module, exports[j], freeze(fn));
+      }
+      define(built, names[i], freeze(module));
+    }
+    return freeze(built);
+  }
+
   const budget = {
     get total() {
       return state.budget.total;
@@ -559,14 +666,12 @@
     state.budget.total = config.budgetTotal;
     state.sleepMaxMs = config.sleepMaxMs;
     state.maxArrayLength = config.maxArrayLength;
-    const extra = freeze({ sleep, parallelSettled, pipelineSettled, agentRun });
-    const sandbox = freeze({ exec });
     const console = freeze({ log, info: log, warn: log, error: log, debug: log });
     const globals = {
       args: deepFreeze(config.args),
       agent, parallel, pipeline, workflow, phase, log,
       budget: freeze(budget),
-      SW: freeze({ extra, sandbox }),
+      SW: modules(config.modules),
       console,
       Date: SafeDate,
     };

@@ -47,6 +47,27 @@ class ExecCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalCall:
+    """``requestApproval(message, {label, timeout, onTimeout})`` of ``workflow:human``."""
+
+    id: int
+    message: str
+    label: str | None
+    timeout_ms: int | None
+    approve_on_timeout: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignalCall:
+    """``waitForSignal(name, {schema, timeout})`` of ``workflow:human``."""
+
+    id: int
+    name: str
+    schema: JSONObject | None
+    timeout_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class PhaseEvent:
     name: str
     options: JSON
@@ -66,7 +87,15 @@ class WarningEvent:
 
 
 JsRequest: TypeAlias = (
-    AgentCall | WorkflowCall | SleepCall | ExecCall | PhaseEvent | LogEvent | WarningEvent
+    AgentCall
+    | WorkflowCall
+    | SleepCall
+    | ExecCall
+    | ApprovalCall
+    | SignalCall
+    | PhaseEvent
+    | LogEvent
+    | WarningEvent
 )
 
 
@@ -131,7 +160,50 @@ def _parse_one(entry: JSON) -> JsRequest:
         return ExecCall(
             _request_id(entry), str(profile), request if isinstance(request, dict) else {}
         )
+    if kind == "approval":
+        return _approval(entry)
+    if kind == "signal":
+        return _signal(entry)
     raise HostProtocolError(f"unknown request kind {kind!r}")
+
+
+def _timeout(entry: JSONObject) -> int | None:
+    """A request's ``timeoutMs``: null, or whole milliseconds a sleep could last."""
+    value = entry.get("timeoutMs")
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= SLEEP_MAX_MS:
+        raise HostProtocolError(f"{entry.get('kind')!r} request has a bad 'timeoutMs'")
+    return value
+
+
+def _optional_text(entry: JSONObject, key: str) -> str | None:
+    value = entry.get(key)
+    if value is not None and type(value) is not str:
+        raise HostProtocolError(f"{entry.get('kind')!r} request has a bad {key!r}")
+    return value
+
+
+def _approval(entry: JSONObject) -> ApprovalCall:
+    message = _field(entry, "message", str)
+    on_timeout = entry.get("onTimeout")
+    if on_timeout not in ("approve", "deny"):
+        raise HostProtocolError("'approval' request has a bad 'onTimeout'")
+    return ApprovalCall(
+        _request_id(entry),
+        str(message),
+        _optional_text(entry, "label"),
+        _timeout(entry),
+        on_timeout == "approve",
+    )
+
+
+def _signal(entry: JSONObject) -> SignalCall:
+    name = _field(entry, "name", str)
+    schema = entry.get("schema")
+    if schema is not None and type(schema) is not dict:
+        raise HostProtocolError("'signal' request has a bad 'schema'")
+    return SignalCall(_request_id(entry), str(name), schema, _timeout(entry))
 
 
 def parse_requests(entries: JSON) -> list[JsRequest]:

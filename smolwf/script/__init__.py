@@ -4,7 +4,9 @@ from smolwf.script.lexer import Token, TokenKind, iter_tokens
 from smolwf.script.meta import META_ERROR, PhaseMeta, WorkflowMeta, extract_meta
 from smolwf.script.source import (
     EXTRA_EXPORTS,
+    HUMAN_EXPORTS,
     IMPORTS_RESTRICTED,
+    MODULE_EXPORTS,
     SANDBOX_EXPORTS,
     PreparedScript,
     ScriptForm,
@@ -14,8 +16,10 @@ from smolwf.script.source import (
 
 __all__ = [
     "EXTRA_EXPORTS",
+    "HUMAN_EXPORTS",
     "IMPORTS_RESTRICTED",
     "META_ERROR",
+    "MODULE_EXPORTS",
     "SANDBOX_EXPORTS",
     "PhaseMeta",
     "PreparedScript",

@@ -24,7 +24,7 @@ META_ERROR = (
 META_KEYS = ("name", "description", "whenToUse", "phases", "budget", "executor")
 """Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps, ``executor`` where
 provider calls run unless ``--executor`` says); others are ignored."""
-PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "resources")
+PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "resources", "cache")
 """Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
 
 _MAX_NESTING = 200
@@ -48,6 +48,8 @@ class PhaseMeta:
     """Checked where it is used, like ``model``: a bad level fails the agent() calls."""
     resources: JSONObject | None = None
     """What each call reserves on a Ray cluster; checked where it is used too."""
+    cache: bool | None = None
+    """Whether calls in the phase may reuse answers of earlier runs (``--cache``)."""
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"title": self.title}
@@ -145,6 +147,7 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
     else:
         chain = provider if isinstance(provider, str) else None
     permissions, resources = entry.get("permissions"), entry.get("resources")
+    cache = entry.get("cache")
     return PhaseMeta(
         title,
         text("detail"),
@@ -152,6 +155,7 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         chain,
         permissions if isinstance(permissions, str) else None,
         resources if isinstance(resources, dict) else None,
+        cache if isinstance(cache, bool) else None,
     )
 
 

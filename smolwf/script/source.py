@@ -1,7 +1,7 @@
 """Turn a workflow file into the ES module text QuickJS evaluates, or say why it cannot run.
 
 Everything that can be checked without running JS is checked here, before any run starts:
-the file is readable UTF-8, ``meta`` is a valid literal and imports name only the two
+the file is readable UTF-8, ``meta`` is a valid literal and imports name only the
 built-in modules. Those imports are rewritten into reads of the protected ``SW`` global, so
 the sandbox needs no module loader at all. Scripts in the Claude Code form (a top-level
 ``return``) are wrapped into an async function. Line numbers never change, so stack traces
@@ -24,15 +24,21 @@ ScriptForm = Literal["module", "claude-code"]
 
 EXTRA_EXPORTS = ("sleep", "parallelSettled", "pipelineSettled", "agentRun")  # plus "default"
 SANDBOX_EXPORTS = ("exec",)  # plus "default"
-IMPORTS_RESTRICTED = (
-    "workflow imports are restricted; only workflow:extra and workflow:sandbox are available"
-)
+HUMAN_EXPORTS = ("requestApproval", "waitForSignal")  # plus "default"
 
 MODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     "workflow:extra": EXTRA_EXPORTS,
     "workflow:sandbox": SANDBOX_EXPORTS,
+    "workflow:human": HUMAN_EXPORTS,
 }
-"""The only modules a workflow may import, and their named exports (plus ``default``)."""
+"""The only modules a workflow may import, and their named exports (plus ``default``).
+
+The one list: the prelude builds ``SW`` from it (``JsHost.start``), the import rewriting
+below and ``smol-wf check`` read it, and the SDK's drift tests compare it with
+``sdk-ts/index.d.ts``."""
+MODULE_NAMES = ", ".join(list(MODULE_EXPORTS)[:-1]) + " and " + list(MODULE_EXPORTS)[-1]
+"""``workflow:extra, workflow:sandbox and workflow:human``, for messages."""
+IMPORTS_RESTRICTED = f"workflow imports are restricted; only {MODULE_NAMES} are available"
 # Specifier -> (the JS expression holding that module's namespace, its named exports).
 _MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     specifier: (f"SW.{specifier.removeprefix('workflow:')}", exports)

@@ -18,22 +18,24 @@ from smolwf.usage import Usage
 
 STEP_RUNNING = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
-                   label, input_json, first_attempt_id, last_attempt_id, started_at)
-VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+                   label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key)
+VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   status = 'running', provider = excluded.provider, model = excluded.model,
   last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
-  finished_at = NULL, error_json = NULL
+  finished_at = NULL, error_json = NULL, cache_key = excluded.cache_key, origin_json = NULL
 """
 
 STEP_FINAL = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
-                   label, input_json, first_attempt_id, last_attempt_id, started_at,
-                   result_json, error_json, session_id, calls, input_tokens, output_tokens,
-                   cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key,
+                   origin_json, result_json, error_json, session_id, calls, input_tokens,
+                   output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
+                   cost_estimated, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
-  status = excluded.status, provider = excluded.provider,
+  status = excluded.status, provider = excluded.provider, cache_key = excluded.cache_key,
+  origin_json = excluded.origin_json,
   model = coalesce(excluded.model, steps.model), result_json = excluded.result_json,
   error_json = excluded.error_json, session_id = coalesce(excluded.session_id, steps.session_id),
   calls = steps.calls + excluded.calls, input_tokens = steps.input_tokens + excluded.input_tokens,
@@ -43,6 +45,7 @@ ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   total_tokens = steps.total_tokens + excluded.total_tokens,
   cost_usd = CASE WHEN excluded.cost_usd IS NULL THEN steps.cost_usd
                   ELSE coalesce(steps.cost_usd, 0) + excluded.cost_usd END,
+  cost_estimated = max(steps.cost_estimated, excluded.cost_estimated),
   last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
   finished_at = excluded.finished_at
 """
@@ -52,15 +55,26 @@ UPDATE steps SET status = ?, result_json = ?, error_json = ?, model = coalesce(?
   session_id = coalesce(?, session_id), calls = calls + ?, input_tokens = input_tokens + ?,
   output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
   cache_write_tokens = cache_write_tokens + ?, total_tokens = total_tokens + ?,
-  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END, finished_at = ?
+  cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END,
+  cost_estimated = max(cost_estimated, ?), finished_at = ?
 WHERE step_id = ?
 """
 
 LEDGER_ENTRY = """
 INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, outcome,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
-  created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  cost_estimated, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+REQUEST_OPEN = """
+INSERT INTO human_requests (request_id, run_id, step_id, kind, status, name, label, message,
+  schema_json, on_timeout, deadline_at, created_at)
+VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
+"""
+
+RUN_STATE = """
+UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ? AND status IN ('running', 'waiting')
 """
 
 EVENT_CHUNK = """
@@ -69,10 +83,10 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
-UsageColumns = tuple[int, int, int, int, int, float | None]
-"""input, output, cache read, cache write and total tokens, cost: as steps and the ledger
-store them."""
-NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None)
+UsageColumns = tuple[int, int, int, int, int, float | None, int]
+"""input, output, cache read, cache write and total tokens, cost, whether it is estimated:
+as steps and the ledger store them."""
+NO_USAGE: UsageColumns = (0, 0, 0, 0, 0, None, 0)
 
 
 def _usage_columns(spent: Usage) -> UsageColumns:
@@ -83,6 +97,7 @@ def _usage_columns(spent: Usage) -> UsageColumns:
         spent.cache_write_tokens,
         spent.total,
         spent.cost_usd,
+        1 if spent.estimated else 0,
     )
 
 
@@ -100,6 +115,10 @@ class StepStart:
     provider: str | None = None
     model: str | None = None
     label: str | None = None
+    cache_key: str | None = None
+    """Set when a later run may reuse the answer (see ``engine/cache.py``)."""
+    origin_json: str | None = None
+    """Where the answer came from when no provider was called for it (``store/origin.py``)."""
 
 
 @dataclass(slots=True)
@@ -132,6 +151,22 @@ class LedgerEntry:
 
 
 @dataclass(slots=True)
+class RequestOpen:
+    """A request to a person (an approval or a signal) that answers may now arrive for."""
+
+    request_id: str
+    step_id: str
+    kind: str
+    name: str | None
+    label: str | None
+    message: str | None
+    schema_json: str | None
+    on_timeout: str | None
+    deadline_at: int | None
+    created_at: int
+
+
+@dataclass(slots=True)
 class WriteBatch:
     """Collects a turn's writes for one attempt of a run; ``apply`` writes them in an order
     the foreign keys accept."""
@@ -143,6 +178,9 @@ class WriteBatch:
     finals: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)
     ledger: list[tuple[Any, ...]] = field(default_factory=list)
+    requests: list[tuple[Any, ...]] = field(default_factory=list)
+    run_state: str | None = None
+    """``running`` or ``waiting``: the run's state changed this turn (see ``RunStore``)."""
     events: list[tuple[int, str]] = field(default_factory=list)
     events_at: int = 0
     """When the first of ``events`` was emitted: the chunk's ``created_at``."""
@@ -172,6 +210,8 @@ class WriteBatch:
                     attempt,
                     attempt,
                     start.started_at,
+                    start.cache_key,
+                    start.origin_json,
                     end.result_json,
                     end.error_json,
                     end.session_id,
@@ -189,8 +229,9 @@ class WriteBatch:
                 end.model,
                 end.session_id,
                 end.calls,
-                *usage,
+                *usage[:6],
                 usage[5],
+                usage[6],
                 end.finished_at,
                 step_id,
             )
@@ -211,6 +252,23 @@ class WriteBatch:
             )
         )
 
+    def request_opened(self, request: RequestOpen) -> None:
+        self.requests.append(
+            (
+                request.request_id,
+                self.run_id,
+                request.step_id,
+                request.kind,
+                request.name,
+                request.label,
+                request.message,
+                request.schema_json,
+                request.on_timeout,
+                request.deadline_at,
+                request.created_at,
+            )
+        )
+
     def event(self, seq: int, text: str) -> None:
         if not self.events:
             self.events_at = now_ms()
@@ -218,7 +276,8 @@ class WriteBatch:
 
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
-        return running or bool(self.finals or self.updates or self.ledger or self.events)
+        human = bool(self.requests) or self.run_state is not None
+        return running or human or bool(self.finals or self.updates or self.ledger or self.events)
 
     def apply(self, conn: sqlite3.Connection, *, flush_running: bool) -> None:
         """Write everything (inside the caller's transaction), then forget it.
@@ -238,6 +297,12 @@ class WriteBatch:
         if self.updates:
             conn.executemany(STEP_FINISHED, self.updates)
             self.updates.clear()
+        if self.requests:
+            conn.executemany(REQUEST_OPEN, self.requests)
+            self.requests.clear()
+        if self.run_state is not None:
+            conn.execute(RUN_STATE, (self.run_state, now_ms(), self.run_id))
+            self.run_state = None
         if self.events:
             conn.execute(EVENT_CHUNK, self._event_chunk())
             self.events.clear()
@@ -268,6 +333,7 @@ class WriteBatch:
                 attempt,
                 attempt,
                 s.started_at,
+                s.cache_key,
             )
             for s in starts
         ]

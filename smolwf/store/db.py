@@ -17,7 +17,12 @@ from smolwf.errors import StoreError
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "0001_initial.sql"),)
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, "0001_initial.sql"),
+    (2, "0002_cost_estimated.sql"),
+    (3, "0003_reuse.sql"),
+    (4, "0004_human.sql"),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
 
@@ -73,6 +78,10 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
+    # A migration may rebuild a table others refer to: with foreign keys on, dropping the
+    # old table would cascade-delete their rows. The switch only works outside a
+    # transaction; the keys are checked before the commit instead.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read inside the write lock: another process may have migrated meanwhile.
@@ -80,10 +89,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         for number, name in MIGRATIONS:
             if number > version:
                 _apply(conn, number, name)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:
+            raise StoreError(f"database {path} has rows that refer to missing {broken[2]} rows")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _apply(conn: sqlite3.Connection, number: int, name: str) -> None:
@@ -115,3 +129,29 @@ def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another process ({text}); try again"
     return f"database {path} cannot be used: {text}"
+
+
+class Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolling back on any error and naming the database."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"database {self.path} is locked by another process ({error}); try again"
+            ) from None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"database {self.path} write failed: {error}") from None
+        self.conn.execute("ROLLBACK")

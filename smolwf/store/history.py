@@ -10,24 +10,20 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from smolwf.clock import iso
 from smolwf.jsontypes import JSON, JSONObject
-
-
-def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+from smolwf.store.origin import Origin
+from smolwf.store.runs import FORK_PARAM
+from smolwf.usage import usd
 
 
 @dataclass(frozen=True, slots=True)
 class UsageTotals:
-    """Token and cost sums as history shows them (cost rounded to a millionth of a USD)."""
+    """Token and cost sums as history shows them. Costs are summed in whole nano-dollars
+    (``USAGE_SUMS``), so the phases' or providers' costs add up to the run's exactly."""
 
     input_tokens: int = 0
     cache_read_tokens: int = 0
@@ -35,19 +31,29 @@ class UsageTotals:
     cache_write_tokens: int = 0
     total_tokens: int = 0
     cost_usd: float | None = None
+    estimated: bool = False
+    """Some of ``cost_usd`` is estimated from token prices (the CLI reported none)."""
 
     @classmethod
     def of(cls, sums: Sequence[Any]) -> UsageTotals:
-        """From (input, cache read, output, cache write, total, cost) as SQL sums them."""
-        inputs, cache_read, output, cache_write, total, cost = sums
+        """From (input, cache read, output, cache write, total, cost in nano-dollars,
+        estimated) as ``USAGE_SUMS`` sums them."""
+        inputs, cache_read, output, cache_write, total, nanos, estimated = sums
         return cls(
             int(inputs or 0),
             int(cache_read or 0),
             int(output or 0),
             int(cache_write or 0),
             int(total or 0),
-            round(float(cost), 6) if cost is not None else None,
+            usd(int(nanos)) if nanos is not None else None,
+            bool(estimated),
         )
+
+    @property
+    def cost_source(self) -> str | None:
+        if self.cost_usd is None:
+            return None
+        return "estimated" if self.estimated else "provider"
 
     def to_json(self) -> JSONObject:
         usage: JSONObject = {
@@ -59,6 +65,7 @@ class UsageTotals:
         }
         if self.cost_usd is not None:
             usage["costUsd"] = self.cost_usd
+            usage["costSource"] = self.cost_source
         return usage
 
 
@@ -104,13 +111,14 @@ class RunSummary:
     failed_steps: int
     total_tokens: int
     cost_usd: float | None
+    forked_from: str | None = None
 
     @property
     def name(self) -> str:
         return str(self.metadata.get("name", "-"))
 
     def to_json(self) -> JSONObject:
-        return {
+        summary: JSONObject = {
             "runID": self.run_id,
             "rootRunId": self.run_id,
             "state": self.state,
@@ -122,8 +130,11 @@ class RunSummary:
             "completedSteps": self.completed_steps,
             "failedSteps": self.failed_steps,
             "totalTokens": self.total_tokens,
-            "costUsd": round(self.cost_usd, 6) if self.cost_usd is not None else None,
+            "costUsd": self.cost_usd,
         }
+        if self.forked_from is not None:
+            summary["forkedFrom"] = self.forked_from
+        return summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +182,8 @@ class StepView:
     usage: UsageTotals
     error: str | None = None
     refusals: JSON = None
+    origin: Origin | None = None
+    """Where its answer came from when the run called no provider for it."""
 
     @property
     def duration_ms(self) -> int | None:
@@ -201,6 +214,8 @@ class StepView:
             step["error"] = self.error
         if self.refusals is not None:
             step["refusals"] = self.refusals
+        if self.origin is not None:
+            step.update(self.origin.fields())
         return step
 
 
@@ -224,12 +239,22 @@ class RunDetail:
     has_result: bool
     usage: UsageTotals
     usage_by_phase: dict[str, UsageTotals]
+    usage_by_provider: dict[str, UsageTotals]
     attempts: list[AttemptView]
     steps: list[StepView]
 
     @property
     def name(self) -> str:
         return str(self.metadata.get("name", "-"))
+
+    @property
+    def fork(self) -> tuple[str, list[str]] | None:
+        """The run this one was forked from, and the ``--rerun`` selectors it was given."""
+        fork = self.params.get(FORK_PARAM)
+        if not isinstance(fork, dict) or not isinstance(source := fork.get("runId"), str):
+            return None
+        rerun = fork.get("rerun")
+        return source, [str(item) for item in rerun] if isinstance(rerun, list) else []
 
     def to_json(self) -> JSONObject:
         run: JSONObject = {
@@ -244,6 +269,8 @@ class RunDetail:
             "updatedAt": iso(self.updated_at),
             "finishedAt": iso(self.finished_at),
         }
+        if self.fork is not None:
+            run["forkedFrom"] = self.fork[0]
         if self.owner_pid is not None:
             run["owner"] = {"pid": self.owner_pid, "host": self.owner_host}
         if self.failure is not None:
@@ -253,6 +280,9 @@ class RunDetail:
             detail["results"] = self.result
         usage = self.usage.to_json()
         usage["byPhase"] = {phase: sums.to_json() for phase, sums in self.usage_by_phase.items()}
+        usage["byProvider"] = {
+            name: sums.to_json() for name, sums in self.usage_by_provider.items()
+        }
         detail["tokenUsage"] = usage
         detail["attempts"] = [attempt.to_json() for attempt in self.attempts]
         detail["steps"] = [step.to_json() for step in self.steps]
@@ -265,14 +295,18 @@ SELECT r.run_id, r.status, r.meta_json, r.script_path, r.created_at, r.updated_a
   (SELECT count(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'completed'),
   (SELECT count(*) FROM steps s WHERE s.run_id = r.run_id AND s.status = 'failed'),
   (SELECT coalesce(sum(total_tokens), 0) FROM usage_ledger l WHERE l.run_id = r.run_id),
-  (SELECT sum(cost_usd) FROM usage_ledger l WHERE l.run_id = r.run_id)
+  (SELECT sum(CAST(round(cost_usd * 1e9) AS INTEGER)) FROM usage_ledger l
+   WHERE l.run_id = r.run_id),
+  json_extract(r.params_json, '$.fork.runId')
 FROM runs r
 """
 USAGE_SUMS = (
     "coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0),"
     " coalesce(sum(output_tokens),0), coalesce(sum(cache_write_tokens),0),"
-    " coalesce(sum(total_tokens),0), sum(cost_usd)"
+    " coalesce(sum(total_tokens),0), sum(CAST(round(cost_usd * 1e9) AS INTEGER)),"
+    " coalesce(max(cost_estimated), 0)"
 )
+"""A usage's sums; costs in whole nano-dollars, as ``smolwf.usage.cost_nanos`` rounds them."""
 
 
 class History:
@@ -289,12 +323,13 @@ class History:
             sql += f" LIMIT {int(run_filter.limit)}"
         runs = []
         for row in self.conn.execute(sql, params):
-            run_id, state, meta, script, created, updated, *counts, tokens, cost = row
+            run_id, state, meta, script, created, updated, *counts, tokens, nanos, fork = row
             attempts, completed, failed = counts
+            cost = usd(nanos) if nanos is not None else None
             runs.append(
                 RunSummary(
                     run_id, state, json.loads(meta), script, created, updated,
-                    attempts, completed, failed, tokens, cost,
+                    attempts, completed, failed, tokens, cost, fork,
                 )
             )  # fmt: skip
         return runs
@@ -326,7 +361,8 @@ class History:
             result=json.loads(result).get("result") if result is not None else None,
             has_result=result is not None,
             usage=self._usage(run_id),
-            usage_by_phase=self._usage_by_phase(run_id),
+            usage_by_phase=self._usage_by("coalesce(phase, '(none)')", run_id),
+            usage_by_provider=self._usage_by("provider", run_id),
             attempts=self._attempts(run_id),
             steps=self._steps(run_id),
         )
@@ -335,13 +371,14 @@ class History:
         sql = f"SELECT {USAGE_SUMS} FROM usage_ledger WHERE run_id = ?"
         return UsageTotals.of(self.conn.execute(sql, (run_id,)).fetchone())
 
-    def _usage_by_phase(self, run_id: str) -> dict[str, UsageTotals]:
+    def _usage_by(self, column: str, run_id: str) -> dict[str, UsageTotals]:
+        """The ledger's sums grouped by ``column`` (SQL), in first-spent order."""
         rows = self.conn.execute(
-            f"SELECT coalesce(phase, '(none)'), {USAGE_SUMS} FROM usage_ledger WHERE run_id = ?"
-            " GROUP BY coalesce(phase, '(none)') ORDER BY min(entry_id)",
+            f"SELECT {column}, {USAGE_SUMS} FROM usage_ledger WHERE run_id = ?"
+            f" GROUP BY {column} ORDER BY min(entry_id)",
             (run_id,),
         )
-        return {phase: UsageTotals.of(sums) for phase, *sums in rows}
+        return {name: UsageTotals.of(sums) for name, *sums in rows}
 
     def _attempts(self, run_id: str) -> list[AttemptView]:
         rows = self.conn.execute(
@@ -361,10 +398,13 @@ class History:
         rows = self.conn.execute(
             "SELECT step_id, kind, checkpoint_key, status, calls, started_at, finished_at,"
             " provider, model, phase, session_id, label, input_tokens, cache_read_tokens,"
-            " output_tokens, cache_write_tokens, total_tokens, cost_usd,"
-            " json_extract(input_json, '$.prompt'), json_extract(error_json, '$.message'),"
+            " output_tokens, cache_write_tokens, total_tokens,"
+            " CAST(round(cost_usd * 1e9) AS INTEGER), cost_estimated,"
+            " coalesce(json_extract(input_json, '$.prompt'),"
+            " json_extract(input_json, '$.message')),"
+            " json_extract(error_json, '$.message'),"
             " coalesce(json_extract(result_json, '$.refusals'),"
-            " json_extract(error_json, '$.refusals'))"
+            " json_extract(error_json, '$.refusals')), origin_json"
             " FROM steps WHERE run_id = ? ORDER BY started_at, step_id",
             (run_id,),
         )
@@ -372,15 +412,16 @@ class History:
         for row in rows:
             (step_id, kind, checkpoint, state, calls, started, finished) = row[:7]
             (provider, model, phase, session_id, label) = row[7:12]
-            prompt, error, refusals = row[18:]
+            prompt, error, refusals, origin = row[19:]
             steps.append(
                 StepView(
                     step_id, kind, checkpoint, state, calls, started, finished,
                     provider, model, phase, session_id, label,
                     prompt_preview=str(prompt or "")[:80],
-                    usage=UsageTotals.of(row[12:18]),
+                    usage=UsageTotals.of(row[12:19]),
                     error=error,
                     refusals=json.loads(refusals) if refusals else None,
+                    origin=Origin.from_json(json.loads(origin)) if origin else None,
                 )
             )  # fmt: skip
         return steps

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError
@@ -18,11 +20,19 @@ from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.store.batch import WriteBatch
+from smolwf.store.db import Transaction
+from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive, this_host
 from smolwf.usage import Usage
 
-STATES = ("pending", "running", "completed", "failed", "cancelled")
-"""Every state a run can be in (the ``runs.status`` column)."""
+STATES = ("pending", "running", "waiting", "completed", "failed", "cancelled")
+"""Every state a run can be in (the ``runs.status`` column). ``waiting``: a request to a
+person is pending (the process may be waiting on it, or gone with ``--on-wait exit``)."""
+LIVE_STATES = ("running", "waiting")
+"""States in which a live owner process may be executing the run."""
+FORK_PARAM = "fork"
+"""The key in a forked run's ``params_json`` of ``{"runId": source, "rerun": [...]}``
+(``engine/fork.py``)."""
 
 dumps = compact
 _DECODER = json.JSONDecoder()
@@ -51,6 +61,16 @@ class StepRecord:
     spent: Usage
     wake_at: int | None = None
     """For a sleep step: when it wakes, fixed when it was first started."""
+    origin: Origin | None = None
+    """Where its answer came from when this run called no provider for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepNames:
+    """What ``--rerun`` selectors can match in a run: its agent calls' labels and phases."""
+
+    labels: tuple[str, ...]
+    phases: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +131,7 @@ class RunStore:
             if row is None:
                 raise StoreError(f"workflow run {run_id} was not found in {self.path}; check --db")
             status, pid, host, heartbeat = row
-            if status == "running" and owner_alive(pid, host, heartbeat, now):
+            if status in LIVE_STATES and owner_alive(pid, host, heartbeat, now):
                 raise StoreError(
                     f"workflow run {run_id} is being executed by process {pid} on {host}; "
                     f"wait for it to finish or stop it (kill -INT {pid}) before resuming"
@@ -143,6 +163,18 @@ class RunStore:
                 (now_ms(), run_id, os.getpid()),
             )
 
+    def owned_by_live_process(self, run_id: str) -> bool:
+        """Whether a live process executes the run now (it would notice an answer)."""
+        row = self.conn.execute(
+            "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        status, pid, host, heartbeat = row
+        ours = pid == os.getpid() and host == this_host()  # the TUI answers its own run
+        return status in LIVE_STATES and (ours or owner_alive(pid, host, heartbeat, now_ms()))
+
     def find_run(self, run_id: str) -> RunRecord | None:
         row = self.conn.execute(
             "SELECT run_id, workflow_name, script_path, status, args_json, params_json,"
@@ -158,26 +190,41 @@ class RunStore:
         """Every checkpoint of the run by key, with what was spent on each so far."""
         rows = self.conn.execute(
             "SELECT step_id, checkpoint_key, status, result_json, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,"
-            " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END"
+            " cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, cost_estimated = 1,"
+            " CASE WHEN kind = 'sleep' THEN json_extract(input_json, '$.wakeAt') END, origin_json"
             " FROM steps WHERE run_id = ?",
             (run_id,),
         )
         steps = {}
         decode = _DECODER.raw_decode  # stored JSON has no surrounding whitespace to skip
-        for step_id, key, status, result_json, *sums, wake_at in rows:
+        for step_id, key, status, result_json, *sums, wake_at, origin_json in rows:
             result = decode(result_json)[0] if status == "completed" and result_json else None
-            steps[key] = StepRecord(step_id, key, status, result, Usage(*sums), wake_at)
+            origin = Origin.from_json(decode(origin_json)[0]) if origin_json else None
+            steps[key] = StepRecord(step_id, key, status, result, _usage(sums), wake_at, origin)
         return steps
+
+    def step_names(self, run_id: str) -> StepNames:
+        """The labels and phases of the run's agent calls, each once, in the order first
+        started (names started in the same millisecond alphabetically)."""
+        names = []
+        for column in ("label", "phase"):
+            rows = self.conn.execute(
+                f"SELECT {column} FROM steps WHERE run_id = ? AND kind = 'agent'"
+                f" AND {column} IS NOT NULL GROUP BY {column} ORDER BY min(started_at), {column}",
+                (run_id,),
+            )
+            names.append(tuple(row[0] for row in rows))
+        return StepNames(*names)
 
     def ledger_total(self, run_id: str) -> Usage:
         row = self.conn.execute(
             "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
             " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0),"
-            " coalesce(sum(total_tokens), 0), sum(cost_usd) FROM usage_ledger WHERE run_id = ?",
+            " coalesce(sum(total_tokens), 0), sum(cost_usd), coalesce(max(cost_estimated), 0) = 1"
+            " FROM usage_ledger WHERE run_id = ?",
             (run_id,),
         ).fetchone()
-        return Usage(*row)
+        return _usage(row)
 
     def next_event_seq(self, run_id: str) -> int:
         row = self.conn.execute(
@@ -222,6 +269,28 @@ class RunStore:
                 " finished_at = ?, owner_pid = NULL, heartbeat_at = NULL WHERE run_id = ?",
                 (status, result_json, error_json, now, now, attempt.run_id),
             )
+            if status != "cancelled":  # a cancelled run resumes: its requests stay answerable
+                self.conn.execute(
+                    "UPDATE human_requests SET status = 'closed'"
+                    " WHERE run_id = ? AND status = 'pending'",
+                    (attempt.run_id,),
+                )
+
+    def park_run(self, attempt: Attempt, batch: WriteBatch) -> None:
+        """End the attempt with the run ``waiting`` and no owner (``--on-wait exit``): only
+        an answer can move it on, and ``--resume-run`` takes it up after one."""
+        now = now_ms()
+        with self._transaction():
+            batch.apply(self.conn, flush_running=True)
+            self.conn.execute(
+                "UPDATE attempts SET status = 'waiting', finished_at = ? WHERE attempt_id = ?",
+                (now, attempt.attempt_id),
+            )
+            self.conn.execute(
+                "UPDATE runs SET status = 'waiting', updated_at = ?, owner_pid = NULL,"
+                " heartbeat_at = NULL WHERE run_id = ?",
+                (now, attempt.run_id),
+            )
 
     def _insert_attempt(self, attempt: Attempt, now: int) -> None:
         self.conn.execute(
@@ -237,31 +306,11 @@ class RunStore:
             ),
         )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.conn, self.path)
+    def _transaction(self) -> Transaction:
+        return Transaction(self.conn, self.path)
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolling back on any error and naming the database."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-    def __enter__(self) -> None:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise StoreError(
-                f"database {self.path} is locked by another process ({error}); try again"
-            ) from None
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        if kind is None:
-            try:
-                self.conn.execute("COMMIT")
-                return
-            except sqlite3.Error as error:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"database {self.path} write failed: {error}") from None
-        self.conn.execute("ROLLBACK")
+def _usage(sums: Sequence[Any]) -> Usage:
+    """(input, output, cache read, cache write, total, cost, estimated) as SQL reads them."""
+    inputs, output, cache_read, cache_write, total, cost, estimated = sums
+    return Usage(inputs, output, cache_read, cache_write, total, cost, bool(estimated))

@@ -9,6 +9,7 @@ the run from it, the timeline lists the events.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,35 +23,33 @@ from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smolwf.engine.answers import answer, who_answers
 from smolwf.engine.config import RunConfig
 from smolwf.engine.run import WorkflowRun
 from smolwf.errors import SmolWfError, WorkflowCancelled
+from smolwf.events.run_parts import RequestState
 from smolwf.events.run_state import RunState
 from smolwf.events.stream import write_events_file
 from smolwf.events.types import Event, ScopeKey
-from smolwf.tui import summary
+from smolwf.store.human import Decision, Reply
+from smolwf.store.paths import default_db_path
+from smolwf.tui import header, summary
+from smolwf.tui.keys import KeysScreen
 from smolwf.tui.live import LiveFeed, save_path
 from smolwf.tui.replay import ReplayPlayer
 from smolwf.tui.summary import Outcome
-from smolwf.tui.timeline import (
-    Row,
-    SearchIndex,
-    TimeFormat,
-    build_rows,
-    compacted,
-    scopes,
-    tab_label,
-)
+from smolwf.tui.timeline import Row, SearchIndex, TimeFormat, build_rows, compacted, scopes, visible
 from smolwf.tui.widgets import SAVE, STAY, QuitScreen, SearchBar
 
 TICK_S = 1 / 30
-MAX_TABS_SHOWN = 3
 SPEED = Binding.Group("speed", compact=True)
 VIEW = Binding.Group("pretty/raw", compact=True)
 REPLAY_ONLY = frozenset({"toggle_play", "step", "speed"})
-LIVE_ONLY = frozenset({"save"})
+LIVE_ONLY = frozenset({"save", "answer"})
 WHILE_SEARCHING = frozenset({"cycle_tab", "interrupt"})
 """App actions the search prompt leaves alone; it types every other key."""
+CHECK_WARNINGS_S = 12.0
+"""How long the toast with ``smol-wf check``'s warnings stays."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +63,16 @@ class ReplaySource:
 
 @dataclass(frozen=True, slots=True)
 class LiveSource:
-    """A run to execute in-process; saves go to ``save_dir`` (the cwd by default)."""
+    """A run to execute in-process; saves go to ``save_dir`` (the cwd by default).
+
+    ``check_lines`` are what ``smol-wf check`` said about the script; ``refused`` is
+    why the run does not start (the check found errors): the app then shows the lines.
+    """
 
     config: RunConfig
     save_dir: Path
+    check_lines: tuple[str, ...] = ()
+    refused: SmolWfError | None = None
 
 
 class WatchApp(App[int]):
@@ -95,6 +100,9 @@ class WatchApp(App[int]):
         Binding("y", "copy", "copy"),
         Binding("slash", "search", "search"),
         Binding("s", "save", "save"),
+        Binding("a", "answer(True)", "approve"),
+        Binding("d", "answer(False)", "deny"),
+        Binding("question_mark", "keys", "keys"),
     ]
 
     def __init__(
@@ -135,6 +143,9 @@ class WatchApp(App[int]):
         self._started = clock()
         self._ended: float | None = None
         self._shown: dict[str, str] = {}
+        self.notice: str | None = None
+        """What the details pane says before any event (a refused run's diagnostics)."""
+        self._source = source
         self._setup(source)
 
     def _setup(self, source: ReplaySource | LiveSource) -> None:
@@ -185,11 +196,34 @@ class WatchApp(App[int]):
     def on_mount(self) -> None:
         self.timeline.focus()
         self.set_interval(self.tick_s, self.tick)
-        if self.live_config is not None:
+        source = self._source
+        if isinstance(source, LiveSource) and source.refused is not None:
+            self._refuse(source)
+        elif self.live_config is not None:
             # Built here, not in __init__: its cancel scope needs the running loop.
             self.workflow = WorkflowRun(self.live_config)
             self.run_worker(self._drive(self.workflow), exit_on_error=True)
+            if isinstance(source, LiveSource) and source.check_lines:
+                lines = "\n".join(source.check_lines)
+                self.notify(
+                    lines, title="smol-wf check", severity="warning", timeout=CHECK_WARNINGS_S
+                )
         self._refresh(rebuild=True)
+
+    def _refuse(self, source: LiveSource) -> None:
+        """The check found errors: the run never starts, the details show what it found."""
+        assert source.refused is not None
+        self.outcome, self.run_error = Outcome.FAILED, source.refused
+        self._ended = self.clock()
+        self.notice = "\n".join(
+            [
+                "smol-wf check: the run did not start",
+                "",
+                *source.check_lines,
+                "",
+                source.refused.message,
+            ]
+        )
 
     # ---- the tick ------------------------------------------------------------
 
@@ -248,7 +282,7 @@ class WatchApp(App[int]):
         self.tabs = scopes(self.state)
         self.tab = min(self.tab, len(self.tabs) - 1)
         scope = self.tabs[self.tab]
-        self.rows = build_rows(self.events, scope, self.time_format)
+        self.rows = build_rows(self.events, scope, self.time_format, self.state)
         self.search_matches = self._search_index.matches(self.events, self.search_query)
         timeline = self.timeline
         timeline.set_options(Option(self._row_text(row)) for row in self.rows)
@@ -289,8 +323,8 @@ class WatchApp(App[int]):
         meta = self.statics["meta"]
         meta.display = self.show_meta and index is not None
         if index is None or index >= len(self.rows):
-            self.detail_text = ""
-            self._set("detail-body", "no events yet" if not self.events else "")
+            self.detail_text = "" if self.events else self.notice or ""
+            self._set("detail-body", self.detail_text or ("" if self.events else "no events yet"))
             return
         event = self.events[self.rows[index].event]
         stamp = self.time_format(event)
@@ -300,59 +334,40 @@ class WatchApp(App[int]):
         self._set("meta", Text(summary.metadata_text(event, stamp)))
 
     def timeline_title(self) -> str:
+        """``¹timeline (3/9)``: the selected event among the tab's events, counted as the
+        header counts them (an agent's row and its first event are one event)."""
         index = self.timeline.highlighted
-        title = f"¹timeline ({0 if index is None else index + 1}/{len(self.rows)})"
+        shown = [number for number, _ in visible(self.events, self.tabs[self.tab])]
+        at = 0
+        if index is not None and index < len(self.rows):
+            at = bisect_left(shown, self.rows[index].event) + 1
+        title = f"¹timeline ({at}/{len(shown)})"
         return f"{title} search: {self.search_query}" if self.search_query else title
 
     def status_text(self) -> str:
-        """``REPLAY PAUSED``/``PLAYING``/the outcome, or ``LIVE`` plus state and run time."""
+        """``REPLAY PAUSED``/``PLAYING``/``DONE``, or ``LIVE`` plus state and run time."""
         if self.player is not None:
-            player = self.player
-            progress = f"{player.revealed}/{len(player.events)}"
-            if player.done:
-                ended = summary.outcome(self.state)
-                word = "DONE" if ended is Outcome.RUNNING else ended.value
-                return f"{_mark(ended)} REPLAY {word} {progress}"
-            state = "▶ REPLAY PLAYING" if player.playing else "• REPLAY PAUSED"
-            return f"{state} {player.speed:g}x {progress}"
+            return header.replay_status(self.player, self.state)
         elapsed = int((self._ended or self.clock()) - self._started)
-        clock = f"+{elapsed // 3600:02d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
-        word = "CANCELLING" if self.cancelling and self.running else self.outcome.value
-        return f"{_mark(self.outcome)} LIVE {word} {clock}"
+        return header.live_status(
+            self.outcome, self.cancelling, elapsed, self.state.waiting_for if self.running else []
+        )
 
     def _tabs_text(self) -> Text:
-        text = Text()
-        for number, scope in enumerate(self.tabs[:MAX_TABS_SHOWN]):
-            style = "reverse bold" if number == self.tab else ""
-            text.append(f" {tab_label(scope)} ", style=style)
-        if len(self.tabs) > MAX_TABS_SHOWN:
-            text.append(f" +{len(self.tabs) - MAX_TABS_SHOWN}")
-        return text
+        return header.tabs_text(self.state, self.tabs, self.tab)
 
     def _info_text(self) -> Text:
-        state = self.state
-        usage = state.shown_usage
-        text = Text()
-        text.append("workflow run  ", style="bold")
-        text.append(state.run_id or "-")
-        if state.warnings:
-            text.append(f"  warnings {len(state.warnings)}", style="yellow")
-        if state.error:
-            text.append(f"  {state.error[:48]}", style="red")
-        text.append("\nevents        ", style="bold")
-        text.append(f"{summary.rate_graph(state)} {len(self.events)}")
-        text.append("\ntoken usages  ", style="bold")
-        text.append(f"+in {usage.input_tokens} +out {usage.output_tokens}")
-        text.append("\nfile          ", style="bold")
-        text.append(self._file_text())
-        return text
+        return header.info_text(self.state, len(self.events), self._file_text())
 
     def _file_text(self) -> str:
+        """Where the events are: a file replayed or saved, or, live, the run's database."""
         if self.saved_path is not None:
             return str(self.saved_path)
-        if self.live and not self.running:
-            return f"{self.label} save? (s)"
-        return self.label
+        if not self.live:
+            return self.label
+        if self.state.run_id is None:
+            return "-"
+        return "in the database" if self.running else "in the database · s saves a .jsonl copy"
 
     # ---- actions -------------------------------------------------------------
 
@@ -360,6 +375,8 @@ class WatchApp(App[int]):
         """Keep the footer to the keys that do something in this mode (or prompt)."""
         if self.search_bar.has_focus and action not in WHILE_SEARCHING:
             return False
+        if action in ("save", "answer") and self.notice is not None:
+            return False  # the run never started: no events to save, nothing to answer
         return action not in (LIVE_ONLY if self.player is not None else REPLAY_ONLY)
 
     def action_toggle_play(self) -> None:
@@ -473,21 +490,57 @@ class WatchApp(App[int]):
         self.saved_path = path
         return path
 
+    def action_answer(self, approved: bool) -> None:
+        """``a``/``d``: approve or deny the selected approval request (or the only one)."""
+        request = self._request_to_answer()
+        if request is None:
+            self.notify("select an approval request to answer", severity="warning", timeout=2)
+            return
+        assert self.live_config is not None and self.state.run_id is not None
+        db = self.live_config.db_path or default_db_path()
+        reply = Reply(self.state.run_id, request.request_id, Decision(approved), who_answers())
+        try:
+            answer(db, reply)
+        except SmolWfError as error:
+            self.notify(error.message, severity="error", timeout=4)
+            return
+        word = "approved" if approved else "denied"
+        self.notify(f"{word} {request.title}", timeout=1.5)
+
+    def _request_to_answer(self) -> RequestState | None:
+        """The approval the selected row belongs to, else the run's one pending approval."""
+        pending = [r for r in self.state.waiting_for if r.kind == "approval"]
+        index = self.timeline.highlighted
+        if index is not None and index < len(self.rows):
+            selected = self.events[self.rows[index].event].fields.get("requestId")
+            chosen = [r for r in pending if r.request_id == selected]
+            if chosen:
+                return chosen[0]
+        return pending[0] if len(pending) == 1 else None
+
     def action_interrupt(self) -> None:
-        """Ctrl-C: cancels a live run (the app stays open), quits a replay."""
+        """Ctrl-C: cancels a live run (the app stays open); once it has ended, quits."""
         if self.running:
             self._cancel()
-        elif not self.live:
+        else:
             self.exit(0)
 
     def action_request_quit(self) -> None:
-        if not self.live:
+        """q: asks first while a live run goes on, or before leaving its events unsaved to a
+        file (they are in the database either way); a run that never started just quits."""
+        if not self.live or (not self.running and self.state.run_id is None):
             self.exit(0)
         elif self.running or self.saved_path is None:
-            modal = QuitScreen(running=self.running, savable=self.saved_path is None)
+            modal = QuitScreen(
+                running=self.running, savable=self.saved_path is None, run_id=self.state.run_id
+            )
             self.push_screen(modal, self._on_quit_answer)
         else:
             self._finish_quit("quit")
+
+    def action_keys(self) -> None:
+        """?: the keys of this mode."""
+        self.push_screen(KeysScreen("live" if self.live else "replay"))
 
     def _on_quit_answer(self, answer: str | None) -> None:
         if answer is None or answer == STAY:
@@ -509,12 +562,3 @@ class WatchApp(App[int]):
             self.tick()
             self.save()
         self.exit(0)
-
-
-def _mark(outcome: Outcome) -> str:
-    return {
-        Outcome.RUNNING: "●",
-        Outcome.COMPLETED: "✓",
-        Outcome.FAILED: "✗",
-        Outcome.CANCELLED: "■",
-    }[outcome]

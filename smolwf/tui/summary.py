@@ -11,6 +11,7 @@ import json
 from enum import StrEnum
 
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSON
 from smolwf.tui.timeline import collect_texts, find_usage, provider_label
@@ -63,6 +64,8 @@ def pretty(event: Event, time_text: str) -> str:
         return f"error: {data.get('message')}"
     if kind == EventType.AGENT_EVENT:
         return _pretty_agent_event(event)
+    if kind in HUMAN:
+        return _pretty_request(event)
     titles: dict[str, str] = {
         EventType.AGENT_STARTED: "agent started:",
         EventType.AGENT_COMPLETED: "agent completed:",
@@ -84,6 +87,22 @@ def _pretty_agent_event(event: Event) -> str:
         lines.extend(texts)
     else:
         lines.append(_json(provider_event))
+    return "\n".join(lines)
+
+
+def _pretty_request(event: Event) -> str:
+    """What a person is asked (and how to answer), or how it was answered."""
+    data = event.fields
+    lines = [human_line(event, commands=False)]
+    if event.type == EventType.APPROVAL_REQUESTED:
+        lines += ["", str(data.get("message")), "", "a approves, d denies (or from a terminal):"]
+    if "schema" in data:
+        lines += ["", f"payload schema: {_json(data['schema'])}"]
+    commands = data.get("commands")
+    if isinstance(commands, list):
+        lines += [f"  {command}" for command in commands]
+    if isinstance(data.get("deadline"), str):
+        lines += ["", f"deadline: {data['deadline']}"]
     return "\n".join(lines)
 
 

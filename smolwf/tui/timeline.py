@@ -2,8 +2,9 @@
 
 Agent lifecycle and provider events are grouped under one row per agent call (by
 ``stepId``), so interleaved parallel agents stay readable; everything else keeps
-stream order. Rows are plain data, rebuilt from the events on each change. Which
-scopes exist (the tabs) comes from the run's ``RunState``.
+stream order. Rows are plain data, rebuilt from the events on each change. What an
+agent's row says about it (status, session, event count) and which scopes exist (the
+tabs, and their names) come from the run's ``RunState``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from smolwf.events.run_parts import AgentState
 from smolwf.events.run_state import RunState
+from smolwf.events.sinks import HUMAN, human_line
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.excerpts import clip
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
 
+TAB_WIDTH = 14
+"""A tab label's longest width: three fit the header's tab box."""
 AGENT_TYPES = (
+    EventType.AGENT_QUEUED,
     EventType.AGENT_STARTED,
     EventType.AGENT_EVENT,
     EventType.AGENT_COMPLETED,
@@ -42,26 +48,39 @@ class AgentGroup:
     index: int
     members: list[tuple[int, Event]] = field(default_factory=list)
 
-    @property
-    def status(self) -> str:
-        types = {m.type for _, m in self.members}
-        if EventType.AGENT_FAILED in types:
-            return "failed"
-        return "completed" if EventType.AGENT_COMPLETED in types else "running"
-
-    def header(self) -> str:
+    def header(self, agent: AgentState | None) -> str:
+        """``agent codex completed [Draft] label session=1a2b3c4d events=3``; a call with
+        no session yet says ``session=pending``, a finished one without any says none;
+        ``events`` counts the provider events listed under it (pi's per-token updates are
+        not)."""
         members = [m for _, m in self.members]
-        provider = _first_meta(members, "provider") or "agent"
-        session = _first_meta(members, "sessionId") or _session_in_data(members)
-        n_events = sum(1 for m in members if m.type == EventType.AGENT_EVENT)
-        start = self.first.fields if self.first.type == EventType.AGENT_STARTED else {}
-        phase, label = start.get("phase"), start.get("label")
-        where = f" [{phase}]" if isinstance(phase, str) and phase else ""
-        what = f" {label}" if isinstance(label, str) and label else ""
-        return (
-            f"agent {provider} {self.status}{where}{what} "
-            f"session={session[:8] if session else 'pending'} events={n_events}"
-        )
+        if agent is None:  # a stream without step ids: only its own events tell
+            agent = _loose_agent(self.first, members)
+        where = f" [{agent.phase}]" if agent.phase else ""
+        what = f" {agent.label}" if agent.label else ""
+        session = agent.session_id or _session_in(members)
+        if session:
+            session_text = f" session={session[:8]}"
+        else:
+            session_text = " session=pending" if agent.status in ("queued", "running") else ""
+        provider = agent.provider or _first_meta(members, "provider") or "agent"
+        listed = sum(1 for m in members if m.type == EventType.AGENT_EVENT)  # rows below it
+        return f"agent {provider} {agent.status}{where}{what}{session_text} events={listed}"
+
+
+def _loose_agent(first: Event, members: list[Event]) -> AgentState:
+    """What the events of a group without a step id say about its call."""
+    start = first.fields if first.type in (EventType.AGENT_STARTED, EventType.AGENT_QUEUED) else {}
+    phase, label = start.get("phase"), start.get("label")
+    agent = AgentState(
+        "", phase if isinstance(phase, str) else None, "", label if isinstance(label, str) else None
+    )
+    types = {m.type for m in members}
+    if EventType.AGENT_FAILED in types:
+        agent.status = "failed"
+    elif EventType.AGENT_COMPLETED in types:
+        agent.status = "completed"
+    return agent
 
 
 def scopes(state: RunState) -> list[ScopeKey]:
@@ -69,10 +88,13 @@ def scopes(state: RunState) -> list[ScopeKey]:
     return [None, *(key for key in state.scopes if key is not None)]
 
 
-def tab_label(scope: ScopeKey) -> str:
-    if scope is None:
-        return "root"
-    return f"c: {scope.removeprefix('step_')[:4]}"
+def tab_label(state: RunState, scope: ScopeKey, width: int = TAB_WIDTH) -> str:
+    """The scope's name (``review·1k3x``), its workflow name cut to fit ``width``."""
+    label = state.scope_label(scope)
+    if len(label) <= width:
+        return label
+    name, dot, suffix = label.rpartition("·")
+    return f"{name[: width - len(suffix) - 2]}…{dot}{suffix}"
 
 
 def visible(events: list[Event], scope: ScopeKey) -> list[tuple[int, Event]]:
@@ -82,7 +104,9 @@ def visible(events: list[Event], scope: ScopeKey) -> list[tuple[int, Event]]:
     return [(index, e) for index, e in enumerate(events) if e.scope == scope]
 
 
-def build_rows(events: list[Event], scope: ScopeKey, clock: TimeFormat) -> list[Row]:
+def build_rows(
+    events: list[Event], scope: ScopeKey, clock: TimeFormat, state: RunState
+) -> list[Row]:
     """Display rows of one tab: stream order, agent events folded under their call."""
     order: list[tuple[int, Event] | AgentGroup] = []
     groups: dict[tuple[ScopeKey, str], AgentGroup] = {}
@@ -100,16 +124,19 @@ def build_rows(events: list[Event], scope: ScopeKey, clock: TimeFormat) -> list[
     rows: list[Row] = []
     for item in order:
         if isinstance(item, AgentGroup):
-            rows.extend(_group_rows(item, clock))
+            agent = state.agents.get(item.first.meta("stepId") or "")
+            rows.extend(_group_rows(item, clock, agent))
         else:
             index, event = item
-            rows.append(Row(f"{clock(event)} {_indent(event)}{event_label(event)}", index))
+            text = f"{clock(event)} {_indent(event)}{event_label(event, state)}"
+            rows.append(Row(text, index))
     return rows
 
 
-def _group_rows(group: AgentGroup, clock: TimeFormat) -> list[Row]:
+def _group_rows(group: AgentGroup, clock: TimeFormat, agent: AgentState | None) -> list[Row]:
     first = group.first
-    rows = [Row(f"{clock(first)} {_indent(first)}{group.header()}", group.index, header=True)]
+    header = group.header(agent)
+    rows = [Row(f"{clock(first)} {_indent(first)}{header}", group.index, header=True)]
     pad = " " * (len(clock(first)) + 1) + _indent(first)
     for number, (index, member) in enumerate(group.members, start=1):
         branch = "└─" if number == len(group.members) else "├─"
@@ -144,7 +171,7 @@ def _first_meta(events: list[Event], key: str) -> str | None:
     return next((v for e in events if (v := e.meta(key)) is not None), None)
 
 
-def _session_in_data(events: list[Event]) -> str | None:
+def _session_in(events: list[Event]) -> str | None:
     for event in events:
         value = event.fields.get("sessionId")
         if isinstance(value, str) and value:
@@ -177,23 +204,30 @@ class SearchIndex:
         return {number for number, text in enumerate(self._texts) if needle in text}
 
 
-def event_label(event: Event) -> str:
-    """The row text of a non-agent event."""
+def event_label(event: Event, state: RunState) -> str:
+    """The row text of a non-agent event; a child's start names the child as its tab does."""
     data = event.fields
     if event.type == EventType.STARTED:
         parent = event.meta("parentStepId")
         if event.depth > 0 and parent:
-            return f"workflow.started child={parent.removeprefix('step_')[:8]}"
+            return f"workflow.started child={state.scope_label(parent)}"
         return "workflow.started"
     if event.type == EventType.PHASE:
         return f"workflow.phase {data.get('name')}"
     if event.type in (EventType.LOG, EventType.WARNING, EventType.ERROR):
         return f"{event.type} {clip(str(data.get('message', '')), 80)}"
+    if event.type in (EventType.SLEEP_STARTED, EventType.SLEEP_COMPLETED):
+        duration = data.get("durationMs")
+        return f"{event.type} {duration} ms" if isinstance(duration, int) else event.type
+    if event.type in HUMAN:
+        return f"{event.type} {clip(human_line(event, commands=False), 80)}"
     return event.type
 
 
 def agent_label(event: Event) -> str:
     """The child-row text of an agent event: lifecycle word, or the provider event's gist."""
+    if event.type == EventType.AGENT_QUEUED:
+        return "queued"
     if event.type == EventType.AGENT_STARTED:
         return "started"
     if event.type == EventType.AGENT_COMPLETED:

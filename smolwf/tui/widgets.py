@@ -39,8 +39,26 @@ class SearchBar(Input):
         self.value = ""
 
 
+def quit_question(*, running: bool, run_id: str | None) -> tuple[str, str]:
+    """What the quit dialog asks, and why: a running run is cancelled (and resumable); an
+    ended one loses nothing, its events are in the database."""
+    run = run_id or "RUN_ID"
+    if running:
+        return (
+            "Quit live workflow TUI?",
+            "The workflow is still running: quitting cancels it. "
+            f"Resume it later with smol-wf run --resume-run {run}.",
+        )
+    return (
+        "Quit the workflow TUI?",
+        f"The run's events are in the database: smol-wf tui replay {run} shows them "
+        "again. save & quit also writes them to a .jsonl file here.",
+    )
+
+
 class QuitScreen(ModalScreen[str]):
-    """Asks before a live run is abandoned or its events are lost; answers SAVE/QUIT/STAY."""
+    """Asks before a live run is cancelled, or left without a .jsonl copy of its events;
+    answers SAVE/QUIT/STAY."""
 
     DEFAULT_CSS = """
     QuitScreen { align: center middle; }
@@ -59,20 +77,14 @@ class QuitScreen(ModalScreen[str]):
         Binding("right,l,tab", "app.focus_next", show=False),
     ]
 
-    def __init__(self, *, running: bool, savable: bool) -> None:
+    def __init__(self, *, running: bool, savable: bool, run_id: str | None) -> None:
         super().__init__()
         self.running = running
         self.savable = savable
+        self.run_id = run_id
 
     def compose(self) -> ComposeResult:
-        if self.running:
-            question, detail = "Quit live workflow TUI?", "The workflow is still running; "
-            detail += "quitting cancels it (resume it later with --resume-run)."
-        else:
-            question, detail = (
-                "Quit without saving event log?",
-                "Live events are currently unsaved.",
-            )
+        question, detail = quit_question(running=self.running, run_id=self.run_id)
         with Vertical():
             yield Static(question, id="question")
             yield Static(detail, id="detail")

@@ -14,11 +14,15 @@ from rich.console import Console, RenderableType
 from rich.segment import Segment
 
 from smolwf import RunReport
-from smolwf.cli.live_view import LiveProgressSink, format_duration, format_tokens
+from smolwf.cli.live_figures import format_duration, format_tokens
+from smolwf.cli.live_view import LiveProgressSink
 from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSONObject
+from smolwf.providers.debug import DebugProvider
+from smolwf.usage import Usage
 from tests.conftest import smol_wf_command
 from tests.event_streams import FailingProvider, costly_provider, record_events
+from tests.fakes import RecordingProvider
 
 Run = Callable[..., RunReport]
 Write = Callable[..., Path]
@@ -80,6 +84,24 @@ def test_phases_agents_and_totals_of_a_real_run_are_drawn(run: Run) -> None:
     assert "96 tok (in 45 · out 51)" in frame
     assert "budget 51/100 out" in frame
     assert "debug" in frame
+
+
+def test_a_request_to_a_person_shows_the_command_that_answers_it(
+    write_script: Write, run: Run
+) -> None:
+    console = _console()
+    sink = _sink(console)
+    script = write_script(
+        "import { requestApproval } from 'workflow:human'\n"
+        "export default await requestApproval('Ship it?\\nTwelve fixes.', { label: 'ship' })\n"
+    )
+    _feed(sink, record_events(run, script, on_wait="exit"))
+    frame = _frame_text(sink)
+    assert f"⏸ approval ship  smol-wf approve {sink.state.run_id} req_" in frame
+    sink.close()
+    above = console.export_text().split("\n")[0]
+    assert above.startswith("[approval] ship: Ship it? … — answer: smol-wf approve ")
+    assert f" | smol-wf deny {sink.state.run_id} req_" in above
 
 
 def test_logs_scroll_above_the_live_area_and_the_summary_follows(run: Run) -> None:
@@ -148,6 +170,26 @@ def test_cost_and_cache_tokens_are_shown(write_script: Write, run: Run) -> None:
     assert "(no phase)" in frame
     assert "66 tok (in 20 · out 40 · cache 16)" in frame
     assert "$0.5000" in frame and "$0.2500" in frame
+
+
+def test_an_estimated_cost_is_marked_with_a_tilde(write_script: Write, run: Run) -> None:
+    script = write_script("export default await agent('hi', { provider: 'codex', model: 'gpt-5' })")
+    codex = RecordingProvider(name="codex", usage=Usage(input_tokens=1000, output_tokens=100))
+    sink = _sink(_console())
+    _feed(sink, record_events(run, script, providers={"codex": codex}))
+    frame = _frame_text(sink)
+    (row,) = [line for line in frame.splitlines() if "codex/gpt-5" in line]
+    assert " ~$0.0" in row
+    assert " │ ~$0.0" in frame.splitlines()[-1]
+
+
+def test_an_answer_from_the_cache_is_marked_cached(write_script: Write, run: Run) -> None:
+    script = write_script("export default await agent('same question', { label: 'ask' })")
+    run(script, cache=True)
+    sink = _sink(_console())
+    _feed(sink, record_events(run, script, cache=True))
+    frame = _frame_text(sink)
+    assert "↺ ask (cached)" in frame and "(replayed)" not in frame
 
 
 def test_running_agents_spin_and_count_their_elapsed_time(run: Run) -> None:
@@ -308,3 +350,134 @@ def test_ctrl_c_closes_the_live_view_with_a_cancelled_summary(
     assert "■ cancelled in " in stderr and "Wait  1 agent" in stderr
     assert stderr.rstrip().endswith("error: workflow cancelled")
     assert "Traceback" not in stderr
+
+
+# ---- drawing at a bounded rate ------------------------------------------------------
+
+
+def _logs(count: int) -> list[Event]:
+    meta: JSONObject = {"runId": "run_logs", "workflowDepth": 0}
+    started = Event(EventType.STARTED, {"startTime": "t"}, meta, None, 0)
+    lines = [Event(EventType.LOG, {"message": f"line {i}"}, meta, i, i + 1) for i in range(count)]
+    return [started, *lines]
+
+
+def test_events_draw_nothing_until_the_next_frame() -> None:
+    console = _console()
+    sink = _sink(console)
+    for event in _logs(10_000):
+        sink.emit(event, "")
+    assert console.export_text(clear=False) == ""
+    sink.flush()
+    shown = console.export_text()
+    assert shown.count("[log] line ") == 10_000
+    assert shown.count("│ agents") == 1  # one frame for the whole batch, not one per line
+
+
+def test_the_summary_counts_the_time_the_lines_took_to_show() -> None:
+    clock = Clock()
+    console = _console()
+    sink = _sink(console, clock=clock)
+    _feed(sink, _logs(3))
+    clock.ns += 7_000_000_000
+    sink.close()
+    assert "■ stopped in 7.0s" in console.export_text()
+
+
+# ---- what a run is waiting for ------------------------------------------------------
+
+FAN_OUT = (
+    "phase('Fan out')\n"
+    "export default await parallel(['a', 'b', 'c'].map((x) => () => agent('task ' + x, "
+    "{ label: 'task ' + x })))\n"
+)
+
+
+def test_queued_agents_are_listed_and_counted(write_script: Write, run: Run) -> None:
+    slow = DebugProvider(env={"SMOLWF_DEBUG_DELAY_MS": "20"})
+    events = record_events(
+        run, write_script(FAN_OUT), max_parallel_agents=1, providers={"debug": slow}
+    )
+    first_done = next(i for i, e in enumerate(events) if e.type is EventType.AGENT_COMPLETED)
+    sink = _sink(_console())
+    _feed(sink, events[:first_done])
+    frame = _frame_text(sink)
+    assert "Fan out  0/3 done · 1 running · 2 queued" in frame
+    assert "◌ task b" in frame and "◌ task c" in frame and "queued" in frame
+    assert "agents 0 done · 1 running · 2 queued · 0 failed" in frame
+
+
+def test_an_open_phase_does_not_claim_to_be_done(run: Run) -> None:
+    events = record_events(run, EXAMPLES / "hello.mjs")
+    next_phase = next(
+        i for i, e in enumerate(events) if e.type is EventType.PHASE and e.fields["name"] != "Greet"
+    )
+    sink = _sink(_console())
+    _feed(sink, events[:next_phase])
+    assert "Greet  2 done · 40 tok" in _frame_text(sink)  # more agents may come
+    _feed(sink, events[next_phase:])
+    assert "Greet  2/2 done · 40 tok" in _frame_text(sink)  # the workflow moved on
+
+
+def test_a_sleep_shows_how_long_is_left() -> None:
+    meta: JSONObject = {"runId": "run_nap", "workflowDepth": 0}
+    clock = Clock()
+    sink = _sink(_console(), clock=clock)
+    sleeping: JSONObject = {"durationMs": 300_000, "remainingMs": 300_000}
+    _feed(
+        sink,
+        [
+            Event(EventType.STARTED, {"startTime": "t"}, meta, None, 0),
+            Event(EventType.PHASE, {"name": "Wait"}, meta, 0, 1),
+            Event(EventType.SLEEP_STARTED, sleeping, {**meta, "stepId": "s1"}, 0, 2),
+        ],
+    )
+    clock.ns += 61_000_000_000
+    frame = _frame_text(sink)
+    assert "Wait" in frame and "⏾ sleep 5m00s · 3m59s left" in frame
+    assert "· 1 sleeping" in frame
+
+
+def test_the_summary_notes_failed_and_unfinished_agents_once() -> None:
+    console = _console()
+    sink = _sink(console)
+    _feed(sink, _agent_events(10, running=2))
+    sink.close()
+    shown = console.export_text()
+    head = shown[shown.index("■ stopped in") :].splitlines()[0]
+    assert "10 agents (1 failed, 2 unfinished) ·" in head
+    assert ") (" not in head
+
+
+def test_tasks_that_threw_are_counted_and_listed(write_script: Write, run: Run) -> None:
+    script = write_script(
+        "phase('Work')\n"
+        "const r = await parallel([() => { throw new TypeError('no such field') }, "
+        "() => agent('fine')])\n"
+        "export default r\n"
+    )
+    console = _console()
+    sink = _sink(console)
+    _feed(sink, record_events(run, script))
+    assert "│ 1 task error │" in _frame_text(sink)
+    sink.close()
+    shown = console.export_text()
+    summary = shown[shown.index("✓ completed in") :]
+    assert "1 agent · 1 task error ·" in summary.splitlines()[0]
+    assert "✗ parallel task 0 failed: TypeError: no such field" in summary
+
+
+def test_a_child_workflows_phases_name_the_child() -> None:
+    root: JSONObject = {"runId": "run_kids", "workflowDepth": 0}
+    child: JSONObject = {**root, "workflowDepth": 1, "parentStepId": "step_01m94aaaaaaa1k3x"}
+    started: JSONObject = {"startTime": "t", "name": "review"}
+    sink = _sink(_console())
+    _feed(
+        sink,
+        [
+            Event(EventType.STARTED, {"startTime": "t"}, root, None, 0),
+            Event(EventType.STARTED, started, child, 1, 1),
+            Event(EventType.PHASE, {"name": "Read"}, child, 2, 2),
+        ],
+    )
+    assert "↳ review·1k3x Read" in _frame_text(sink)

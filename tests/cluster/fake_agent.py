@@ -1,5 +1,6 @@
 """A fake ``claude`` for the cluster tests: it records on which node it ran, sleeps as its
-prompt asks (``sleep=1.5``), and answers in Claude Code's stream-json.
+prompt asks (``sleep=1.5``), and answers in Claude Code's stream-json (as a priced model reporting no cost when the prompt
+says ``nocost``).
 
 It dies with its node: when the Ray worker that started it goes away (its parent
 changes), it exits without answering, as a CLI on a machine that died would.
@@ -34,7 +35,9 @@ def stopped(signum, frame):
 signal.signal(signal.SIGTERM, stopped)
 note("start")
 session = str(uuid.uuid5(uuid.NAMESPACE_URL, prompt))
-print(json.dumps({{"type": "system", "subtype": "init", "session_id": session, "cwd": os.getcwd()}}), flush=True)
+model = "claude-sonnet-4-5" if "nocost" in prompt else "fake-model"
+print(json.dumps({{"type": "system", "subtype": "init", "session_id": session, "cwd": os.getcwd(),
+      "model": model}}), flush=True)
 wanted = re.search(r"sleep=([0-9.]+)", prompt)
 deadline = time.monotonic() + (float(wanted.group(1)) if wanted else 0.0)
 while time.monotonic() < deadline:
@@ -44,11 +47,14 @@ while time.monotonic() < deadline:
 answer = "ECHO: " + prompt
 usage = {{"input_tokens": len(prompt), "output_tokens": len(answer) // 4 + 1,
           "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
-print(json.dumps({{"type": "assistant", "session_id": session, "message": {{"model": "fake-model",
+print(json.dumps({{"type": "assistant", "session_id": session, "message": {{"model": model,
       "content": [{{"type": "text", "text": answer}}], "usage": usage}}}}), flush=True)
 note("done")
-print(json.dumps({{"type": "result", "subtype": "success", "is_error": False, "result": answer,
-      "session_id": session, "total_cost_usd": 0.0, "usage": usage, "num_turns": 1}}), flush=True)
+result = {{"type": "result", "subtype": "success", "is_error": False, "result": answer,
+          "session_id": session, "usage": usage, "num_turns": 1}}
+if "nocost" not in prompt:
+    result["total_cost_usd"] = 0.0
+print(json.dumps(result), flush=True)
 """
 
 

@@ -107,6 +107,47 @@ def test_a_200_call_fan_out_gives_the_local_result_from_at_least_two_nodes(
     assert sum(nodes.values()) == (400 if provider == "fake-cli" else 200)  # start + done
 
 
+def test_a_call_whose_cli_reports_no_cost_is_estimated_as_it_is_locally(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    script, _tag = fanout(tmp_path, 3, extra=" nocost")
+    flags = fake_cli_flags(cluster)
+    local = report(local_run(cluster, script, tmp_path, *flags))
+    remote = report(
+        cluster.smol_wf(
+            "run", script, "--db", tmp_path / "ray.db", *flags, *ray_flags(cluster),
+            cwd=tmp_path, state=tmp_path / "state",
+        )
+    )  # fmt: skip
+    assert remote["results"] == local["results"]
+    priced = [priced_calls(tmp_path / name) for name in ("local.db", "ray.db")]
+    assert priced[0] == priced[1]
+    assert [cost > 0 and estimated for _model, cost, estimated in priced[1]] == [True] * 3
+
+
+def test_a_call_answered_from_the_cache_never_reaches_the_cluster(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    script, tag = fanout(tmp_path, 3)
+    flags = [*fake_cli_flags(cluster), *ray_flags(cluster), "--cache"]
+    runs = [
+        report(
+            cluster.smol_wf(
+                "run",
+                script,
+                "--db",
+                tmp_path / "runs.db",
+                *flags,
+                cwd=tmp_path,
+                state=tmp_path / "state",
+            )
+        )
+        for _ in range(2)
+    ]
+    assert runs[1]["results"] == runs[0]["results"]
+    assert len(started(cluster, tag)) == 3
+
+
 def test_meta_executor_sends_the_calls_to_the_cluster(cluster: Cluster, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     script = tmp_path / "meta.mjs"
@@ -352,6 +393,14 @@ find this machine's address and says which log level it took, before it reads it
 
 def ours(stderr: str) -> str:
     return RAY_CORE_LOG.sub("", stderr)
+
+
+def priced_calls(db: Path) -> list[tuple[str, float, int]]:
+    """Model, cost and whether it was estimated, of every provider call in cost order."""
+    rows = sqlite3.connect(db).execute(
+        "SELECT model, cost_usd, cost_estimated FROM usage_ledger ORDER BY cost_usd, model"
+    )
+    return rows.fetchall()
 
 
 def answered_calls(db: Path) -> tuple[int, int]:

@@ -21,6 +21,8 @@ CHILD_DIRS = {"children"}
 """Folders of child workflows, which run only through the parents that call them."""
 NEEDS_A_GIT_REPO = {"isolation.mjs"}
 """Examples that must run inside a git repository; each has a test of its own below."""
+NEEDS_AN_ANSWER = {"plan-approve-apply.mjs"}
+"""Examples that wait for a person; the test below answers them."""
 EXTRA_FLAGS = {"budget.mjs": ["--budget-allowance", "200"]}
 
 
@@ -31,7 +33,7 @@ def _name(path: Path) -> str:
 ALL_SCRIPTS = sorted(EXAMPLES_DIR.rglob("*.mjs"))
 CHILDREN = [path for path in ALL_SCRIPTS if CHILD_DIRS & set(path.relative_to(EXAMPLES_DIR).parts)]
 EXAMPLES = [path for path in ALL_SCRIPTS if path not in CHILDREN]
-PLAIN = [path for path in EXAMPLES if _name(path) not in NEEDS_A_GIT_REPO]
+PLAIN = [path for path in EXAMPLES if _name(path) not in NEEDS_A_GIT_REPO | NEEDS_AN_ANSWER]
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -50,10 +52,36 @@ def test_every_example_is_found_and_every_child_has_a_parent() -> None:
     assert {"args.mjs", "pipeline-vs-parallel.mjs", "cookbook/react.mjs"} <= {
         _name(path) for path in PLAIN
     }
-    assert {_name(path) for path in EXAMPLES} >= NEEDS_A_GIT_REPO
+    assert {_name(path) for path in EXAMPLES} >= NEEDS_A_GIT_REPO | NEEDS_AN_ANSWER
     parents = "\n".join(path.read_text(encoding="utf-8") for path in EXAMPLES)
     for child in CHILDREN:
         assert f"'./{_name(child)}'" in parents, f"no example runs the child {_name(child)}"
+
+
+def test_the_cassette_example_replays_its_recording_without_a_provider(
+    cli: Cli, db: Path, tmp_path: Path
+) -> None:
+    example = EXAMPLES_DIR / "review-cassette.mjs"
+    cassette = EXAMPLES_DIR / "review-cassette.cassette.jsonl"
+    calls = tmp_path / "calls.log"
+    replays = [
+        cli(
+            "run",
+            example,
+            "--db",
+            db,
+            "--replay",
+            cassette,
+            env={"SMOLWF_DEBUG_CALL_LOG": str(calls)},
+        )
+        for _ in range(2)
+    ]
+    assert [done.returncode for done in replays] == [0, 0], replays[0].stderr
+    assert not calls.exists()
+    results = [json.loads(done.stdout)["results"] for done in replays]
+    recorded = [json.loads(line) for line in cassette.read_text(encoding="utf-8").splitlines()]
+    assert results[0] == results[1]
+    assert results[0]["ranking"] == recorded[-1]["output"]
 
 
 def test_budget_example_stops_when_the_allowance_runs_low(cli: Cli, db: Path) -> None:
@@ -125,3 +153,25 @@ def test_isolation_example_runs_in_throwaway_worktrees(
     assert Path(isolation["cwd"]).is_relative_to(sandboxes)
     assert worktrees(repo) == [str(repo)]
     assert list(sandboxes.iterdir()) == []
+
+
+@pytest.mark.parametrize("verb", ["approve", "deny"], ids=["approved", "denied"])
+def test_plan_approve_apply_acts_only_on_an_approved_plan(cli: Cli, db: Path, verb: str) -> None:
+    example = EXAMPLES_DIR / "plan-approve-apply.mjs"
+    waiting = cli("run", example, "--db", db, "--on-wait", "exit")
+    assert waiting.returncode == 3, waiting.stderr
+    run_id = json.loads(waiting.stdout)["runID"]
+    assert "[approval] plan: Apply this plan?" in waiting.stderr
+    answered = cli(verb, run_id, "plan", "--note", "keep an alias", "--db", db)
+    assert answered.returncode == 0, answered.stderr
+    done = cli("run", "--resume-run", run_id, "--db", db)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)["results"]
+    assert results["decision"]["approved"] is (verb == "approve")
+    if verb == "approve":
+        assert [
+            step.endswith("The reviewer noted: keep an alias") for step in results["applied"]
+        ] == [True] * len(results["plan"]["steps"])
+    else:
+        assert results["applied"] == []
+        assert "[log] not applied: denied by " in done.stderr

@@ -64,6 +64,11 @@ class Run:
         return [event for event in self.events if event["type"] == "workflow." + kind]
 
     @property
+    def refusal_warnings(self) -> list[dict[str, Any]]:
+        """Warnings about refused tool uses (codex names no model here: a cost warning too)."""
+        return [w for w in self.of("warning") if w["data"]["source"] == "permissions"]
+
+    @property
     def record(self) -> dict[str, Any]:
         """What ``agentRun()`` resolved to (the workflow's result)."""
         [result] = self.of("result")
@@ -158,7 +163,7 @@ def test_edit_without_isolation_writes_in_the_workflow_cwd(
     assert (repo / FILE).read_text(encoding="utf-8") == CONTENT
     assert run.record["refusals"] == []
     assert run.record["worktree"] is None
-    assert not run.of("warning")
+    assert not run.refusal_warnings
 
 
 def test_edit_refuses_writing_into_git_and_names_full(runner: Runner, repo: Path) -> None:
@@ -185,14 +190,14 @@ def test_read_only_refuses_and_says_so_in_warn_line_event_and_history(
     assert run.done.returncode == 0, run.done.stderr
     assert untouched(repo) and not (repo / FILE).exists()
     refusal = {"tool": name, "attempted": attempted, "needs": "edit"}
-    [warn] = [line for line in run.done.stderr.splitlines() if line.startswith("[warn]")]
+    [warn] = [line for line in run.done.stderr.splitlines() if "tool use refused" in line]
     assert "had 1 tool use refused at permissions 'read-only'" in warn
     assert f"{name} ({attempted}) needs permissions 'edit'" in warn
 
     run_id = json.loads(run.done.stdout)["runID"]
     history = runner.smol_wf("history", run_id, "--events")
     recorded = Run(history, [json.loads(line) for line in history.stdout.splitlines()])
-    [warning] = recorded.of("warning")
+    [warning] = recorded.refusal_warnings
     assert warning["data"]["source"] == "permissions"
     assert warning["data"]["refusals"] == [refusal]
     [completed] = recorded.of("agent_completed")

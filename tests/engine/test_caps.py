@@ -90,9 +90,8 @@ def test_a_flag_overrides_the_meta_cap(write_script: Write, run: Run) -> None:
 def test_usd_cap_warns_once_about_providers_without_cost(write_script: Write, run: Run) -> None:
     script = write_script("await agent('a'); await agent('b')\nexport default 1\n")
     progress = io.StringIO()
-    run(
-        script, providers={"debug": RecordingProvider()}, max_cost_usd=1.0, progress_stream=progress
-    )
+    no_cost = RecordingProvider(usage=Usage(input_tokens=2, output_tokens=7))
+    run(script, providers={"debug": no_cost}, max_cost_usd=1.0, progress_stream=progress)
     warnings = [line for line in progress.getvalue().splitlines() if "reports no cost" in line]
     assert warnings == [
         "[warn] the debug provider reports no cost: --max-cost-usd cannot see its spend"

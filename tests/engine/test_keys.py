@@ -8,10 +8,11 @@ JSON of the whole signature, and pin one key as it was first released.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
-from smolwf.engine.keys import KEY_VERSION, agent_key, canonical_json
+from smolwf.engine.keys import KEY_VERSION, CacheAsk, agent_key, cache_key_parts, canonical_json
 from smolwf.jsontypes import JSON, JSONObject
 
 PROMPTS = {
@@ -27,6 +28,7 @@ OPTIONS: dict[str, tuple[JSONObject, str | None]] = {
     "none": ({}, None),
     "phase-and-model": ({"phase": "Draft", "model": "deep"}, "Draft"),
     "execution-options-left-out": ({"label": "a", "retry": {"maxAttempts": 2}, "b": [1]}, None),
+    "cache-option-left-out": ({"cache": True, "onRefusal": "fail"}, None),
     "nested": ({"schema": {"type": "object", "properties": {"é": {"type": "string"}}}}, "P"),
 }
 
@@ -37,7 +39,7 @@ def reference_key(
     asked: JSONObject = {
         k: v
         for k, v in options.items()
-        if k not in ("label", "retry", "timeout", "idleTimeout", "onRefusal")
+        if k not in ("label", "retry", "timeout", "idleTimeout", "onRefusal", "cache")
     }
     signature: dict[str, JSON] = {
         "v": KEY_VERSION,
@@ -69,3 +71,28 @@ def test_agent_key_is_the_hash_of_the_canonical_signature(
 def test_a_released_key_is_unchanged() -> None:
     key = agent_key(scope="root", provider="debug", prompt="item 0", options={}, phase=None)
     assert key == "agent:c7175c28f0058e5329cfd4b8381f75fe"
+
+
+ASK = CacheAsk(("claude-code",), "opus", "high", None, "read-only", None, False)
+CHANGED_ASKS = {
+    "provider": replace(ASK, providers=("codex",)),
+    "fallback-chain": replace(ASK, providers=("claude-code", "codex")),
+    "model": replace(ASK, model="sonnet"),
+    "effort": replace(ASK, effort="low"),
+    "agent-type": replace(ASK, agent_type="reviewer"),
+    "permissions": replace(ASK, permissions="edit"),
+    "schema": replace(ASK, schema={"type": "object"}, has_schema=True),
+    "key-option": replace(ASK, key="second opinion"),
+}
+
+
+@pytest.mark.parametrize("changed", CHANGED_ASKS.values(), ids=CHANGED_ASKS.keys())
+def test_a_cache_key_changes_with_what_decides_the_answer(changed: CacheAsk) -> None:
+    prompt = "Review src/app.py"
+    assert cache_key_parts(changed).key(prompt) != cache_key_parts(ASK).key(prompt)
+
+
+def test_a_cache_key_changes_with_the_prompt_and_is_not_a_checkpoint_key() -> None:
+    parts = cache_key_parts(ASK)
+    assert parts.key("a") != parts.key("b")
+    assert parts.key("a").startswith("cache:")

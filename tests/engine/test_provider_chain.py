@@ -6,43 +6,19 @@ import io
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from smolwf import RunReport
-from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable, WorkflowFailed
+from smolwf.errors import FailureKind, WorkflowFailed
 from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
-from smolwf.usage import Usage
-from tests.fakes import RecordingProvider
+from tests.fakes import FailingProvider, RecordingProvider
 
 Write = Callable[..., Path]
 Run = Callable[..., RunReport]
-
-
-@dataclass
-class FailingProvider(RecordingProvider):
-    """Fails every call with ``kind``; emits one event first, like a CLI that started."""
-
-    kind: FailureKind = FailureKind.QUOTA
-    retry_after_s: float | None = None
-    session: str = "ses-1"
-    seen: list[str] = field(default_factory=list)
-
-    async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
-        self.requests.append(request)
-        events({"type": "init", "session": self.session}, self.session)
-        if self.kind is FailureKind.CONFIG:
-            raise ProviderUnavailable(f"{self.name} is not installed")
-        raise ProviderError(
-            f"{self.name} said no",
-            kind=self.kind,
-            usage=Usage(5, 1),
-            session_id=self.session,
-            retry_after_s=self.retry_after_s,
-        )
 
 
 @dataclass

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from smolwf import RunReport
+from smolwf.engine.answers import answer
 from smolwf.events.run_state import RunState, fold
+from smolwf.events.stream import parse_lines
 from smolwf.events.types import Event, EventType
 from smolwf.jsontypes import JSONObject
+from smolwf.store.history import History
+from smolwf.store.human import Decision, Payload, Reply
 from smolwf.usage import Usage
 from tests.event_streams import FailingProvider, costly_provider, record_events
 
@@ -215,7 +221,7 @@ def test_agent_events_are_counted_and_a_midway_stream_still_folds() -> None:
     assert state.event_count == 5
 
 
-def test_a_restarted_step_is_counted_once() -> None:
+def test_a_restarted_step_is_counted_once_and_keeps_what_its_failed_attempt_cost() -> None:
     started: JSONObject = {"phase": "P", "promptPreview": "p"}
     state = fold(
         [
@@ -230,5 +236,154 @@ def test_a_restarted_step_is_counted_once() -> None:
     p, q = state.phases
     assert (p.counts.total, p.agent_ids, p.failed_ids) == (0, [], [])
     assert (q.counts.completed, q.agent_ids) == (1, ["s1"])
-    assert state.counts.total == 1 and state.usage.output_tokens == 5
-    assert p.usage.output_tokens == 0
+    assert state.counts.total == 1 and state.usage.output_tokens == 3 + 5
+    assert (p.usage.output_tokens, q.usage.output_tokens) == (3, 5)
+    assert state.agents["s1"].spent == Usage(output_tokens=8, total_tokens=8)
+
+
+def test_a_queued_agent_waits_in_its_place_until_it_starts() -> None:
+    started: JSONObject = {"phase": "Fan", "promptPreview": "p"}
+    state = fold(
+        [
+            _event(EventType.AGENT_STARTED, {**started, "label": "a"}, elapsed=1, stepId="a"),
+            _event(EventType.AGENT_QUEUED, {**started, "label": "b"}, elapsed=2, stepId="b"),
+            _event(EventType.AGENT_QUEUED, {**started, "label": "c"}, elapsed=2, stepId="c"),
+            _event(EventType.AGENT_COMPLETED, {}, elapsed=5, stepId="a"),
+            _event(EventType.AGENT_STARTED, {**started, "label": "b"}, elapsed=6, stepId="b"),
+        ]
+    )
+    fan = state.phases[0]
+    assert [a.label for a in state.agents_in(fan)] == ["a", "b", "c"]
+    assert [a.status for a in state.agents_in(fan)] == ["completed", "running", "queued"]
+    assert list(fan.queued_ids) == ["c"] and list(fan.running_ids) == ["b"]
+    assert (fan.counts.queued, fan.counts.running, fan.counts.done, fan.counts.total) == (
+        1,
+        1,
+        1,
+        3,
+    )
+    assert state.counts.unfinished == 2
+    b = state.agents["b"]
+    assert (b.queued_ns, b.started_ns) == (2, 6)
+
+
+def test_a_queued_agent_a_budget_cap_refused_is_failed() -> None:
+    state = fold(
+        [
+            _event(EventType.AGENT_QUEUED, {"phase": None, "promptPreview": "p"}, stepId="q"),
+            _event(EventType.AGENT_FAILED, {"message": "cap reached"}, stepId="q"),
+        ]
+    )
+    assert state.agents["q"].status == "failed" and state.agents["q"].error == "cap reached"
+    assert (state.counts.queued, state.counts.failed) == (0, 1)
+
+
+def test_a_sleep_shows_under_its_phase_until_it_wakes() -> None:
+    sleeping = _event(
+        EventType.SLEEP_STARTED,
+        {"durationMs": 8000, "remainingMs": 5000},
+        elapsed=1_000_000_000,
+        stepId="s1",
+    )
+    state = fold(
+        [
+            _event(EventType.STARTED, {"startTime": "t"}, elapsed=None),
+            _event(EventType.PHASE, {"name": "Wait"}),
+            sleeping,
+        ]
+    )
+    (sleep,) = state.sleeps_in(state.phases[0])
+    assert (sleep.duration_ms, sleep.wake_ns) == (8000, 6_000_000_000)
+    assert sleep.left_ns(2_000_000_000) == 4_000_000_000 and sleep.left_ns(9**12) == 0
+    state.apply(_event(EventType.SLEEP_COMPLETED, {"durationMs": 8000}, stepId="s1"))
+    assert state.sleeping == {}
+
+
+def test_a_run_that_ends_mid_sleep_sleeps_no_more() -> None:
+    state = fold(
+        [
+            _event(EventType.SLEEP_STARTED, {"durationMs": 60_000}, stepId="s1"),
+            _event(EventType.ERROR, {"message": "workflow cancelled", "status": "cancelled"}),
+        ]
+    )
+    assert state.sleeping == {} and state.status == "cancelled"
+
+
+def test_tasks_that_threw_are_counted(write_script: Write, run: Run) -> None:
+    script = write_script(
+        "const r = await parallel([() => { throw new TypeError('no such field') }, "
+        "() => agent('fine'), () => Promise.reject(new Error('gave up'))])\n"
+        "export default r\n"
+    )
+    state = fold(record_events(run, script))
+    assert state.task_errors == 2
+    assert [m.message for m in state.task_warnings()] == [
+        "parallel task 0 failed: TypeError: no such field",
+        "parallel task 2 failed: gave up",
+    ]
+
+
+def test_children_are_named_by_their_workflow_and_the_end_of_their_step_id() -> None:
+    first: JSONObject = {"workflowDepth": 1, "parentStepId": "step_01m94aaaaaaa1k3x"}
+    second: JSONObject = {"workflowDepth": 1, "parentStepId": "step_01m94aaaaaaa9z2q"}
+    state = fold(
+        [
+            _event(EventType.STARTED, {"startTime": "t"}, elapsed=None),
+            _event(EventType.STARTED, {"startTime": "t", "name": "review"}, scope=first),
+            _event(EventType.STARTED, {"startTime": "t", "name": "review"}, scope=second),
+        ]
+    )
+    assert state.scope_label(None) == "root"
+    assert state.scope_label("step_01m94aaaaaaa1k3x") == "review·1k3x"
+    assert state.scope_label("step_01m94aaaaaaa9z2q") == "review·9z2q"
+    assert state.scope_label("step_unseen0000abcd") == "child·abcd"
+
+
+def test_a_phase_stays_open_until_its_workflow_moves_on(run: Run) -> None:
+    events = record_events(run, EXAMPLES / "hello.mjs")
+    state = RunState()
+    second_phase = next(
+        i for i, e in enumerate(events) if e.type == EventType.PHASE and e.fields["name"] != "Greet"
+    )
+    for event in events[:second_phase]:
+        state.apply(event)
+    greet = state.phases[0]
+    assert greet.counts.done == greet.counts.total == 2 and state.phase_open(greet)
+    state.apply(events[second_phase])
+    assert not state.phase_open(greet) and state.phase_open(state.phases[1])
+    for event in events[second_phase + 1 :]:
+        state.apply(event)
+    assert not any(state.phase_open(phase) for phase in state.phases)
+
+
+def test_requests_to_a_person_are_pending_until_answered(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script(
+        "import { requestApproval, waitForSignal } from 'workflow:human'\n"
+        "export default await parallel([\n"
+        "  () => requestApproval('Ship it?', { label: 'ship', timeout: 60000 }),\n"
+        "  () => waitForSignal('go'),\n"
+        "])\n"
+    )
+    waiting = fold(record_events(run, script, on_wait="exit"))
+    assert waiting.status == "running"
+    assert [(r.kind, r.title, r.status) for r in waiting.waiting_for] == [
+        ("approval", "ship", "pending"),
+        ("signal", "go", "pending"),
+    ]
+    ship = waiting.waiting_for[0]
+    assert ship.message == "Ship it?" and ship.deadline is not None
+    assert ship.commands[0].startswith(f"smol-wf approve {waiting.run_id} {ship.request_id}")
+    assert waiting.run_id is not None
+    answer(db, Reply(waiting.run_id, "ship", Decision(False, "not today"), "bob"))
+    answer(db, Reply(waiting.run_id, "go", Payload(1), "ci"))
+    run(script, resume_run_id=waiting.run_id)
+    with closing(sqlite3.connect(db)) as conn:
+        history = History(conn, db)
+        state = fold(parse_lines(history.events(waiting.run_id)))
+    assert state.waiting_for == []
+    assert [(r.title, r.status, r.by, r.note) for r in state.requests.values()] == [
+        ("ship", "denied", "bob", "not today"),
+        ("go", "received", "ci", None),
+    ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from smolwf.script.source import EXTRA_EXPORTS, SANDBOX_EXPORTS, prepare_source
+from smolwf.script.source import MODULE_EXPORTS, prepare_source
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk-ts"
@@ -205,9 +205,16 @@ def _module_exports(module: str) -> set[str]:
     return names
 
 
-def test_module_declarations_match_what_the_runtime_exports() -> None:
-    assert _module_exports("workflow:extra") == {*EXTRA_EXPORTS, "default"}
-    assert _module_exports("workflow:sandbox") == {*SANDBOX_EXPORTS, "default"}
+@pytest.mark.parametrize("module", list(MODULE_EXPORTS))
+def test_module_declarations_match_what_the_runtime_exports(module: str) -> None:
+    assert _module_exports(module) == {*MODULE_EXPORTS[module], "default"}
+
+
+def test_the_sw_global_declares_every_module() -> None:
+    interface = re.search(r"interface SW \{(.*?)\n  \}", DECLARATIONS.read_text(), re.DOTALL)
+    assert interface
+    declared = set(re.findall(r"readonly (\w+):", interface[1]))
+    assert declared == {module.removeprefix("workflow:") for module in MODULE_EXPORTS}
 
 
 def test_context_declaration_matches_the_prelude() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from smolwf import RunReport, ScriptError, StoreError, WorkflowFailed
-from smolwf.store.db import APPLICATION_ID, SCHEMA_VERSION, connect
+from smolwf.store import db as db_module
+from smolwf.store.db import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, connect
 from smolwf.store.paths import default_db_path
 
 Run = Callable[..., RunReport]
@@ -30,6 +31,34 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     connect(path, create=True).close()
     conn = connect(path, create=True)
     assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+
+
+def _as_version_1(db: Path) -> None:
+    """Take back what the later migrations added, as if the database was written before."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE steps DROP COLUMN cost_estimated")
+        conn.execute("ALTER TABLE usage_ledger DROP COLUMN cost_estimated")
+        conn.execute("DROP TABLE human_requests")
+        conn.execute("DROP INDEX steps_cache_idx")
+        conn.execute("ALTER TABLE steps DROP COLUMN cache_key")
+        conn.execute("ALTER TABLE steps DROP COLUMN origin_json")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+        conn.execute("PRAGMA user_version = 1")
+
+
+def test_a_version_1_database_migrates_and_its_runs_resume(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script("export default await agent('before the upgrade')\n")
+    first = run(script)
+    _as_version_1(db)
+    resumed = run(script, resume_run_id=first.run_id)
+    conn = sqlite3.connect(db)
+    assert [row[0] for row in conn.execute("SELECT version FROM schema_migrations")] == [
+        number for number, _ in MIGRATIONS
+    ]
+    assert resumed.result == first.result
+    assert conn.execute("SELECT count(*) FROM usage_ledger").fetchone()[0] == 1
 
 
 def test_reference_runtime_database_is_refused(tmp_path: Path) -> None:
@@ -81,3 +110,34 @@ def test_default_path_is_in_our_own_state_directory(tmp_path: Path) -> None:
     path = default_db_path({"XDG_STATE_HOME": str(tmp_path), "HOME": "/nowhere"})
     assert path == tmp_path / "smolwf" / "workflows.db"
     assert default_db_path({"HOME": "/home/u"}) == Path("/home/u/.local/state/smolwf/workflows.db")
+
+
+def test_a_version_1_database_keeps_its_runs_and_cascades_through_the_migration(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v1.db"
+    old = sqlite3.connect(path)
+    schema = (Path(db_module.__file__).parent / "migrations" / "0001_initial.sql").read_text()
+    old.executescript(
+        schema + f"PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+    )
+    old.execute(
+        "INSERT INTO runs VALUES ('run_a', 'wf', 'wf.mjs', '', '{}', '{}', '{}', 'failed',"
+        " NULL, NULL, NULL, NULL, NULL, NULL, 1, 1, 1)"
+    )
+    old.execute("INSERT INTO attempts VALUES ('att_a', 'run_a', 1, 'failed', 1, 'h', 1, 2, NULL)")
+    old.execute(
+        "INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, input_json,"
+        " first_attempt_id, last_attempt_id, started_at)"
+        " VALUES ('step_a', 'run_a', 'root', 'k', 'agent', 'completed', '{}', 'att_a', 'att_a', 1)"
+    )
+    old.commit()
+    old.close()
+    conn = connect(path, create=True)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT run_id, status FROM runs").fetchall() == [("run_a", "failed")]
+    assert conn.execute("SELECT count(*) FROM steps").fetchone()[0] == 1
+    conn.execute("UPDATE runs SET status = 'waiting'")  # the state v2 adds
+    conn.execute("DELETE FROM runs")
+    assert conn.execute("SELECT count(*) FROM attempts").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM steps").fetchone()[0] == 0

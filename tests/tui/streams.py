@@ -85,3 +85,25 @@ def pipeline_stream() -> list[JSONObject]:
 def write_stream(path: Path, events: list[JSONObject]) -> Path:
     path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     return path
+
+
+def children_stream(names: list[str]) -> list[JSONObject]:
+    """A root that starts one child workflow per name, at the same moment: their step ids
+    share their time-ordered start and differ at the end."""
+    events = [event("workflow.started", {"startTime": "2026-01-02T03:04:05Z"}, None)]
+    for number, name in enumerate(names):
+        child = {"workflowDepth": 1, "parentStepId": f"step_01m94aaaaa00000000{number:04d}"}
+        data = {"startTime": "2026-01-02T03:04:05Z", "name": name}
+        events.append(event("workflow.started", data, 1 + number, **child))
+    return events
+
+
+def waiting_stream() -> list[JSONObject]:
+    """A call that waits for a slot, then a sleep."""
+    queued = {"stepId": "step_qqqq", "provider": "debug"}
+    return [
+        event("workflow.started", {"startTime": "2026-01-02T03:04:05Z"}, None),
+        event("workflow.phase", {"name": "Fan"}, 1),
+        event("workflow.agent_queued", {"phase": "Fan", "promptPreview": "later"}, 2, **queued),
+        event("workflow.sleep_started", {"durationMs": 5000, "remainingMs": 5000}, 3, stepId="z"),
+    ]

@@ -2,76 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import smol_wf_command
+from tests.terminal import Terminal, needs_tmux, terminal_running
 from tests.tui.streams import pipeline_stream, write_stream
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed (CI installs it in .ci/run)"
-)
-
-
-class Terminal:
-    """One detached 120x40 tmux session running a command."""
-
-    def __init__(self, command: str, cwd: Path) -> None:
-        self.name = f"smolwf-{uuid.uuid4().hex[:8]}"
-        env = {"TERM": "xterm-256color", "XDG_STATE_HOME": str(cwd / "state")}
-        args = [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            self.name,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-c",
-            str(cwd),
-        ]
-        subprocess.run([*args, command], check=True, env={**os.environ, **env})
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def screen(self) -> str:
-        result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
-        )
-        return result.stdout
-
-    def wait_for(self, text: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+pytestmark = needs_tmux
 
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     events = write_stream(tmp_path / "events.jsonl", pipeline_stream())
-    command = " ".join([*smol_wf_command(), "tui", "replay", str(events), "--max-delay", "0ms"])
-    done = tmp_path / "exit-code"
-    term = Terminal(f"{command}; echo $? > {done}; sleep 30", tmp_path)
-    term.done = done  # type: ignore[attr-defined]
-    yield term
-    term.close()
+    command = [*smol_wf_command(), "tui", "replay", str(events), "--max-delay", "0ms"]
+    with terminal_running(command, tmp_path) as term:
+        yield term
 
 
 def test_replay_in_a_real_terminal(terminal: Terminal) -> None:
@@ -84,38 +32,47 @@ def test_replay_in_a_real_terminal(terminal: Terminal) -> None:
     terminal.keys("r")
     terminal.wait_for('"elapsedNanos": 30000000')
     terminal.keys("Space")
-    screen = terminal.wait_for("REPLAY COMPLETED 9/9")
+    screen = terminal.wait_for("REPLAY DONE 9/9")
     assert "agent codex completed [Draft]" in screen  # the rest is cut at the pane edge
     assert "+in 6 +out 10" in screen
     terminal.keys("q")
-    done: Path = terminal.done  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not done.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert done.read_text().strip() == "0"
+    assert terminal.exit_code() == 0
 
 
 def test_tui_run_watches_a_live_run_and_saves_its_events(tmp_path: Path) -> None:
     script = Path(__file__).parents[2] / "examples" / "pipeline.mjs"
-    command = " ".join(
-        [*smol_wf_command(), "tui", "run", str(script), "--db", str(tmp_path / "r.db")]
-    )
-    done = tmp_path / "exit-code"
+    command = [*smol_wf_command(), "tui", "run", str(script), "--db", str(tmp_path / "r.db")]
     # Textual draws on stderr, so the saved-path line is read off the screen after exit.
-    term = Terminal(f"{command}; echo $? > {done}; sleep 30", tmp_path)
-    try:
-        screen = term.wait_for("LIVE COMPLETED")
-        assert "save? (s)" in screen
+    with terminal_running(command, tmp_path) as term:
+        screen = term.wait_for("LIVE DONE")
+        assert "in the database · s saves a .jsonl copy" in screen
         term.keys("q")
-        term.wait_for("Quit without saving event log?")
+        term.wait_for("Quit the workflow TUI?")
         term.keys("s")
         screen = term.wait_for("Events log saved to")
-        deadline = time.monotonic() + 10
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        term.close()
-    assert done.read_text().strip() == "0"
+        assert term.exit_code() == 0
     saved = next(tmp_path.glob("run_*.jsonl"))
     assert f"Events log saved to {saved}" in screen.replace("\n", "")
     assert saved.read_text().count("\n") == 20
+
+
+def test_tui_run_shows_a_failed_check_and_never_starts_the_run(tmp_path: Path) -> None:
+    script = tmp_path / "wf.mjs"
+    script.write_text(
+        "export const meta = { name: 'bad', description: 'reads the clock' }\n"
+        "export default Date.now()\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "r.db"
+    with terminal_running(
+        [*smol_wf_command(), "tui", "run", str(script), "--db", str(db)], tmp_path
+    ) as term:
+        screen = term.wait_for("smol-wf check: the run did not start")
+        assert "✗ LIVE FAILED" in screen and "error SW701 Date.now()" in screen
+        term.keys("q")
+        assert term.exit_code() == 1
+        screen = term.wait_for("error: ")
+    shown = screen.replace("\n", "")
+    assert f"{script}:2:16: error SW701" in shown  # printed before the UI, still there after
+    assert "the check found 1 error, so the run did not start" in shown
+    assert not db.exists()

@@ -4,6 +4,7 @@
 // `/** @type {Is<typeof x, string>} */ (true)` pins the inferred type of `x`.
 import extra, { sleep, parallelSettled, pipelineSettled, agentRun } from 'workflow:extra'
 import sandbox, { exec } from 'workflow:sandbox'
+import human, { requestApproval, waitForSignal } from 'workflow:human'
 
 /**
  * @template A, B
@@ -91,6 +92,20 @@ same(/** @type {Is<typeof needs, ('read-only' | 'edit' | 'full' | null)[]>} */ (
 const typedRun = await agentRun('y', { schema: REPORT })
 same(/** @type {Is<typeof typedRun.output, typeof typed>} */ (true))
 same(/** @type {Is<typeof SW.extra.agentRun, typeof agentRun>} */ (true))
+
+const decision = await requestApproval('Apply?', { label: 'plan', timeout: 60000, onTimeout: 'approve' })
+same(/** @type {Is<typeof decision, SmolWf.Approval>} */ (true))
+same(/** @type {Is<typeof decision.note, string | null>} */ (true))
+if (decision.approved) log(decision.by, decision.at)
+await requestApproval('Plain?')
+await SW.human.requestApproval('Null options?', null)
+/** @type {SmolWf.Schema<{ url: string }>} */
+const DEPLOY = { type: 'object', required: ['url'], properties: { url: { type: 'string' } } }
+const deploy = await waitForSignal('deploy', { schema: DEPLOY, timeout: 1000 })
+same(/** @type {Is<typeof deploy.url, string>} */ (true))
+const anything = await human.waitForSignal('any')
+same(/** @type {Is<typeof anything, any>} */ (true))
+same(/** @type {Is<typeof SW.human.waitForSignal, typeof waitForSignal>} */ (true))
 
 const child = await workflow({ scriptPath: './child.mjs' }, { file: 'a' })
 const named = await workflow('review-file')

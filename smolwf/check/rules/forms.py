@@ -1,9 +1,10 @@
 """SW801, SW901: how the script hands back its work.
 
 An ``agent()`` whose promise nobody awaits, returns, stores or passes on is paid for and
-its answer lost. A top-level ``return`` (Claude Code's form) together with
-``export default`` (the module form) leaves it unclear which is the result, and the
-module form makes the ``return`` a syntax error.
+its answer lost; a dropped ``requestApproval()`` asks a person for nothing. A top-level
+``return`` (Claude Code's form) together with ``export default`` (the module form)
+leaves it unclear which is the result, and the module form makes the ``return`` a
+syntax error.
 """
 
 from __future__ import annotations
@@ -15,18 +16,25 @@ from smolwf.check.context import Context
 from smolwf.check.literals import string_literal
 from smolwf.check.parser import enclosing_function
 
-_PAID = ("agent", "agentRun", "workflow")
+_LOST = {
+    "agent": "the call is paid for and its answer lost",
+    "agentRun": "the call is paid for and its answer lost",
+    "workflow": "the call is paid for and its answer lost",
+    "requestApproval": "a person is asked and the answer lost",
+    "waitForSignal": "a person is asked and the answer lost",
+}
+"""What is lost when the result of each API call is dropped."""
 
 
 def check_dropped_results(ctx: Context) -> None:
     for call in ctx.script.nodes("call_expression"):
         name = callee(ctx, call)
-        if name in _PAID and _dropped(call):
+        if name in _LOST and _dropped(call):
             ctx.report(
                 call,
                 "SW801",
                 f"the result of {name}() is dropped: await it, return it or store it "
-                "(otherwise the call is paid for and its answer lost)",
+                f"(otherwise {_LOST[name]})",
             )
 
 

@@ -1,6 +1,6 @@
 """SW601–SW603: what a workflow may import, and the ways around it that fail at run time.
 
-Only ``workflow:extra`` and ``workflow:sandbox`` exist in the sandbox. While checking the
+Only the modules of ``MODULE_EXPORTS`` exist in the sandbox. While checking the
 import statements, this rule also records how the script names the API (``ctx.api``).
 """
 
@@ -14,6 +14,7 @@ from smolwf.check.literals import string_literal
 from smolwf.script.source import IMPORTS_RESTRICTED, MODULE_EXPORTS
 
 _WHOLE_MODULE = ("namespace_import", "identifier")
+_ONE_OF = " or ".join(MODULE_EXPORTS)
 
 
 def check_imports(ctx: Context) -> None:
@@ -91,8 +92,8 @@ def _dynamic(ctx: Context, call: Node) -> None:
         ctx.report(
             call,
             "SW602",
-            "dynamic import() is not allowed: import workflow:extra or workflow:sandbox "
-            "statically, or run another workflow with workflow()",
+            f"dynamic import() is not allowed: import {_ONE_OF} statically, "
+            "or run another workflow with workflow()",
         )
     elif (
         function.type == "identifier"
@@ -102,6 +103,5 @@ def _dynamic(ctx: Context, call: Node) -> None:
         ctx.report(
             call,
             "SW603",
-            "require() does not exist in workflows: import from workflow:extra or "
-            "workflow:sandbox, or pass data in args",
+            f"require() does not exist in workflows: import from {_ONE_OF}, or pass data in args",
         )

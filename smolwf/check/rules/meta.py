@@ -183,7 +183,8 @@ def _phase(ctx: Context, element: Node, where: str) -> str | None:
 
 
 def _phase_default(ctx: Context, entry: Entry, where: str) -> None:
-    """``detail``, ``model``, ``provider``, ``permissions``, ``resources`` of one phase."""
+    """``detail``, ``model``, ``provider``, ``permissions``, ``resources``, ``cache`` of one
+    phase."""
     known, value = _literal(ctx, entry.value)
     if not known or entry.value is None:
         return
@@ -195,6 +196,9 @@ def _phase_default(ctx: Context, entry: Entry, where: str) -> None:
             parse_resources(value)
         except ResourceSpecError as error:
             ctx.report(entry.value, "SW106", f"{where} {error}: agent() calls in this phase fail")
+    elif key == "cache":
+        if not isinstance(value, bool):
+            ctx.report(entry.value, "SW105", f"{where} must be true or false; it is ignored")
     elif not isinstance(value, str):
         ctx.report(entry.value, "SW105", f"{where} must be a string; it is ignored")
     elif key == "permissions" and permission_level(value) is None:
