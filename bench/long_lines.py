@@ -23,7 +23,8 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from smolwf.providers.process import CliCommand, WatchdogLimits, run_cli  # noqa: E402
+from smolwf.providers.process import CliCommand, run_cli  # noqa: E402
+from smolwf.providers.watchdog import WatchdogLimits  # noqa: E402
 
 ROUNDS = 3
 CHILD = (

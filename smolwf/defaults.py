@@ -8,11 +8,14 @@ DEFAULT_PROVIDER = "debug"
 """The provider of ``agent()`` calls that name none (the registry lists them all)."""
 
 JS_MEMORY_MIB = 256
-"""QuickJS heap limit (``--js-memory``)."""
+"""QuickJS heap limit of a run (``--js-memory``), shared by the root and its children."""
 JS_SLICE_TIMEOUT_S = 5.0
 """CPU seconds one synchronous JS slice may run before it is stopped (``--js-slice-timeout``)."""
 JS_STACK_KIB = 1024
 """QuickJS stack limit (``--js-stack``)."""
+
+SCRIPT_MAX_BYTES = 4 * 1024 * 1024
+"""Largest workflow script smol-wf reads (the root's, a child's, one ``smol-wf check`` reads)."""
 
 MAX_AGENTS_PER_RUN = 1000
 """``agent()`` calls one run may start (``--max-agents``), like Claude Code."""
@@ -50,6 +53,9 @@ real agent tasks legitimately run for hours."""
 AGENT_IDLE_TIMEOUT_S: float | None = 600.0
 """How long a provider may print nothing before it is stopped (``--agent-idle-timeout``):
 a hung model or CLI can never hang a run. Long silent tool runs may need more."""
+SCHEMA_VALIDATION_LIMIT_S = 5.0
+"""How long validating one structured output against its schema may take; a model's
+output that costs more (a pattern that backtracks, a huge array) fails that call."""
 MAX_QUOTA_WAIT_S = 900.0
 """The longest quota reset a ``retry`` waits for; a later reset fails the call at once
 (a provider chain moves on instead)."""

@@ -34,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     Rule("SW105", "meta-phases-shape", "warning"),
     Rule("SW106", "meta-phase-default", "error"),
     Rule("SW107", "meta-unknown-key", "warning"),
+    Rule("SW108", "meta-rate-limits", "error"),
     Rule("SW201", "phase-unknown", "warning"),
     Rule("SW301", "agent-option-unknown", "warning"),
     Rule("SW302", "agent-option-invalid", "error"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smolwf.script.discovery import SUFFIXES
+from smolwf.script.reading import Unreadable, read_script_bytes
 
 _SKIPPED_DIRS = frozenset({"node_modules", ".git"})
 _LOOKS_LIKE_WORKFLOW = re.compile(rb"export\s+const\s+meta\b|\bagent\s*\(")
@@ -45,6 +46,6 @@ def _folder(folder: Path) -> Iterator[Target]:
 
 def _looks_like_workflow(path: Path) -> bool:
     try:
-        return _LOOKS_LIKE_WORKFLOW.search(path.read_bytes()) is not None
-    except OSError:
+        return _LOOKS_LIKE_WORKFLOW.search(read_script_bytes(path)) is not None
+    except Unreadable:
         return True  # checking it reports why it cannot be read

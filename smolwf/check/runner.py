@@ -11,6 +11,7 @@ from smolwf.check.diagnostics import FILE_START, Diagnostic, Span
 from smolwf.check.files import targets
 from smolwf.check.parser import ParsedScript
 from smolwf.check.rules import RULE_ORDER
+from smolwf.script.reading import Unreadable, read_script_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +71,9 @@ class Checker:
     def check_file(self, path: Path, display: str | None = None) -> list[Diagnostic]:
         shown = display or str(path)
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            reason = "no such file" if isinstance(error, FileNotFoundError) else error.strerror
-            if path.is_dir():
-                reason = "is a directory"
-            message = f"cannot read the workflow script: {reason or error}"
+            data = read_script_bytes(path)
+        except Unreadable as why:
+            message = f"cannot read the workflow script: {why.reason}"
             return [Diagnostic(shown, FILE_START, "error", "SW000", message)]
         return self.check_bytes(data, path, shown)
 

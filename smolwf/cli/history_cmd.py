@@ -14,7 +14,7 @@ import typer
 
 from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
-from smolwf.store.db import connect
+from smolwf.store.db import connect, open_for_reading
 from smolwf.store.ownership import owner_alive
 from smolwf.store.paths import default_db_path
 from smolwf.store.runs import LIVE_STATES, STATES
@@ -104,11 +104,12 @@ def history(
     return 0
 
 
-def _open(path: Path) -> History:
+def _open(path: Path, *, writable: bool = False) -> History:
     from smolwf.store.history import History
 
     try:
-        return History(connect(path, create=False), path)
+        conn = connect(path, create=False) if writable else open_for_reading(path)
+        return History(conn, path)
     except StoreError as error:
         if not path.exists():
             raise StoreError(
@@ -153,7 +154,7 @@ def _delete(
         raise UsageError("history delete: --all cannot be combined with --status or run ids")
     if ids and states:
         raise UsageError("history delete: give run ids or --status, not both")
-    view = _open(path)
+    view = _open(path, writable=not dry_run)
     for run_id in ids:
         if not view.run_exists(run_id):
             raise StoreError(f"workflow run {run_id} was not found in {path}; check --db")

@@ -29,6 +29,7 @@ from smolwf.cluster.settings import (
     parse_resources_text,
 )
 from smolwf.engine.config import ON_WAIT_MODES, RECORDED, OnWait, RunConfig
+from smolwf.engine.inputs import check_provider_options, check_rate_limits
 from smolwf.engine.selectors import parse_model_map
 from smolwf.errors import AgentOptionError, UsageError, WorkflowWaiting
 from smolwf.permissions import (
@@ -42,7 +43,7 @@ from smolwf.permissions import (
 )
 from smolwf.providers.base import ProviderSettings
 from smolwf.providers.binaries import CLI_PACKAGES
-from smolwf.providers.registry import KNOWN_PROVIDERS, check_provider_name
+from smolwf.providers.registry import KNOWN_PROVIDERS, capabilities_of, check_provider_name
 from smolwf.store.paths import default_db_path
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ def run(
         False,
         "--cache",
         help="Take the answer of an equal agent call (provider, model, effort, agentType, "
-        "permissions, schema, prompt) from any earlier run in the database, for free; "
+        "permissions, schema, prompt, --provider-setting values) from any earlier run in "
+        "the database, for free; "
         "never for isolated or writing calls (agent() cache option wins).",
     ),
     cache_ttl: str | None = typer.Option(
@@ -216,7 +218,7 @@ def run(
         "--max-agents",
         min=1,
         metavar="N",
-        help="agent() calls one run may make; the next one rejects.",
+        help="agent() calls one run may make, each retry counted; the next one rejects.",
     ),
     save_raw_sessions: Path | None = typer.Option(
         None,
@@ -248,7 +250,7 @@ def run(
         "--js-memory",
         min=16,
         metavar="MIB",
-        help="Memory limit of the script's JS heap.",
+        help="JS heap limit of the whole run: the script and its child workflows share it.",
     ),
     js_slice_timeout: float = typer.Option(
         defaults.JS_SLICE_TIMEOUT_S,
@@ -395,6 +397,30 @@ def run(
         help="The CLI a provider runs, e.g. claude-code=/opt/claude/bin/claude (repeatable; "
         "else $SMOLWF_<PROVIDER>_BIN, else PATH).",
     ),
+    provider_setting: list[str] = typer.Option(
+        [],
+        "--provider-setting",
+        callback=_needs_value,
+        metavar="PROVIDER.KEY=VALUE",
+        help="A provider's own setting, e.g. anthropic.base_url=http://localhost:8080 or "
+        "openai.api=chat (repeatable; see docs/providers.md for each provider's keys).",
+    ),
+    provider_concurrency: list[str] = typer.Option(
+        [],
+        "--provider-concurrency",
+        callback=_needs_value,
+        metavar="PROVIDER=N",
+        help="At most N calls of the provider at once, e.g. anthropic=8 (repeatable; wins "
+        "over meta.rateLimits).",
+    ),
+    provider_rpm: list[str] = typer.Option(
+        [],
+        "--provider-rpm",
+        callback=_needs_value,
+        metavar="PROVIDER=N",
+        help="At most N calls of the provider started per minute, e.g. anthropic=500 "
+        "(repeatable; wins over meta.rateLimits).",
+    ),
 ) -> int:
     config = build_config(ctx)
     check_script(ctx)
@@ -534,6 +560,9 @@ def build_config(ctx: typer.Context) -> RunConfig:
         debug_log=_debug_line if level >= LOG_LEVELS["debug"] else None,
         explicit=_explicit_fields(ctx, bool(ctx.args or p["args_from_file"])),
         provider_settings=ProviderSettings(binaries=_provider_bins(p["provider_bin"])),
+        provider_options=_provider_settings(p["provider_setting"]),
+        provider_concurrency=_per_provider("--provider-concurrency", p["provider_concurrency"]),
+        provider_rpm=_per_provider("--provider-rpm", p["provider_rpm"]),
         agent_timeout_s=p["agent_timeout"] or None,
         agent_idle_timeout_s=p["agent_idle_timeout"] or None,
         agent_permissions=_permissions(p["agent_permissions"]),
@@ -607,6 +636,8 @@ def _path(value: str | Path | None) -> Path | None:
 def _provider(name: str) -> str:
     try:
         check_provider_name(name)
+        if name not in KNOWN_PROVIDERS:
+            capabilities_of(name)  # a plug-in that cannot load fails here, not in a call
     except AgentOptionError as error:
         raise UsageError(error.message) from None
     return name
@@ -706,6 +737,32 @@ def _provider_bins(values: list[str]) -> dict[str, str]:
             raise UsageError(f"--provider-bin: {name!r} runs no CLI; use one of {known}")
         binaries[name] = path
     return binaries
+
+
+def _provider_settings(values: list[str]) -> dict[str, dict[str, str]]:
+    """``--provider-setting PROVIDER.KEY=VALUE`` values, each checked against the keys its
+    provider declares; a later one for the same key wins."""
+    options: dict[str, dict[str, str]] = {}
+    for value in values:
+        target, sep, text = value.partition("=")
+        name, dot, key = target.partition(".")
+        if not sep or not dot or not name or not key:
+            raise UsageError(f"--provider-setting must be PROVIDER.KEY=VALUE, got {value!r}")
+        options.setdefault(name, {})[key] = text
+    check_provider_options(options, "--provider-setting")
+    return options
+
+
+def _per_provider(flag: str, values: list[str]) -> dict[str, int]:
+    """``PROVIDER=N`` values of a rate-limit flag; a later one for the same provider wins."""
+    limits: dict[str, int] = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        if not sep or not name or not number.isdigit():
+            raise UsageError(f"{flag} must be PROVIDER=N, got {value!r}")
+        limits[name] = int(number)
+    check_rate_limits(limits, flag)
+    return limits
 
 
 def _debug_line(text: str) -> None:

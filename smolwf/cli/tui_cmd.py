@@ -17,7 +17,7 @@ import typer
 from smolwf.cli import run_cmd
 from smolwf.errors import StoreError, UsageError
 from smolwf.script.source import load_script
-from smolwf.store.db import connect
+from smolwf.store.db import open_for_reading
 from smolwf.store.paths import default_db_path
 from smolwf.tui.replay import DEFAULT_MAX_DELAY, parse_duration
 
@@ -108,7 +108,7 @@ def load_replay(source: str, db: Path | None) -> list[Event]:
     if path.exists() or (db is None and not source.startswith("run_")):
         return read_events_file(path)
     db_path = db or default_db_path()
-    history = History(connect(db_path, create=False), db_path)
+    history = History(open_for_reading(db_path), db_path)
     try:
         if not history.run_exists(source):
             raise StoreError(f"workflow run {source} was not found in {db_path}; check --db")

@@ -16,7 +16,7 @@ import anyio
 from smolwf import defaults
 from smolwf.engine.executor import Answer, CallContext
 from smolwf.engine.options import PreparedCall
-from smolwf.engine.structured import correction_prompt, mismatch_message, validation_errors
+from smolwf.engine.structured import correction_prompt, mismatch_message, output_errors
 from smolwf.errors import (
     AgentCallError,
     AgentOptionError,
@@ -48,6 +48,9 @@ async def execute_agent(call: PreparedCall, context: CallContext) -> Answer:
             pause = _pause_before_retry(call, last_error)
             if pause is None:
                 break
+            refused = context.another_try()
+            if refused is not None:
+                raise AgentCallError(f"{last_error.message} (no more tries: {refused})")
             if pause:
                 await anyio.sleep(pause)
         try:
@@ -135,7 +138,16 @@ async def _structured_call(call: PreparedCall, name: str, context: CallContext) 
                 session_id=result.session_id,
                 refusals=refused,
             )
-        errors = validation_errors(result.output, plan.schema) if plan.has_schema else []
+        try:
+            errors = (
+                await output_errors(result.output, plan.schema, who=context.who)
+                if plan.has_schema
+                else []
+            )
+        except ProviderError as error:  # too costly to validate: no correction round
+            context.record(name, result.usage, "invalid-output", result.model)
+            error.refusals = refused
+            raise
         if not errors:
             context.record(name, result.usage, "ok", result.model)
             return result if result.refusals == refused else replace(result, refusals=refused)

@@ -8,6 +8,7 @@ later turn: its step row, events, spend and settlement.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -25,6 +26,7 @@ from smolwf.engine.lookup import Found, Lookup, Unanswered, Wanted
 from smolwf.engine.metering import Metered, ProviderCall
 from smolwf.engine.options import CallDefaults, PlanCache, PlanInputs, PreparedCall
 from smolwf.engine.pricing import Prices
+from smolwf.engine.rate_limits import Throttle, ThrottledProvider
 from smolwf.engine.scope import Scope
 from smolwf.engine.workers import Workers
 from smolwf.errors import AgentCallError, FailureKind, ProviderError
@@ -34,7 +36,7 @@ from smolwf.ids import new_id
 from smolwf.js.requests import AgentCall
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.permissions import Refusal, refusal_summary, refusals_json
-from smolwf.providers.base import AgentResult, Provider
+from smolwf.providers.base import AgentResult, Closeable, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
 from smolwf.store.runs import dumps
@@ -109,6 +111,10 @@ class AgentStep:
             self.agents.unrecorded[self] = None
         else:
             self.ledger.append(entry)
+        self.agents.ctx.pending.nudge()  # committed now, not when the whole call ends
+
+    def another_try(self) -> str | None:
+        return self.agents.count_try()
 
     def event(self, provider: str, event: JSON, session_id: str | None) -> None:
         """A provider line, live: ``workflow.agent_event`` with the reference's data shape."""
@@ -128,7 +134,12 @@ class AgentStep:
         return self.metered(name, self.agents.provider(name))
 
     def metered(self, name: str, provider: Provider) -> Provider:
-        return Metered(name, provider, self.agents.prices, self._started)
+        """``provider`` as this call sees it: metered (timed and priced), behind its
+        rate limit's throttle, so the wait for a slot is neither timed nor priced."""
+        agents = self.agents
+        metered = Metered(name, provider, agents.prices, self._started)
+        throttle = agents.throttles.get(name)
+        return metered if throttle is None else ThrottledProvider(metered, throttle)
 
     def _started(self) -> None:
         self.call_started_ns = self.agents.clock()
@@ -179,6 +190,10 @@ class Agents:
         self.unrecorded: dict[AgentStep, None] = {}
         """Steps with provider calls not yet in the write batch, in the order they spent."""
         self.providers: dict[str, Provider] = {}
+        self.throttles: dict[str, Throttle] = {
+            name: Throttle(limit) for name, limit in ctx.rate_limits.items()
+        }
+        """One per rate-limited provider: every call of the run waits for the same one."""
         self.warned_no_cost: set[str] = set()
         self.prices = Prices(lambda message: ctx.warn(message, "cost"))
         self.clock = ctx.emitter.elapsed_ns
@@ -190,6 +205,8 @@ class Agents:
             config.agent_permissions,
             config.on_refusal,
         )
+        self.answer_settings = config.answer_settings()
+        """Each provider's settings that may change its answers (cache keys hold them)."""
         self.raw_sessions = (
             RawSessions(config.raw_sessions_dir, lambda message: ctx.warn(message, "raw-sessions"))
             if config.raw_sessions_dir is not None
@@ -249,6 +266,7 @@ class Agents:
             config.model_map,
             self._check_provider,
             self.defaults,
+            self.answer_settings,
         )
         scope.plans = PlanCache(inputs)
         return scope.plans
@@ -261,9 +279,16 @@ class Agents:
         if self.started >= limit:
             return (
                 f"this run reached its limit of {limit} agent calls (--max-agents {limit}); "
-                "raise --max-agents to allow more"
+                "retries count too: raise --max-agents to allow more"
             )
         return None
+
+    def count_try(self) -> str | None:
+        """A retry of a running call counts as one more agent call of the run."""
+        refused = self._limit_reached()
+        if refused is None:
+            self.started += 1
+        return refused
 
     def _reuse(self, scope: Scope, call: PreparedCall, wanted: Wanted, found: Found) -> None:
         """Settle the call with an answer no provider call of this attempt made: its own
@@ -357,14 +382,25 @@ class Agents:
             check_provider_name(name)
 
     def provider(self, name: str) -> Provider:
-        overrides = self.ctx.config.providers
-        if overrides is not None and name in overrides:
-            return overrides[name]
+        """The run's provider called ``name``: one object per run, created with its settings
+        (a call meters it and waits for its throttle: ``AgentStep.provider``)."""
         provider = self.providers.get(name)
         if provider is None:
-            provider = create_provider(name, self.ctx.config.provider_settings)
+            config = self.ctx.config
+            overrides = config.providers
+            if overrides is not None and name in overrides:
+                provider = overrides[name]
+            else:
+                provider = create_provider(name, config.settings_for_providers())
             self.providers[name] = provider
         return provider
+
+    async def close_providers(self) -> None:
+        """Let every provider this run used release what it holds (connection pools)."""
+        for provider in self.providers.values():
+            if isinstance(provider, Closeable):
+                with contextlib.suppress(Exception):  # a pool that fails to close loses nothing
+                    await provider.aclose()
 
     # ---- starting and running ----------------------------------------------
 

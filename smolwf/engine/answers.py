@@ -12,7 +12,7 @@ import getpass
 from dataclasses import dataclass
 from pathlib import Path
 
-from smolwf.engine.structured import validation_errors
+from smolwf.engine.structured import errors_within
 from smolwf.errors import AnswerRefused
 from smolwf.store.db import connect
 from smolwf.store.human import HumanRequest, HumanRequests, Payload, Reply
@@ -55,7 +55,7 @@ def who_answers() -> str:
 def _check_payload(target: HumanRequest, payload: Payload) -> None:
     if target.schema is None:
         return
-    errors = validation_errors(payload.data, target.schema)
+    errors = errors_within(payload.data, target.schema, what="the payload")
     if errors:
         raise AnswerRefused(
             f"signal '{target.name}' refused: the payload does not match the schema of "

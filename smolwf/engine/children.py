@@ -7,7 +7,11 @@ Children run concurrently with their parent and each other; their spend rolls up
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import anyio
 
 from smolwf import defaults
 from smolwf.clock import now_ms, rfc3339_now
@@ -21,13 +25,30 @@ from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsPoll
 from smolwf.js.requests import WorkflowCall
 from smolwf.jsontypes import JSON, JSONObject
-from smolwf.script.discovery import LookupFailed, find_by_name, workflow_root
+from smolwf.script.discovery import WORKFLOW_DIRS, LookupFailed, find_by_name, workflow_root
+from smolwf.script.reading import size_limit_text
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import StepEnd
 from smolwf.store.runs import StepRecord, dumps
 from smolwf.usage import ZERO_USAGE, Usage
 
 MODULE_PREFIXES = ("workflow module evaluation rejected: ", "workflow module rejected: ")
+
+
+@dataclass(frozen=True, slots=True)
+class ChildLoaded:
+    """A ``workflow()`` call's script was read (or could not be: the message)."""
+
+    children: Children
+    scope: Scope
+    request: WorkflowCall
+    found: PreparedScript | str
+
+    def apply(self) -> None:
+        if isinstance(self.found, str):
+            self.scope.settle(self.request.id, False, self.found, None)
+        elif self.scope.open:
+            self.children.loaded(self.scope, self.request, self.found)
 
 
 class Children:
@@ -51,11 +72,19 @@ class Children:
             )
             scope.settle(request.id, False, message, None)
             return
+        self.ctx.spawn(self._load, scope, request)
+
+    async def _load(self, scope: Scope, request: WorkflowCall) -> None:
+        """Find and read the child's script on a worker thread: a path may name anything."""
+        found: PreparedScript | str
         try:
-            script = load_script(self._child_path(scope, request.ref))
+            found = await anyio.to_thread.run_sync(self._script_of, scope, request.ref)
         except (LookupFailed, ScriptError) as error:
-            scope.settle(request.id, False, str(error), None)
-            return
+            found = str(error)
+        self.ctx.pending.post(ChildLoaded(self, scope, request, found))
+
+    def loaded(self, scope: Scope, request: WorkflowCall, script: PreparedScript) -> None:
+        """The child's script is ready: replay its stored result, or start it."""
         checkpoint = scope.occurrences.checkpoint(
             workflow_key(scope=scope.key, ref=request.ref, args=request.args)
         )
@@ -65,11 +94,25 @@ class Children:
             return
         self._start(scope, request, script, checkpoint, stored)
 
-    def _child_path(self, scope: Scope, ref: str | JSONObject) -> Path:
-        if isinstance(ref, dict):
-            path = Path(str(ref.get("scriptPath")))
-            return path if path.is_absolute() else scope.script.path.parent / path
-        return find_by_name(ref, workflow_root(self.ctx.cwd))
+    def _script_of(self, scope: Scope, ref: str | JSONObject) -> PreparedScript:
+        root = workflow_root(self.ctx.cwd)
+        if not isinstance(ref, dict):
+            return load_script(find_by_name(ref, root))
+        given = str(ref.get("scriptPath"))
+        path = Path(os.path.normpath(scope.script.path.parent / given))  # lexical: no lookups
+        try:
+            return load_script(path)
+        except ScriptError:
+            known = (scope.script.path.parent, *(root / folder for folder in WORKFLOW_DIRS))
+            if any(path.is_relative_to(folder) for folder in known):
+                raise
+        # Elsewhere, whether the path exists is not the script's (or a model's) business.
+        shown = given.replace("\0", "\\0")
+        raise ScriptError(
+            f"workflow script {shown} cannot be run: it is not a readable workflow script of "
+            f"at most {size_limit_text()} (outside the workflow's directory, "
+            f"{', '.join(WORKFLOW_DIRS)} no reason is given; `smol-wf check {shown}` says why)"
+        )
 
     def _replay(
         self, scope: Scope, request: WorkflowCall, script: PreparedScript, stored: StepRecord
@@ -121,6 +164,7 @@ class Children:
         )
         ctx.emit(child, EventType.STARTED, _started(scope, script))
         try:
+            host.limit_memory(ctx.memory.limit_for(child, [*ctx.scopes, child]))
             host.start(
                 args=request.args,
                 budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
@@ -130,6 +174,7 @@ class Children:
             self._failed(child, error.message)
             return
         ctx.scopes.append(child)
+        ctx.memory.note(child, host.memory_used())
 
     def finished(self, child: Scope, poll: JsPoll) -> None:
         """The child's script ended (its last poll said so): settle the parent's promise."""
@@ -156,6 +201,7 @@ class Children:
     def _end(self, child: Scope, end: StepEnd, *, ok: bool, value: JSON) -> None:
         """Close the child's JS, record its step, roll its spend up, settle the parent."""
         child.open = False
+        self.ctx.memory.forget(child)
         if child in self.ctx.scopes:
             self.ctx.scopes.remove(child)
         child.host.close()

@@ -30,6 +30,7 @@ from smolwf.permissions import (
     RefusalPolicy,
 )
 from smolwf.providers.base import Provider, ProviderSettings
+from smolwf.providers.registry import setting_changes_answers, setting_is_recorded
 
 ReplayMissing: TypeAlias = Literal["fail", "live"]
 REPLAY_MISSING: tuple[ReplayMissing, ...] = ("fail", "live")
@@ -94,6 +95,31 @@ def _with_binaries(stored: JSON, current: ProviderSettings) -> ProviderSettings:
         {k: v for k, v in stored.items() if isinstance(v, str)} if isinstance(stored, dict) else {}
     )
     return replace(current, binaries=binaries)
+
+
+def _options_json(options: Mapping[str, Mapping[str, str]]) -> JSON:
+    """The ``--provider-setting`` values a resume may reuse: not those that may carry a
+    credential (headers)."""
+    return {
+        name: {key: value for key, value in values.items() if setting_is_recorded(name, key)}
+        for name, values in options.items()
+    }
+
+
+def _with_unrecorded(
+    stored: JSON, current: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """The recorded settings, plus the caller's settings that are never recorded."""
+    merged: dict[str, dict[str, str]] = {}
+    entries = stored if isinstance(stored, dict) else {}
+    for name, values in entries.items():
+        if isinstance(values, dict):
+            merged[name] = {k: v for k, v in values.items() if isinstance(v, str)}
+    for name, own in current.items():
+        for key, text in own.items():
+            if not setting_is_recorded(name, key):
+                merged.setdefault(name, {})[key] = text
+    return merged
 
 
 def _path_json(path: Path | None) -> JSON:
@@ -221,6 +247,26 @@ class RunConfig:
     )
     """Executable overrides (``--provider-bin``) for the registry's providers; its ``env``
     is never recorded (it may hold secrets) and stays the caller's."""
+    provider_options: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict,
+        metadata=recorded(
+            "providerSettings",
+            "--provider-setting",
+            to_json=_options_json,
+            from_json=_with_unrecorded,
+        ),
+    )
+    """Each provider's own settings by provider name (``--provider-setting NAME.KEY=VALUE``);
+    those that may carry a credential (headers) are not recorded and stay the caller's."""
+    provider_concurrency: Mapping[str, int] = field(
+        default_factory=dict,
+        metadata=recorded("providerConcurrency", "--provider-concurrency"),
+    )
+    """At most this many calls of a provider at once (over ``meta.rateLimits``)."""
+    provider_rpm: Mapping[str, int] = field(
+        default_factory=dict, metadata=recorded("providerRpm", "--provider-rpm")
+    )
+    """At most this many calls of a provider started per minute (over ``meta.rateLimits``)."""
     agent_timeout_s: float | None = field(
         default=defaults.AGENT_TIMEOUT_S, metadata=recorded("agentTimeoutS", "--agent-timeout")
     )
@@ -279,6 +325,23 @@ class RunConfig:
 
     With ``progress_stream=None`` and ``events_stream=None`` and sinks given, no plain
     progress lines are written: the sinks own the terminal."""
+
+    def answer_settings(self) -> dict[str, dict[str, str]]:
+        """Each provider's settings that may change its answers (a model API's model, base
+        URL…), for cache keys: never a credential-bearing header, nor a key's variable or a
+        retry count."""
+        chosen = {
+            name: {
+                key: value for key, value in values.items() if setting_changes_answers(name, key)
+            }
+            for name, values in self.provider_options.items()
+        }
+        return {name: values for name, values in chosen.items() if values}
+
+    def settings_for_providers(self) -> ProviderSettings:
+        """What the registry's providers are created with: ``provider_settings`` and each
+        provider's own settings."""
+        return replace(self.provider_settings, options=self.provider_options)
 
 
 def with_meta_executor(config: RunConfig, value: JSON) -> RunConfig:

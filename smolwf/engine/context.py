@@ -7,7 +7,7 @@ loop or the ``WorkflowRun``: they record steps, emit events and start work throu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ from smolwf.engine.budget import Budget
 from smolwf.engine.caps import BudgetCaps
 from smolwf.engine.config import RunConfig
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.memory import MemoryBudget
 from smolwf.engine.pending import Pending
+from smolwf.engine.rate_limits import RateLimit
 from smolwf.engine.scope import Scope
 from smolwf.events.types import EventType
 from smolwf.js.host import JsLimits
@@ -45,6 +47,10 @@ class RunContext:
     caps: BudgetCaps
     spent_before: Usage
     """What earlier attempts of the run spent (the ledger's total when this one started)."""
+    memory: MemoryBudget
+    """The run's JS memory, shared by its scopes."""
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    """Each limited provider's limits (the root's ``meta.rateLimits`` under the flags)."""
     spent_now: UsageTally = field(default_factory=UsageTally)
     pending: Pending = field(default_factory=Pending)
     scopes: list[Scope] = field(default_factory=list)

@@ -63,11 +63,15 @@ class CallContext(Protocol):
         """The provider called ``name`` for this run, timed and with every usage priced."""
 
     def metered(self, name: str, provider: Provider) -> Provider:
-        """``provider`` (a stand-in for ``name``, e.g. on a cluster) timed and priced the
-        way ``provider(name)`` is."""
+        """``provider`` (a stand-in for ``name``, e.g. on a cluster) timed, priced and
+        throttled the way ``provider(name)`` is."""
 
     def note_isolation(self, record: JSONObject) -> None:
         """Where the call's work went (a kept branch), for its result and its error."""
+
+    def another_try(self) -> str | None:
+        """Count one more try of the call against ``--max-agents``; the refusal when the
+        run has none left."""
 
 
 class Executor(Protocol):

@@ -66,6 +66,9 @@ class CacheAsk:
     has_schema: bool
     key: JSON = None
     """The ``key`` option, which scripts set to keep equal prompts apart."""
+    settings: JSON = None
+    """The chain's providers' settings that may change answers (``--provider-setting``: a
+    model API's model, base URL…), as the ``model`` option does; never a header."""
 
 
 def cache_key_parts(ask: CacheAsk) -> AgentKeyParts:
@@ -81,6 +84,8 @@ def cache_key_parts(ask: CacheAsk) -> AgentKeyParts:
     }
     if ask.has_schema:
         signature["schema"] = ask.schema
+    if ask.settings:  # absent without settings: the keys of earlier runs stay the same
+        signature["settings"] = ask.settings
     return AgentKeyParts(f'{{"ask":{canonical(signature)},"prompt":', "}", kind="cache")
 
 

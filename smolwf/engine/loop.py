@@ -27,6 +27,7 @@ from smolwf.events.types import EventType
 from smolwf.js.host import JsPoll
 from smolwf.jsontypes import JSONObject
 from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
+from smolwf.store.problems import WriteFailed
 from smolwf.store.runs import RunStore
 
 TURN_MAX_RESULTS = 1024
@@ -85,6 +86,8 @@ class Loop:
         except WorkflowFailed as error:
             self._fail("failed", error.message)
             raise
+        except WriteFailed as error:  # writing that the run failed would fail too
+            raise StoreError(self._write_failed(error)) from None
         except BaseException:
             self._fail("failed", "smol-wf stopped unexpectedly")
             raise
@@ -114,7 +117,10 @@ class Loop:
                 scope.dirty = False
                 settlements, scope.settle_now = scope.settle_now, []
                 scope.host.settle(settlements)
-                poll = scope.host.poll()
+                scopes, memory = self.ctx.scopes, self.ctx.memory
+                limit = memory.limit_for(scope, scopes)
+                poll = scope.host.poll(memory_limit=limit, measure=len(scopes) > 1)
+                memory.note(scope, poll.memory_used)
                 scope.pending = poll.pending
                 for request in poll.requests:
                     kinds.handle(scope, request)
@@ -142,6 +148,10 @@ class Loop:
         done = pending.take(TURN_MAX_RESULTS)
         if not done:
             if pending.nothing:
+                for scope in self.ctx.scopes:  # a job that ran out of memory loses its promise
+                    full = scope.host.out_of_memory()
+                    if full is not None:
+                        raise WorkflowFailed(full)
                 waiting = sum(scope.pending for scope in self.ctx.scopes)
                 raise WorkflowFailed(
                     f"workflow can never finish: {waiting} promises pending and no agent running"
@@ -199,6 +209,16 @@ class Loop:
         self.store.finish_run(ctx.attempt, "completed", result=poll.result, batch=ctx.batch)
         ctx.emitter.release()
         return RunReport(ctx.attempt.run_id, usage, poll.result)
+
+    def _write_failed(self, error: WriteFailed) -> str:
+        """The store refused a turn: the run stops, resumable from what was recorded."""
+        resume = f"smol-wf run --resume-run {self.ctx.attempt.run_id} --db {self.store.path}"
+        if error.refused:
+            return (
+                f"{error.message}; the run stopped and nothing it recorded is lost: free some "
+                f"space, then resume with `{resume}`"
+            )
+        return f"{error.message}; the run stopped: fix the database, then resume with `{resume}`"
 
     def _park(self) -> None:
         """``--on-wait exit``: the run stays ``waiting`` without an owner, for a resume."""

@@ -7,7 +7,7 @@ with no ``agent_started`` event and no provider call (reference §1.4).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smolwf.cluster.settings import ResourceSpecError, parse_resources
 from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
@@ -112,6 +112,9 @@ class PlanInputs:
     model_map: Mapping[str, str]
     check_provider: Callable[[str], None]
     defaults: CallDefaults = CallDefaults()
+    settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Each provider's settings that may change its answers (``RunConfig.answer_settings``),
+    for cache keys."""
 
 
 class PlanCache:
@@ -157,12 +160,14 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
     if phase is not None and not isinstance(phase, str):
         raise AgentOptionError("agent() option phase must be a string or null")
     _apply_phase_defaults(options, inputs.meta, phase)
+    _check_command_line_values(options)
     chain = _provider_chain(options.get("provider", inputs.default_provider))
     for name in chain:
         inputs.check_provider(name)
     for name in chain[1:]:
         resolve_model(options, name, inputs.model_map)  # each provider must accept the model
     options = resolve_model(options, chain[0], inputs.model_map)
+    _check_command_line_values(options)
     retry = parse_retry(options.get("retry"))
     _check_isolation(options.get("isolation"))
     defaults = inputs.defaults
@@ -212,9 +217,31 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
                 schema,
                 has_schema,
                 options.get("key"),
+                _settings_of(chain, inputs.settings),
             )
         ),
     )
+
+
+def _settings_of(chain: tuple[str, ...], settings: Mapping[str, Mapping[str, str]]) -> JSON:
+    """The settings of the chain's providers that have any, or None."""
+    found: JSONObject = {name: dict(settings[name]) for name in chain if settings.get(name)}
+    return found or None
+
+
+_COMMAND_LINE_OPTIONS = ("model", "agentType", "effort", "thinking", "modelProvider")
+"""Options whose values reach an agent CLI's argv."""
+
+
+def _check_command_line_values(options: JSONObject) -> None:
+    """A value a CLI could read as a flag (``--dangerously-skip-permissions``) is refused."""
+    for key in _COMMAND_LINE_OPTIONS:
+        value = options.get(key)
+        if isinstance(value, str) and value.startswith("-"):
+            raise AgentOptionError(
+                f"agent() option {key} must not start with '-' (an agent CLI would read it "
+                f"as a flag), got {value!r}"
+            )
 
 
 def _provider_chain(value: JSON) -> tuple[str, ...]:

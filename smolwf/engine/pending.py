@@ -49,6 +49,10 @@ class Pending:
     def post(self, completion: Completion) -> None:
         """Called by the task that did the work; wakes the loop if it waits."""
         self._done.append(completion)
+        self.nudge()
+
+    def nudge(self) -> None:
+        """Wake the loop for a commit though nothing finished (spend to make durable)."""
         if self._arrived is not None:
             self._arrived.set()
             self._arrived = None
@@ -66,7 +70,7 @@ class Pending:
         return taken
 
     async def wait(self) -> None:
-        """Return once a completion is there to take."""
+        """Return once a completion is there to take, or a nudge asks for a commit."""
         if not self._done:
             self._arrived = anyio.Event()
             await self._arrived.wait()

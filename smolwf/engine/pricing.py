@@ -1,6 +1,7 @@
-"""A cost for every provider call: the CLI's own figure, else its tokens at list price.
+"""A cost for every provider call: the provider's own figure, else its tokens at list price.
 
-codex reports no cost at all, so without this a codex run shows $0. The estimate comes
+codex and the model APIs (``anthropic``, ``openai``) report no cost at all, only tokens
+and a model, so without this their runs show $0. The estimate comes
 from genai-prices (a maintained price database, cached-input prices included), loaded
 only when a call lacks a cost. A reported cost is never replaced. A model the database
 does not know keeps a cost of None, and the run is told once per model: never a silent 0.
@@ -13,9 +14,15 @@ from dataclasses import replace
 
 from smolwf.usage import Usage
 
-PRICE_PROVIDERS = {"codex": "openai", "claude-code": "anthropic"}
-"""The price database's provider of the models a CLI runs, when its model names carry none
-(pi and opencode name models ``provider/model``)."""
+PRICE_PROVIDERS = {
+    "codex": "openai",
+    "claude-code": "anthropic",
+    "anthropic": "anthropic",
+    "openai": "openai",
+}
+"""The price database's provider of the models a provider runs, when its model names carry
+none (pi and opencode name models ``provider/model``). A model the vendor does not know
+(a compatible server's behind ``openai.base_url``) is looked up under any provider."""
 
 PriceRef = tuple[str | None, str]
 """How the database knows a model: its provider id (None: any) and model reference."""
@@ -86,10 +93,11 @@ def _lookup(provider: str, model: str | None) -> PriceRef | None:
 def _unknown_message(provider: str, model: str | None) -> str:
     if not model:
         return (
-            f"the {provider} provider's calls have no known cost (null, not $0): the CLI "
-            "reports none and they name no model to price; set a model to see their cost"
+            f"the {provider} provider's calls have no known cost (null, not $0): the "
+            "provider reports none and they name no model to price; set a model to see "
+            "their cost"
         )
     return (
         f"the {provider} provider's calls to model {model!r} have no known cost (null, not "
-        "$0): the CLI reports none and the price database does not know the model"
+        "$0): the provider reports none and the price database does not know the model"
     )

@@ -184,6 +184,9 @@ class _OnCluster:
     def note_isolation(self, record: JSONObject) -> None:
         self.inner.note_isolation(record)
 
+    def another_try(self) -> str | None:
+        return self.inner.another_try()
+
     def provider(self, name: str) -> Provider:
         if name in self.executor.overrides:
             raise ProviderError(

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON
 
-MAX_ATTEMPTS_LIMIT = 4_294_967_295
-"""The reference stores ``maxAttempts`` in a u32."""
+MAX_ATTEMPTS_LIMIT = 100
+"""The most tries one call may make (the reference allows a u32's worth: a model that never
+satisfies a schema then costs millions of provider calls). Each try beyond the first also
+counts against ``--max-agents``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ import sys
 from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
+import anyio
+
 from smolwf import defaults
 from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
@@ -22,6 +24,9 @@ from smolwf.engine.emitter import Emitter
 from smolwf.engine.executor import Executor
 from smolwf.engine.kinds import register
 from smolwf.engine.loop import Loop
+from smolwf.engine.memory import MemoryBudget
+from smolwf.engine.processes import RunProcesses, stop_leftovers
+from smolwf.engine.rate_limits import rate_limits
 from smolwf.engine.report import RunReport
 from smolwf.engine.resume import recorded_params, resume_config
 from smolwf.engine.reuse import (
@@ -36,6 +41,7 @@ from smolwf.errors import StoreError, UsageError
 from smolwf.events.sinks import EventSink, JsonlSink, PlainProgressSink
 from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsLimits
+from smolwf.process_group import group_watcher
 from smolwf.script.source import PreparedScript, load_script
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import connect
@@ -132,6 +138,9 @@ class WorkflowRun:
             total=config.max_total_tokens,
             usd=config.max_cost_usd,
         )
+        throttled = rate_limits(
+            script.meta.raw.get("rateLimits"), config.provider_concurrency, config.provider_rpm
+        )
         limits = self.js_limits()
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         host.start(
@@ -141,6 +150,7 @@ class WorkflowRun:
         )
         if record is not None:
             attempt = store.resume_run(record.run_id)
+            stop_leftovers(store, record.run_id)  # before any new agent starts
         else:
             attempt = store.create_run(self._record(script, reuse), meta=script.meta.to_json())
         self.run_id = attempt.run_id
@@ -151,6 +161,7 @@ class WorkflowRun:
                 f"run_id={attempt.run_id}"
             )
         ctx = self._context(store, attempt, caps, limits)
+        ctx.rate_limits = throttled
         note = None
         if notes:
             what = (
@@ -165,6 +176,7 @@ class WorkflowRun:
         requests = HumanRequests(store.conn, store.path)
         kinds = register(ctx, executor, lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
+        watching = group_watcher.set(RunProcesses(ctx.batch, ctx.pending))
         try:
             report = await loop.run()
         except BaseException:
@@ -172,6 +184,10 @@ class WorkflowRun:
                 with contextlib.suppress(StoreError):  # the run's own failure is the one to say
                     recorder.write()
             raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await kinds.agents.close_providers()
+            group_watcher.reset(watching)
         if recorder is not None:
             recorder.write()
         return report
@@ -199,6 +215,7 @@ class WorkflowRun:
             budget=Budget(config.budget_allowance),
             caps=caps,
             spent_before=store.ledger_total(attempt.run_id),
+            memory=MemoryBudget(limits.memory_mib * 1024 * 1024),
         )
 
     def _sinks(self) -> list[EventSink]:

@@ -42,6 +42,11 @@ def parse_model_map(values: Sequence[str]) -> dict[str, str]:
             raise UsageError("--model-map selector must not be empty")
         if any(char in _ALIAS_FORBIDDEN for char in alias):
             raise UsageError(f"--model-map alias must be a simple name, got: {alias}")
+        if selector.startswith("-"):
+            raise UsageError(
+                f"--model-map selector must not start with '-' (an agent CLI would read it "
+                f"as a flag), got: {selector}"
+            )
         model_map[alias] = selector
     return model_map
 

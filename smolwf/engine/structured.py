@@ -1,4 +1,8 @@
-"""JSON Schema checks for ``agent(prompt, {schema})`` output, and the correction prompt."""
+"""JSON Schema checks for ``agent(prompt, {schema})`` output, and the correction prompt.
+
+Validation runs on a worker thread under a deadline (see ``validation``): a model's
+output can make it costly, and the run must stay responsive to a cancel meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import anyio
+
+from smolwf import defaults
+from smolwf.engine.validation import Deadline, TooCostly, bounded, run_within
+from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontext import canonical
 from smolwf.jsontypes import JSON
 
@@ -14,6 +23,10 @@ if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
 _INVALID_SCHEMA = "/ schema is invalid: "
+_CYCLE = (
+    "its $ref references form a cycle that never reaches a value (like { $ref: '#' }); "
+    "a schema that refers to itself must go through properties or items"
+)
 
 _CORRECTION_HEADER = (
     "Previous structured output failed JSON Schema validation.\n"
@@ -27,8 +40,49 @@ def schema_problem(schema: JSON) -> str | None:
     return _compile(canonical(schema))[1]
 
 
+async def output_errors(output: JSON, schema: JSON, *, who: str) -> list[str]:
+    """``validation_errors`` off the event loop, within ``SCHEMA_VALIDATION_LIMIT_S``.
+
+    An output too costly to validate (or too deeply nested) fails the call as
+    ``invalid-output`` without a correction round; a cancel stops the validation."""
+    deadline = Deadline.after(defaults.SCHEMA_VALIDATION_LIMIT_S)
+    try:
+        errors: list[str] = await anyio.to_thread.run_sync(
+            run_within, deadline, lambda: validation_errors(output, schema), abandon_on_cancel=True
+        )
+        return errors
+    except TooCostly as error:
+        limit = f"{defaults.SCHEMA_VALIDATION_LIMIT_S:g} s"
+        message = (
+            f"structured output of {who} could not be validated within {limit} "
+            f"(stopped at {error.where}): simplify the schema or ask for a smaller output"
+        )
+    except RecursionError:
+        message = f"structured output of {who} is nested too deeply to validate against its schema"
+    finally:
+        deadline.stop()
+    raise ProviderError(message, kind=FailureKind.INVALID_OUTPUT)
+
+
+def errors_within(value: JSON, schema: JSON, *, what: str) -> list[str]:
+    """``validation_errors`` on this thread within ``SCHEMA_VALIDATION_LIMIT_S`` (for a
+    caller with no event loop, like a signal's sender): a value too costly to validate, or
+    nested too deeply, is one error saying so."""
+    deadline = Deadline.after(defaults.SCHEMA_VALIDATION_LIMIT_S)
+    try:
+        errors: list[str] = run_within(deadline, lambda: validation_errors(value, schema))
+        return errors
+    except TooCostly as error:
+        limit = f"{defaults.SCHEMA_VALIDATION_LIMIT_S:g} s"
+        return [f"{what} could not be validated within {limit} (stopped at {error.where})"]
+    except RecursionError:
+        return [f"{what} is nested too deeply to validate"]
+
+
 def validation_errors(output: JSON, schema: JSON) -> list[str]:
-    """Every way ``output`` breaks ``schema``, as ``"<JSON pointer> <message>"``, sorted."""
+    """Every way ``output`` breaks ``schema``, as ``"<JSON pointer> <message>"``, sorted.
+
+    Bounded only when run under a deadline (``validation.run_within``)."""
     validator, problem = _compile(canonical(schema))
     if validator is None:
         return [problem or f"{_INVALID_SCHEMA}unknown error"]
@@ -70,7 +124,16 @@ def _compile(canonical: str) -> tuple[Validator | None, str | None]:
         cls.check_schema(schema)
     except SchemaError as exc:
         return None, f"{_INVALID_SCHEMA}{exc.message}"
-    return cls(schema), None
+    from referencing.exceptions import Unresolvable
+
+    validator = bounded(cls)(schema)
+    try:
+        validator.is_valid(None)  # a $ref cycle recurses whatever the output is
+    except RecursionError:
+        return None, f"{_INVALID_SCHEMA}{_CYCLE}"
+    except Unresolvable:
+        pass  # a $ref that points nowhere fails when it is followed (validation_errors)
+    return validator, None
 
 
 def _pointer(path: Iterable[str | int]) -> str:

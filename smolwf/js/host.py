@@ -83,6 +83,8 @@ class JsPoll:
     pending: int
     result: JSON = None
     error: str | None = None
+    memory_used: int | None = None
+    """Bytes of JS heap after the slice, when the poll was asked to measure it."""
 
     @property
     def finished(self) -> bool:
@@ -113,6 +115,7 @@ class JsHost:
         # A single QuickJS call may overrun the slice limit only by what QuickJS needs to
         # notice it; beyond this much CPU time the call is stuck in native code.
         self._overrun_s = limits.slice_timeout_s * 1.5 + 0.5
+        self._memory_limit = limits.memory_mib * _MIB
         self._worker = _JsThread(limits.stack_kib)
         weakref.finalize(self, self._worker.stop)
         self._on_worker(self._create_context)
@@ -131,11 +134,14 @@ class JsHost:
         }
         self._on_worker(lambda: self._start(json.dumps(config)))
 
-    def poll(self) -> JsPoll:
+    def poll(self, *, memory_limit: int | None = None, measure: bool = False) -> JsPoll:
         """Settle, run pending jobs, start the default export once evaluated, drain the outbox.
 
-        One round trip to the JS thread per turn of the run loop.
+        One round trip to the JS thread per turn of the run loop. ``memory_limit`` (bytes)
+        replaces the heap limit first; ``measure`` reports the heap's size after.
         """
+        if memory_limit is not None:
+            self.limit_memory(memory_limit)
         settlements, self._settlements = self._settlements, []
         payload = (
             json.dumps([[s.request_id, s.ok, s.value, s.budget_spent] for s in settlements])
@@ -143,6 +149,7 @@ class JsHost:
             else None
         )
         data = self._decode(self._on_worker(lambda: self._poll_text(payload)))
+        used = self.memory_used() if measure else None
         try:
             requests = parse_requests(data["out"])
         except HostProtocolError as problem:
@@ -157,6 +164,7 @@ class JsHost:
             pending=pending,
             result=data.get("result"),
             error=error,
+            memory_used=used,
         )
 
     def settle(self, settlements: list[Settlement]) -> None:
@@ -166,6 +174,29 @@ class JsHost:
     def close(self) -> None:
         """Stop the JS thread now (a finished child scope); the context is dropped there."""
         self._worker.stop()
+
+    def limit_memory(self, limit: int) -> None:
+        """Give the heap ``limit`` bytes from now on (a share of the run's budget)."""
+        if limit != self._memory_limit:
+            self._memory_limit = limit
+            self._on_worker(lambda: self._worker.context.set_memory_limit(limit))
+
+    def memory_used(self) -> int:
+        """Bytes the heap holds now (QuickJS's count of what it allocated)."""
+        used: int = self._on_worker(lambda: self._worker.context.memory()["malloc_size"])
+        return used
+
+    def out_of_memory(self) -> str | None:
+        """The out-of-memory message when the heap is (nearly) at its limit, else None."""
+        return self._oom_message() if self._heap_full_now() else None
+
+    def _heap_full_now(self) -> bool:
+        return bool(self._on_worker(self._heap_full))
+
+    def _heap_full(self) -> bool:
+        """On the JS thread: whether QuickJS ran into its memory limit."""
+        memory = self._worker.context.memory()
+        return bool(memory["malloc_size"] >= _FULL * memory["malloc_limit"])
 
     def _create_context(self) -> None:
         context = quickjs.Context()
@@ -271,11 +302,14 @@ class JsHost:
 
     def _failure(self, error_text: str) -> str:
         """The message of a failed workflow; QuickJS throws null when memory runs out."""
-        if not error_text.endswith(": null"):
-            return self.render(error_text)
-        memory = self._on_worker(lambda: self._worker.context.memory())
-        if memory["malloc_size"] >= _FULL * memory["malloc_limit"]:
+        if "out of memory" in error_text.partition("\n")[0]:
             return self._oom_message()
+        if not error_text.endswith((": null", ": InternalError")):
+            return self.render(error_text)
+        if self._heap_full_now():
+            return self._oom_message()
+        if error_text.endswith(": InternalError"):
+            return self.render(error_text)
         return self.render(error_text) + _NULL_HINT
 
     # ---- error messages --------------------------------------------------------
@@ -287,6 +321,8 @@ class JsHost:
         if "InternalError: interrupted" in text:
             return WorkflowFailed(self._timeout_message())
         if text in ("", "null") or "out of memory" in text:
+            return WorkflowFailed(self._oom_message())
+        if text.partition("\n")[0] == "InternalError" and self._heap_full():  # no memory left
             return WorkflowFailed(self._oom_message())
         if isinstance(error, quickjs.StackOverflow) or "Maximum call stack size" in text:
             return WorkflowFailed(
@@ -305,8 +341,9 @@ class JsHost:
 
     def _oom_message(self) -> str:
         return (
-            "workflow script ran out of memory: it used more than "
-            f"{self._limits.memory_mib} MiB (limit --js-memory)"
+            f"workflow script {self._display_path} ran out of memory: the run's JS scripts "
+            f"may use {self._limits.memory_mib} MiB together (limit --js-memory, shared by "
+            "a workflow and its children)"
         )
 
     def _timeout_message(self) -> str:

@@ -20,6 +20,14 @@ The contract every provider keeps (``debug``, ``claude_code``, ``codex``, ``pi``
   (``process`` does all of that for a CLI).
 - ``request.permissions`` is put over the CLI's own configuration for this call; it never
   silently runs with more or less, and every tool use the CLI refused is a ``Refusal``.
+  A provider with no tools (a model API) declares ``tools=False`` and runs at
+  ``read-only`` only.
+- A provider that calls a model's HTTP API (``model_api``) streams, so ``idleTimeout``
+  means "no event", and may repeat a request the server refused before answering (429,
+  5xx: not billed) within one ``run``, after the wait the server asked for.
+- A provider that holds something across calls (a connection pool) has
+  ``async aclose()`` (``Closeable``); the engine calls it when the run ends, and a later
+  run that uses the same object opens it again.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from smolwf.jsontypes import JSON
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
@@ -86,10 +94,24 @@ class Provider(Protocol):
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult: ...
 
 
+@runtime_checkable
+class Closeable(Protocol):
+    """A provider that holds resources across its calls within a run."""
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     """Run-wide provider configuration: executable overrides by provider name
-    (``--provider-bin NAME=PATH``) and extra environment for every provider process."""
+    (``--provider-bin NAME=PATH``), extra environment for every provider (its processes,
+    or the API keys a model API provider reads) and each provider's own settings by name
+    (``--provider-setting NAME.KEY=VALUE``, checked against what it declares)."""
 
     binaries: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def of(self, provider: str) -> Mapping[str, str]:
+        """The settings given for ``provider`` (empty when none were)."""
+        return self.options.get(provider, {})

@@ -3,7 +3,9 @@ the engine asks instead of naming providers.
 
 Each provider class has a ``capabilities`` attribute: which parts of a model selector its
 CLI can express, which reasoning levels it honours (and with which flag value), how it
-obtains structured output, and which permission levels it can run at.
+obtains structured output, which permission levels it can run at (a provider with no
+tools, a model API, changes nothing and runs only at ``read-only``), and which settings it
+reads (``smolwf.providers.settings``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from enum import StrEnum
 from typing import Literal, TypeAlias
 
 from smolwf.errors import AgentOptionError
-from smolwf.permissions import PERMISSION_LEVELS, PermissionLevel
+from smolwf.permissions import DEFAULT_PERMISSIONS, PERMISSION_LEVELS, PermissionLevel
+from smolwf.providers.settings import Setting
 
 EFFORT_LEVELS: tuple[str, ...] = ("low", "medium", "high", "xhigh", "max")
 """What the ``effort`` option of ``agent()`` accepts, whatever the provider; each provider
@@ -36,6 +39,9 @@ class SchemaMode(StrEnum):
     """A tool whose parameters are the schema; the model's call to it is the answer."""
     GENERATED = "generated"
     """No model: a value is generated from the schema."""
+    API = "api"
+    """The model API takes the schema (a JSON-schema response format, or a tool the model
+    is made to call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,12 @@ class Capabilities:
     model: ModelRules = ModelRules()
     effort: EffortLevels = EffortLevels()
     permission_levels: tuple[PermissionLevel, ...] = PERMISSION_LEVELS
+    tools: bool = True
+    """``False``: the provider has no tools (a model API). It only answers and changes
+    nothing, so it runs at ``read-only`` alone: a call asking for ``edit`` or ``full``
+    fails before it starts rather than "succeeding" without acting."""
+    settings: tuple[Setting, ...] = ()
+    """The ``--provider-setting`` keys it reads."""
 
     def check_selector(self, model_provider: str | None, thinking: str | None) -> None:
         """Raise ``AgentOptionError`` when a resolved selector has a part this provider
@@ -94,9 +106,32 @@ class Capabilities:
 
     def check_permissions(self, level: PermissionLevel) -> None:
         """Raise ``AgentOptionError`` when this provider cannot run a call at ``level``."""
+        if not self.tools and level != DEFAULT_PERMISSIONS:
+            raise AgentOptionError(
+                f"the {self.display_name} provider has no tools: it only answers and changes "
+                f"nothing, so it runs at permissions '{DEFAULT_PERMISSIONS}' only, not "
+                f"'{level}'; give this call or its phase permissions: '{DEFAULT_PERMISSIONS}'"
+            )
         if level not in self.permission_levels:
             levels = ", ".join(f"'{known}'" for known in self.permission_levels)
             raise AgentOptionError(
                 f"the {self.display_name} provider cannot run agents with permissions "
                 f"'{level}'; it supports {levels}"
             )
+
+    def setting(self, key: str) -> Setting | None:
+        """The declared setting ``key`` belongs to, if any."""
+        return next((setting for setting in self.settings if setting.matches(key)), None)
+
+    def check_setting(self, key: str, value: str) -> None:
+        """Raise ``AgentOptionError`` naming the key when this provider does not read it, or
+        saying what the value must be (the caller names the key)."""
+        setting = self.setting(key)
+        if setting is None:
+            known = ", ".join(item.shown for item in self.settings) or "none"
+            raise AgentOptionError(
+                f"the {self.display_name} provider has no setting {key!r} (its settings: {known})"
+            )
+        problem = setting.check(value)
+        if problem is not None:
+            raise AgentOptionError(f"{problem}, got {value!r}")

@@ -100,7 +100,9 @@ class ClaudeCodeProvider:
         argv = build_argv(binary, request, strict_shell=strict)
         command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
         # No usage on failure: claude reports it only in the final result line.
-        outcome = await run_agent_cli(command, events, session_id_of=_event_session_id)
+        outcome = await run_agent_cli(
+            command, events, session_id_of=_event_session_id, final=is_final
+        )
         return parse_outcome(
             outcome,
             structured=request.has_schema,
@@ -206,6 +208,11 @@ def _check_mode(outcome: CliOutcome, run: _Run, permissions: PermissionLevel) ->
         "needs; a settings or policy file may have overridden it" + (f": {said}" if said else ""),
         FailureKind.CONFIG,
     )
+
+
+def is_final(event: JSON) -> bool:
+    """The ``result`` line ends a run: claude has nothing more to say."""
+    return isinstance(event, dict) and event.get("type") == "result"
 
 
 def _last_result(events: list[JSON]) -> JSONObject | None:

@@ -106,7 +106,11 @@ class CodexProvider:
             command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=self.settings.env)
             try:
                 outcome = await run_agent_cli(
-                    command, events, session_id_of=session_id_of, usage_of=sum_usage
+                    command,
+                    events,
+                    session_id_of=session_id_of,
+                    final=is_final,
+                    usage_of=sum_usage,
                 )
             except ProviderError as error:  # a watchdog: what was refused until then
                 error.refusals = (
@@ -122,6 +126,11 @@ class CodexProvider:
     ) -> SandboxAudit:
         env = {**os.environ, **self.settings.env}
         return audit_session(events, session, request.permissions, request.cwd, env)
+
+
+def is_final(event: JSON) -> bool:
+    """``turn.completed`` ends a ``codex exec`` run (its last message is written by then)."""
+    return isinstance(event, dict) and event.get("type") == "turn.completed"
 
 
 def build_argv(binary: str, request: AgentRequest, tmp_dir: Path) -> list[str]:

@@ -108,9 +108,14 @@ class PiProvider:
         prompt = build_prompt(request)
         command = CliCommand.for_request(DISPLAY_NAME, argv, request, env=env, prompt=prompt)
         outcome = await run_agent_cli(
-            command, events, session_id_of=session_id_of, usage_of=sum_usage
+            command, events, session_id_of=session_id_of, final=is_final, usage_of=sum_usage
         )
         return parse_outcome(outcome, mode, request.model, request.permissions)
+
+
+def is_final(event: JSON) -> bool:
+    """``agent_end`` ends a pi run in json mode."""
+    return isinstance(event, dict) and event.get("type") == "agent_end"
 
 
 def build_argv(binary: str, request: AgentRequest) -> list[str]:

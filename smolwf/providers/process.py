@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
-from typing import TypeVar
 
 import anyio
 from anyio.abc import Process
@@ -24,27 +23,16 @@ from smolwf.jsontypes import JSON
 from smolwf.lines import StreamLines
 from smolwf.process_group import open_group, stop_group
 from smolwf.providers.base import AgentRequest
+from smolwf.providers.watchdog import Watchdog, WatchdogLimits
 from smolwf.usage import Usage
-
-T = TypeVar("T")
 
 STDERR_KEEP_BYTES = 64 * 1024
 """How much of a CLI's stderr is kept for error messages (the end of it)."""
 FAILURE_TEXT_BYTES = 4000
 """The longest stderr/stdout excerpt an error message quotes (as the reference does)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WatchdogLimits:
-    """Watchdog limits of one provider attempt, in seconds; ``None`` is no limit."""
-
-    timeout_s: float | None = None
-    idle_timeout_s: float | None = None
-
-    @classmethod
-    def of(cls, request: AgentRequest) -> WatchdogLimits:
-        """The limits ``request`` carries (its ``timeout`` and ``idleTimeout``)."""
-        return cls(request.timeout_s, request.idle_timeout_s)
+FINAL_GRACE_S = 5.0
+"""How long a CLI may keep running after it printed its final result; then its group is
+stopped and the call keeps that result (a paid answer is never thrown away)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +46,7 @@ class CliCommand:
     stdin: bytes | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to (and overriding) the inherited environment."""
-    limits: WatchdogLimits = WatchdogLimits()
+    limits: WatchdogLimits = field(default_factory=WatchdogLimits)
 
     @classmethod
     def for_request(
@@ -91,6 +79,9 @@ class CliOutcome:
     events: list[JSON] = field(default_factory=list)
     other_lines: list[str] = field(default_factory=list)
     stderr: str = ""
+    stopped_after_final: bool = False
+    """The CLI printed its final result and did not exit; it was stopped after
+    ``FINAL_GRACE_S`` and counts as exited 0."""
 
     def failure_text(self) -> str:
         """The trimmed stderr, else the non-JSON stdout, cut to 4,000 bytes."""
@@ -98,90 +89,20 @@ class CliOutcome:
         return cut_to_bytes(text, FAILURE_TEXT_BYTES)
 
 
-class Watchdog:
-    """Stops work that runs too long in total or stays silent too long.
-
-    ``touch()`` marks activity; ``run(work)`` cancels ``work`` when a limit trips and
-    raises a ``ProviderError`` of kind ``timeout`` naming which limit it was.
-    """
-
-    def __init__(self, display_name: str, limits: WatchdogLimits) -> None:
-        self.display_name = display_name
-        self.limits = limits
-        self._last = 0.0
-        self._tripped: str | None = None
-
-    def touch(self) -> None:
-        self._last = anyio.current_time()
-
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
-        limits = self.limits
-        if limits.timeout_s is None and limits.idle_timeout_s is None:
-            return await work()
-        started = anyio.current_time()
-        self._last = started
-        results: list[T] = []
-        failures: list[Exception] = []
-        async with anyio.create_task_group() as group:
-
-            async def monitor() -> None:
-                while True:
-                    now = anyio.current_time()
-                    deadlines: list[tuple[float, str]] = []
-                    if limits.timeout_s is not None:
-                        deadlines.append((started + limits.timeout_s, "timeout"))
-                    if limits.idle_timeout_s is not None:
-                        deadlines.append((self._last + limits.idle_timeout_s, "idleTimeout"))
-                    deadline, which = min(deadlines)
-                    if now >= deadline:
-                        self._tripped = which
-                        group.cancel_scope.cancel()
-                        return
-                    await anyio.sleep(deadline - now)
-
-            async def guarded() -> None:
-                try:
-                    results.append(await work())
-                except Exception as error:  # re-raised bare below, not in an ExceptionGroup
-                    failures.append(error)
-                group.cancel_scope.cancel()
-
-            group.start_soon(monitor)
-            group.start_soon(guarded)
-        if failures:
-            raise failures[0]
-        if self._tripped is not None:
-            raise ProviderError(self._timeout_message(self._tripped), kind=FailureKind.TIMEOUT)
-        return results[0]
-
-    def _timeout_message(self, which: str) -> str:
-        name = self.display_name
-        if which == "timeout":
-            limit = _seconds(self.limits.timeout_s)
-            return (
-                f"{name} provider timed out after {limit} (timeout); its processes were "
-                "stopped: raise the agent() timeout option or --agent-timeout"
-            )
-        limit = _seconds(self.limits.idle_timeout_s)
-        return (
-            f"{name} provider printed nothing for {limit} (idleTimeout); its processes were "
-            "stopped: raise the agent() idleTimeout option or --agent-idle-timeout"
-        )
-
-
-def _seconds(value: float | None) -> str:
-    assert value is not None
-    return f"{value:g} s"
-
-
 LineHandler = Callable[[JSON], None]
 """Called with each JSON line of stdout as soon as it arrives."""
+FinalEvent = Callable[[JSON], bool]
+"""Whether a line is the CLI's final result (claude's ``result``, codex's
+``turn.completed``…): each provider says which."""
 
 
-async def run_cli(command: CliCommand, on_event: LineHandler) -> CliOutcome:
-    """Run ``command`` to its end under its limits; the process group never outlives it."""
+async def run_cli(
+    command: CliCommand, on_event: LineHandler, *, final: FinalEvent | None = None
+) -> CliOutcome:
+    """Run ``command`` to its end under its limits; the process group never outlives it.
+    Once a ``final`` line arrived, the CLI has ``FINAL_GRACE_S`` to exit."""
     outcome = CliOutcome(returncode=-1)
-    await _run_into(outcome, command, on_event)
+    await _run_into(outcome, command, on_event, final)
     return outcome
 
 
@@ -190,6 +111,7 @@ async def run_agent_cli(
     events: Callable[[JSON, str | None], None],
     *,
     session_id_of: Callable[[JSON], str | None],
+    final: FinalEvent,
     usage_of: Callable[[list[JSON]], Usage | None] | None = None,
 ) -> CliOutcome:
     """``run_cli`` for an agent CLI: each event goes to ``events`` live with the first
@@ -206,7 +128,7 @@ async def run_agent_cli(
         events(event, session)
 
     try:
-        await _run_into(outcome, command, on_event)
+        await _run_into(outcome, command, on_event, final)
     except ProviderError as error:
         error.session_id = error.session_id or session
         if usage_of is not None:
@@ -215,7 +137,9 @@ async def run_agent_cli(
     return outcome
 
 
-async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHandler) -> None:
+async def _run_into(
+    outcome: CliOutcome, command: CliCommand, on_event: LineHandler, final: FinalEvent | None
+) -> None:
     watchdog = Watchdog(command.display_name, command.limits)
     env = {**os.environ, **command.env}
     try:
@@ -234,12 +158,13 @@ async def _run_into(outcome: CliOutcome, command: CliCommand, on_event: LineHand
         ) from error
     try:
         await watchdog.run(
-            lambda: _communicate(process, command.stdin, outcome, watchdog, on_event)
+            lambda: _communicate(process, command.stdin, outcome, watchdog, on_event, final)
         )
     finally:
         with anyio.CancelScope(shield=True):
             await stop_group(process)
-    outcome.returncode = process.returncode if process.returncode is not None else -1
+    returncode = process.returncode if process.returncode is not None else -1
+    outcome.returncode = 0 if outcome.stopped_after_final else returncode
 
 
 async def _communicate(
@@ -248,8 +173,17 @@ async def _communicate(
     outcome: CliOutcome,
     watchdog: Watchdog,
     on_event: LineHandler,
+    final: FinalEvent | None,
 ) -> None:
     stderr_tail = bytearray()
+    grace = anyio.CancelScope()
+    timing: list[bool] = []
+
+    async def end_after_grace() -> None:
+        """The final result is in: the CLI has a grace to exit, then it is stopped."""
+        await anyio.sleep(FINAL_GRACE_S)
+        outcome.stopped_after_final = True
+        grace.cancel()
 
     async def feed() -> None:
         assert process.stdin is not None
@@ -272,6 +206,9 @@ async def _communicate(
             else:
                 outcome.events.append(event)
                 on_event(event)
+                if final is not None and not timing and final(event):
+                    timing.append(True)
+                    timer.start_soon(end_after_grace)
 
     async def read_stderr() -> None:
         assert process.stderr is not None
@@ -281,12 +218,15 @@ async def _communicate(
             if len(stderr_tail) > STDERR_KEEP_BYTES:
                 del stderr_tail[: len(stderr_tail) - STDERR_KEEP_BYTES]
 
-    async with anyio.create_task_group() as group:
-        if stdin is not None:
-            group.start_soon(feed)
-        group.start_soon(read_stdout)
-        group.start_soon(read_stderr)
-    await process.wait()
+    with grace:
+        async with anyio.create_task_group() as timer:
+            async with anyio.create_task_group() as group:
+                if stdin is not None:
+                    group.start_soon(feed)
+                group.start_soon(read_stdout)
+                group.start_soon(read_stderr)
+            await process.wait()
+            timer.cancel_scope.cancel()
     outcome.stderr = stderr_tail.decode("utf-8", "replace")
 
 

@@ -371,7 +371,11 @@ class SandboxClient:
 async def _spawn(executable: str, provider: str, stderr: IO[bytes]) -> Process:
     try:
         return await open_group(
-            [executable, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
+            [executable, "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            polite_stop_s=SANDBOX_STOP_GRACE_S,  # it closes its sessions when stdin ends
         )
     except OSError as error:
         raise SandboxError(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smolwf.script.meta import extract_meta
+from smolwf.script.reading import Unreadable, read_script_bytes
 
 WORKFLOW_DIRS = (".agents/workflows", ".claude/workflows")
 SUFFIXES = (".js", ".mjs")
@@ -42,8 +43,8 @@ def discover(root: Path) -> list[Discovered]:
             if path.suffix not in SUFFIXES or not path.is_file():
                 continue
             try:
-                meta = extract_meta(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
+                meta = extract_meta(read_script_bytes(path).decode("utf-8"))
+            except (Unreadable, UnicodeDecodeError):
                 continue
             if meta is not None:
                 found.append(Discovered(meta.name, meta.description, path))

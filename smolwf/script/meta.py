@@ -21,9 +21,10 @@ META_ERROR = (
     "`export const meta = { name, description, ... }`"
 )
 
-META_KEYS = ("name", "description", "whenToUse", "phases", "budget", "executor")
-"""Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps, ``executor`` where
-provider calls run unless ``--executor`` says); others are ignored."""
+META_KEYS = ("name", "description", "whenToUse", "phases", "budget", "rateLimits", "executor")
+"""Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps, ``rateLimits`` each
+provider's rate limits, ``executor`` where provider calls run unless ``--executor`` says);
+others are ignored."""
 PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "resources", "cache")
 """Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
 

@@ -19,6 +19,7 @@ from typing import Literal
 from smolwf.errors import ScriptError
 from smolwf.script.lexer import Token, iter_tokens
 from smolwf.script.meta import META_ERROR, WorkflowMeta, find_meta, string_value
+from smolwf.script.reading import Unreadable, read_script_bytes
 
 ScriptForm = Literal["module", "claude-code"]
 
@@ -72,11 +73,16 @@ class _Edit:
 
 def load_script(path: Path) -> PreparedScript:
     """Read and prepare the workflow script at ``path``; any problem is a ``ScriptError``."""
+    prefix = "failed to resolve workflow script " + str(path).replace("\0", "\\0")
     try:
         resolved = path.resolve()
+        data = read_script_bytes(resolved)
     except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
-        raise ScriptError(f"failed to resolve workflow script {path}: {exc}") from None
-    data = _read_bytes(resolved)
+        raise ScriptError(f"{prefix}: {exc}") from None
+    except ValueError:
+        raise ScriptError(f"{prefix}: its path contains a NUL byte") from None
+    except Unreadable as why:
+        raise ScriptError(f"failed to resolve workflow script {resolved}: {why.reason}") from None
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -85,20 +91,6 @@ def load_script(path: Path) -> PreparedScript:
             f"(invalid byte at offset {exc.start})"
         ) from None
     return prepare_source(source, path=resolved, sha256=hashlib.sha256(data).hexdigest())
-
-
-def _read_bytes(path: Path) -> bytes:
-    prefix = f"failed to resolve workflow script {path}"
-    if path.is_dir():
-        raise ScriptError(f"{prefix}: is a directory")
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ScriptError(f"{prefix}: no such file") from None
-    except PermissionError:
-        raise ScriptError(f"{prefix}: permission denied") from None
-    except OSError as exc:
-        raise ScriptError(f"{prefix}: {exc.strerror or exc}") from None
 
 
 def prepare_source(source: str, *, path: Path, sha256: str = "") -> PreparedScript:

@@ -77,6 +77,13 @@ RUN_STATE = """
 UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ? AND status IN ('running', 'waiting')
 """
 
+PROCESS_OPENED = """
+INSERT OR REPLACE INTO processes (run_id, pid, start_ticks, boot_id, host, attempt_id, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+PROCESS_CLOSED = "DELETE FROM processes WHERE run_id = ? AND pid = ?"
+
 EVENT_CHUNK = """
 INSERT INTO events (run_id, first_seq, last_seq, attempt_id, body, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -178,6 +185,8 @@ class WriteBatch:
     finals: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)
     ledger: list[tuple[Any, ...]] = field(default_factory=list)
+    processes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    """Guarded process groups opened and closed, in order (statement, parameters)."""
     requests: list[tuple[Any, ...]] = field(default_factory=list)
     run_state: str | None = None
     """``running`` or ``waiting``: the run's state changed this turn (see ``RunStore``)."""
@@ -252,6 +261,13 @@ class WriteBatch:
             )
         )
 
+    def process_opened(self, pid: int, start_ticks: int, boot_id: str, host: str) -> None:
+        row = (self.run_id, pid, start_ticks, boot_id, host, self.attempt_id, now_ms())
+        self.processes.append((PROCESS_OPENED, row))
+
+    def process_closed(self, pid: int) -> None:
+        self.processes.append((PROCESS_CLOSED, (self.run_id, pid)))
+
     def request_opened(self, request: RequestOpen) -> None:
         self.requests.append(
             (
@@ -277,7 +293,8 @@ class WriteBatch:
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
         human = bool(self.requests) or self.run_state is not None
-        return running or human or bool(self.finals or self.updates or self.ledger or self.events)
+        writes = self.finals or self.updates or self.ledger or self.events or self.processes
+        return running or human or bool(writes)
 
     def apply(self, conn: sqlite3.Connection, *, flush_running: bool) -> None:
         """Write everything (inside the caller's transaction), then forget it.
@@ -306,6 +323,9 @@ class WriteBatch:
         if self.events:
             conn.execute(EVENT_CHUNK, self._event_chunk())
             self.events.clear()
+        for statement, row in self.processes:
+            conn.execute(statement, row)
+        self.processes.clear()
 
     def _starts_to_write(self, flush_running: bool) -> list[tuple[Any, ...]]:
         running = self.running

@@ -7,6 +7,7 @@ run removes its answers. Clearing the cache forgets keys; it never deletes a run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ def clear_cached(conn: sqlite3.Connection, *, before_ms: int | None = None) -> i
         cleared = conn.execute(sql, params).rowcount
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            conn.execute("ROLLBACK")
         raise
     return cleared

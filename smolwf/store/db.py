@@ -7,12 +7,14 @@ before anything is written to it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from importlib import resources
 from pathlib import Path
 
 from smolwf.errors import StoreError
+from smolwf.store.problems import WriteFailed, describe, not_a_file
 
 APPLICATION_ID = 0x736D7766
 """``PRAGMA application_id`` of every smol-wf database ("smwf")."""
@@ -22,6 +24,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "0002_cost_estimated.sql"),
     (3, "0003_reuse.sql"),
     (4, "0004_human.sql"),
+    (5, "0005_processes.sql"),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
@@ -33,10 +36,13 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         raise StoreError(f"database {path} was not found; pass --db or run a workflow first")
     if create and not path.parent.is_dir():
         raise StoreError(f"cannot create database {path}: directory {path.parent} does not exist")
+    refused = not_a_file(path)
+    if refused is not None:
+        raise StoreError(refused)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as error:
-        raise StoreError(f"cannot open database {path}: {error}") from None
+        raise StoreError(describe(path, error)) from None
     try:
         _configure(conn)
         _check_identity(conn, path)
@@ -48,6 +54,78 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+READABLE_SCHEMA = 4
+"""The oldest schema ``open_for_reading`` serves as it is: later migrations add only tables
+its readers (history, the TUI) never query."""
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only: nothing is written (no migration, no journal change), so a
+    database on a read-only file system, or one a run is writing, still reads. Only a
+    schema older than ``READABLE_SCHEMA`` is migrated first, since readers query its
+    newer columns."""
+    conn = _read_only(path)
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= READABLE_SCHEMA:
+        return conn
+    conn.close()
+    connect(path, create=False).close()
+    return _read_only(path)
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise StoreError(f"database {path} was not found; pass --db or run a workflow first")
+    refused = not_a_file(path)
+    if refused is not None:
+        raise StoreError(refused)
+    had_wal = path.with_name(path.name + "-wal").exists()  # before SQLite makes an empty one
+    try:
+        return _checked_reader(path, "mode=ro", had_wal)
+    except sqlite3.OperationalError:
+        # No -shm can be made beside it (a read-only file system): then nobody writes it.
+        try:
+            return _checked_reader(path, "mode=ro&immutable=1", had_wal)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(_describe_sqlite_error(path, error)) from None
+    except sqlite3.DatabaseError as error:
+        raise StoreError(_describe_sqlite_error(path, error)) from None
+
+
+def _checked_reader(path: Path, mode: str, had_wal: bool) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?{mode}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _check_identity(conn, path)
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if tables.fetchone()[0] == 0:
+            raise StoreError(_incomplete(path, had_wal))
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(_too_new(path, version))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _incomplete(path: Path, had_wal: bool) -> str:
+    wal = path.with_name(path.name + "-wal")
+    missing = "" if had_wal else f", and {wal.name} is missing"
+    return (
+        f"database {path} looks incomplete: it holds no smol-wf tables{missing}; SQLite keeps "
+        f"recent writes in {wal.name} until it copies them in, so copy or move a database "
+        f"together with its {wal.name} and {path.name}-shm files"
+    )
+
+
+def _too_new(path: Path, version: int) -> str:
+    return (
+        f"database {path} has schema v{version}, newer than this smol-wf (v{SCHEMA_VERSION}); "
+        "upgrade smol-wf"
+    )
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -72,10 +150,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"database {path} has schema v{version}, newer than this smol-wf (v{SCHEMA_VERSION}); "
-            "upgrade smol-wf"
-        )
+        raise StoreError(_too_new(path, version))
     if version == SCHEMA_VERSION:
         return
     # A migration may rebuild a table others refer to: with foreign keys on, dropping the
@@ -94,7 +169,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             raise StoreError(f"database {path} has rows that refer to missing {broken[2]} rows")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back
+            conn.execute("ROLLBACK")
         raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -128,7 +204,7 @@ def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
         return f"database {path} is not a SQLite database or is corrupt ({text})"
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another process ({text}); try again"
-    return f"database {path} cannot be used: {text}"
+    return describe(path, error)
 
 
 class Transaction:
@@ -152,6 +228,12 @@ class Transaction:
                 self.conn.execute("COMMIT")
                 return
             except sqlite3.Error as error:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"database {self.path} write failed: {error}") from None
-        self.conn.execute("ROLLBACK")
+                self._rollback()
+                raise WriteFailed(self.path, error) from None
+        self._rollback()
+        if isinstance(value, sqlite3.Error):
+            raise WriteFailed(self.path, value) from None
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            self.conn.execute("ROLLBACK")

@@ -19,6 +19,7 @@ from smolwf.errors import StoreError
 from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.process_group import GroupRecord
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import Transaction
 from smolwf.store.origin import Origin
@@ -154,6 +155,19 @@ class RunStore:
             )
             self._insert_attempt(attempt, now)
         return attempt
+
+    def leftover_processes(self, run_id: str) -> list[GroupRecord]:
+        """The guarded groups earlier attempts on this host left running (a takeover after
+        the owner died stops them)."""
+        rows = self.conn.execute(
+            "SELECT pid, start_ticks, boot_id FROM processes WHERE run_id = ? AND host = ?",
+            (run_id, this_host()),
+        )
+        return [GroupRecord(int(pid), int(ticks), str(boot)) for pid, ticks, boot in rows]
+
+    def forget_processes(self, run_id: str) -> None:
+        with self._transaction():
+            self.conn.execute("DELETE FROM processes WHERE run_id = ?", (run_id,))
 
     def heartbeat(self, run_id: str) -> None:
         """Prove the owner is alive; a short transaction of its own."""

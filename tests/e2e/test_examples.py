@@ -23,7 +23,11 @@ NEEDS_A_GIT_REPO = {"isolation.mjs"}
 """Examples that must run inside a git repository; each has a test of its own below."""
 NEEDS_AN_ANSWER = {"plan-approve-apply.mjs"}
 """Examples that wait for a person; the test below answers them."""
-EXTRA_FLAGS = {"budget.mjs": ["--budget-allowance", "200"]}
+EXTRA_FLAGS = {
+    "budget.mjs": ["--budget-allowance", "200"],
+    "triage.mjs": ["--args-classifier", "debug", "--args-fixer", "debug"],
+}
+"""Flags an example needs to run here: triage.mjs's real providers become debug."""
 
 
 def _name(path: Path) -> str:

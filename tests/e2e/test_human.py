@@ -211,6 +211,22 @@ def test_a_signal_payload_is_checked_against_the_schema_at_the_sender(
     assert "[signal] 'deploy' received from ci" in err
 
 
+def test_a_signal_payload_too_costly_to_check_is_refused_in_bounded_time(
+    write_script: Write, cli: Cli, db: Path, waiting: list[WaitingRun]
+) -> None:
+    pattern = "url: { type: 'string', pattern: '^(a|aa)+$' }"
+    run = start(waiting, write_script(DEPLOY.replace("url: { type: 'string' }", pattern)), db)
+    run.wait_for("[signal]")
+    payload = json.dumps({"url": "a" * 40 + "b"})  # minutes of backtracking, even for regex
+    refused = cli("signal", only_run_id(db), "deploy", "--data", payload, "--db", db)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1
+    assert (
+        "does not match the schema of request" in refused.stderr
+        and "the payload could not be validated within 5 s (stopped at pattern" in refused.stderr
+    )
+
+
 # ---- stale-safe answers -----------------------------------------------------------
 
 

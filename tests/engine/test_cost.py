@@ -91,8 +91,8 @@ def test_an_unknown_model_costs_null_and_warns_once_per_run_naming_it(
     assert warnings == [
         {
             "message": "the codex provider's calls to model 'gpt-from-the-future' have no known "
-            "cost (null, not $0): the CLI reports none and the price database does not know "
-            "the model",
+            "cost (null, not $0): the provider reports none and the price database does not "
+            "know the model",
             "source": "cost",
         }
     ]

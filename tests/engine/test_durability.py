@@ -7,6 +7,7 @@ calls are still running.
 
 from __future__ import annotations
 
+import functools
 import io
 import sqlite3
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from smolwf import RunConfig, run_workflow_async
+from smolwf import run_workflow_async
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from smolwf.usage import Usage
@@ -66,11 +67,16 @@ async def test_a_retrying_call_has_its_running_row_and_failed_attempt_on_disk(
 ) -> None:
     script = write_script("export default await agent('x', { retry: { maxAttempts: 2 } })\n")
     provider = FailsThenWaits()
-    config = RunConfig(
-        script_path=script, db_path=db, providers={"debug": provider}, progress_stream=io.StringIO()
-    )
     async with anyio.create_task_group() as group:
-        group.start_soon(run_workflow_async, config)
+        group.start_soon(
+            functools.partial(
+                run_workflow_async,
+                script,
+                db_path=db,
+                providers={"debug": provider},
+                progress_stream=io.StringIO(),
+            )
+        )
         ledger = await _until(
             lambda rows: len(rows) == 1, db, "SELECT outcome, output_tokens FROM usage_ledger"
         )

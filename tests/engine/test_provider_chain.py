@@ -14,7 +14,7 @@ import pytest
 from smolwf import RunReport
 from smolwf.errors import FailureKind, WorkflowFailed
 from smolwf.jsontypes import JSON
-from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink, ProviderSettings
+from smolwf.providers.base import AgentRequest, AgentResult, ProviderEventSink
 from tests.fakes import FailingProvider, RecordingProvider
 
 Write = Callable[..., Path]
@@ -274,6 +274,5 @@ def test_limits_and_effort_reach_the_provider(write_script: Write, run: Run) -> 
 
 def test_a_run_fails_when_its_only_provider_cli_is_missing(write_script: Write, run: Run) -> None:
     script = write_script("export default await agent('x', { provider: 'codex' })")
-    settings = ProviderSettings(binaries={"codex": "/nonexistent/codex"})
     with pytest.raises(WorkflowFailed, match=r"not an executable file.*@openai/codex"):
-        run(script, provider_settings=settings)
+        run(script, provider_binaries={"codex": "/nonexistent/codex"})

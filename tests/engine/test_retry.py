@@ -12,7 +12,7 @@ from smolwf.jsontypes import JSON
 
 NOT_OBJECT = "agent retry option must be an object"
 NOT_POSITIVE = "agent retry.maxAttempts must be a positive integer"
-TOO_MANY = "agent retry.maxAttempts must be between 1 and 4294967295"
+TOO_MANY = "agent retry.maxAttempts must be between 1 and 100"
 BAD_BACKOFF = "agent retry.backoffMs must be a non-negative integer"
 
 
@@ -44,8 +44,8 @@ def test_whole_floats_count_as_integers_because_js_has_one_number_type() -> None
     assert parse_retry({"maxAttempts": 2.0, "backoffMs": 10.0}) == RetryPolicy(2, 10)
 
 
-def test_max_attempts_upper_bound_is_u32_max() -> None:
-    assert parse_retry({"maxAttempts": MAX_ATTEMPTS_LIMIT}).max_attempts == 4294967295
+def test_max_attempts_upper_bound_is_a_hundred() -> None:
+    assert parse_retry({"maxAttempts": MAX_ATTEMPTS_LIMIT}).max_attempts == 100
     assert _message({"maxAttempts": MAX_ATTEMPTS_LIMIT + 1}) == TOO_MANY
 
 

@@ -13,6 +13,7 @@ from smolwf.engine.structured import (
     schema_problem,
     validation_errors,
 )
+from smolwf.engine.validation import all_unique
 from smolwf.jsontypes import JSON
 from smolwf.providers.debug_schema import instance_for_schema
 
@@ -201,3 +202,21 @@ _simple_schema = st.recursive(
 def test_debug_instances_pass_engine_validation(schema: JSON) -> None:
     assert schema_problem(schema) is None
     assert validation_errors(instance_for_schema(schema), schema) == []
+
+
+@pytest.mark.parametrize(
+    ("items", "unique"),
+    [
+        ([1, 1.0], False),
+        ([True, 1], True),
+        ([{"a": 1, "b": 2}, {"b": 2, "a": 1}], False),
+        ([[1, {"x": 2.0}], [1, {"x": 2}]], False),
+        (["1", 1], True),
+        ([None, False, 0, "", [], {}], True),
+    ],
+    ids=["int-float", "bool-int", "key-order", "nested-float", "string-number", "falsy-mix"],
+)
+def test_unique_items_compares_as_json_schema_does(items: list[JSON], unique: bool) -> None:
+    assert all_unique(items) is unique
+    errors = validation_errors(items, {"type": "array", "uniqueItems": True})
+    assert (errors == []) is unique

@@ -7,6 +7,13 @@ It speaks just enough Anthropic Messages, OpenAI Chat Completions and OpenAI Res
     with FakeLLM() as llm:
         run_cli(env={"ANTHROPIC_BASE_URL": llm.base_url, ...})
         assert llm.requests[0]["usage"] == {"input": ..., "output": ...}
+
+Beyond the prompt markers, a test can script the server itself: ``fail_next(429, 429,
+retry_after="1.5")`` answers the next model calls with those statuses,
+``concurrency_limit`` answers 429 to a model call that arrives while that many are being
+answered (an API's rate limit), ``hold_until(n)`` keeps each model call waiting until
+``n`` are in flight (to prove a client sends them together), and ``max_in_flight`` is the
+most model calls ever answered at once.
 """
 
 from __future__ import annotations
@@ -61,6 +68,14 @@ class FakeLLM:
         self.requests: list[JSONDict] = []
         self.sticky_status: int | None = None
         """When set, every model call answers this HTTP status (a provider that is down)."""
+        self.retry_after = "0"
+        """The ``retry-after`` header of 429 and 500 answers."""
+        self.concurrency_limit: int | None = None
+        """When set, a model call that arrives while this many are in flight answers 429."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._scripted: list[int] = []
+        self._hold: tuple[int, float] | None = None
         self._closing = threading.Event()
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
@@ -117,6 +132,16 @@ class FakeLLM:
                 raise TimeoutError(f"{len(self.requests)} of {count} requests after {timeout}s")
             return list(self.requests)
 
+    def fail_next(self, *statuses: int, retry_after: str = "0") -> None:
+        """Answer the next model calls with ``statuses``, in order, then as scripted."""
+        with self._changed:
+            self._scripted.extend(statuses)
+            self.retry_after = retry_after
+
+    def hold_until(self, count: int, timeout: float = 10.0) -> None:
+        """Keep each model call waiting until ``count`` are in flight (or ``timeout``)."""
+        self._hold = (count, timeout)
+
     def model_requests(self) -> list[JSONDict]:
         """The logged model calls (Messages, Chat Completions, Responses) in arrival order."""
         with self._changed:
@@ -144,6 +169,27 @@ class FakeLLM:
         """Wait between chunks; a closing server cuts the wait (and the stream) short."""
         if self._closing.wait(seconds):
             raise _Aborted
+
+    def _arrive(self) -> int | None:
+        """Count a model call in; the status it must answer instead, if any."""
+        with self._changed:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._changed.notify_all()
+            if self._scripted:
+                return self._scripted.pop(0)
+            if self.concurrency_limit is not None and self.in_flight > self.concurrency_limit:
+                return 429
+        if self._hold is not None:
+            count, timeout = self._hold
+            with self._changed:
+                self._changed.wait_for(lambda: self.max_in_flight >= count, timeout)
+        return None
+
+    def _leave(self) -> None:
+        with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
 
     def _hang(self) -> NoReturn:
         self._closing.wait()
@@ -291,17 +337,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, api: Api, body: JSONDict, entry: JSONDict) -> None:
         llm = self.server.llm
+        forced = llm._arrive()
+        try:
+            self._reply(api, body, entry, forced)
+        finally:
+            llm._leave()
+
+    def _reply(self, api: Api, body: JSONDict, entry: JSONDict, forced: int | None) -> None:
+        llm = self.server.llm
         turn = read_turn(api, body)
         reply: Reply = choose_reply(turn)
         if llm.sticky_status is not None:
             reply = ErrorReply(llm.sticky_status)
+        if forced is not None:
+            reply = ErrorReply(forced)
         headers = {wire.request_id_header(api): llm._new_id("req")}
         entry["reply"] = _reply_log(reply)
         if isinstance(reply, ErrorReply):
             entry["status"] = reply.status
             llm._log(entry)
             if reply.status in (429, 500):
-                headers["retry-after"] = "0"
+                headers["retry-after"] = llm.retry_after
             self._send_json(reply.status, wire.error_body(api, reply.status), headers)
             return
         entry["status"] = 200

@@ -430,6 +430,48 @@ def test_sticky_status_fails_every_model_call(llm: FakeLLM) -> None:
     assert llm.requests[0]["reply"] == {"kind": "error", "status": 500}
 
 
+def test_scripted_failures_answer_the_next_calls_then_the_script_resumes(llm: FakeLLM) -> None:
+    llm.fail_next(429, 500, retry_after="1.5")
+    first = call(llm, "/v1/messages", anthropic_body("fine"))
+    second = call(llm, "/v1/messages", anthropic_body("fine"))
+    third = call(llm, "/v1/messages", anthropic_body("fine"))
+    assert (first.status, second.status, third.status) == (429, 500, 200)
+    assert first.headers["retry-after"] == second.headers["retry-after"] == "1.5"
+
+
+def test_calls_beyond_the_concurrency_limit_are_refused_with_429(llm: FakeLLM) -> None:
+    llm.concurrency_limit = 1
+    llm.hold_until(2, timeout=5)
+    answers: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(call(llm, "/v1/responses", responses_body("x")).status)
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 429]
+    assert llm.max_in_flight == 2
+    assert llm.in_flight == 0
+
+
+def test_held_calls_wait_for_each_other_and_count_as_in_flight_together(llm: FakeLLM) -> None:
+    llm.hold_until(3, timeout=10)
+    threads = [
+        threading.Thread(target=call, args=(llm, "/v1/chat/completions", chat_body(str(n))))
+        for n in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert llm.max_in_flight == 3
+    assert [entry["status"] for entry in llm.requests] == [200, 200, 200]
+
+
 def test_slow_prompts_pause_between_chunks() -> None:
     with FakeLLM(slow_delay_s=0.05) as llm:
         started = time.monotonic()

@@ -3,8 +3,8 @@
 It records how it was called (argv, stdin, the environment variables a test names), then
 acts out a mode: ``replay`` a transcript and exit; ``gate``, print the first line and the
 rest only once the provider forwarded it (proof that events are forwarded live); ``hang``,
-start a ``sleep`` child and print one line; ``crash``, print a log line and an error on
-stderr. A provider whose CLI leaves files behind (codex's session rollout) adds ``hooks``:
+start a ``sleep`` child and print one line; ``linger``, replay and then never exit;
+``crash``, print a log line and an error on stderr. A provider whose CLI leaves files behind (codex's session rollout) adds ``hooks``:
 Python defining ``extra_record()``, ``before_output()`` and ``after_output()``.
 """
 
@@ -34,7 +34,7 @@ def after_output():
 
 {hooks}
 names = [name for name in os.environ.get("FAKE_CLI_ENV_NAMES", "").split(",") if name]
-record = {{"argv": sys.argv, "stdin": sys.stdin.read()}}
+record = {{"argv": sys.argv, "stdin": sys.stdin.read(), "pid": os.getpid()}}
 record["env"] = {{name: os.environ.get(name) for name in names}}
 record.update(extra_record())
 with open(os.environ["FAKE_CLI_RECORD"], "w") as out:
@@ -67,6 +67,8 @@ for line in lines:
     if line.strip():
         print(line, flush=True)
 after_output()
+if mode == "linger":  # the whole answer is out, and the CLI never exits
+    time.sleep(300)
 sys.exit(int(os.environ.get("FAKE_CLI_EXIT", "0")))
 """
 

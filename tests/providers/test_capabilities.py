@@ -9,6 +9,7 @@ import pytest
 
 from smolwf import RunReport
 from smolwf.errors import AgentOptionError
+from smolwf.permissions import PermissionLevel
 from smolwf.providers.capabilities import Capabilities, SchemaMode
 from smolwf.providers.debug import DebugProvider
 from smolwf.providers.registry import (
@@ -51,6 +52,10 @@ EFFORT_FLAGS = [
     ("opencode", "my-variant", "my-variant"),
     ("opencode", None, None),
     ("debug", "high", None),
+    ("anthropic", "high", None),
+    ("openai", "high", "high"),
+    ("openai", "max", "xhigh"),
+    ("openai", "off", "none"),
 ]
 """(provider, effort or a selector's thinking, the value its CLI flag gets or None)."""
 
@@ -83,6 +88,8 @@ def test_a_thinking_level_in_another_case_still_finds_the_cli_level(provider: st
         ("codex", SchemaMode.FLAG),
         ("pi", SchemaMode.TOOL),
         ("opencode", SchemaMode.SERVER),
+        ("anthropic", SchemaMode.API),
+        ("openai", SchemaMode.API),
     ],
 )
 def test_each_provider_says_how_it_gets_structured_output(provider: str, mode: SchemaMode) -> None:
@@ -90,13 +97,37 @@ def test_each_provider_says_how_it_gets_structured_output(provider: str, mode: S
     assert capabilities is not None and capabilities.schema_mode is mode
 
 
-@pytest.mark.parametrize("provider", KNOWN_PROVIDERS)
-def test_every_provider_declares_that_it_runs_at_every_permission_level(provider: str) -> None:
+MODEL_APIS = ("anthropic", "openai")
+"""Providers without tools: they answer and change nothing."""
+
+
+@pytest.mark.parametrize("provider", [name for name in KNOWN_PROVIDERS if name not in MODEL_APIS])
+def test_every_agent_provider_declares_that_it_runs_at_every_permission_level(
+    provider: str,
+) -> None:
     capabilities = capabilities_of(provider)
     assert capabilities is not None
+    assert capabilities.tools
     assert capabilities.permission_levels == ("read-only", "edit", "full")
     for level in capabilities.permission_levels:
         check_permissions(provider, level)
+
+
+@pytest.mark.parametrize(
+    ("provider", "level"),
+    [(name, level) for name in MODEL_APIS for level in ("edit", "full")],
+    ids=[f"{name}-{level}" for name in MODEL_APIS for level in ("edit", "full")],
+)
+def test_a_provider_without_tools_refuses_any_level_that_could_change_something(
+    provider: str, level: PermissionLevel
+) -> None:
+    check_permissions(provider, "read-only")
+    with pytest.raises(AgentOptionError) as caught:
+        check_permissions(provider, level)
+    assert "has no tools: it only answers and changes nothing" in caught.value.message
+    assert f"not '{level}'; give this call or its phase permissions: 'read-only'" in (
+        caught.value.message
+    )
 
 
 def test_an_unknown_provider_declares_nothing_and_nothing_is_checked() -> None:
@@ -149,10 +180,13 @@ def _doc_row(name: str) -> str:
         if effort.aliases:
             levels += "; " + ", ".join(f"{a} → {b}" for a, b in effort.aliases.items())
     upstream = {"rejected": "not allowed", "optional": "optional", "required": "required"}
+    permissions = ", ".join(capabilities.permission_levels)
+    if not capabilities.tools:
+        permissions += " (no tools)"
     return (
         f"| `{name}` | {upstream[capabilities.model.model_provider]} "
         f"| {'yes' if capabilities.model.thinking else 'no'} | {levels} "
-        f"| {capabilities.schema_mode} | {', '.join(capabilities.permission_levels)} |"
+        f"| {capabilities.schema_mode} | {permissions} |"
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON
+from smolwf.providers import process
 from smolwf.providers.base import AgentRequest, ProviderSettings
 from tests.process_checks import exits_promptly
 from tests.providers.cli_backends import BACKENDS, CliBackend
@@ -70,6 +71,17 @@ async def test_idle_timeout_stops_the_cli_and_everything_it_started(
     assert caught.value.session_id == backend.session
     assert seen == [json.loads(backend.plain.read_text().splitlines()[0])]
     assert exits_promptly(int(fake.child.read_text()))
+
+
+async def test_a_cli_that_does_not_exit_after_its_final_result_keeps_the_answer(
+    backend: CliBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process, "FINAL_GRACE_S", 0.2)
+    fake = backend.fake(tmp_path)
+    settings = fake.settings(backend.provider, "linger", backend.plain, **backend.home(tmp_path))
+    result = await backend.provider_for(settings).run(request_in(tmp_path, 600), ignore)
+    assert (result.output, result.session_id) == (backend.answer, backend.session)
+    assert exits_promptly(fake.recorded()["pid"])
 
 
 async def test_a_non_zero_exit_names_the_code_and_stderr(

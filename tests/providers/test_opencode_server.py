@@ -365,7 +365,7 @@ async def test_under_full_a_permission_request_is_approved_once(tmp_path: Path) 
 
 @pytest.mark.anyio
 async def test_silent_server_trips_idle_timeout_and_is_stopped(tmp_path: Path) -> None:
-    request = _request(tmp_path, idle_timeout_s=0.3)
+    request = _request(tmp_path, idle_timeout_s=1.5)  # room to start the server under its guard
     with pytest.raises(ProviderError) as caught:
         await _provider(tmp_path, "hang").run(request, lambda e, s: None)
     assert caught.value.kind is FailureKind.TIMEOUT

@@ -9,7 +9,8 @@ import pytest
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSON
-from smolwf.providers.process import CliCommand, WatchdogLimits, run_cli
+from smolwf.providers.process import CliCommand, run_cli
+from smolwf.providers.watchdog import WatchdogLimits
 from tests.process_checks import exits_promptly
 
 pytestmark = pytest.mark.anyio
@@ -96,7 +97,7 @@ async def test_a_missing_executable_is_a_config_failure(tmp_path: Path) -> None:
 
 
 async def test_a_watchdog_passes_the_work_s_own_error_through_unwrapped() -> None:
-    from smolwf.providers.process import Watchdog
+    from smolwf.providers.watchdog import Watchdog
 
     async def work() -> None:
         raise ProviderError("the model refused", kind=FailureKind.AUTH)
@@ -132,6 +133,7 @@ async def test_an_agent_cli_stopped_by_a_watchdog_keeps_its_session_and_usage(
             CliCommand("Fake", argv, tmp_path, limits=WatchdogLimits(idle_timeout_s=0.3)),
             lambda event, session: forwarded.append((event, session)),
             session_id_of=session_of,
+            final=lambda event: False,
             usage_of=usage_of,
         )
     assert info.value.kind is FailureKind.TIMEOUT

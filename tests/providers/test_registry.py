@@ -29,6 +29,15 @@ def test_unknown_provider_uses_the_reference_message(name: str) -> None:
     assert info.value.message == f"Unknown agent provider: {name}"
 
 
-def test_known_providers_lists_debug_first_and_every_reference_name() -> None:
+def test_known_providers_lists_debug_first_and_every_built_in_name() -> None:
     assert KNOWN_PROVIDERS[0] == "debug"
-    assert set(KNOWN_PROVIDERS) == {"debug", "claude-code", "codex", "opencode", "pi"}
+    assert set(KNOWN_PROVIDERS) == {
+        *("debug", "claude-code", "codex", "opencode", "pi"),
+        *("anthropic", "openai"),
+    }
+
+
+@pytest.mark.parametrize("name", ["anthropic", "openai"])
+def test_every_model_api_provider_is_available_by_its_name(name: str) -> None:
+    provider = create_provider(name, ProviderSettings(env={}))
+    assert provider.name == name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from smolwf.store.paths import default_db_path
 
 Run = Callable[..., RunReport]
 Write = Callable[..., Path]
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def test_new_database_is_marked_ours_and_migrated(tmp_path: Path) -> None:
@@ -39,6 +42,7 @@ def _as_version_1(db: Path) -> None:
         conn.execute("ALTER TABLE steps DROP COLUMN cost_estimated")
         conn.execute("ALTER TABLE usage_ledger DROP COLUMN cost_estimated")
         conn.execute("DROP TABLE human_requests")
+        conn.execute("DROP TABLE processes")
         conn.execute("DROP INDEX steps_cache_idx")
         conn.execute("ALTER TABLE steps DROP COLUMN cache_key")
         conn.execute("ALTER TABLE steps DROP COLUMN origin_json")
@@ -59,6 +63,17 @@ def test_a_version_1_database_migrates_and_its_runs_resume(
     ]
     assert resumed.result == first.result
     assert conn.execute("SELECT count(*) FROM usage_ledger").fetchone()[0] == 1
+
+
+def test_history_of_a_version_1_database_migrates_it_to_read_its_runs(
+    write_script: Write, run: Run, cli: Cli, db: Path
+) -> None:
+    run(write_script("export default 1\n"))
+    _as_version_1(db)  # older than what history reads: read-only is not enough
+    done = cli("history", "--db", db, "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert [found["state"] for found in json.loads(done.stdout)] == ["completed"]
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_reference_runtime_database_is_refused(tmp_path: Path) -> None:

@@ -32,9 +32,14 @@ def test_replay_in_a_real_terminal(terminal: Terminal) -> None:
     terminal.keys("r")
     terminal.wait_for('"elapsedNanos": 30000000')
     terminal.keys("Space")
-    screen = terminal.wait_for("REPLAY DONE 9/9")
-    assert "agent codex completed [Draft]" in screen  # the rest is cut at the pane edge
-    assert "+in 6 +out 10" in screen
+    # The status line may be drawn a frame before the last rows: wait for all three.
+    terminal.wait_until(
+        lambda screen: all(
+            part in screen
+            for part in ("REPLAY DONE 9/9", "agent codex completed [Draft]", "+in 6 +out 10")
+        ),
+        "the finished replay with its last agent row",  # the rest is cut at the pane edge
+    )
     terminal.keys("q")
     assert terminal.exit_code() == 0
 

@@ -27,6 +27,8 @@ AGENT_FUNCTIONS = ("agent", "agentRun")
 OBJECT_ROOT_PROVIDERS = ("codex",)
 """Providers whose CLI takes only an object schema (codex: OpenAI strict structured output)."""
 _IGNORED_UNLESS_TEXT = ("model", "label")
+_PER_PROVIDER = ("model", "permissions")
+"""Options checked with the call's own provider: what one accepts, another may refuse."""
 """Options the pipeline ignores, rather than rejects, when they are not strings."""
 _NO_META = WorkflowMeta("", "", None, (), {})
 _NOT_OPTIONS = frozenset({"string", "template_string", "number", "array", "true", "false"})
@@ -84,7 +86,7 @@ def _option(ctx: Context, key: str, boxed: tuple[JSON], node: Node, provider: ob
         _schema(ctx, value, node, provider)
         return
     options: JSONObject = {key: value}
-    if key == "model" and isinstance(provider, tuple):
+    if key in _PER_PROVIDER and isinstance(provider, tuple):
         chain = provider[0]
         if _pipeline_problem({"provider": chain}) is None:
             options["provider"] = chain

@@ -1,4 +1,4 @@
-"""SW101–SW107: the static ``export const meta = {…}`` every workflow needs.
+"""SW101–SW108: the static ``export const meta = {…}`` every workflow needs.
 
 The loader reads meta from the source text (``smolwf.script.meta``) and refuses a script
 whose meta is missing, not a pure literal or without a string name and description; it
@@ -15,6 +15,8 @@ from smolwf.check.literals import Entry, NotLiteral, evaluate, object_entries
 from smolwf.check.suggest import did_you_mean
 from smolwf.cluster.settings import EXECUTORS, ResourceSpecError, parse_resources
 from smolwf.engine.caps import CAP_FLAGS
+from smolwf.engine.rate_limits import META_KEYS as RATE_LIMIT_KEYS
+from smolwf.engine.rate_limits import limit_problem
 from smolwf.engine.selectors import parse_selector
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON
@@ -106,6 +108,8 @@ def _fields(ctx: Context, anchor: Node, entries: dict[str, Entry], *, spread: bo
         _budget(ctx, entries["budget"])
     if "phases" in entries:
         _phases(ctx, entries["phases"])
+    if "rateLimits" in entries:
+        _rate_limits(ctx, entries["rateLimits"])
     for key, entry in entries.items():
         if key not in META_KEYS:
             ctx.report(
@@ -132,6 +136,40 @@ def _budget(ctx: Context, entry: Entry) -> None:
         known, value = _literal(ctx, cap.value)
         if known and (isinstance(value, bool) or not isinstance(value, int | float)):
             ctx.report(cap.value, "SW104", f"meta.budget.{cap.key} must be a number; it is ignored")
+
+
+def _rate_limits(ctx: Context, entry: Entry) -> None:
+    """``{provider: {concurrency, requestsPerMinute}}``: a bad limit stops the run."""
+    shape = "must be an object of {provider: {concurrency, requestsPerMinute}}"
+    if entry.value is None or entry.value.type != "object":
+        if _literal(ctx, entry.value)[0]:
+            ctx.report(entry.value, "SW108", f"meta.rateLimits {shape}")
+        return
+    for provider in object_entries(ctx.script, entry.value):
+        if provider.key is None:
+            continue
+        where = f"meta.rateLimits.{provider.key}"
+        try:
+            check_provider_name(provider.key)
+        except AgentOptionError as error:
+            hint = did_you_mean(provider.key, KNOWN_PROVIDERS)
+            ctx.report(provider.key_node, "SW108", f"{where}: {error.message}{hint}")
+        if provider.value is None or provider.value.type != "object":
+            if _literal(ctx, provider.value)[0]:
+                ctx.report(
+                    provider.value,
+                    "SW108",
+                    f"{where} must be an object of concurrency and requestsPerMinute",
+                )
+            continue
+        for limit in object_entries(ctx.script, provider.value):
+            known, value = _literal(ctx, limit.value)
+            if limit.key is None or not (known or limit.key not in RATE_LIMIT_KEYS):
+                continue
+            problem = limit_problem(limit.key, value)
+            if problem is not None:
+                node = limit.value if limit.key in RATE_LIMIT_KEYS else limit.key_node
+                ctx.report(node, "SW108", f"{where}.{limit.key} {problem}")
 
 
 def _phases(ctx: Context, entry: Entry) -> None:

@@ -57,6 +57,7 @@ async def run_cli_call(
         command,
         events,
         session_id_of=session_id_of,
+        final=is_final,
         usage_of=lambda seen: sum_usage(step_finishes(seen)),
     )
     dirs = opencode_dirs({**os.environ, **call_env})
@@ -83,6 +84,15 @@ def build_argv(binary: str, request: AgentRequest) -> list[str]:
     if request.agent_type:
         argv += ["--agent", request.agent_type]
     return argv
+
+
+def is_final(event: JSON) -> bool:
+    """The ``step_finish`` whose reason is ``stop``: the model's last step (a ``tool-calls``
+    step is followed by another)."""
+    if not isinstance(event, dict) or event.get("type") != "step_finish":
+        return False
+    part = event.get("part")
+    return isinstance(part, dict) and part.get("reason") == "stop"
 
 
 def session_id_of(event: JSON) -> str | None:

@@ -52,7 +52,8 @@ from smolwf.providers.opencode.server_api import (
     tool_parts,
 )
 from smolwf.providers.opencode.wire import DISPLAY_NAME, sum_usage
-from smolwf.providers.process import FAILURE_TEXT_BYTES, Watchdog, WatchdogLimits
+from smolwf.providers.process import FAILURE_TEXT_BYTES
+from smolwf.providers.watchdog import Watchdog, WatchdogLimits
 
 T = TypeVar("T")
 

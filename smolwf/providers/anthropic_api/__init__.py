@@ -1,0 +1,1 @@
+"""The ``anthropic`` provider: Anthropic's Messages API over httpx, streamed."""

@@ -1,0 +1,107 @@
+"""Storage errors in the user's words: the real cause, what to do, and nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import smol_wf_command
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+Write = Callable[..., Path]
+
+
+@pytest.mark.parametrize("command", ["run", "history"])
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_device_as_the_database_is_one_line(
+    write_script: Write, cli: Cli, command: str, device: str
+) -> None:
+    args = [write_script("export default 1\n")] if command == "run" else []
+    done = cli(command, *args, "--db", device)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: database {device} is not a regular file; pass --db with the path of a "
+        "database file\n"
+    )
+
+
+def _limit_file_size() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+
+def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recorded(
+    write_script: Write, db: Path, tmp_path: Path
+) -> None:
+    script = write_script(
+        "const out = []\n"
+        "for (let i = 0; i < 200; i++) out.push(await agent(`item ${i} ${'x'.repeat(2000)}`))\n"
+        "export default out.length\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    command = [*smol_wf_command(), "run", str(script), "--db", str(db)]
+    full = subprocess.run(  # the database may not grow past 300 kB: a disk that fills up
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=_limit_file_size
+    )
+    assert full.returncode == 1
+    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    assert full.stderr == (
+        f"error: database {db} could not be written (a disk I/O error: a full disk or a file "
+        "size limit) (disk I/O error); the run stopped and nothing it recorded is lost: free "
+        f"some space, then resume with `smol-wf run --resume-run {run_id} --db {db}`\n"
+    )
+    recorded = sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+    assert 0 < recorded < 200
+    resumed = subprocess.run(
+        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"] == 200
+    per_attempt = (
+        sqlite3.connect(db)
+        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
+        .fetchall()
+    )
+    assert per_attempt == [(recorded,), (200 - recorded,)]  # nothing recorded ran twice
+
+
+def test_history_opens_the_database_read_only(write_script: Write, cli: Cli, db: Path) -> None:
+    assert cli("run", write_script("export default 1\n"), "--db", db).returncode == 0
+    older = sqlite3.connect(db, isolation_level=None)  # as smol-wf's schema v4 left it
+    older.executescript(
+        "DROP TABLE processes; DELETE FROM schema_migrations WHERE version = 5;"
+        "PRAGMA user_version = 4;"
+    )
+    older.close()
+    done = cli("history", "--db", db, "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert [run["state"] for run in json.loads(done.stdout)] == ["completed"]
+    # Nothing was written (no migration): on a read-only file system it reads the same.
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone() == (4,)
+
+
+def test_history_of_a_database_without_its_wal_says_it_looks_incomplete(
+    cli: Cli, tmp_path: Path
+) -> None:
+    copied = tmp_path / "copied.db"  # what a copy of a running run's database alone holds
+    conn = sqlite3.connect(copied)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    done = cli("history", "--db", copied)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: database {copied} looks incomplete: it holds no smol-wf tables, and "
+        "copied.db-wal is missing; SQLite keeps recent writes in copied.db-wal until it "
+        "copies them in, so copy or move a database together with its copied.db-wal and "
+        "copied.db-shm files\n"
+    )
