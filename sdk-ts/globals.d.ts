@@ -33,7 +33,21 @@ declare namespace SmolWf {
     phases?: readonly PhaseMetadata[];
     /** Hard caps: once spend reaches one, every later agent() rejects (BudgetExceeded). */
     budget?: BudgetCaps;
+    /** Per-provider limits (the root's only); --provider-concurrency/--provider-rpm win. */
+    rateLimits?: { readonly [provider: string]: RateLimit };
+    /** Where agent() calls run unless --executor says: 'local' (default) or 'ray' (a Ray cluster). */
+    executor?: 'local' | 'ray';
   }
+
+  interface RateLimit {
+    /** At most this many calls of the provider at once. */
+    concurrency?: number;
+    /** At most this many calls of the provider started per minute. */
+    requestsPerMinute?: number;
+  }
+
+  /** Ray resource names to amounts, e.g. `{CPU: 2, agents: 1}` (`CPU` defaults to 1). */
+  type Resources = { readonly [name: string]: number };
 
   interface PhaseMetadata {
     title: string;
@@ -43,6 +57,8 @@ declare namespace SmolWf {
     provider?: string | readonly string[];
     /** What agent() calls in this phase may change, unless they say otherwise. */
     permissions?: Permissions;
+    /** What each agent() call in this phase reserves on a Ray cluster, unless it says. */
+    resources?: Resources;
     /** Whether calls in this phase may reuse answers of earlier runs (default: --cache). */
     cache?: boolean;
   }
@@ -126,6 +142,8 @@ declare namespace SmolWf {
     onRefusal?: 'warn' | 'fail';
     /** Hashed into the checkpoint key (and the cache key) like any other option. */
     key?: string;
+    /** What the call reserves on a Ray cluster (--executor ray); not part of the key. */
+    resources?: Resources;
     /**
      * Take the answer of an equal call of an earlier run in the database (default: the
      * phase's, else --cache); `false` wins over --cache. Never for isolated or writing calls.

@@ -23,6 +23,14 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from smolwf.cluster.settings import (
+    EXECUTORS,
+    WORKDIR_MODES,
+    ExecutorKind,
+    ResourceSpecError,
+    WorkdirMode,
+    parse_resources,
+)
 from smolwf.engine.config import ON_WAIT_MODES, REPLAY_MISSING, OnWait, ReplayMissing, RunConfig
 from smolwf.engine.inputs import (
     check_choice,
@@ -94,6 +102,10 @@ async def run_workflow_async(
     js_slice_timeout_s: float | None = None,
     js_stack_kib: int | None = None,
     raw_sessions_dir: str | Path | None = None,
+    executor: ExecutorKind | None = None,
+    ray_address: str | None = None,
+    ray_agent_resources: Mapping[str, float] | None = None,
+    ray_workdir: WorkdirMode | None = None,
     on_event: EventCallback | None = None,
     sinks: Sequence[EventSink] | None = None,
     progress_stream: TextIO | None = None,
@@ -111,8 +123,9 @@ async def run_workflow_async(
     ``sinks`` (an OpenTelemetry trace sink…); with either (and no ``progress_stream`` or
     ``events_stream``) no progress lines are written, else they go to ``progress_stream``
     (default stderr). ``on_wait="exit"`` raises ``WorkflowWaiting`` once only a person's
-    answer can move the run on. Raises ``UsageError`` for a bad parameter before anything
-    starts.
+    answer can move the run on. ``executor="ray"`` runs provider calls on a Ray cluster
+    (``ray_*``: its address, what each call reserves, how the directory reaches it).
+    Raises ``UsageError`` for a bad parameter before anything starts.
     """
     # The parameters, as the caller gave them: every local at this point is one.
     config = _config({name: value for name, value in locals().items() if value is not None})
@@ -160,6 +173,8 @@ def _config(given: dict[str, Any]) -> RunConfig:
     )
     if "rerun" in fields:
         fields["rerun"] = tuple(fields["rerun"])
+    if "ray_agent_resources" in fields:
+        fields["ray_agent_resources"] = _resources(fields["ray_agent_resources"])
     callback = given.get("on_event")
     sinks = tuple(fields.get("sinks", ()))
     fields["sinks"] = sinks if callback is None else (*sinks, CallbackSink(callback))
@@ -188,12 +203,23 @@ def _check(config: RunConfig) -> None:
     check_choice(config.on_refusal, "on_refusal", REFUSAL_POLICIES)
     check_choice(config.replay_missing, "replay_missing", REPLAY_MISSING)
     check_choice(config.on_wait, "on_wait", ON_WAIT_MODES)
+    check_choice(config.executor, "executor", EXECUTORS)
+    if config.ray_workdir is not None:
+        check_choice(config.ray_workdir, "ray_workdir", WORKDIR_MODES)
     if config.cache_ttl_s is not None and not config.cache_ttl_s > 0:
         raise UsageError(f"cache_ttl_s must be more than 0 seconds, got {config.cache_ttl_s!r}")
     check_provider_options(config.provider_options, "provider_settings", handed)
     check_rate_limits(config.provider_concurrency, "provider_concurrency", handed)
     check_rate_limits(config.provider_rpm, "provider_rpm", handed)
     check_reuse_flags(config)
+
+
+def _resources(value: object) -> dict[str, float]:
+    plain = _plain(value)
+    try:
+        return parse_resources(plain if isinstance(plain, dict) else None)
+    except ResourceSpecError as error:
+        raise UsageError(f"ray_agent_resources {error}") from None
 
 
 def _mapping(value: object) -> Mapping[str, str]:

@@ -74,6 +74,11 @@ class StoreError(SmolWfError):
     """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
 
 
+class ClusterError(SmolWfError):
+    """The Ray executor cannot be used: Ray is not installed, the cluster cannot be
+    reached, or none of its nodes offers what a call reserves."""
+
+
 class AnswerRefused(SmolWfError):
     """An approval or signal cannot be given: the request is answered, timed out, unknown
     or its run ended, or a signal's payload does not match its schema."""

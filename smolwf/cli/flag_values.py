@@ -11,6 +11,15 @@ import math
 from pathlib import Path
 
 from smolwf import defaults
+from smolwf.cluster.settings import (
+    DEFAULT_AGENT_RESOURCES,
+    EXECUTORS,
+    WORKDIR_MODES,
+    ExecutorKind,
+    ResourceSpecError,
+    WorkdirMode,
+    parse_resources_text,
+)
 from smolwf.engine.config import ON_WAIT_MODES, OnWait
 from smolwf.engine.inputs import check_provider_options, check_rate_limits
 from smolwf.engine.selectors import parse_model_map
@@ -27,8 +36,10 @@ from smolwf.providers.registry import KNOWN_PROVIDERS, capabilities_of, check_pr
 
 __all__ = [
     "LOG_LEVELS",
+    "agent_resources",
     "budget",
     "count",
+    "executor",
     "log_level",
     "max_parallel",
     "model_map",
@@ -41,6 +52,7 @@ __all__ = [
     "provider_settings",
     "raw_sessions_dir",
     "refusal_policy",
+    "workdir",
 ]
 
 CLI_PROVIDERS = tuple(CLI_PACKAGES)
@@ -186,3 +198,28 @@ def per_provider(flag: str, values: list[str]) -> dict[str, int]:
         limits[name] = int(number)
     check_rate_limits(limits, flag)
     return limits
+
+
+def executor(text: str) -> ExecutorKind:
+    for kind in EXECUTORS:
+        if text == kind:
+            return kind
+    raise UsageError(f"--executor must be local or ray, got {text!r}")
+
+
+def agent_resources(text: str | None) -> dict[str, float]:
+    if text is None:
+        return dict(DEFAULT_AGENT_RESOURCES)
+    try:
+        return parse_resources_text(text)
+    except ResourceSpecError as error:
+        raise UsageError(f"--ray-agent-resources {error}") from None
+
+
+def workdir(text: str | None) -> WorkdirMode | None:
+    if text is None:
+        return None
+    for mode in WORKDIR_MODES:
+        if text == mode:
+            return mode
+    raise UsageError(f"--ray-workdir must be git or shared, got {text!r}")

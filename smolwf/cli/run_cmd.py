@@ -337,6 +337,43 @@ def run(
         help="Start without checking the script first (smol-wf check: errors stop the run, "
         "warnings print as \\[warn] lines).",
     ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        callback=_needs_value,
+        metavar="KIND",
+        help="Where provider calls run: local (this process) or ray (a Ray cluster; "
+        "pip install 'smolwf[ray]'). The engine, checkpoints and events stay here.",
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        callback=_needs_value,
+        metavar="ADDR",
+        show_default=False,
+        help="The Ray cluster, e.g. 127.0.0.1:6379 \\[default: $RAY_ADDRESS, else a cluster "
+        "started on this machine, else a new local one].",
+    ),
+    ray_agent_resources: str | None = typer.Option(
+        None,
+        "--ray-agent-resources",
+        callback=_needs_value,
+        metavar="JSON",
+        show_default=False,
+        help="What each provider call reserves on the cluster, e.g. '{\"agents\": 1}' "
+        "(a phase's or call's resources option wins) \\[default: {\"CPU\": 1}].",
+    ),
+    ray_workdir: str | None = typer.Option(
+        None,
+        "--ray-workdir",
+        callback=_needs_value,
+        metavar="MODE",
+        show_default=False,
+        help="How the agent's directory reaches a worker: git (HEAD shipped as a bundle, the "
+        "agent's commits fetched back) or shared (every node sees the same path) "
+        "\\[default: git inside a git repository, else shared].",
+    ),
     otel: bool = typer.Option(
         False,
         "--otel",
@@ -565,6 +602,10 @@ def build_config(ctx: typer.Context) -> RunConfig:
             "--provider-concurrency", p["provider_concurrency"]
         ),
         provider_rpm=flags.per_provider("--provider-rpm", p["provider_rpm"]),
+        executor=flags.executor(p["executor"]),
+        ray_address=p["ray_address"] or None,
+        ray_agent_resources=flags.agent_resources(p["ray_agent_resources"]),
+        ray_workdir=flags.workdir(p["ray_workdir"]),
     )
     from smolwf.engine.reuse import check_reuse_flags  # the engine loads when a run starts
 

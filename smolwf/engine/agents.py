@@ -131,10 +131,13 @@ class AgentStep:
         )
 
     def provider(self, name: str) -> Provider:
-        """The run's provider as this call sees it: metered (timed and priced), behind its
+        return self.metered(name, self.agents.provider(name))
+
+    def metered(self, name: str, provider: Provider) -> Provider:
+        """``provider`` as this call sees it: metered (timed and priced), behind its
         rate limit's throttle, so the wait for a slot is neither timed nor priced."""
         agents = self.agents
-        metered = Metered(name, agents.provider(name), agents.prices, self._started)
+        metered = Metered(name, provider, agents.prices, self._started)
         throttle = agents.throttles.get(name)
         return metered if throttle is None else ThrottledProvider(metered, throttle)
 

@@ -14,6 +14,13 @@ from pathlib import Path
 from typing import Any, Literal, TextIO, TypeAlias
 
 from smolwf import defaults
+from smolwf.cluster.settings import (
+    DEFAULT_AGENT_RESOURCES,
+    EXECUTORS,
+    ExecutorKind,
+    RaySettings,
+    WorkdirMode,
+)
 from smolwf.events.sinks import EventSink
 from smolwf.jsontypes import JSON
 from smolwf.permissions import (
@@ -281,6 +288,19 @@ class RunConfig:
         default=DEFAULT_REFUSAL_POLICY, metadata=recorded("onRefusal", "--on-refusal")
     )
     """Whether a refused tool use only warns or fails the call (``--on-refusal``)."""
+    executor: ExecutorKind = field(default="local", metadata=recorded("executor", "--executor"))
+    """Where provider calls run: in this process (``local``) or on a Ray cluster (``ray``)."""
+    ray_address: str | None = field(default=None, metadata=recorded("rayAddress", "--ray-address"))
+    """The Ray cluster (``--ray-address``, else ``RAY_ADDRESS``); None: Ray's own rule."""
+    ray_agent_resources: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_AGENT_RESOURCES),
+        metadata=recorded("rayAgentResources", "--ray-agent-resources"),
+    )
+    """What each provider call reserves on the cluster unless its phase or it says."""
+    ray_workdir: WorkdirMode | None = field(
+        default=None, metadata=recorded("rayWorkdir", "--ray-workdir")
+    )
+    """How the agent's directory reaches a worker; None: git in a repository, else shared."""
     raw_sessions_dir: Path | None = field(
         default=None, metadata=not_recorded("where this invocation writes transcripts")
     )
@@ -327,6 +347,22 @@ class RunConfig:
         """What the registry's providers are created with: ``provider_settings`` and each
         provider's own settings."""
         return replace(self.provider_settings, options=self.provider_options)
+
+
+def with_meta_executor(config: RunConfig, value: JSON) -> RunConfig:
+    """``meta.executor`` (``'local'`` or ``'ray'``) when the caller gave no ``executor``
+    (a resume's recorded one counts as given); anything else in it is ignored."""
+    if "executor" in config.explicit or config.resume_run_id is not None:
+        return config
+    for kind in EXECUTORS:
+        if value == kind:
+            return replace(config, executor=kind)
+    return config
+
+
+def ray_settings(config: RunConfig) -> RaySettings:
+    """The ``ray_*`` fields as the Ray executor takes them."""
+    return RaySettings(config.ray_address, config.ray_agent_resources, config.ray_workdir)
 
 
 def recorded_inputs() -> dict[str, Recorded]:

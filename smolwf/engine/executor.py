@@ -3,8 +3,8 @@
 Between the agent kind (which keys, queues, records and settles calls) and the providers
 sits one method, ``Executor.execute``. The local executor (``agent_call.LocalExecutor``)
 runs retries around a provider chain around a structured-output loop in this process;
-another executor (a remote cluster) would run the same call elsewhere and report each
-provider call through the same ``CallContext``.
+the Ray executor (``ray_executor.RayExecutor``) runs the same loop with every provider
+call on a cluster, and reports each through the same ``CallContext``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 from smolwf.engine.options import PreparedCall
 from smolwf.errors import FailureKind
 from smolwf.events.raw_sessions import RawSessions
-from smolwf.jsontypes import JSON
+from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentResult, Provider
 from smolwf.usage import Usage
 
@@ -61,6 +61,13 @@ class CallContext(Protocol):
 
     def provider(self, name: str) -> Provider:
         """The provider called ``name`` for this run, timed and with every usage priced."""
+
+    def metered(self, name: str, provider: Provider) -> Provider:
+        """``provider`` (a stand-in for ``name``, e.g. on a cluster) timed, priced and
+        throttled the way ``provider(name)`` is."""
+
+    def note_isolation(self, record: JSONObject) -> None:
+        """Where the call's work went (a kept branch), for its result and its error."""
 
     def another_try(self) -> str | None:
         """Count one more try of the call against ``--max-agents``; the refusal when the

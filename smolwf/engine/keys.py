@@ -15,7 +15,9 @@ from smolwf.jsontext import canonical
 from smolwf.jsontypes import JSON, JSONObject
 
 KEY_VERSION = 1
-EXECUTION_OPTIONS = frozenset({"label", "retry", "timeout", "idleTimeout", "onRefusal", "cache"})
+EXECUTION_OPTIONS = frozenset(
+    {"label", "retry", "timeout", "idleTimeout", "onRefusal", "resources", "cache"}
+)
 """Options that change how a call is run, not what it asks; they stay out of the key."""
 CACHE_KEY_VERSION = 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from smolwf.cluster.settings import ResourceSpecError, parse_resources
 from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
 from smolwf.engine.retry import RetryPolicy, parse_retry
 from smolwf.engine.selectors import resolve_model
@@ -32,7 +33,8 @@ from smolwf.script.meta import WorkflowMeta
 
 AGENT_OPTIONS = (
     *("phase", "provider", "model", "retry", "isolation", "permissions", "onRefusal"),
-    *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key", "cache"),
+    *("schema", "label", "effort", "agentType", "timeout", "idleTimeout", "key", "resources"),
+    "cache",
 )
 """Every ``agent()`` option a script may set. The pipeline below reads all but ``key``,
 which is only hashed into the checkpoint key; other keys pass through to it unread."""
@@ -67,6 +69,9 @@ class CallPlan:
     """``options`` as compact JSON, for the step's input row."""
     key_parts: AgentKeyParts | None = None
     """The prompt-independent part of the checkpoint key, in the plan's scope."""
+    resources: Mapping[str, float] | None = None
+    """What the call reserves where an executor places it (a Ray cluster); None: the
+    run's default (``--ray-agent-resources``)."""
     cache: bool | None = None
     """The call's ``cache`` option, else its phase's; None: the run's ``--cache`` decides."""
     cache_parts: AgentKeyParts | None = None
@@ -198,6 +203,7 @@ def plan_call(raw: JSONObject, inputs: PlanInputs, options_text: str | None = No
         key_parts=agent_key_parts(
             scope=inputs.scope_key, provider=chain[0], options=options, phase=phase
         ),
+        resources=_resources(options),
         cache=_cache_option(options),
         cache_parts=None
         if isolated or permissions != DEFAULT_PERMISSIONS
@@ -311,6 +317,16 @@ def _on_refusal(options: JSONObject, default: RefusalPolicy) -> RefusalPolicy:
     raise AgentOptionError(f"agent() option onRefusal must be 'warn' or 'fail', got {value!r}")
 
 
+def _resources(options: JSONObject) -> dict[str, float] | None:
+    value = options.get("resources")
+    if value is None:
+        return None
+    try:
+        return parse_resources(value)
+    except ResourceSpecError as error:
+        raise AgentOptionError(f"agent() option resources {error}") from None
+
+
 def _cache_option(options: JSONObject) -> bool | None:
     value = options.get("cache")
     if value is None or isinstance(value, bool):
@@ -339,6 +355,8 @@ def _apply_phase_defaults(options: JSONObject, meta: WorkflowMeta, phase: str | 
         options["model"] = entry.model
     if entry.permissions is not None and "permissions" not in options:
         options["permissions"] = entry.permissions
+    if entry.resources is not None and "resources" not in options:
+        options["resources"] = dict(entry.resources)
     if entry.cache is not None and "cache" not in options:
         options["cache"] = entry.cache
     if entry.provider is not None and "provider" not in options:

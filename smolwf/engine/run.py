@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
 import anyio
@@ -19,9 +20,10 @@ from smolwf.engine.agent_call import LocalExecutor
 from smolwf.engine.budget import Budget
 from smolwf.engine.cancel import Cancellation
 from smolwf.engine.caps import BudgetCaps, js_budget_total
-from smolwf.engine.config import RunConfig
+from smolwf.engine.config import RunConfig, ray_settings, with_meta_executor
 from smolwf.engine.context import RunContext
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.executor import Executor
 from smolwf.engine.kinds import register
 from smolwf.engine.loop import Loop
 from smolwf.engine.memory import MemoryBudget
@@ -86,20 +88,23 @@ class WorkflowRun:
                 raise UsageError(
                     "missing workflow script: pass a script path, --resume-run or --fork-run"
                 )
-            reuse = prepare_reuse(self.config, store, record)
-            notes += reuse.notes
             try:
                 script = load_script(self.config.script_path)
             except ScriptUnreadable:
                 raise
             except ScriptError as error:
+                reuse = prepare_reuse(self.config, store, record)
                 attempt = self._attempt(store, record, None, reuse)
                 raise self._unstartable(store, attempt, error) from None
             if record is not None:
                 notes += refuse_replacing_result(record, script)
             elif source is not None and source.script_sha256 not in ("", script.sha256):
                 notes.append("the script changed since the run was recorded")
-            return await self._execute(script, store, record, notes, reuse)
+            self.config = with_meta_executor(self.config, script.meta.raw.get("executor"))
+            reuse = prepare_reuse(self.config, store, record)
+            notes += reuse.notes
+            async with self._executor() as executor:  # a cluster that cannot be joined: no run
+                return await self._execute(script, store, record, notes, reuse, executor)
         finally:
             store.conn.close()
 
@@ -152,6 +157,22 @@ class WorkflowRun:
         error.run_id = attempt.run_id
         return error
 
+    def _executor(self) -> AbstractAsyncContextManager[Executor]:
+        """Where provider calls run; the Ray executor joins its cluster on entry."""
+        config = self.config
+        if config.executor != "ray":
+            return nullcontext(LocalExecutor())
+        from smolwf.engine.ray_executor import ray_executor  # ray loads only when asked for
+
+        cwd = config.cwd or Path.cwd()
+        return ray_executor(
+            ray_settings(config),
+            cwd,
+            config.provider_settings,
+            config.providers,
+            config.debug_log,
+        )
+
     async def _execute(
         self,
         script: PreparedScript,
@@ -159,6 +180,7 @@ class WorkflowRun:
         record: RunRecord | None,
         notes: list[str],
         reuse: Reuse,
+        executor: Executor,
     ) -> RunReport:
         config = self.config
         caps = BudgetCaps.from_sources(
@@ -203,7 +225,7 @@ class WorkflowRun:
         lookup = lookup_chain(reuse, config, store, attempt.run_id, ctx.checkpoints)
         recorder = cassette_recorder(reuse, config)
         requests = HumanRequests(store.conn, store.path)
-        kinds = register(ctx, LocalExecutor(), lookup, requests, recorder)
+        kinds = register(ctx, executor, lookup, requests, recorder)
         loop = Loop(ctx, store, root, kinds, self.cancellation, resume_note=note)
         watching = group_watcher.set(RunProcesses(ctx.batch, ctx.pending))
         try:

@@ -21,10 +21,11 @@ META_ERROR = (
     "`export const meta = { name, description, ... }`"
 )
 
-META_KEYS = ("name", "description", "whenToUse", "phases", "budget", "rateLimits")
+META_KEYS = ("name", "description", "whenToUse", "phases", "budget", "rateLimits", "executor")
 """Every key of ``meta`` smol-wf reads (``budget`` holds the hard caps, ``rateLimits`` each
-provider's rate limits); others are ignored."""
-PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "cache")
+provider's rate limits, ``executor`` where provider calls run unless ``--executor`` says);
+others are ignored."""
+PHASE_KEYS = ("title", "detail", "model", "provider", "permissions", "resources", "cache")
 """Every key of a ``meta.phases[]`` entry smol-wf reads; others are ignored."""
 
 _MAX_NESTING = 200
@@ -46,6 +47,8 @@ class PhaseMeta:
     """One provider, or a fallback chain tried in order."""
     permissions: str | None = None
     """Checked where it is used, like ``model``: a bad level fails the agent() calls."""
+    resources: JSONObject | None = None
+    """What each call reserves on a Ray cluster; checked where it is used too."""
     cache: bool | None = None
     """Whether calls in the phase may reuse answers of earlier runs (``--cache``)."""
 
@@ -191,13 +194,15 @@ def _build_phase(entry: JSON) -> PhaseMeta | None:
         chain: str | list[str] | None = [p for p in provider if isinstance(p, str)]
     else:
         chain = provider if isinstance(provider, str) else None
-    permissions, cache = entry.get("permissions"), entry.get("cache")
+    permissions, resources = entry.get("permissions"), entry.get("resources")
+    cache = entry.get("cache")
     return PhaseMeta(
         title,
         text("detail"),
         text("model"),
         chain,
         permissions if isinstance(permissions, str) else None,
+        resources if isinstance(resources, dict) else None,
         cache if isinstance(cache, bool) else None,
     )
 

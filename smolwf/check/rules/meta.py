@@ -13,6 +13,7 @@ from tree_sitter import Node
 from smolwf.check.context import Context
 from smolwf.check.literals import Entry, NotLiteral, evaluate, object_entries
 from smolwf.check.suggest import did_you_mean
+from smolwf.cluster.settings import EXECUTORS, ResourceSpecError, parse_resources
 from smolwf.engine.caps import CAP_FLAGS
 from smolwf.engine.rate_limits import META_KEYS as RATE_LIMIT_KEYS
 from smolwf.engine.rate_limits import limit_problem
@@ -96,6 +97,13 @@ def _fields(ctx: Context, anchor: Node, entries: dict[str, Entry], *, spread: bo
         known, value = _literal(ctx, when.value)
         if known and not isinstance(value, str):
             ctx.report(when.value, "SW104", "meta.whenToUse must be a string; it is ignored")
+    if "executor" in entries:
+        known, value = _literal(ctx, entries["executor"].value)
+        if known and value not in EXECUTORS:
+            kinds = " or ".join(f"'{kind}'" for kind in EXECUTORS)
+            ctx.report(
+                entries["executor"].value, "SW104", f"meta.executor must be {kinds}; it is ignored"
+            )
     if "budget" in entries:
         _budget(ctx, entries["budget"])
     if "phases" in entries:
@@ -213,13 +221,19 @@ def _phase(ctx: Context, element: Node, where: str) -> str | None:
 
 
 def _phase_default(ctx: Context, entry: Entry, where: str) -> None:
-    """``detail``, ``model``, ``provider``, ``permissions``, ``cache`` of one phase."""
+    """``detail``, ``model``, ``provider``, ``permissions``, ``resources``, ``cache`` of one
+    phase."""
     known, value = _literal(ctx, entry.value)
     if not known or entry.value is None:
         return
     key = entry.key
     if key == "provider":
         _phase_provider(ctx, entry.value, value, where)
+    elif key == "resources":
+        try:
+            parse_resources(value)
+        except ResourceSpecError as error:
+            ctx.report(entry.value, "SW106", f"{where} {error}: agent() calls in this phase fail")
     elif key == "cache":
         if not isinstance(value, bool):
             ctx.report(entry.value, "SW105", f"{where} must be true or false; it is ignored")
