@@ -6,6 +6,7 @@ task only, so a local run never pays for it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import socket
@@ -22,13 +23,12 @@ PROBE_TIMEOUT_S = 5.0
 
 def import_ray() -> ModuleType:
     """The ``ray`` module, or a one-line error naming the extra that brings it."""
-    try:
-        import ray
+    try:  # through importlib: a ModuleType whether or not Ray's types are installed
+        return importlib.import_module("ray")
     except ImportError:
         raise ClusterError(
             f"--executor ray needs Ray, which is not installed: {RAY_EXTRA_HINT}"
         ) from None
-    return ray
 
 
 def connect(address: str | None, on_message: Callable[[str], None] | None) -> ModuleType:
