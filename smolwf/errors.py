@@ -74,6 +74,11 @@ class StoreError(SmolWfError):
     """The SQLite store is missing, foreign, newer than us, corrupt or locked."""
 
 
+class RunStoppedByStore(StoreError):
+    """A run stopped because its database refused a write; the message already says how
+    to resume it, so no second resume line is printed."""
+
+
 class ClusterError(SmolWfError):
     """The Ray executor cannot be used: Ray is not installed, the cluster cannot be
     reached, or none of its nodes offers what a call reserves."""

@@ -28,7 +28,13 @@ from smolwf.cli.run_args import (
 )
 from smolwf.clock import now_ms
 from smolwf.engine.config import RECORDED, RunConfig
-from smolwf.errors import SmolWfError, UsageError, WorkflowCancelled, WorkflowWaiting
+from smolwf.errors import (
+    RunStoppedByStore,
+    SmolWfError,
+    UsageError,
+    WorkflowCancelled,
+    WorkflowWaiting,
+)
 from smolwf.events.sinks import write_unstarted_failure
 from smolwf.permissions import DEFAULT_PERMISSIONS, DEFAULT_REFUSAL_POLICY
 from smolwf.providers.base import ProviderSettings
@@ -454,7 +460,7 @@ def explain_failure(error: SmolWfError, config: RunConfig) -> None:
     recorded run's id and the command that resumes it (``error.hint``)."""
     if config.events_stream is not None and error.run_id is None:
         write_unstarted_failure(config.events_stream, error.message)
-    if error.run_id is not None and "--resume-run" not in error.message:  # said once
+    if error.run_id is not None and not isinstance(error, RunStoppedByStore):
         what = "was cancelled" if isinstance(error, WorkflowCancelled) else "failed"
         command = f"smol-wf run --resume-run {error.run_id}"
         if config.db_path is not None:

@@ -22,7 +22,13 @@ from smolwf.engine.kinds import Kinds
 from smolwf.engine.report import RunReport
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
-from smolwf.errors import StoreError, WorkflowCancelled, WorkflowFailed, WorkflowWaiting
+from smolwf.errors import (
+    RunStoppedByStore,
+    StoreError,
+    WorkflowCancelled,
+    WorkflowFailed,
+    WorkflowWaiting,
+)
 from smolwf.events.types import EventType
 from smolwf.js.host import JsPoll
 from smolwf.jsontypes import JSONObject
@@ -87,7 +93,7 @@ class Loop:
             self._fail("failed", error.message)
             raise
         except WriteFailed as error:  # writing that the run failed would fail too
-            raise StoreError(self._write_failed(error)) from None
+            raise RunStoppedByStore(self._write_failed(error)) from None
         except BaseException:
             self._fail("failed", "smol-wf stopped unexpectedly")
             raise
