@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TypeVar
 
 from smolwf import defaults
 from smolwf.cluster.settings import (
@@ -141,17 +142,11 @@ def permissions(text: str) -> PermissionLevel:
 
 
 def refusal_policy(text: str) -> RefusalPolicy:
-    for policy in REFUSAL_POLICIES:
-        if text == policy:
-            return policy
-    raise UsageError(f"--on-refusal must be warn or fail, got {text!r}")
+    return _one_of("--on-refusal", text, REFUSAL_POLICIES)
 
 
 def on_wait(text: str) -> OnWait:
-    for mode in ON_WAIT_MODES:
-        if text == mode:
-            return mode
-    raise UsageError(f"--on-wait must be wait or exit, got {text!r}")
+    return _one_of("--on-wait", text, ON_WAIT_MODES)
 
 
 def raw_sessions_dir(path: Path | None) -> Path | None:
@@ -201,10 +196,7 @@ def per_provider(flag: str, values: list[str]) -> dict[str, int]:
 
 
 def executor(text: str) -> ExecutorKind:
-    for kind in EXECUTORS:
-        if text == kind:
-            return kind
-    raise UsageError(f"--executor must be local or ray, got {text!r}")
+    return _one_of("--executor", text, EXECUTORS)
 
 
 def agent_resources(text: str | None) -> dict[str, float]:
@@ -217,9 +209,15 @@ def agent_resources(text: str | None) -> dict[str, float]:
 
 
 def workdir(text: str | None) -> WorkdirMode | None:
-    if text is None:
-        return None
-    for mode in WORKDIR_MODES:
-        if text == mode:
-            return mode
-    raise UsageError(f"--ray-workdir must be git or shared, got {text!r}")
+    return _one_of("--ray-workdir", text, WORKDIR_MODES) if text is not None else None
+
+
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _one_of(flag: str, text: str, choices: tuple[_Choice, ...]) -> _Choice:
+    """``text`` as the choice it names (typed as the flag's literal), else one line."""
+    for choice in choices:
+        if text == choice:
+            return choice
+    raise UsageError(f"{flag} must be {' or '.join(choices)}, got {text!r}")
