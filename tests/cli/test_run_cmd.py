@@ -154,6 +154,18 @@ def test_a_failed_run_prints_its_id_and_the_command_that_resumes_it(
     assert resumed.returncode == 0, resumed.stderr
 
 
+def test_a_script_error_that_mentions_resume_run_still_gets_the_resume_line(
+    write_script: Write, cli: Cli, db: Path
+) -> None:
+    script = write_script("throw new Error('do not use --resume-run here')\n")
+    done = cli("run", script, "--db", db, "--progress", "plain")
+    assert done.returncode == 1
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    assert done.stderr.splitlines()[-1] == (
+        f"run {run_id} failed; resume it with: smol-wf run --resume-run {run_id} --db {db}"
+    )
+
+
 def test_a_child_sees_the_parents_spend_from_its_start(write_script: Write, cli: Cli) -> None:
     write_script(
         "export const meta = { name: 'budget-child', description: 'child' }\n"
