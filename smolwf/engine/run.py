@@ -88,12 +88,12 @@ class WorkflowRun:
                 raise UsageError(
                     "missing workflow script: pass a script path, --resume-run or --fork-run"
                 )
+            reuse = prepare_reuse(self.config, store, record)
             try:
                 script = load_script(self.config.script_path)
             except ScriptUnreadable:
                 raise
             except ScriptError as error:
-                reuse = prepare_reuse(self.config, store, record)
                 attempt = self._attempt(store, record, None, reuse)
                 raise self._unstartable(store, attempt, error) from None
             if record is not None:
@@ -101,7 +101,6 @@ class WorkflowRun:
             elif source is not None and source.script_sha256 not in ("", script.sha256):
                 notes.append("the script changed since the run was recorded")
             self.config = with_meta_executor(self.config, script.meta.raw.get("executor"))
-            reuse = prepare_reuse(self.config, store, record)
             notes += reuse.notes
             async with self._executor() as executor:  # a cluster that cannot be joined: no run
                 return await self._execute(script, store, record, notes, reuse, executor)
