@@ -28,6 +28,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 BUSY_TIMEOUT_MS = 5000
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""Copy the WAL back into the database every ~40 MB of it, not every ~4 MB (SQLite's
+default). A run's commits rewrite the same pages of the checkpoint and cache indexes
+(their keys are hashes, so every commit touches most of their pages); checkpointing less
+often copies each such page once instead of once per few commits. ``bench/sqlite_wal.py``
+measures it: about 6 µs of a durable call's ~95 at 16 in flight."""
 
 
 def connect(path: Path, *, create: bool) -> sqlite3.Connection:
@@ -133,6 +139,7 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
 
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
