@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _PAIRS = [high + low for high in _CROCKFORD for low in _CROCKFORD]
 """Two characters per 10 bits: a step id is made on every agent call."""
 _time_cache: tuple[int, str] = (-1, "")
+_random = random.Random(os.urandom(32))
+"""Seeded from the OS once (and again in a forked child): one ``os.urandom`` system call
+per id cost more than the rest of making it. Ids must not collide, not be unguessable."""
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 def _time_part(ms: int) -> str:
@@ -26,7 +31,7 @@ def _time_part(ms: int) -> str:
 
 def new_id(prefix: str) -> str:
     """Milliseconds then 80 random bits, Crockford base32, lowercase: sortable by time."""
-    bits = int.from_bytes(os.urandom(10), "big")
+    bits = _random.getrandbits(80)
     pairs = _PAIRS
     random_part = (
         pairs[bits >> 70]

@@ -74,6 +74,13 @@ class AgentStep:
     """Set when a later run may take its answer (``engine/cache.py``)."""
     announced: bool = False
     """Its ``workflow.agent_queued`` event was emitted (it had to wait for a slot)."""
+    asked_data: CallAsked | None = None
+
+    def asked(self) -> CallAsked:
+        """The data of its ``agent_queued`` and ``agent_started`` events, rendered once."""
+        if self.asked_data is None:
+            self.asked_data = call_asked(self.call, replayed=False)
+        return self.asked_data
 
     @property
     def who(self) -> str:
@@ -318,7 +325,8 @@ class Agents:
             own = self.ctx.checkpoints.get(wanted.checkpoint)
             step_id, spent = (own.step_id if own is not None else new_id("step")), ZERO_USAGE
             self._record_copy(scope, call, wanted.checkpoint, step_id, found)
-        self._emit_call(EventType.AGENT_STARTED, scope, call, step_id, replayed=True)
+        asked = call_asked(call, replayed=True)
+        self._emit_call(EventType.AGENT_STARTED, scope, call, step_id, asked)
         session = result.get("sessionId")
         data: JSONObject = {
             "sessionId": session,
@@ -375,21 +383,22 @@ class Agents:
         )
 
     def _emit_call(
-        self, kind: EventType, scope: Scope, call: PreparedCall, step_id: str, *, replayed: bool
+        self,
+        kind: EventType,
+        scope: Scope,
+        call: PreparedCall,
+        step_id: str,
+        asked: CallAsked,
     ) -> None:
         """``agent_queued`` or ``agent_started``: what the call asks, as the data."""
-        plan = call.plan
-        preview = call.prompt
-        if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
-            preview = preview[: defaults.PROMPT_PREVIEW_CHARS] + "…"
-        data: JSONObject = {"phase": plan.phase, "promptPreview": preview}
-        if plan.label is not None:
-            data["label"] = plan.label
-        if plan.model is not None:
-            data["model"] = plan.model
-        if replayed:
-            data["replayed"] = True
-        self.ctx.emit(scope, kind, data, step_id=step_id, provider=plan.provider)
+        self.ctx.emit(
+            scope,
+            kind,
+            asked.data,
+            step_id=step_id,
+            provider=call.plan.provider,
+            data_text=asked.text,
+        )
 
     # ---- providers ---------------------------------------------------------
 
@@ -448,7 +457,7 @@ class Agents:
         for step in reversed(fresh):
             step.announced = True
             self._emit_call(
-                EventType.AGENT_QUEUED, step.scope, step.call, step.step_id, replayed=False
+                EventType.AGENT_QUEUED, step.scope, step.call, step.step_id, step.asked()
             )
 
     def _reject_queued(self, step: AgentStep, message: str) -> None:
@@ -477,7 +486,8 @@ class Agents:
             label=plan.label,
             cache_key=step.cache_key,
         )
-        self._emit_call(EventType.AGENT_STARTED, step.scope, call, step.step_id, replayed=False)
+        self._emit_call(EventType.AGENT_STARTED, step.scope, call, step.step_id, step.asked())
+        step.asked_data = None  # no event of the call needs it again
         if ctx.config.debug_log is not None:
             ctx.debug(
                 f"starting agent request id={call.request_id} "
@@ -696,6 +706,37 @@ def _cache_key(call: PreparedCall, occurrence: str) -> str | None:
     calls takes the second answer), or None for a call whose answer is never reused."""
     parts = call.plan.cache_parts
     return None if parts is None else parts.key(call.prompt) + occurrence
+
+
+@dataclass(frozen=True, slots=True)
+class CallAsked:
+    """What a call asks, as ``agent_queued`` and ``agent_started`` data, and that data's
+    compact text: the engine's most frequent event data, rendered by hand (a test compares
+    it with the encoder's text)."""
+
+    data: JSONObject
+    text: str
+
+
+def call_asked(call: PreparedCall, *, replayed: bool) -> CallAsked:
+    plan = call.plan
+    preview = call.prompt
+    if len(preview) > defaults.PROMPT_PREVIEW_CHARS:
+        preview = preview[: defaults.PROMPT_PREVIEW_CHARS] + "…"
+    phase = plan.phase
+    data: JSONObject = {"phase": phase, "promptPreview": preview}
+    text = '{"phase":' + ("null" if phase is None else encode_basestring(phase))
+    text += ',"promptPreview":' + encode_basestring(preview)
+    if plan.label is not None:
+        data["label"] = plan.label
+        text += ',"label":' + encode_basestring(plan.label)
+    if plan.model is not None:
+        data["model"] = plan.model
+        text += ',"model":' + encode_basestring(plan.model)
+    if replayed:
+        data["replayed"] = True
+        text += ',"replayed":true'
+    return CallAsked(data, text + "}")
 
 
 def _input_json(call: PreparedCall) -> str:

@@ -68,6 +68,7 @@ class RunContext:
         step_id: str | None = None,
         provider: str | None = None,
         session_id: str | None = None,
+        data_text: str | None = None,
     ) -> None:
         """An event of ``scope``: its depth and, in a child, the parent's step id."""
         self.emitter.emit(
@@ -78,6 +79,7 @@ class RunContext:
             step_id=step_id,
             provider=provider,
             session_id=session_id,
+            data_text=data_text,
         )
 
     def warn(self, message: str, source: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from json.encoder import encode_basestring
 
 from smolwf.events.sinks import EventSink
@@ -37,7 +38,7 @@ class Emitter:
         self._sinks = list(sinks)
         self._batch = batch
         self._started_ns = time.monotonic_ns()
-        self._unsent: list[tuple[Event, str]] = []
+        self._unsent: list[_Unsent] = []
         self._first = True
 
     def elapsed_ns(self) -> int:
@@ -54,51 +55,88 @@ class Emitter:
         step_id: str | None = None,
         provider: str | None = None,
         session_id: str | None = None,
+        data_text: str | None = None,
     ) -> None:
         """Build, persist (with the batch) and queue one event for the sinks.
+
+        ``data_text``, when given, is ``data`` already rendered compactly (a caller that
+        emits the same data twice renders it once).
 
         Metadata keys come in the documented order: ``runId``, ``stepId``, ``provider``,
         ``sessionId``, ``workflowDepth``, ``parentStepId``; absent ones are left out. The
         envelope is ``events.types.render``'s, written out here: two events per agent
         call make it the engine's most frequent encoding (tests compare the bytes).
         """
-        meta: JSONObject = {"runId": self._run_id}
         text = self._run_text
         if step_id is not None:
-            meta["stepId"] = step_id
             text += ',"stepId":' + encode_basestring(step_id)
         if provider is not None:
-            meta["provider"] = provider
             text += ',"provider":' + encode_basestring(provider)
         if session_id is not None:
-            meta["sessionId"] = session_id
             text += ',"sessionId":' + encode_basestring(session_id)
-        meta["workflowDepth"] = depth
         text += ',"workflowDepth":' + str(depth)
         if parent is not None:
-            meta["parentStepId"] = parent
             text += ',"parentStepId":' + encode_basestring(parent)
+        if data_text is None:
+            data_text = compact(data)
         if self._first:
             elapsed = None
             self._first = False
-            text = f'{{"type":"{kind}","metadata":{text}}},"data":{compact(data)}}}'
+            text = f'{{"type":"{kind}","metadata":{text}}},"data":{data_text}}}'
         else:
             elapsed = time.monotonic_ns() - self._started_ns
             text = (
                 f'{{"type":"{kind}","elapsedNanos":{elapsed},"metadata":{text}}},'
-                f'"data":{compact(data)}}}'
+                f'"data":{data_text}}}'
             )
         seq = self._seq
         self._seq = seq + 1
         self._batch.event(seq, text)
-        self._unsent.append((Event(kind, data, meta, elapsed, seq, text), text))
+        self._unsent.append(
+            _Unsent(kind, data, elapsed, seq, text, step_id, provider, session_id, depth, parent)
+        )
 
     def release(self) -> None:
-        """Hand committed events to the sinks."""
+        """Hand committed events to the sinks, each event to every sink before the next."""
         if not self._unsent:
             return
         unsent, self._unsent = self._unsent, []
-        for sink in self._sinks:
-            for event, text in unsent:
-                sink.emit(event, text)
+        sinks = self._sinks
+        for item in unsent:
+            event = item.event(self._run_id)
+            for sink in sinks:
+                sink.emit(event, item.text)
+        for sink in sinks:
             sink.flush()
+
+
+@dataclass(slots=True)
+class _Unsent:
+    """An event written but not yet committed: the ``Event`` (and its metadata object) is
+    only made when it is released, so a turn that starts thousands of calls holds one
+    small record per event until its commit."""
+
+    kind: str
+    data: JSON
+    elapsed: int | None
+    seq: int
+    text: str
+    step_id: str | None
+    provider: str | None
+    session_id: str | None
+    depth: int
+    parent: str | None
+
+    def event(self, run_id: str) -> Event:
+        """Metadata keys in the documented order, as ``Emitter.emit`` rendered them."""
+        meta: JSONObject = {"runId": run_id}
+        if self.step_id is not None:
+            meta["stepId"] = self.step_id
+        if self.provider is not None:
+            meta["provider"] = self.provider
+        if self.session_id is not None:
+            meta["sessionId"] = self.session_id
+        meta["workflowDepth"] = self.depth
+        if self.parent is not None:
+            meta["parentStepId"] = self.parent
+        return Event(self.kind, self.data, meta, self.elapsed, self.seq, self.text)

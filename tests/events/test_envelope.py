@@ -7,7 +7,10 @@ import json
 
 import pytest
 
+from smolwf.engine.agents import call_asked
 from smolwf.engine.emitter import Emitter
+from smolwf.engine.options import CallPlan, PreparedCall
+from smolwf.engine.retry import RetryPolicy
 from smolwf.events.types import Event, EventType, parse_event
 from smolwf.jsontypes import JSON
 from smolwf.store.batch import WriteBatch
@@ -61,3 +64,24 @@ def test_emitted_text_is_the_compact_json_of_the_envelope(
     first, second = seen[0][0], seen[1][0]
     assert first.elapsed_ns is None and second.elapsed_ns is not None
     assert next(iter(second.metadata)) == "runId" and second.metadata["workflowDepth"] == 2
+
+
+ASKED: dict[str, tuple[str, str | None, str | None, str | None, bool]] = {
+    "plain": ("item 1", None, None, None, False),
+    "phase, label and model": ("review a.py", "Review", "label x", "deep", False),
+    "replayed": ("item 1", "Scan", None, None, True),
+    "awkward text": ('qu"ote\\ é 日本 🙂\t\u2028', 'ph"ase', "la\nbel", "m\u0001", False),
+    "long prompt": ("x" * 500, None, None, None, False),
+}
+
+
+@pytest.mark.parametrize("case", ASKED.values(), ids=ASKED.keys())
+def test_agent_call_event_data_is_rendered_as_the_encoder_would(
+    case: tuple[str, str | None, str | None, str | None, bool],
+) -> None:
+    prompt, phase, label, model, replayed = case
+    plan = CallPlan({}, "debug", phase, model, label, False, None, RetryPolicy())
+    asked = call_asked(PreparedCall(1, prompt, plan, False), replayed=replayed)
+    assert asked.text == json.dumps(asked.data, ensure_ascii=False, separators=(",", ":"))
+    assert list(asked.data)[:2] == ["phase", "promptPreview"]
+    assert asked.data.get("replayed") is (True if replayed else None)
