@@ -21,6 +21,7 @@ from smolwf.cli.placeholders import WORD
 from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import (
     ARGS_TOKENS,
+    RunCommand,
     load_args_file,
     merge_args,
     parse_args_json,
@@ -95,6 +96,16 @@ def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) 
     return value
 
 
+run_app = typer.Typer(rich_markup_mode="rich")
+"""``smol-wf run``; the root group (``cli/app.py``) builds it when used."""
+
+
+@run_app.command(
+    "run",
+    cls=RunCommand,
+    help=HELP,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
 def run(
     ctx: typer.Context,
     script: str | None = typer.Argument(
