@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
 import os
 import sqlite3
 import sys
@@ -124,7 +125,12 @@ def _root(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: run the app and turn every error into one line."""
-    sys.exit(run(argv))
+    code = run(argv)
+    # The interpreter's last collection would walk every object of the run only to find
+    # nothing it must free before the process ends (~30 ms of a short run); atexit
+    # handlers, thread joins and stream flushes still run.
+    gc.freeze()
+    sys.exit(code)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
