@@ -8,7 +8,6 @@ interrupted.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import os
 import sqlite3
@@ -186,6 +185,8 @@ def _narrow_suggestions(error: typer.TyperException) -> None:
     possibilities = getattr(error, "possibilities", None)
     if not isinstance(name, str) or not possibilities:
         return
+    import difflib  # a mistyped option is rare; most runs never need it
+
     typed = name.lstrip("-")
     close = [
         option
