@@ -87,8 +87,11 @@ def _default_db_text() -> str:
 DEFAULT_DB_TEXT = _default_db_text()
 
 
-def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) -> object:
-    """A value flag followed by another flag is a usage error, not a value (reference quirk)."""
+def _needs_value(value: object) -> object:
+    """A value flag followed by another flag is a usage error, not a value (reference quirk).
+
+    Only the value: typer inspects a callback's signature for each of the options sharing it,
+    and click names the flag in the error itself."""
     values = value if isinstance(value, list | tuple) else [value]
     for item in values:
         if isinstance(item, str | Path) and str(item).startswith("--"):
