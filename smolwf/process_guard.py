@@ -18,7 +18,6 @@ Only the standard library: it starts with ``-S`` in a few milliseconds.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import select
 import signal
@@ -69,6 +68,8 @@ class Guard:
         self.child = 0
         self.status: int | None = None
         self.stop_asked = False
+        import ctypes  # only the guard process calls prctl; the processes it serves never do
+
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)

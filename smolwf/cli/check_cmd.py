@@ -24,6 +24,11 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
 """
 
 
+check_app = typer.Typer(rich_markup_mode="rich")
+"""``smol-wf check``; the root group (``cli/app.py``) builds it when used."""
+
+
+@check_app.command("check", help=HELP)
 def check(
     names: list[str] = typer.Argument(
         ...,

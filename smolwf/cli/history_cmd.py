@@ -40,6 +40,11 @@ The database is never created by this command.
 """
 
 
+history_app = typer.Typer(rich_markup_mode="rich")
+"""``smol-wf history``; the root group (``cli/app.py``) builds it when used."""
+
+
+@history_app.command("history", help=HELP)
 def history(
     ctx: typer.Context,
     run_ids: list[str] = typer.Argument(

@@ -82,10 +82,15 @@ def _decision_command(approved: bool) -> Callable[..., int]:
     return command
 
 
-approve = _decision_command(True)
-deny = _decision_command(False)
+human_app = typer.Typer(rich_markup_mode="rich")
+"""``inbox``, ``approve``, ``deny`` and ``signal``; the root group (``cli/app.py``) builds
+each when used."""
+
+approve = human_app.command("approve", help=APPROVE_HELP)(_decision_command(True))
+deny = human_app.command("deny", help=DENY_HELP)(_decision_command(False))
 
 
+@human_app.command("signal", help=SIGNAL_HELP)
 def signal(
     run_id: str = typer.Argument(..., metavar="RUN_ID", click_type=WORD, help="The waiting run."),
     name: str = typer.Argument(
@@ -102,6 +107,7 @@ def signal(
     return _decide(run_id, name, payload, by, _db(db))
 
 
+@human_app.command("inbox", help=INBOX_HELP)
 def inbox(
     output: str = typer.Option("table", "--output", "-o", metavar="FORMAT", help="table or json."),
     db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_HELP, show_default=False),

@@ -21,6 +21,7 @@ from smolwf.cli.placeholders import WORD
 from smolwf.cli.reuse_flags import reuse_fields
 from smolwf.cli.run_args import (
     ARGS_TOKENS,
+    RunCommand,
     load_args_file,
     merge_args,
     parse_args_json,
@@ -86,8 +87,11 @@ def _default_db_text() -> str:
 DEFAULT_DB_TEXT = _default_db_text()
 
 
-def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) -> object:
-    """A value flag followed by another flag is a usage error, not a value (reference quirk)."""
+def _needs_value(value: object) -> object:
+    """A value flag followed by another flag is a usage error, not a value (reference quirk).
+
+    Only the value: typer inspects a callback's signature for each of the options sharing it,
+    and click names the flag in the error itself."""
     values = value if isinstance(value, list | tuple) else [value]
     for item in values:
         if isinstance(item, str | Path) and str(item).startswith("--"):
@@ -95,6 +99,16 @@ def _needs_value(ctx: typer.Context, param: typer.CallbackParam, value: object) 
     return value
 
 
+run_app = typer.Typer(rich_markup_mode="rich")
+"""``smol-wf run``; the root group (``cli/app.py``) builds it when used."""
+
+
+@run_app.command(
+    "run",
+    cls=RunCommand,
+    help=HELP,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
 def run(
     ctx: typer.Context,
     script: str | None = typer.Argument(

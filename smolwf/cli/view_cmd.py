@@ -23,6 +23,11 @@ Needs the view extra: pip install 'smolwf\\[view]'.
 """
 
 
+view_app = typer.Typer(rich_markup_mode="rich")
+"""``smol-wf view``; the root group (``cli/app.py``) builds it when used."""
+
+
+@view_app.command("view", help=HELP)
 def view(
     run_id: str | None = typer.Argument(
         None,

@@ -13,12 +13,12 @@ from collections import deque
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smolwf import defaults
 from smolwf.clock import now_ms
 from smolwf.engine.cache import cache_wanted
 from smolwf.engine.call_record import call_record
-from smolwf.engine.cassettes import CassetteRecorder
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Answer, Executor
 from smolwf.engine.isolation import isolated
@@ -41,6 +41,9 @@ from smolwf.providers.registry import check_provider_name, create_provider
 from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
 from smolwf.store.runs import dumps
 from smolwf.usage import ZERO_USAGE, Usage
+
+if TYPE_CHECKING:
+    from smolwf.engine.cassettes import CassetteRecorder
 
 
 @dataclass(eq=False, slots=True)

@@ -20,6 +20,8 @@ CAP_FLAGS = {
 
 @dataclass(slots=True)
 class BudgetCaps:
+    """The hard caps of one run and the latch that trips once spend reaches any of them."""
+
     output_tokens: int | None = None
     total_tokens: int | None = None
     usd: float | None = None

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smolwf.engine.agents import Agents
-from smolwf.engine.cassettes import CassetteRecorder
 from smolwf.engine.children import Children
 from smolwf.engine.context import RunContext
 from smolwf.engine.executor import Executor
@@ -34,6 +33,9 @@ from smolwf.js.requests import (
     WorkflowCall,
 )
 from smolwf.store.human import HumanRequests
+
+if TYPE_CHECKING:
+    from smolwf.engine.cassettes import CassetteRecorder
 
 Handler = Callable[[Scope, Any], None]
 

@@ -5,21 +5,27 @@ the run it forks (``--fork-run``), the cache (``--cache``, ``cache:``), a casset
 (``--replay``). Everything that can be wrong with them (a run that is not there, a
 ``--rerun`` selector that matches nothing, an unreadable cassette) is found here, before
 the run is created or resumed, so a refused run leaves nothing behind.
+
+The fork and cassette sources are imported by the runs that use them, not by every
+start-up; the cache stage is always in the chain (a call's ``cache`` option asks for it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smolwf.engine.cache import CacheLookup
-from smolwf.engine.cassettes import CassetteLookup, CassetteRecorder
 from smolwf.engine.config import RunConfig
-from smolwf.engine.fork import ForkOf, ForkSource
 from smolwf.engine.lookup import LookupChain, OwnCheckpoints, Stage
 from smolwf.engine.rerun import Selectors
 from smolwf.errors import StoreError, UsageError
-from smolwf.store.cassettes import CassetteEntry, read_cassette
 from smolwf.store.runs import RunRecord, RunStore, StepRecord
+
+if TYPE_CHECKING:
+    from smolwf.engine.cassettes import CassetteRecorder
+    from smolwf.engine.fork import ForkOf
+    from smolwf.store.cassettes import CassetteEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +81,24 @@ def prepare_reuse(config: RunConfig, store: RunStore, resumed: RunRecord | None)
         fork=fork,
         fork_steps=store.load_steps(fork.run_id) if fork is not None else {},
         rerun=selectors if config.resume_run_id is not None else None,
-        cassette=read_cassette(config.replay_path) if config.replay_path is not None else None,
+        cassette=_cassette(config),
         notes=tuple(notes),
     )
 
 
+def _cassette(config: RunConfig) -> dict[str, CassetteEntry] | None:
+    if config.replay_path is None:
+        return None
+    from smolwf.store.cassettes import read_cassette
+
+    return read_cassette(config.replay_path)
+
+
 def _fork(config: RunConfig, resumed: RunRecord | None) -> ForkOf | None:
+    if config.fork_run_id is None and resumed is None:
+        return None
+    from smolwf.engine.fork import ForkOf
+
     if config.fork_run_id is not None:
         return ForkOf(config.fork_run_id, tuple(config.rerun))
     return ForkOf.of(resumed.params) if resumed is not None else None
@@ -92,9 +110,13 @@ def lookup_chain(
     """Own checkpoints, the fork source, the cache, the cassette: the first answer wins."""
     stages = [Stage(OwnCheckpoints(own), reuse.rerun)]
     if reuse.fork is not None:
+        from smolwf.engine.fork import ForkSource
+
         stages.append(Stage(ForkSource(reuse.fork.run_id, reuse.fork_steps), _rerun(reuse.fork)))
     stages.append(Stage(CacheLookup(store.conn, run_id, config.cache_ttl_s)))
     if reuse.cassette is not None and config.replay_path is not None:
+        from smolwf.engine.cassettes import CassetteLookup
+
         stages.append(
             Stage(CassetteLookup(config.replay_path, reuse.cassette, config.replay_missing))
         )
@@ -110,5 +132,7 @@ def cassette_recorder(reuse: Reuse, config: RunConfig) -> CassetteRecorder | Non
     append_to = config.replay_path if config.replay_missing == "live" else None
     if config.record_path is None and append_to is None:
         return None
+    from smolwf.engine.cassettes import CassetteRecorder
+
     known = frozenset(reuse.cassette or ())
     return CassetteRecorder(config.record_path, append_to, known)

@@ -18,6 +18,8 @@ from smolwf.usage import UsageTally
 
 @dataclass(eq=False, slots=True)
 class Scope:
+    """One workflow of the run: its JS host, checkpoint namespace and place in the tree."""
+
     key: str
     """Checkpoint namespace: ``root``, or the parent's key plus the child's checkpoint."""
     depth: int

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import regex
-
 from smolwf.jsontext import canonical
 from smolwf.jsontypes import JSON
 
@@ -104,7 +102,10 @@ def _checked(name: str, keyword: Keyword) -> Keyword:
 
 
 def _search(pattern: str, text: str) -> bool:
-    """``re.search`` semantics through ``regex``, stopped at the deadline."""
+    """``re.search`` semantics through ``regex``, stopped at the deadline; ``regex`` is
+    imported by the first schema pattern, not by every run (~10 ms of start-up)."""
+    import regex
+
     deadline = _deadline()
     where = f"pattern {pattern!r}"
     timeout = deadline.remaining(where) if deadline is not None else None

@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import quickjs
@@ -33,9 +33,11 @@ from smolwf.script.source import IMPORTS_RESTRICTED, MODULE_EXPORTS, PreparedScr
 _PRELUDE_LINE_OFFSET = 100_000
 """QuickJS names every script ``<input>``; the prelude starts this far down so its stack
 frames can be told apart from the user's and left out of error messages."""
-_PRELUDE = "\n" * _PRELUDE_LINE_OFFSET + resources.files("smolwf.js").joinpath(
-    "prelude.js"
-).read_text(encoding="utf-8")
+_PRELUDE = "\n" * _PRELUDE_LINE_OFFSET + Path(__file__).with_name("prelude.js").read_text(
+    encoding="utf-8"
+)
+"""Read beside this module, not through ``importlib.resources`` (whose import brings
+``tempfile``, ``random`` and ``zipfile`` into every start-up)."""
 _FRAME = re.compile(r"^\s+at .*\((?:<input>:(\d+):\d+|native)\)$")
 _BOOT_MODULE = "import * as ns from '<input>'; globalThis.__smolwf_namespace = ns;"
 _MIB = 1024 * 1024

@@ -19,6 +19,8 @@ class HostProtocolError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AgentCall:
+    """``agent(prompt, options)`` (or ``agentRun``): one call to a provider."""
+
     id: int
     prompt: str
     options: JSONObject
@@ -28,6 +30,8 @@ class AgentCall:
 
 @dataclass(frozen=True, slots=True)
 class WorkflowCall:
+    """``workflow(nameOrRef, args)``: run a child workflow and settle with its result."""
+
     id: int
     ref: str | JSONObject
     args: JSON
@@ -37,12 +41,16 @@ class WorkflowCall:
 
 @dataclass(frozen=True, slots=True)
 class SleepCall:
+    """``sleep(ms)`` of ``workflow:extra``: a checkpointed wait."""
+
     id: int
     ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class ExecCall:
+    """``exec(profile, request)`` of ``workflow:sandbox``: a command in a sandbox."""
+
     id: int
     profile: str
     request: JSONObject
@@ -71,6 +79,8 @@ class SignalCall:
 
 @dataclass(frozen=True, slots=True)
 class PhaseEvent:
+    """``phase(name, options)``: later calls belong to this phase."""
+
     name: str
     options: JSON
     has_options: bool
@@ -78,11 +88,15 @@ class PhaseEvent:
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
+    """``log(...)`` or ``console.*``: one progress line."""
+
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class WarningEvent:
+    """A slot of ``parallel``/``pipeline`` (``source``) failed and became null."""
+
     source: str
     index: int
     message: str

@@ -18,6 +18,8 @@ SUFFIXES = (".js", ".mjs")
 
 @dataclass(frozen=True, slots=True)
 class Discovered:
+    """A workflow found in a workflow directory, by its ``meta.name``."""
+
     name: str
     description: str
     path: Path

@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.script.lexer import Token, iter_tokens
@@ -330,6 +329,8 @@ def _decode_number(token: Token) -> int | float:
 
 def _js_number_string(number: float) -> str:
     """Format like JS ``Number.prototype.toString``: the property key of a numeric key."""
+    from decimal import Decimal  # only numeric keys need it; most scripts have none
+
     if number == 0:
         return "0"
     digits_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()[1:]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +116,8 @@ def _lines(entries: Iterable[CassetteEntry]) -> str:
 
 def write_cassette(path: Path, entries: Iterable[CassetteEntry]) -> None:
     """Replace ``path`` with ``entries`` at once: a reader never sees half a file."""
+    import tempfile  # only --record writes a cassette; its import costs every start-up
+
     text = _lines(entries)
     temporary: Path | None = None
     try:

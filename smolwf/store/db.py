@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from importlib import resources
 from pathlib import Path
 
 from smolwf.errors import StoreError
@@ -27,6 +26,9 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (5, "0005_processes.sql"),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+"""Read beside this module, not through ``importlib.resources`` (whose import brings
+``tempfile``, ``random`` and ``zipfile`` into every start-up)."""
 BUSY_TIMEOUT_MS = 5000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Copy the WAL back into the database every ~40 MB of it, not every ~4 MB (SQLite's
@@ -184,7 +186,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _apply(conn: sqlite3.Connection, number: int, name: str) -> None:
-    sql = resources.files("smolwf.store").joinpath("migrations", name).read_text(encoding="utf-8")
+    sql = (MIGRATIONS_DIR / name).read_text(encoding="utf-8")
     for statement in _statements(sql):
         conn.execute(statement)
     conn.execute(

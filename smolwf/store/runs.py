@@ -42,6 +42,8 @@ _DECODER = json.JSONDecoder()
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
+    """A run as stored: what it ran, with which args, and how it stands."""
+
     run_id: str
     workflow_name: str
     script_path: str
@@ -87,6 +89,8 @@ class StepNames:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
+    """One execution of a run: the first, or a resume (``number`` counts from 1)."""
+
     run_id: str
     attempt_id: str
     number: int
