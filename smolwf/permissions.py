@@ -6,11 +6,11 @@ refused as a ``Refusal``, so a run can never call a refused edit a silent succes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from smolwf.excerpts import clip
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 PermissionLevel: TypeAlias = Literal["read-only", "edit", "full"]
 PERMISSION_LEVELS: tuple[PermissionLevel, ...] = ("read-only", "edit", "full")
@@ -48,7 +48,7 @@ def preview(text: str, limit: int = ATTEMPT_PREVIEW_CHARS) -> str:
     return clip(text, limit)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     """One tool use the CLI refused: which tool, a short form of what it tried, and the
     level that would have allowed it (``None`` when no level would)."""

@@ -18,7 +18,6 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -26,6 +25,7 @@ import anyio
 from anyio.abc import Process
 
 from smolwf import process_guard
+from smolwf.records import record
 
 TERM_GRACE_S = 2.0
 """How long a stopped process gets between one step of ``stop_group`` and the next."""
@@ -83,7 +83,7 @@ async def open_group(
     return process
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupRecord:
     """A guard as a later process can verify it: its pid (the group id), its start time
     in clock ticks since boot, and the boot it started in."""

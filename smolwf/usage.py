@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from smolwf.jsontypes import JSONObject
+from smolwf.records import record
 
 CostSource = Literal["provider", "estimated"]
 NANOS_PER_USD = 1_000_000_000
@@ -27,7 +28,7 @@ def usd(nanos: int) -> float:
     return nanos / NANOS_PER_USD
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Usage:
     """What one provider call consumed. ``cost_usd`` is None when nobody knows it: the
     provider reports none and its model has no known price."""

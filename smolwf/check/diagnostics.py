@@ -7,15 +7,16 @@ warning is almost certainly a mistake, but the run would go on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal, TypeAlias
 
 from smolwf.jsontypes import JSONObject
+from smolwf.records import record
 
 Severity: TypeAlias = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """One check: its code, a short name and the severity it usually reports."""
 
@@ -56,7 +57,7 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class Span:
     """Where a diagnostic points: 1-based lines and columns (Unicode characters); the end
     column is the one just after the last character."""
@@ -70,7 +71,7 @@ class Span:
 FILE_START = Span(1, 1, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """One problem in one file."""
 

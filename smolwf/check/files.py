@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from smolwf.records import record
 from smolwf.script.discovery import SUFFIXES
 from smolwf.script.reading import Unreadable, read_script_bytes
 
@@ -19,7 +19,7 @@ _SKIPPED_DIRS = frozenset({"node_modules", ".git"})
 _LOOKS_LIKE_WORKFLOW = re.compile(rb"export\s+const\s+meta\b|\bagent\s*\(")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """One file to check, and how to show its path (as the user wrote it)."""
 

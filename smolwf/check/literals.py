@@ -6,12 +6,11 @@ checker and the loader never disagree on what a literal means.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tree_sitter import Node
 
 from smolwf.check.parser import ParsedScript, unwrap
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.script.lexer import Token, TokenKind
 from smolwf.script.meta import key_value, number_value, string_value
 
@@ -31,7 +30,7 @@ class NotLiteral(Exception):
         self.why = why
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """One member of an object literal. ``key`` is None when it cannot be known statically
     (a computed key, a spread); ``value`` is None for shorthand properties and methods."""

@@ -11,10 +11,11 @@ from smolwf.check.diagnostics import FILE_START, Diagnostic, Span
 from smolwf.check.files import targets
 from smolwf.check.parser import ParsedScript
 from smolwf.check.rules import RULE_ORDER
+from smolwf.records import record
 from smolwf.script.reading import Unreadable, read_script_bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckReport:
     """The diagnostics of every checked file, sorted, and how many files were checked."""
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -12,6 +11,7 @@ import typer
 from smolwf.check.formats import OutputFormat
 from smolwf.cli.placeholders import WORD
 from smolwf.errors import ScriptError, SmolWfError, UsageError
+from smolwf.records import record
 
 HELP = """Check workflow scripts for mistakes without running them (no agent is called).
 
@@ -71,7 +71,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PreRunCheck:
     """What the check before a run found: its lines as ``run`` prints them (errors as
     ``path:line:column`` lines, warnings as ``[warn]`` lines), and why the run must not

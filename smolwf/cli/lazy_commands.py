@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
 
 import typer
 import typer.main
 from typer._click import Command
 
+from smolwf.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class CommandSource:
     """Where a root command is declared: the ``typer.Typer`` named ``app`` in ``module``.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -19,6 +18,7 @@ import typer
 
 from smolwf.errors import SmolWfError, UsageError
 from smolwf.excerpts import one_line
+from smolwf.records import record
 from smolwf.script.discovery import discover, workflow_root
 
 HELP = """Help coding agents use smol-wf: a usage guide, workflow discovery and skills.
@@ -34,7 +34,7 @@ GUIDE_PARTS = ("usage.md", "workflows.md", "events.md")
 SKILLS_DIR = "smol-workflows"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SkillFile:
     path: str
     mode: int

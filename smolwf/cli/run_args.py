@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import typer.core
 
 from smolwf.errors import UsageError
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 PREFIX = "--args-"
 OWN_FLAGS = ("--args-from-file", "--args-json")
@@ -108,7 +108,7 @@ def _collect(args: JSONObject, name: str, value: JSON) -> None:
         args[name] = [existing, value]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArgsValue:
     """One whole args value from a file or ``--args-json``, and how to name its source."""
 

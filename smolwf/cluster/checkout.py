@@ -16,19 +16,19 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from smolwf.cluster.wire import Commits, GitCheckout
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.git import REPOSITORY_ENV
+from smolwf.records import record
 
 CACHE_DIR_ENV = "SMOLWF_RAY_CACHE_DIR"
 """Where a worker keeps its cache repositories (default: the system's temporary dir)."""
 _IDENTITY = ("-c", "user.name=smol-wf", "-c", "user.email=smol-wf@localhost")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Checkout:
     """One call's worktree on the worker; ``cwd`` is where the agent works."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from smolwf.jsontypes import JSON
+from smolwf.records import record
 
 ExecutorKind = Literal["local", "ray"]
 EXECUTORS: tuple[ExecutorKind, ...] = ("local", "ray")
@@ -50,7 +51,7 @@ def parse_resources_text(text: str) -> dict[str, float]:
     return parse_resources(value)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RaySettings:
     """How a run uses its Ray cluster. ``address`` None is Ray's own rule (``RAY_ADDRESS``,
     else a cluster started on this machine, else a new local one); ``workdir`` None is
@@ -63,7 +64,7 @@ class RaySettings:
     workdir: WorkdirMode | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskResources:
     """A resource request split the way ``ray.remote(...).options`` takes it; a request
     that names no ``CPU`` takes one, as any Ray task does."""

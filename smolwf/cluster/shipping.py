@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
@@ -22,9 +21,10 @@ import anyio
 from smolwf.cluster.wire import Commits, GitCheckout
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.git import GitNotFound, run_git
+from smolwf.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Place:
     """Where a directory sits in its repository (asked once per directory)."""
 
@@ -33,7 +33,7 @@ class _Place:
     subdir: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Base:
     commit: str
     bundle: Any

@@ -7,7 +7,6 @@ agent's work comes back as a git bundle, never as files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,18 @@ from smolwf.errors import FailureKind, ProviderError, ProviderUnavailable
 from smolwf.jsontypes import JSON
 from smolwf.permissions import Refusal
 from smolwf.providers.base import AgentRequest, AgentResult, ProviderSettings
+from smolwf.records import record
 from smolwf.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SharedDir:
     """``shared`` mode: the worker sees the driver's path (NFS, one big box)."""
 
     path: Path
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitCheckout:
     """``git`` mode: the worker checks out ``start`` at ``subdir`` of a repository made
     from ``base_bundle`` (one object in the store per run) plus ``delta`` (commits of
@@ -44,7 +44,7 @@ class GitCheckout:
 Workspace = SharedDir | GitCheckout
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteCall:
     """One provider call, as a worker runs it: the registry's provider ``provider`` with the
     run's provider settings, the request (its ``cwd`` is the worker's to choose)."""
@@ -55,14 +55,14 @@ class RemoteCall:
     workspace: Workspace
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventBatch:
     """Raw provider events that arrived together, each with the session id known then."""
 
     events: tuple[tuple[JSON, str | None], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteFailure:
     """A ``ProviderError`` in a picklable shape."""
 
@@ -99,7 +99,7 @@ class RemoteFailure:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Commits:
     """What the agent committed on the worker: a bundle of ``head`` over the call's start."""
 
@@ -107,7 +107,7 @@ class Commits:
     bundle: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteOutcome:
     """The last item of a call's stream: its result or failure, and the agent's commits."""
 

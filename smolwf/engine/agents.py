@@ -38,6 +38,7 @@ from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogat
 from smolwf.permissions import Refusal, refusal_summary, refusals_json
 from smolwf.providers.base import AgentResult, Closeable, Provider
 from smolwf.providers.registry import check_provider_name, create_provider
+from smolwf.records import record
 from smolwf.store.batch import LedgerEntry, StepEnd, WriteBatch
 from smolwf.store.runs import dumps
 from smolwf.usage import ZERO_USAGE, Usage
@@ -173,7 +174,7 @@ matched its schema still throws (so does Claude Code); so do a missing CLI, a re
 under ``onRefusal: 'fail'`` and bad options, which are mistakes to fix, not deaths."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallFailure:
     """Why a call failed, and the tool uses its CLI refused on the way."""
 
@@ -184,7 +185,7 @@ class CallFailure:
     a cassette that lacks the call)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentDone:
     """The completion of one agent call: its answer or its failure."""
 
@@ -681,7 +682,7 @@ class Agents:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _WorkIn:
     """The call run in the directory its isolation chose."""
 
@@ -711,7 +712,7 @@ def _cache_key(call: PreparedCall, occurrence: str) -> str | None:
     return None if parts is None else parts.key(call.prompt) + occurrence
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallAsked:
     """What a call asks, as ``agent_queued`` and ``agent_started`` data, and that data's
     compact text: the engine's most frequent event data, rendered by hand (a test compares

@@ -9,17 +9,17 @@ more (``--on-wait exit``, a crash, Ctrl-C) goes on when it is resumed.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
 from pathlib import Path
 
 from smolwf.engine.structured import errors_within
 from smolwf.errors import AnswerRefused
+from smolwf.records import record
 from smolwf.store.db import connect
 from smolwf.store.human import HumanRequest, HumanRequests, Payload, Reply
 from smolwf.store.runs import RunStore
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnswerOutcome:
     """The requests an answer settled, and whether their run needs a resume to go on."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from smolwf.engine.config import ReplayMissing
 from smolwf.engine.lookup import Found, Unanswered, Wanted
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.store.cassettes import CassetteEntry, append_cassette, write_cassette
 from smolwf.store.origin import Origin
 
@@ -57,7 +58,7 @@ def missing_message(path: Path, wanted: Wanted) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answered:
     """One call's answer as a cassette keeps it, with its place in the run's call order."""
 

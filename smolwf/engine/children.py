@@ -8,7 +8,6 @@ Children run concurrently with their parent and each other; their spend rolls up
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -25,6 +24,7 @@ from smolwf.ids import new_id
 from smolwf.js.host import JsHost, JsPoll
 from smolwf.js.requests import WorkflowCall
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.script.discovery import WORKFLOW_DIRS, LookupFailed, find_by_name, workflow_root
 from smolwf.script.reading import size_limit_text
 from smolwf.script.source import PreparedScript, load_script
@@ -35,7 +35,7 @@ from smolwf.usage import ZERO_USAGE, Usage
 MODULE_PREFIXES = ("workflow module evaluation rejected: ", "workflow module rejected: ")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChildLoaded:
     """A ``workflow()`` call's script was read (or could not be: the message)."""
 

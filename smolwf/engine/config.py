@@ -9,7 +9,7 @@ a field that says neither fails at import.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeAlias
 
@@ -31,6 +31,7 @@ from smolwf.permissions import (
 )
 from smolwf.providers.base import Provider, ProviderSettings
 from smolwf.providers.registry import setting_changes_answers, setting_is_recorded
+from smolwf.records import record
 
 ReplayMissing: TypeAlias = Literal["fail", "live"]
 REPLAY_MISSING: tuple[ReplayMissing, ...] = ("fail", "live")
@@ -42,7 +43,7 @@ RECORDING = "smolwf.recording"
 """The ``dataclasses.field`` metadata key of a field's recording."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Recorded:
     """A run input stored in ``params_json[key]`` and reused by a resume unless the caller
     sets it again (``flag`` names it in the resume note; None: no flag sets it)."""
@@ -54,7 +55,7 @@ class Recorded:
     """(stored value, the caller's value) → the value to resume with."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NotRecorded:
     """A field a resume takes from its caller, never from the run; ``why`` says why."""
 
@@ -141,7 +142,7 @@ def _cwd_if_there(stored: JSON, current: Path | None) -> Path | None:
     return current
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunConfig:
     """Inputs of one run. ``providers`` replaces registry lookups (tests, embedding).
 

@@ -9,7 +9,6 @@ call on a cluster, and reports each through the same ``CallContext``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,10 +17,11 @@ from smolwf.errors import FailureKind
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentResult, Provider
+from smolwf.records import record
 from smolwf.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """A successful call: the result and the provider of the chain that gave it."""
 

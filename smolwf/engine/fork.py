@@ -8,15 +8,14 @@ interrupted fork still replays from the source and still reruns what was chosen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smolwf.engine.lookup import Found, Wanted
 from smolwf.jsontypes import JSONObject
+from smolwf.records import record
 from smolwf.store.origin import Origin
 from smolwf.store.runs import FORK_PARAM, StepRecord
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ForkOf:
     """Which run a fork was made from, and the calls it chose to run again."""
 

@@ -24,12 +24,13 @@ from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import ApprovalCall, SignalCall
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.store.batch import RequestOpen, StepEnd
 from smolwf.store.human import HumanRequest, HumanRequests, RequestKind
 from smolwf.store.runs import StepRecord, dumps
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ask:
     """What one request asks a person, whatever its kind."""
 
@@ -62,7 +63,7 @@ class OpenRequest:
     """Its answer is on its way to the loop (the watch looks no further)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answered:
     """The completion of an open request: the row as its answer or deadline left it."""
 

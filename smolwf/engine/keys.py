@@ -8,11 +8,11 @@ does not re-run a finished call.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 
 from smolwf.jsontext import canonical
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 KEY_VERSION = 1
 EXECUTION_OPTIONS = frozenset(
@@ -26,7 +26,7 @@ canonical_json = canonical
 """Sorted keys, compact separators, non-ASCII kept: one text per value."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentKeyParts:
     """The canonical text of an ``agent()`` signature around its prompt: calls that differ
     only by prompt share it, and a key is then one concatenation and one hash."""
@@ -52,7 +52,7 @@ def agent_key_parts(
     return AgentKeyParts(before, after)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CacheAsk:
     """What decides a call's answer across runs (``engine/cache.py``): not its scope, phase
     or label, so equal questions asked anywhere share their answers."""

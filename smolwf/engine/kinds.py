@@ -8,7 +8,6 @@ kind is a new module plus one line in ``register``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smolwf.engine.agents import Agents
@@ -32,6 +31,7 @@ from smolwf.js.requests import (
     WarningEvent,
     WorkflowCall,
 )
+from smolwf.records import record
 from smolwf.store.human import HumanRequests
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 Handler = Callable[[Scope, Any], None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Kinds:
     """The handlers of one run; the loop reaches agents (slots), children (polls) and the
     requests to a person (what is left when a run stops to wait) too."""

@@ -10,16 +10,16 @@ make the calls they match skip a source and every one after it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from smolwf.engine.rerun import Selectors
 from smolwf.jsontypes import JSONObject
+from smolwf.records import record
 from smolwf.store.origin import Origin
 from smolwf.store.runs import StepRecord
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wanted:
     """A durable call as the sources see it: its keys and the names a user knows it by."""
 
@@ -32,7 +32,7 @@ class Wanted:
     """Set only when the call may take an answer of an earlier run (``engine/cache.py``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Found:
     """An answer the call takes for free: the stored result and where it was made."""
 
@@ -43,7 +43,7 @@ class Found:
     """This run's own checkpoint (a resume); None when another source answered."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unanswered:
     """No source answers and the call must not run live (``--replay`` with no recording)."""
 
@@ -68,7 +68,7 @@ class OwnCheckpoints:
         return Found(step.result, step.origin, step)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stage:
     """One source of the chain; calls ``rerun`` selects skip it and every later source."""
 

@@ -15,10 +15,11 @@ from smolwf.engine.pricing import Prices
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.jsontypes import JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult, Provider, ProviderEventSink
+from smolwf.records import record
 from smolwf.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderCall:
     """One provider call: times are nanoseconds on the attempt's event clock."""
 

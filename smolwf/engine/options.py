@@ -7,7 +7,7 @@ with no ``agent_started`` event and no provider call (reference §1.4).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from smolwf.cluster.settings import ResourceSpecError, parse_resources
 from smolwf.engine.keys import AgentKeyParts, CacheAsk, agent_key_parts, cache_key_parts
@@ -29,6 +29,7 @@ from smolwf.permissions import (
 )
 from smolwf.providers.capabilities import EFFORT_LEVELS
 from smolwf.providers.registry import check_permissions
+from smolwf.records import record
 from smolwf.script.meta import WorkflowMeta
 
 AGENT_OPTIONS = (
@@ -40,7 +41,7 @@ AGENT_OPTIONS = (
 which is only hashed into the checkpoint key; other keys pass through to it unread."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallPlan:
     """What an ``agent()`` call's options resolve to: everything but the prompt.
 
@@ -79,7 +80,7 @@ class CallPlan:
     (isolated, or allowed to write), whose answer is never reused across runs."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PreparedCall:
     """An ``agent()`` call with its effective options, ready to key and run."""
 
@@ -90,7 +91,7 @@ class PreparedCall:
     """``agentRun()``: the script gets the whole record, not only the output."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallDefaults:
     """Run-wide defaults the call's options and its phase may override: watchdogs in
     seconds (``--agent-timeout``, ``--agent-idle-timeout``), ``--agent-permissions`` and
@@ -102,7 +103,11 @@ class CallDefaults:
     on_refusal: RefusalPolicy = DEFAULT_REFUSAL_POLICY
 
 
-@dataclass(frozen=True, slots=True)
+NO_CALL_DEFAULTS = CallDefaults()
+"""No run-wide watchdogs; the default permission level and refusal policy."""
+
+
+@record
 class PlanInputs:
     """What besides a call's options decides its plan: the same for a whole scope."""
 
@@ -111,7 +116,7 @@ class PlanInputs:
     default_provider: str
     model_map: Mapping[str, str]
     check_provider: Callable[[str], None]
-    defaults: CallDefaults = CallDefaults()
+    defaults: CallDefaults = NO_CALL_DEFAULTS
     settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Each provider's settings that may change its answers (``RunConfig.answer_settings``),
     for cache keys."""
@@ -145,7 +150,7 @@ def prepare_agent_call(
     default_provider: str,
     model_map: Mapping[str, str],
     check_provider: Callable[[str], None],
-    defaults: CallDefaults = CallDefaults(),
+    defaults: CallDefaults = NO_CALL_DEFAULTS,
     scope_key: str = "root",
 ) -> PreparedCall:
     """Apply §1.4 steps 2–5 (step 1, phase inheritance, happened in JS) to one call."""

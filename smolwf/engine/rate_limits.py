@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 import anyio
 
 from smolwf.errors import ScriptError
 from smolwf.jsontypes import JSON
 from smolwf.providers.base import AgentRequest, AgentResult, Provider, ProviderEventSink
+from smolwf.records import record
 
 WINDOW_S = 60.0
 META_KEYS = {"concurrency": "--provider-concurrency", "requestsPerMinute": "--provider-rpm"}
@@ -30,7 +30,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RateLimit:
     """One provider's limits; ``None`` is no limit."""
 

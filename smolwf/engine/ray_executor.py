@@ -41,6 +41,7 @@ from smolwf.providers.base import (
     ProviderSettings,
 )
 from smolwf.providers.registry import check_provider_name
+from smolwf.records import record
 from smolwf.usage import Usage
 
 CANCEL_GRACE_S = 15.0
@@ -144,7 +145,7 @@ class RayExecutor:
         return spec, keep_as
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _OnCluster:
     """The engine's ``CallContext`` for one call, whose providers are remote proxies."""
 

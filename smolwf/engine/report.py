@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunReport:
     """The outcome of a successful run, as ``smol-wf run`` prints it."""
 

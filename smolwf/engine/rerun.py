@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from smolwf.errors import UsageError
+from smolwf.records import record
 from smolwf.store.runs import StepNames
 
 LISTED_NAMES = 12
 """How many labels (and phases) the error for a selector that matches nothing lists."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Selectors:
     """The ``--rerun`` values of one run, compiled once."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smolwf.errors import AgentOptionError
 from smolwf.jsontypes import JSON
+from smolwf.records import record
 
 MAX_ATTEMPTS_LIMIT = 100
 """The most tries one call may make (the reference allows a u32's worth: a model that never
@@ -13,7 +12,7 @@ satisfies a schema then costs millions of provider calls). Each try beyond the f
 counts against ``--max-agents``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetryPolicy:
     """How many tries one ``agent()`` call may make, and the pause between them.
 

@@ -12,7 +12,7 @@ start-up; the cache stage is always in the chain (a call's ``cache`` option asks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from smolwf.engine.cache import CacheLookup
@@ -20,6 +20,7 @@ from smolwf.engine.config import RunConfig
 from smolwf.engine.lookup import LookupChain, OwnCheckpoints, Stage
 from smolwf.engine.rerun import Selectors
 from smolwf.errors import StoreError, UsageError
+from smolwf.records import record
 from smolwf.store.runs import RunRecord, RunStore, StepRecord
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from smolwf.store.cassettes import CassetteEntry
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reuse:
     """The sources a run's calls are looked up in, besides its own checkpoints."""
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.jsontypes import JSONObject
 from smolwf.providers.registry import check_selector
+from smolwf.records import record
 
 _ALIAS_FORBIDDEN = frozenset("?&=/")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelSelector:
     """One parsed selector; ``requested`` is what the script asked for, before any alias."""
 

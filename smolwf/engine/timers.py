@@ -7,8 +7,6 @@ resume (it is cheap, and its effects live outside the run).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import anyio
 
 from smolwf.clock import now_ms
@@ -20,13 +18,14 @@ from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import ExecCall, SleepCall
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
+from smolwf.records import record
 from smolwf.store.batch import StepEnd
 from smolwf.store.runs import dumps
 
 SLEPT = dumps({"ok": True})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Woke:
     """A sleep's wake time came: its step completes and its promise resolves."""
 
@@ -44,7 +43,7 @@ class Woke:
         self.scope.settle(self.request_id, True, None, None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Executed:
     """A sandbox exec ended: its ``{exitCode, stdout, stderr}``, or why it could not run."""
 

@@ -11,11 +11,11 @@ trusting shapes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from enum import StrEnum
 
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 
 class EventType(StrEnum):
@@ -38,7 +38,7 @@ class EventType(StrEnum):
     ERROR = "workflow.error"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """One envelope: ``{type, elapsedNanos?, metadata, data}``; absent metadata is omitted.
 

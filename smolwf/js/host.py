@@ -19,7 +19,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import quickjs
 from smolwf.errors import WorkflowFailed
 from smolwf.js.requests import HostProtocolError, JsRequest, parse_requests
 from smolwf.jsontypes import JSON, JSONObject, without_lone_surrogates
+from smolwf.records import record
 from smolwf.script.source import IMPORTS_RESTRICTED, MODULE_EXPORTS, PreparedScript
 
 _PRELUDE_LINE_OFFSET = 100_000
@@ -67,7 +67,7 @@ _THREAD_STACK_MARGIN = 4 * _MIB
 """Room on the worker's stack beyond --js-stack for the frames below QuickJS."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JsLimits:
     """Resource limits of one context; each failure names its flag."""
 
@@ -76,7 +76,7 @@ class JsLimits:
     stack_kib: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JsPoll:
     """What one slice produced: queued requests and where the workflow stands."""
 
@@ -93,7 +93,7 @@ class JsPoll:
         return self.status in ("done", "failed")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settlement:
     """The answer to one request: JS resolves (``ok``) or rejects its promise with ``value``
     (a rejection's value is the error message) and then sees ``budget_spent``, if given."""

@@ -6,18 +6,18 @@ checked here before the engine acts on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from smolwf.defaults import SLEEP_MAX_MS
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 
 class HostProtocolError(Exception):
     """An outbox entry does not have the shape the prelude writes."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentCall:
     """``agent(prompt, options)`` (or ``agentRun``): one call to a provider."""
 
@@ -28,7 +28,7 @@ class AgentCall:
     """Made by ``agentRun()``: settle with the call's whole record, not only its output."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkflowCall:
     """``workflow(nameOrRef, args)``: run a child workflow and settle with its result."""
 
@@ -39,7 +39,7 @@ class WorkflowCall:
     """False when ``workflow(ref)`` passed no args (``args`` is then null)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SleepCall:
     """``sleep(ms)`` of ``workflow:extra``: a checkpointed wait."""
 
@@ -47,7 +47,7 @@ class SleepCall:
     ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecCall:
     """``exec(profile, request)`` of ``workflow:sandbox``: a command in a sandbox."""
 
@@ -56,7 +56,7 @@ class ExecCall:
     request: JSONObject
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApprovalCall:
     """``requestApproval(message, {label, timeout, onTimeout})`` of ``workflow:human``."""
 
@@ -67,7 +67,7 @@ class ApprovalCall:
     approve_on_timeout: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignalCall:
     """``waitForSignal(name, {schema, timeout})`` of ``workflow:human``."""
 
@@ -77,7 +77,7 @@ class SignalCall:
     timeout_ms: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhaseEvent:
     """``phase(name, options)``: later calls belong to this phase."""
 
@@ -86,14 +86,14 @@ class PhaseEvent:
     has_options: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogEvent:
     """``log(...)`` or ``console.*``: one progress line."""
 
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WarningEvent:
     """A slot of ``parallel``/``pipeline`` (``source``) failed and became null."""
 

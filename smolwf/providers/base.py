@@ -33,12 +33,13 @@ The contract every provider keeps (``debug``, ``claude_code``, ``codex``, ``pi``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from smolwf.jsontypes import JSON
 from smolwf.permissions import DEFAULT_PERMISSIONS, PermissionLevel, Refusal
+from smolwf.records import record
 from smolwf.usage import Usage
 
 ProviderEventSink = Callable[[JSON, "str | None"], None]
@@ -46,7 +47,7 @@ ProviderEventSink = Callable[[JSON, "str | None"], None]
 (live ``workflow.agent_event`` and ``--save-raw-sessions``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentRequest:
     """One provider attempt: the prompt and what the option pipeline resolved for it.
 
@@ -71,7 +72,7 @@ class AgentRequest:
     permissions: PermissionLevel = DEFAULT_PERMISSIONS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentResult:
     """What a provider returns. ``raw`` is the transcript; it is never stored in a checkpoint.
 
@@ -101,7 +102,7 @@ class Closeable(Protocol):
     async def aclose(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderSettings:
     """Run-wide provider configuration: executable overrides by provider name
     (``--provider-bin NAME=PATH``), extra environment for every provider (its processes,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from smolwf.errors import ProviderUnavailable
+from smolwf.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CliPackage:
     """Where a provider's executable comes from, for discovery and install hints."""
 

@@ -11,13 +11,14 @@ reads (``smolwf.providers.settings``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Literal, TypeAlias
 
 from smolwf.errors import AgentOptionError
 from smolwf.permissions import DEFAULT_PERMISSIONS, PERMISSION_LEVELS, PermissionLevel
 from smolwf.providers.settings import Setting
+from smolwf.records import record
 
 EFFORT_LEVELS: tuple[str, ...] = ("low", "medium", "high", "xhigh", "max")
 """What the ``effort`` option of ``agent()`` accepts, whatever the provider; each provider
@@ -44,7 +45,7 @@ class SchemaMode(StrEnum):
     is made to call)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelRules:
     """Which parts of a model selector (``<id>?provider=<p>&thinking=<level>``) the CLI
     can express."""
@@ -53,7 +54,7 @@ class ModelRules:
     thinking: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EffortLevels:
     """The values the CLI's reasoning flag takes. ``accepted`` of ``None``: any value is
     passed as it is; ``aliases`` map a level the CLI lacks onto its nearest one."""
@@ -73,7 +74,7 @@ class EffortLevels:
         return level if level in self.accepted else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capabilities:
     """Everything the engine may ask about a provider before it runs a call."""
 

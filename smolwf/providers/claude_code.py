@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from smolwf.providers.claude_permissions import (
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, json_answer
 from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
+from smolwf.records import record
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Claude Code"
@@ -131,7 +131,7 @@ def build_argv(binary: str, request: AgentRequest, *, strict_shell: bool = False
     return argv
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Run:
     """What the stream says about one run, before success or failure is decided."""
 

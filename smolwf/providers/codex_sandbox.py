@@ -23,12 +23,12 @@ import json
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.permissions import PermissionLevel, Refusal, level_above, preview
+from smolwf.records import record
 
 SANDBOX_MODES: dict[PermissionLevel, str] = {
     "read-only": "read-only",
@@ -145,7 +145,7 @@ def read_rollout(path: Path) -> list[JSONObject] | None:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     """What ``edit`` lets codex write: its working directory (but the directories codex
     protects in it) and the temporary directories."""
@@ -170,7 +170,7 @@ def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCall:
     """One tool call of the rollout and what codex answered the model."""
 
@@ -179,7 +179,7 @@ class ToolCall:
     output: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SandboxAudit:
     """What the sandbox refused, and why the call cannot count as run at its level."""
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from smolwf.errors import FailureKind, ProviderError
@@ -40,6 +40,7 @@ from smolwf.providers.capabilities import Capabilities, EffortLevels, SchemaMode
 from smolwf.providers.failures import kind_for_status, kind_for_text, retry_after_seconds
 from smolwf.providers.json_fields import count, number
 from smolwf.providers.process import CliCommand, CliOutcome, run_agent_cli
+from smolwf.records import record
 from smolwf.usage import Usage
 
 DISPLAY_NAME = "Pi"
@@ -72,7 +73,7 @@ _SCHEMA_INSTRUCTIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputMode:
     """What the run must produce: text, or the tool's arguments (``wrapped`` in ``{value}``)."""
 

@@ -24,6 +24,7 @@ from smolwf.lines import StreamLines
 from smolwf.process_group import open_group, stop_group
 from smolwf.providers.base import AgentRequest
 from smolwf.providers.watchdog import Watchdog, WatchdogLimits
+from smolwf.records import record
 from smolwf.usage import Usage
 
 STDERR_KEEP_BYTES = 64 * 1024
@@ -35,7 +36,7 @@ FINAL_GRACE_S = 5.0
 stopped and the call keeps that result (a paid answer is never thrown away)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CliCommand:
     """One CLI invocation under its watchdogs. ``stdin`` of ``None`` gives the CLI
     ``/dev/null``."""

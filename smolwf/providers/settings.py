@@ -7,7 +7,8 @@ or a bad value fails in one line before the run starts instead of being ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from smolwf.records import record
 
 Check = Callable[[str], "str | None"]
 """Returns what is wrong with a value (``must be a whole number``), or ``None``."""
@@ -41,7 +42,7 @@ def http_url(value: str) -> str | None:
     return "must be an http:// or https:// URL"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Setting:
     """One key a provider reads. A key ending in ``.`` names a family (``header.`` takes
     ``header.X-Team``); ``recorded`` says whether a resume reuses it (headers may carry

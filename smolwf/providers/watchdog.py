@@ -8,18 +8,18 @@ the limit that tripped in the same words.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
 
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.providers.base import AgentRequest
+from smolwf.records import record
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchdogLimits:
     """Watchdog limits of one provider attempt, in seconds; ``None`` is no limit."""
 
@@ -32,7 +32,7 @@ class WatchdogLimits:
         return cls(request.timeout_s, request.idle_timeout_s)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wording:
     """How a tripped limit is told: what went silent, and what was stopped."""
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import anyio
 
 from smolwf.errors import SandboxError
 from smolwf.jsontypes import JSON, JSONObject, clean_text
+from smolwf.records import record
 from smolwf.sandbox.protocol import (
     ExecEventSink,
     ExecResult,
@@ -29,7 +30,7 @@ EXEC_REQUEST_KEYS = ("command", "args", "cwd", "env", "stdin")
 _PREFIX = "sandbox exec: "
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecRequest:
     """A validated command: ``argv[0]`` is looked up on the sandbox's PATH, no shell involved."""
 
@@ -108,7 +109,7 @@ def parse_exec_request(request: JSON) -> ExecRequest:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SandboxSession:
     """An open sandbox session; valid inside its ``open_sandbox`` block only."""
 

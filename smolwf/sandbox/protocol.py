@@ -18,7 +18,6 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +37,7 @@ from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.process_group import open_group, stop_group
+from smolwf.records import record
 
 PROTOCOL_VERSION = "sandbox.v1"
 EXECUTABLE_PREFIX = "smol-sandbox-"
@@ -58,7 +58,7 @@ def validate_provider_name(provider: str) -> str:
     return provider
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SandboxProfile:
     """``<provider>/<name>``: which provider executable to start and which of its profiles."""
 
@@ -117,7 +117,7 @@ def _own_directories() -> list[Path]:
     return [place for place in dict.fromkeys(places) if place.is_dir()]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SandboxTimeouts:
     """Seconds each kind of request may take; ``None`` waits for ever (exec, like ``agent()``)."""
 
@@ -127,7 +127,7 @@ class SandboxTimeouts:
     stop_grace_s: float = SANDBOX_STOP_GRACE_S
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecEvent:
     """One streamed exec event: ``started``, ``stdout``/``stderr`` (a raw chunk) or ``exited``."""
 
@@ -141,7 +141,7 @@ ExecEventSink = Callable[[ExecEvent], None]
 """Receives exec events as they arrive, before the exec answer."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecResult:
     """A finished command: its exit code and exact output bytes. Non-zero is not an error."""
 
@@ -150,7 +150,7 @@ class ExecResult:
     stderr: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SessionInfo:
     """An open session as the provider described it; ``raw`` is passed back in later calls."""
 

@@ -6,9 +6,9 @@ other finds; two workflows with one name is an error, never a coin toss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from smolwf.records import record
 from smolwf.script.meta import extract_meta
 from smolwf.script.reading import Unreadable, read_script_bytes
 
@@ -16,7 +16,7 @@ WORKFLOW_DIRS = (".agents/workflows", ".claude/workflows")
 SUFFIXES = (".js", ".mjs")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Discovered:
     """A workflow found in a workflow directory, by its ``meta.name``."""
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
+
+from smolwf.records import record
 
 TokenKind = Literal[
     "ident",  # identifiers and keywords; private names keep their '#'
@@ -25,7 +26,7 @@ TokenKind = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Token:
     """One token. ``depth`` counts the brackets open around it.
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.script.lexer import Token, iter_tokens
 
 META_ERROR = (
@@ -34,7 +35,7 @@ _LEGACY_OCTAL = re.compile(r"0[0-9]")
 _DIGITS = frozenset("0123456789")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhaseMeta:
     """One entry of ``meta.phases``; ``model``/``provider``/``permissions`` default agent
     calls in it."""
@@ -60,7 +61,7 @@ class PhaseMeta:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkflowMeta:
     """The validated metadata, plus ``raw``: the whole literal, for keys read elsewhere."""
 
@@ -84,7 +85,7 @@ class WorkflowMeta:
         return next((phase for phase in self.phases if phase.title == title), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetaProblem:
     """Why a script has no usable ``meta``: the rule it breaks and the line it breaks it on."""
 
@@ -92,7 +93,7 @@ class MetaProblem:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetaMatch:
     """Where the first ``export const meta =`` was found, and what it parsed to."""
 
@@ -149,7 +150,7 @@ def _is_meta_declaration(tokens: Sequence[Token], index: int) -> bool:
     return words == [("ident", "export"), ("ident", "const"), ("ident", "meta"), ("punct", "=")]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _BadField:
     """A required ``meta`` key that is missing or of the wrong type."""
 

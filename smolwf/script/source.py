@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from smolwf.errors import ScriptError, ScriptUnreadable
+from smolwf.records import record
 from smolwf.script.lexer import Token, iter_tokens
 from smolwf.script.meta import (
     META_ERROR,
@@ -57,7 +57,7 @@ _CC_PREFIX = "export default await (async () => {"
 _CC_SUFFIX = "\n})();\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PreparedScript:
     """A checked workflow script and the module text to evaluate in its place."""
 
@@ -69,7 +69,7 @@ class PreparedScript:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Edit:
     """Replace ``source[start:end]`` with ``text`` (padded so lines do not move)."""
 
@@ -222,7 +222,7 @@ class _Malformed(Exception):
     """An import statement this scanner does not understand."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Import:
     """One static import: ``(local name, imported name)`` pairs and where it ends."""
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from dataclasses import dataclass
 
 from smolwf.jsontypes import JSONObject
+from smolwf.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CachedAnswer:
     """A finished step that can answer a call: its result and where it is."""
 
@@ -25,7 +25,7 @@ class CachedAnswer:
     finished_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CacheEntry:
     """One line of ``smol-wf cache list``: the newest answer of one cache key."""
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from smolwf.errors import StoreError
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 RECORD_HINT = "record one with smol-wf run <workflow> --record FILE"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CassetteEntry:
     """One recorded answer: the call (key, label, phase, prompt) and what it got."""
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from smolwf.clock import iso, now_ms
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive
 from smolwf.store.runs import FORK_PARAM, STATES
@@ -33,7 +33,7 @@ def shown_state(status: str, pid: int | None, host: str | None, heartbeat: int |
     return status
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageTotals:
     """Token and cost sums as history shows them. Costs are summed in whole nano-dollars
     (``USAGE_SUMS``), so the phases' or providers' costs add up to the run's exactly."""
@@ -82,7 +82,7 @@ class UsageTotals:
         return usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunFilter:
     states: tuple[str, ...] = ()
     name: str | None = None
@@ -123,7 +123,7 @@ class RunFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunSummary:
     """One line of ``smol-wf history``."""
 
@@ -164,7 +164,7 @@ class RunSummary:
         return summary
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttemptView:
     """One execution of a run: the first and each resume."""
 
@@ -189,7 +189,7 @@ class AttemptView:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StepView:
     """One checkpoint of a run: an agent call, a sleep or a child workflow."""
 
@@ -246,7 +246,7 @@ class StepView:
         return step
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunDetail:
     """``smol-wf history RUN_ID``: the run, what it spent, its attempts and its steps."""
 
@@ -471,7 +471,7 @@ class History:
         return found is not None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeletePlan:
     run_ids: list[str]
     by_state: dict[str, int]

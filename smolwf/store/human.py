@@ -15,13 +15,13 @@ import json
 import shlex
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from smolwf.clock import iso, now_ms
 from smolwf.errors import AnswerRefused
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
+from smolwf.records import record
 from smolwf.store.db import Transaction
 
 RequestKind = Literal["approval", "signal"]
@@ -37,7 +37,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HumanRequest:
     """One time a workflow asked a person, as stored."""
 
@@ -106,7 +106,7 @@ class HumanRequest:
         return shown
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InboxEntry:
     """A pending request and the workflow that waits for it."""
 
@@ -122,7 +122,7 @@ class InboxEntry:
         return shown
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """A person's answer to an approval."""
 
@@ -130,14 +130,14 @@ class Decision:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Payload:
     """The JSON a signal carries."""
 
     data: JSON
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """An answer for a run: ``target`` is a request id, an approval's label or a signal's
     name (None: the run's one pending approval)."""

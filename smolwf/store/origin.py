@@ -7,16 +7,16 @@ name the run and step (or the file) the answer came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 OriginSource: TypeAlias = Literal["fork", "cache", "cassette"]
 SOURCES: tuple[OriginSource, ...] = ("fork", "cache", "cassette")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Origin:
     """A reused answer's source: a step of another run (fork, cache) or a cassette file."""
 

@@ -10,7 +10,6 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from smolwf.ids import new_id
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.process_group import GroupRecord
+from smolwf.records import record
 from smolwf.store.batch import WriteBatch
 from smolwf.store.db import Transaction
 from smolwf.store.origin import Origin
@@ -40,7 +40,7 @@ _DECODER = json.JSONDecoder()
 """Compact JSON, non-ASCII kept, key order kept (results keep JS key order)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunRecord:
     """A run as stored: what it ran, with which args, and how it stands."""
 
@@ -54,7 +54,7 @@ class RunRecord:
     script_sha256: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScriptIdentity:
     """The script a run (or its latest attempt) executes, as its record shows it."""
 
@@ -64,7 +64,7 @@ class ScriptIdentity:
     meta: JSONObject
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StepRecord:
     """A checkpoint as stored: ``result`` is set only for completed steps."""
 
@@ -79,7 +79,7 @@ class StepRecord:
     """Where its answer came from when this run called no provider for it."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StepNames:
     """What ``--rerun`` selectors can match in a run: its agent calls' labels and phases."""
 
@@ -87,7 +87,7 @@ class StepNames:
     phases: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Attempt:
     """One execution of a run: the first, or a resume (``number`` counts from 1)."""
 

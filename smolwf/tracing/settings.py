@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from smolwf.errors import UsageError
+from smolwf.records import record
 
 EXTRA_HINT = "pip install 'smolwf[otel]'"
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 PROTOCOLS = ("http/protobuf", "grpc")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TraceSettings:
     """A traced run: the OTLP protocol; the exporter reads endpoint, headers, timeout and
     compression from the ``OTEL_EXPORTER_OTLP_*`` variables itself."""

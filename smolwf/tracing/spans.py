@@ -19,6 +19,7 @@ from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
 
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 from smolwf.tracing.ids import AttemptIds, root_context
 from smolwf.usage import Usage
 
@@ -52,7 +53,7 @@ class _Scope:
         return self.phases.get(phase) if phase is not None else self.current
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Started:
     """What an agent's or a wait's start event told, kept for its end."""
 

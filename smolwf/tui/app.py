@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,6 +31,7 @@ from smolwf.events.run_parts import RequestState
 from smolwf.events.run_state import RunState
 from smolwf.events.stream import write_events_file
 from smolwf.events.types import Event, ScopeKey
+from smolwf.records import record
 from smolwf.store.human import Decision, Reply
 from smolwf.store.paths import default_db_path
 from smolwf.tui import header, summary
@@ -52,7 +53,7 @@ CHECK_WARNINGS_S = 12.0
 """How long the toast with ``smol-wf check``'s warnings stays."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplaySource:
     """A recorded stream; ``label`` names it in the header (a path or a run id)."""
 
@@ -61,7 +62,7 @@ class ReplaySource:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LiveSource:
     """A run to execute in-process; saves go to ``save_dir`` (the cwd by default).
 

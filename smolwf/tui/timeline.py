@@ -19,6 +19,7 @@ from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.excerpts import clip
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON
+from smolwf.records import record
 
 TAB_WIDTH = 14
 """A tab label's longest width: three fit the header's tab box."""
@@ -31,7 +32,7 @@ AGENT_TYPES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Row:
     """One timeline line; ``event`` is the index of the event it selects."""
 

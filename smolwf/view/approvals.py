@@ -10,11 +10,12 @@ answers 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from smolwf.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class PendingApproval:
     """One question a run waits on a person for."""
 

@@ -10,7 +10,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
@@ -20,6 +19,7 @@ from smolwf.events.run_parts import AgentState, AgentStatus, PhaseState, ScopeSt
 from smolwf.events.run_state import RunState
 from smolwf.events.types import Event, EventType, ScopeKey
 from smolwf.jsontypes import JSON
+from smolwf.records import record
 from smolwf.store.history import RunDetail, RunFilter, RunSummary
 from smolwf.store.runs import STATES
 from smolwf.usage import Usage, UsageTally
@@ -31,7 +31,7 @@ SHOWN_FIRST: dict[AgentStatus, int] = {"running": 0, "failed": 1, "queued": 2, "
 """The order a long phase's agents are listed in, by status."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Links:
     """URLs of this server, each with the access token."""
 

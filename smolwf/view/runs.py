@@ -14,6 +14,7 @@ from pathlib import Path
 
 from smolwf.events.run_state import RunState
 from smolwf.events.types import Event, parse_event
+from smolwf.records import record
 from smolwf.store.db import connect
 from smolwf.store.history import History, RunDetail, RunFilter, RunSummary
 
@@ -24,7 +25,7 @@ class _Folded:
     last_seq: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     """What a page's live updates compare: the runs table and one run's events."""
 

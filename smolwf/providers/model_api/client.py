@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 import anyio
 import httpx
@@ -25,6 +24,7 @@ from smolwf.jsontypes import JSONObject
 from smolwf.providers.model_api.config import ApiConfig
 from smolwf.providers.model_api.failures import Refusal, status_refusal, transport_refusal
 from smolwf.providers.watchdog import Watchdog, WatchdogLimits, Wording
+from smolwf.records import record
 
 CONNECT_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 60.0
@@ -41,7 +41,7 @@ EventHandler = Callable[[ServerSentEvent], None]
 """Called with each event of the stream as it arrives; may raise ``ProviderError``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiCall:
     """One request: where it goes, its headers and its JSON body."""
 

@@ -10,10 +10,11 @@ another variable), so it never lands on a command line or in the run's record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from smolwf.errors import AgentOptionError
 from smolwf.providers.settings import Setting, http_url, whole_number
+from smolwf.records import record
 
 DEFAULT_MAX_RETRIES = 2
 """Repeats of a request the server refused with 429 or 5xx, or a connection that failed
@@ -21,7 +22,7 @@ before any answer (the vendors' SDKs repeat twice too)."""
 HEADER_PREFIX = "header."
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiDefaults:
     """What a model API provider uses when nothing overrides it."""
 
@@ -55,7 +56,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
 """The settings every model API provider reads."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiConfig:
     """Everything a model API provider needs to send a request, resolved once per run."""
 

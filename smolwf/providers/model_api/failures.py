@@ -8,7 +8,6 @@ decides the kind first, the error's type or code where the status says nothing m
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -19,6 +18,7 @@ from smolwf.excerpts import one_line
 from smolwf.jsontypes import JSON
 from smolwf.providers.json_fields import as_object
 from smolwf.providers.model_api.config import ApiConfig
+from smolwf.records import record
 
 RETRIED_STATUSES = frozenset({408, 409, 429})
 """Refusals worth repeating besides every 5xx: a timeout, a conflict, too many requests."""
@@ -53,7 +53,7 @@ _NOT_RETRIED_CODES = frozenset({"insufficient_quota"})
 """A 429 that says the account is out of credit: repeating it cannot help."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiError:
     """The ``error`` object of a body or an event: its type (or code) and message."""
 
@@ -83,7 +83,7 @@ class ApiError:
         return default
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     """A request the server refused before answering: the error to raise, and whether and
     when it is worth repeating."""

@@ -7,14 +7,13 @@ reaches the engine's validation unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smolwf.jsontypes import JSON, JSONObject
+from smolwf.records import record
 
 WRAPPED_KEY = "value"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SchemaEnvelope:
     """The schema sent to the API, and whether answers must be unwrapped."""
 

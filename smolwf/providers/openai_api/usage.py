@@ -7,14 +7,13 @@ cached count is taken out and reported as cache reads. The API's total is kept a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smolwf.jsontypes import JSON
 from smolwf.providers.json_fields import as_object, count
+from smolwf.records import record
 from smolwf.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageKeys:
     """Where one API puts its counts."""
 
