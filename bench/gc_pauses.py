@@ -1,0 +1,85 @@
+"""Time the cyclic garbage collector takes during a 10,000-call run and its replay, with the
+youngest generation's threshold raised while turns run (``engine/loop.py``) and without.
+
+python bench/gc_pauses.py
+
+Both ways alternate in this one process, fastest of 3 each; the GC time is summed from
+``gc.callbacks`` (every collection's start to its end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from common import timed_run, write_fanout
+
+from smolwf.engine import loop
+
+N = 10_000
+ROUNDS = 3
+
+
+class Pauses:
+    """Seconds spent in collections since the last ``reset``."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._started
+
+    def reset(self) -> None:
+        self.total = 0.0
+
+
+@contextlib.contextmanager
+def _python_default() -> Iterator[None]:
+    yield
+
+
+def _round(tuning: Callable[[], Any], pauses: Pauses) -> tuple[float, float, float, float]:
+    """(first run s, its GC s, replay s, its GC s) on a fresh database."""
+    loop._fewer_young_collections = tuning  # type: ignore[assignment]
+    with tempfile.TemporaryDirectory() as tmp:
+        script, db = write_fanout(Path(tmp), N), Path(tmp) / "runs.db"
+        pauses.reset()
+        first, first_s = timed_run(script, db, max_agents=N, max_parallel_agents=16)
+        first_gc = pauses.total
+        pauses.reset()
+        _, replay_s = timed_run(script, db, resume_run_id=first.run_id)
+        return first_s, first_gc, replay_s, pauses.total
+
+
+def main() -> None:
+    tuned = loop._fewer_young_collections
+    pauses = Pauses()
+    results: dict[str, list[tuple[float, float, float, float]]] = {"default": [], "tuned": []}
+    for _ in range(ROUNDS):
+        results["default"].append(_round(_python_default, pauses))
+        results["tuned"].append(_round(tuned, pauses))
+    labels = (
+        ("threshold 700 (Python's)", "default"),
+        (f"threshold {loop.YOUNG_GC_THRESHOLD} (smol-wf)", "tuned"),
+    )
+    for label, key in labels:
+        first = min(results[key], key=lambda r: r[0])
+        replay = min(results[key], key=lambda r: r[2])
+        print(
+            f"{label:26s} first run {first[0]:.3f} s (GC {first[1] * 1e3:5.1f} ms)   "
+            f"replay {replay[2]:.3f} s (GC {replay[3] * 1e3:5.1f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
