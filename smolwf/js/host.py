@@ -36,8 +36,9 @@ frames can be told apart from the user's and left out of error messages."""
 _PRELUDE = "\n" * _PRELUDE_LINE_OFFSET + Path(__file__).with_name("prelude.js").read_text(
     encoding="utf-8"
 )
-"""Read beside this module, not through ``importlib.resources`` (whose import brings
-``tempfile``, ``random`` and ``zipfile`` into every start-up)."""
+"""Read beside this module, not through ``importlib.resources``, whose import would bring
+``tempfile``, ``random`` and ``zipfile`` into every run (a run that checks its script
+still imports them, through tree-sitter's grammar package)."""
 _FRAME = re.compile(r"^\s+at .*\((?:<input>:(\d+):\d+|native)\)$")
 _BOOT_MODULE = "import * as ns from '<input>'; globalThis.__smolwf_namespace = ns;"
 _MIB = 1024 * 1024

@@ -27,8 +27,9 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-"""Read beside this module, not through ``importlib.resources`` (whose import brings
-``tempfile``, ``random`` and ``zipfile`` into every start-up)."""
+"""Read beside this module, not through ``importlib.resources``, whose import would bring
+``tempfile``, ``random`` and ``zipfile`` into every command that opens a database (a run
+that checks its script still imports them, through tree-sitter's grammar package)."""
 BUSY_TIMEOUT_MS = 5000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Copy the WAL back into the database every ~40 MB of it, not every ~4 MB (SQLite's
