@@ -167,7 +167,7 @@ class WorkflowRun:
         return ray_executor(
             ray_settings(config),
             cwd,
-            config.provider_settings,
+            config.settings_for_providers(),
             config.providers,
             config.debug_log,
         )

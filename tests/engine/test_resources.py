@@ -116,3 +116,24 @@ def test_meta_executor_is_the_default_the_flag_and_a_resume_override(
 ) -> None:
     config = RunConfig(script_path=None, explicit=explicit, resume_run_id=resume)
     assert with_meta_executor(config, meta).executor == expected
+
+
+def test_the_ray_executor_gets_the_providers_own_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--provider-setting`` values reach the providers a Ray worker creates, as they reach
+    the run's local ones."""
+    from smolwf.engine import ray_executor
+    from smolwf.engine.run import WorkflowRun
+    from smolwf.providers.base import ProviderSettings
+
+    handed: list[ProviderSettings] = []
+
+    def capture(_ray: object, _cwd: Path, settings: ProviderSettings, *_rest: object) -> None:
+        handed.append(settings)
+
+    monkeypatch.setattr(ray_executor, "ray_executor", capture)
+    options = {"anthropic": {"model": "claude-x"}}
+    config = RunConfig(script_path=None, executor="ray", cwd=tmp_path, provider_options=options)
+    WorkflowRun(config)._executor()
+    assert [settings.options for settings in handed] == [options]
