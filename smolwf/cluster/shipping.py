@@ -25,15 +25,6 @@ from smolwf.records import record
 
 
 @record
-class _Place:
-    """Where a directory sits in its repository (asked once per directory)."""
-
-    top: Path
-    common: str
-    subdir: str
-
-
-@record
 class _Base:
     commit: str
     bundle: Any

@@ -62,6 +62,11 @@ def limit_problem(key: str, value: JSON) -> str | None:
     """What is wrong with ``meta.rateLimits.<provider>.<key>: value``, or ``None``."""
     if key not in META_KEYS:
         return "is not a limit: use concurrency or requestsPerMinute"
+    return value_problem(value)
+
+
+def value_problem(value: object) -> str | None:
+    """What is wrong with a limit's value, wherever it was given, or ``None``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return f"must be a whole number of at least 1, got {value!r}"
     return None
@@ -142,8 +147,3 @@ class ThrottledProvider:
 
     async def run(self, request: AgentRequest, events: ProviderEventSink) -> AgentResult:
         return await self.throttle.run(lambda: self.provider.run(request, events))
-
-    async def aclose(self) -> None:
-        close = getattr(self.provider, "aclose", None)
-        if close is not None:
-            await close()

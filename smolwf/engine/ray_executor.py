@@ -10,7 +10,6 @@ call is run twice behind the engine's back. Loaded only with ``--executor ray``.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from smolwf.engine.worktree import BRANCH_PREFIX
 from smolwf.errors import ClusterError, FailureKind, ProviderError, ProviderUnavailable
 from smolwf.events.raw_sessions import RawSessions
 from smolwf.excerpts import clip
+from smolwf.git import GitNotFound, run_git
 from smolwf.ids import new_id
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import (
@@ -62,12 +62,15 @@ async def ray_executor(
     the cluster's own messages go to ``debug_log``."""
     ray = connect(settings.address, debug_log)
     try:
-        workdir = settings.workdir or ("git" if _in_git(cwd) else "shared")
-        if workdir == "git" and not _in_git(cwd):
-            raise ClusterError(
-                f"--ray-workdir git needs the run's directory {cwd} inside a git repository; "
-                "use --ray-workdir shared when every node sees it at the same path"
-            )
+        workdir = settings.workdir
+        if workdir != "shared":
+            inside = await _in_git(cwd)
+            if workdir == "git" and not inside:
+                raise ClusterError(
+                    f"--ray-workdir git needs the run's directory {cwd} inside a git "
+                    "repository; use --ray-workdir shared when every node sees it at the same path"
+                )
+            workdir = "git" if inside else "shared"
         executor = RayExecutor(ray, settings, workdir, provider_settings, set(overrides or ()))
         executor.check_resources(settings.agent_resources, startup=True)
         yield executor
@@ -75,12 +78,10 @@ async def ray_executor(
         shutdown(ray)
 
 
-def _in_git(cwd: Path) -> bool:
+async def _in_git(cwd: Path) -> bool:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"], cwd=cwd, capture_output=True
-        )
-    except (FileNotFoundError, NotADirectoryError):
+        done = await run_git(["rev-parse", "--is-inside-work-tree"], cwd)
+    except (GitNotFound, NotADirectoryError):
         return False
     return done.returncode == 0 and done.stdout.strip() == b"true"
 
