@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from smolwf.engine.rate_limits import value_problem
 from smolwf.errors import AgentOptionError, UsageError
 from smolwf.providers.registry import check_provider_name, check_setting
 
@@ -46,7 +47,6 @@ def check_rate_limits(limits: Mapping[str, int], source: str, handed: Collection
     """Raise ``UsageError`` for a limit of an unknown provider or one below 1."""
     for name, limit in limits.items():
         check_provider(name, source, handed)
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise UsageError(
-                f"{source} {name}: must be a whole number of at least 1, got {limit!r}"
-            )
+        problem = value_problem(limit)
+        if problem is not None:
+            raise UsageError(f"{source} {name}: {problem}")

@@ -23,6 +23,11 @@ def as_list(value: JSON) -> list[JSON]:
     return value if isinstance(value, list) else []
 
 
+def as_text(value: JSON) -> str:
+    """``value`` when it is a string, else ``""``."""
+    return value if isinstance(value, str) else ""
+
+
 def is_number(value: JSON) -> bool:
     """Whether ``value`` is a JSON number (``true`` is not one)."""
     return isinstance(value, int | float) and not isinstance(value, bool)

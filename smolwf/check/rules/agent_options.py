@@ -27,9 +27,9 @@ AGENT_FUNCTIONS = ("agent", "agentRun")
 OBJECT_ROOT_PROVIDERS = ("codex",)
 """Providers whose CLI takes only an object schema (codex: OpenAI strict structured output)."""
 _IGNORED_UNLESS_TEXT = ("model", "label")
+"""Options the pipeline ignores, rather than rejects, when they are not strings."""
 _PER_PROVIDER = ("model", "permissions")
 """Options checked with the call's own provider: what one accepts, another may refuse."""
-"""Options the pipeline ignores, rather than rejects, when they are not strings."""
 _NO_META = WorkflowMeta("", "", None, (), {})
 _NOT_OPTIONS = frozenset({"string", "template_string", "number", "array", "true", "false"})
 

@@ -16,23 +16,17 @@ from smolwf.clock import now_ms
 from smolwf.errors import FailureKind, ProviderError
 from smolwf.excerpts import one_line
 from smolwf.jsontypes import JSON
+from smolwf.providers.failures import kind_for_status
 from smolwf.providers.json_fields import as_object
 from smolwf.providers.model_api.config import ApiConfig
 from smolwf.records import record
 
 RETRIED_STATUSES = frozenset({408, 409, 429})
 """Refusals worth repeating besides every 5xx: a timeout, a conflict, too many requests."""
-_STATUS_KINDS = {
-    401: FailureKind.AUTH,
-    403: FailureKind.AUTH,
-    429: FailureKind.QUOTA,
-    400: FailureKind.CONFIG,
-    404: FailureKind.CONFIG,
-    413: FailureKind.CONFIG,
-    422: FailureKind.CONFIG,
-}
-"""A request the API refused as invalid (400, 404, 413, 422) is a configuration matter:
-the base URL, the model or an option this model does not take; a chain moves on."""
+_CONFIG_STATUSES = frozenset({400, 404, 413, 422})
+"""A request the API refused as invalid is a configuration matter: the base URL, the model
+or an option this model does not take; a chain moves on. Other statuses are classed as
+any model server's (``kind_for_status``), and one it cannot class as the body says."""
 _ERROR_KINDS = {
     "authentication_error": FailureKind.AUTH,
     "permission_error": FailureKind.AUTH,
@@ -97,11 +91,9 @@ def status_refusal(config: ApiConfig, response: httpx.Response, model: str) -> R
     """The refusal a ``>= 400`` response stands for (its body must have been read)."""
     status = response.status_code
     error = ApiError.of(_json_body(response))
-    kind = _STATUS_KINDS.get(status) or (
-        FailureKind.TRANSIENT if status >= 500 or status in RETRIED_STATUSES else error.kind()
-    )
-    if status == 429 and error.kind() is FailureKind.QUOTA:
-        kind = FailureKind.QUOTA
+    kind = FailureKind.CONFIG if status in _CONFIG_STATUSES else kind_for_status(status)
+    if kind is FailureKind.CRASH:
+        kind = error.kind()
     what = f"HTTP {status}" + (f" {error.label}" if error.label else "")
     said = one_line(error.message or response.text or response.reason_phrase)
     hint = _hint(config, status, model)

@@ -16,7 +16,7 @@ from httpx_sse import ServerSentEvent
 from smolwf.errors import FailureKind
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult
-from smolwf.providers.json_fields import as_list, as_object
+from smolwf.providers.json_fields import as_list, as_object, as_text
 from smolwf.providers.model_api.answers import AnswerFold
 from smolwf.providers.model_api.failures import stream_error
 from smolwf.providers.model_api.provider import json_event
@@ -76,8 +76,8 @@ class ChatFold(AnswerFold):
 
     def _choice(self, choice: JSONObject) -> None:
         delta = as_object(choice.get("delta"))
-        self.text += _text(delta.get("content"))
-        self.refusal += _text(delta.get("refusal"))
+        self.text += as_text(delta.get("content"))
+        self.refusal += as_text(delta.get("refusal"))
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
             self.finish_reason = reason
@@ -87,7 +87,3 @@ class ChatFold(AnswerFold):
         if reason is None:
             raise self.failure("stream ended before a finish_reason", FailureKind.TRANSIENT)
         return self.finish(self.text, None if reason in ("stop", "tool_calls") else reason)
-
-
-def _text(value: JSON) -> str:
-    return value if isinstance(value, str) else ""

@@ -17,7 +17,7 @@ from httpx_sse import ServerSentEvent
 from smolwf.errors import FailureKind
 from smolwf.jsontypes import JSON, JSONObject
 from smolwf.providers.base import AgentRequest, AgentResult
-from smolwf.providers.json_fields import as_list, as_object
+from smolwf.providers.json_fields import as_list, as_object, as_text
 from smolwf.providers.model_api.answers import AnswerFold
 from smolwf.providers.model_api.failures import stream_error
 from smolwf.providers.model_api.provider import json_event
@@ -74,9 +74,9 @@ class ResponseFold(AnswerFold):
         if kind in _RESPONSE_EVENTS:
             self._response(str(kind), as_object(item.get("response")))
         elif kind == "response.output_text.delta":
-            self.deltas += _text(item.get("delta"))
+            self.deltas += as_text(item.get("delta"))
         elif kind == "response.refusal.delta":
-            self.refusal += _text(item.get("delta"))
+            self.refusal += as_text(item.get("delta"))
         elif kind == "error":
             raise stream_error(self.config, data)
         return data
@@ -112,11 +112,7 @@ def _message_parts(response: JSONObject) -> tuple[str, str]:
         for part in as_list(item.get("content")):
             content = as_object(part)
             if content.get("type") == "output_text":
-                texts.append(_text(content.get("text")))
+                texts.append(as_text(content.get("text")))
             elif content.get("type") == "refusal":
-                refusals.append(_text(content.get("refusal")))
+                refusals.append(as_text(content.get("refusal")))
     return "".join(texts), "".join(refusals)
-
-
-def _text(value: JSON) -> str:
-    return value if isinstance(value, str) else ""
