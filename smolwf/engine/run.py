@@ -105,7 +105,7 @@ class WorkflowRun:
             async with self._executor() as executor:  # a cluster that cannot be joined: no run
                 return await self._execute(script, store, record, notes, reuse, executor)
         finally:
-            store.conn.close()
+            store.close()
 
     # ---- set-up ----------------------------------------------------------
 

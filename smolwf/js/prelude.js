@@ -66,6 +66,10 @@
     // The errors the host rejected a request with, and the kind of that request: a
     // script that lets one escape fails with what failed, not with where it escaped.
     hostErrors: new WeakMapCtor(),
+    // The promise the last host request returned, and its pending entry: a parallel()
+    // or pipeline() slot whose task returned it waits on the entry (see runSlots).
+    lastPromise: null,
+    lastEntry: null,
   };
 
   const map = (list, fn) => apply(arrayMap, list, [fn]);
@@ -183,13 +187,14 @@
   // string: QuickJS hashes integer Map keys far more slowly than string ones.
   function request(kind, fields) {
     const key = "" + state.nextId++;
-    let resolveFn;
-    let rejectFn;
+    const entry = { __proto__: null, resolve: null, reject: null, kind: kind, slot: null };
     const promise = new PromiseCtor((resolve, reject) => {
-      resolveFn = resolve;
-      rejectFn = reject;
+      entry.resolve = resolve;
+      entry.reject = reject;
     });
-    apply(mapSet, state.pending, [key, { __proto__: null, resolve: resolveFn, reject: rejectFn, kind: kind }]);
+    apply(mapSet, state.pending, [key, entry]);
+    state.lastPromise = promise;
+    state.lastEntry = entry;
     state.pendingCount++;
     push('{"kind":"' + kind + '","id":' + key + fields + "}");
     return promise;
@@ -314,6 +319,17 @@
       }
       store(index, ok(result));
     };
+    // A slot whose task returned the promise of the request it made last (the usual
+    // `() => agent(...)`) is stored when the host settles that request: no async
+    // function, promise or job of its own. Any other value is awaited.
+    const claim = (value, index) => {
+      const entry = state.lastEntry;
+      const made = state.lastPromise;
+      state.lastPromise = state.lastEntry = null;
+      if (entry === null || value !== made) return false;
+      entry.slot = (isOk, result) => store(index, isOk ? ok(result) : failed(index, result));
+      return true;
+    };
     for (let index = 0; index < count; index++) {
       if (!(index in list)) {
         store(index, undefined); // a hole: map would skip it, Promise.all reads undefined
@@ -326,7 +342,7 @@
         store(index, failed(index, error));
         continue;
       }
-      settle(value, index);
+      if (!claim(value, index)) settle(value, index);
     }
     if (count === 0) finish(results);
     return done;
@@ -347,6 +363,10 @@
       if (typeof stages[i] !== "function") {
         throw new TypeErrorCtor("pipeline stage " + (i + 1) + " must be a function, got " + describe(stages[i]));
       }
+    }
+    if (stages.length === 1) {
+      const stage = stages[0];
+      return runSlots(items, "pipeline", settled, (item, index) => stage(item, item, index));
     }
     return runSlots(items, "pipeline", settled, async (item, index) => {
       let previous = item;
@@ -780,10 +800,12 @@
       state.pendingCount--;
       if (ok) {
         entry.resolve(value);
+        if (entry.slot !== null) entry.slot(true, value);
       } else {
         const error = new ErrorCtor(value);
         apply(weakMapSet, state.hostErrors, [error, entry.kind]);
         entry.reject(error);
+        if (entry.slot !== null) entry.slot(false, error);
       }
     }
   }

@@ -21,6 +21,7 @@ from smolwf.jsontypes import JSON, JSONObject
 from smolwf.process_group import GroupRecord
 from smolwf.records import record
 from smolwf.store.batch import WriteBatch
+from smolwf.store.checkpointer import Checkpointer
 from smolwf.store.db import Transaction
 from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive, this_host
@@ -102,6 +103,12 @@ class RunStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.checkpointer = Checkpointer(path)
+
+    def close(self) -> None:
+        """Close the connection (its last checkpoint copies what the thread has not)."""
+        self.checkpointer.close()
+        self.conn.close()
 
     def create_run(self, run: RunRecord, *, meta: JSONObject) -> Attempt:
         """Insert the run and its first attempt in one transaction."""
@@ -273,6 +280,7 @@ class RunStore:
         if batch.has_writes(flush_running=flush_running):
             with self._transaction():
                 batch.apply(self.conn, flush_running=flush_running)
+            self.checkpointer.nudge()
 
     def finish_run(
         self,

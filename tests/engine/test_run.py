@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from smolwf import RunReport, WorkflowFailed
+from smolwf.errors import FailureKind, ProviderError
+from smolwf.jsontypes import JSON
+from smolwf.providers.base import AgentRequest
 from tests.fakes import ConcurrencyProvider, FlakyProvider, GatedProvider, RecordingProvider
 
 Run = Callable[..., RunReport]
@@ -51,6 +54,71 @@ def test_pipeline_threads_previous_value_item_and_index(write_script: Write, run
 
 def test_pipeline_without_stages_returns_the_items(write_script: Write, run: Run) -> None:
     assert run(write_script("export default await pipeline([1, 2])\n")).result == [1, 2]
+
+
+def _failing_on_fail(request: AgentRequest) -> JSON:
+    if request.prompt.startswith("fail"):
+        raise ProviderError("the model gave up", kind=FailureKind.CONFIG)
+    return f"fake: {request.prompt}"
+
+
+def test_a_failed_agent_in_parallel_is_null_and_warned(write_script: Write, run: Run) -> None:
+    script = write_script(
+        "export default await parallel([() => agent('a'), () => agent('fail')])\n"
+    )
+    progress = io.StringIO()
+    fake = RecordingProvider(answer=_failing_on_fail)
+    report = run(script, providers={"debug": fake}, progress_stream=progress)
+    assert report.result == ["fake: a", None]
+    assert "[warn] parallel task 1 failed: the model gave up" in progress.getvalue()
+
+
+def test_a_failed_agent_in_parallel_settled_keeps_its_error(write_script: Write, run: Run) -> None:
+    script = write_script(
+        "import { parallelSettled } from 'workflow:extra'\n"
+        "export default await parallelSettled([() => agent('fail'), () => agent('b')])\n"
+    )
+    report = run(script, providers={"debug": RecordingProvider(answer=_failing_on_fail)})
+    assert report.result == [
+        {"ok": False, "error": "the model gave up"},
+        {"ok": True, "value": "fake: b"},
+    ]
+
+
+def test_an_agent_promise_in_parallel_still_resolves_for_its_caller(
+    write_script: Write, run: Run
+) -> None:
+    script = write_script(
+        "const p = agent('x')\n"
+        "const slots = await parallel([() => p])\n"
+        "export default [slots, await p]\n"
+    )
+    assert run(script).result == [["echo: x"], "echo: x"]
+
+
+def test_a_parallel_task_gets_the_promise_it_returned_not_its_last_call(
+    write_script: Write, run: Run
+) -> None:
+    script = write_script(
+        "const earlier = agent('earlier')\n"
+        "export default await parallel([\n"
+        "  () => { agent('side'); return earlier },\n"
+        "  () => { const p = agent('first'); agent('second'); return p },\n"
+        "])\n"
+    )
+    assert run(script).result == ["echo: earlier", "echo: first"]
+
+
+def test_pipeline_with_one_stage_passes_item_item_and_index(write_script: Write, run: Run) -> None:
+    script = write_script(
+        "export default await pipeline(['a', 'bad', 'c'], (prev, item, i) => {\n"
+        "  if (item === 'bad') throw new Error('bad item')\n"
+        "  return agent(`${prev}:${item}:${i}`)\n"
+        "})\n"
+    )
+    progress = io.StringIO()
+    assert run(script, progress_stream=progress).result == ["echo: a:a:0", None, "echo: c:c:2"]
+    assert "[warn] pipeline item 1 failed: bad item" in progress.getvalue()
 
 
 def test_settled_variants_keep_the_error(write_script: Write, run: Run) -> None:
