@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
-from smolwf.events.sinks import EventSink
+from smolwf.events.sinks import EventSink, wanted_kinds
 from smolwf.events.types import Event
 from smolwf.jsontext import compact
 from smolwf.jsontypes import JSON, JSONObject
@@ -36,6 +36,9 @@ class Emitter:
         self._attempt_id = attempt_id
         self._seq = first_seq
         self._sinks = list(sinks)
+        self._wanted = wanted_kinds(self._sinks)
+        """The event types a sink reads (None: all): the others are only persisted."""
+        self._reading = [(sink, wanted_kinds([sink])) for sink in self._sinks]
         self._batch = batch
         self._started_ns = time.monotonic_ns()
         self._unsent: list[_Unsent] = []
@@ -92,21 +95,25 @@ class Emitter:
         seq = self._seq
         self._seq = seq + 1
         self._batch.event(seq, text)
-        self._unsent.append(
-            _Unsent(kind, data, elapsed, seq, text, step_id, provider, session_id, depth, parent)
-        )
+        if self._wanted is None or kind in self._wanted:
+            self._unsent.append(
+                _Unsent(
+                    kind, data, elapsed, seq, text, step_id, provider, session_id, depth, parent
+                )
+            )
 
     def release(self) -> None:
         """Hand committed events to the sinks, each event to every sink before the next."""
         if not self._unsent:
             return
         unsent, self._unsent = self._unsent, []
-        sinks = self._sinks
+        sinks = self._reading
         for item in unsent:
             event = item.event(self._run_id)
-            for sink in sinks:
-                sink.emit(event, item.text)
-        for sink in sinks:
+            for sink, kinds in sinks:
+                if kinds is None or item.kind in kinds:
+                    sink.emit(event, item.text)
+        for sink in self._sinks:
             sink.flush()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
-from typing import Protocol, TextIO
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO, runtime_checkable
 
 from smolwf.clock import rfc3339_now
 from smolwf.events.types import Event, EventType, render
@@ -16,6 +16,27 @@ class EventSink(Protocol):
     def emit(self, event: Event, text: str) -> None: ...
 
     def flush(self) -> None: ...
+
+
+@runtime_checkable
+class SelectiveSink(Protocol):
+    """A sink that reads only some event types: the others are never built for it."""
+
+    kinds: frozenset[str]
+
+    def emit(self, event: Event, text: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def wanted_kinds(sinks: Sequence[EventSink]) -> frozenset[str] | None:
+    """The event types some sink reads, or None when one reads them all."""
+    kinds: frozenset[str] = frozenset()
+    for sink in sinks:
+        if not isinstance(sink, SelectiveSink):
+            return None
+        kinds |= sink.kinds
+    return kinds
 
 
 class JsonlSink:
@@ -60,6 +81,7 @@ class PlainProgressSink:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self.kinds = PRINTED
 
     def emit(self, event: Event, text: str) -> None:
         if event.type not in PRINTED:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from smolwf import RunReport, WorkflowFailed
+from smolwf.events.types import Event
 from tests.fakes import FlakyProvider
 
 Run = Callable[..., RunReport]
@@ -121,3 +122,48 @@ def test_swallowed_parallel_errors_become_warning_events(write_script: Write, ru
     assert warning["data"]["source"] == "parallel"
     assert warning["data"]["index"] == 1
     assert warning["data"]["message"] == "parallel task 1 failed: x"
+
+
+class _Collecting:
+    """A sink that reads every event, or (with ``kinds``) only those types."""
+
+    def __init__(self, kinds: frozenset[str] | None = None) -> None:
+        if kinds is not None:
+            self.kinds = kinds
+        self.types: list[str] = []
+
+    def emit(self, event: Event, text: str) -> None:
+        self.types.append(event.type)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_sink_with_kinds_gets_only_those_beside_one_that_reads_all(
+    write_script: Write, run: Run, db: Path
+) -> None:
+    script = write_script("log('hi')\nexport default await agent('x')\n")
+    picky, everything = _Collecting(frozenset({"workflow.log"})), _Collecting()
+    run(script, sinks=[picky, everything])
+    assert picky.types == ["workflow.log"]
+    assert everything.types == [
+        "workflow.started",
+        "workflow.log",
+        "workflow.agent_started",
+        "workflow.agent_completed",
+        "workflow.result",
+    ]
+
+
+def test_events_no_sink_reads_are_still_stored(write_script: Write, run: Run, db: Path) -> None:
+    script = write_script("log('hi')\nexport default await agent('x')\n")
+    run(script, sinks=[_Collecting(frozenset({"workflow.log"}))])
+    with sqlite3.connect(db) as conn:
+        bodies = "\n".join(row[0] for row in conn.execute("SELECT body FROM events"))
+    assert [json.loads(line)["type"] for line in bodies.splitlines()] == [
+        "workflow.started",
+        "workflow.log",
+        "workflow.agent_started",
+        "workflow.agent_completed",
+        "workflow.result",
+    ]
