@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+from dataclasses import field
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,27 @@ class Version:
 def test_equal_records_are_equal_and_hash_alike() -> None:
     assert Point(1, 2) == Point(1, 2) and Point(1, 2) != Point(2, 1)
     assert len({Point(1, 2), Point(1, 2), Point(3)}) == 2
+
+
+@record
+class Tagged:
+    name: str
+    extra: dict[str, int] = field(hash=False, repr=False)
+
+
+def test_a_record_shows_its_fields() -> None:
+    assert repr(Point(1, 2)) == "Point(x=1, y=2)"
+    assert repr(Tagged("a", {"n": 1})) == "Tagged(name='a')"
+
+
+def test_a_field_left_out_of_the_hash_still_counts_for_equality() -> None:
+    assert hash(Tagged("a", {"n": 1})) == hash(Tagged("a", {"n": 2}))
+    assert Tagged("a", {"n": 1}) != Tagged("a", {"n": 2})
+    assert Tagged("a", {"n": 1}) == Tagged("a", {"n": 1})
+
+
+def test_records_of_different_classes_are_never_equal() -> None:
+    assert Point(1, 0) != Version(1, 0)
 
 
 def test_an_ordered_record_sorts_by_its_fields() -> None:
