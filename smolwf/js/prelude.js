@@ -31,13 +31,9 @@
   const stringSlice = String.prototype.slice;
   const PromiseCtor = Promise;
   const promiseAll = Promise.all;
-  const MapCtor = Map;
   const WeakMapCtor = WeakMap;
   const weakMapGet = WeakMap.prototype.get;
   const weakMapSet = WeakMap.prototype.set;
-  const mapGet = Map.prototype.get;
-  const mapSet = Map.prototype.set;
-  const mapDelete = Map.prototype.delete;
   const ErrorCtor = Error;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
@@ -49,8 +45,10 @@
   const numberIsSafeInteger = Number.isSafeInteger;
 
   const state = {
-    outbox: [],
-    pending: new MapCtor(),
+    outbox: "",
+    // Pending entries by request id. A table without a prototype: no setter or getter
+    // the user installs is on its path, and it is far cheaper than a Map through apply.
+    pending: { __proto__: null },
     pendingCount: 0,
     nextId: 1,
     phase: null,
@@ -87,10 +85,11 @@
   }
 
   // Queues one request for the host, as JSON text built only from trusted pieces. The
-  // text may be a rope: the outbox reaches Python through one join, which flattens it.
+  // outbox is one comma-separated string, a rope QuickJS extends in place; it reaches
+  // Python through one join, which flattens it.
   function push(text) {
     const out = state.outbox;
-    define(out, out.length, text);
+    state.outbox = out === "" ? text : out + "," + text;
   }
 
   // Runs onOk/onErr once `value` settles. `await` adopts a native promise without
@@ -183,20 +182,19 @@
 
   // Queues a request that the host answers by settling the returned promise.
   // `fields` is JSON text of the request's own members, starting with a comma.
-  // `kind` is one of the literals below. Pending promises are keyed by the id as a
-  // string: QuickJS hashes integer Map keys far more slowly than string ones.
+  // `kind` is one of the literals below.
   function request(kind, fields) {
-    const key = "" + state.nextId++;
+    const id = state.nextId++;
     const entry = { __proto__: null, resolve: null, reject: null, kind: kind, slot: null };
     const promise = new PromiseCtor((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
     });
-    apply(mapSet, state.pending, [key, entry]);
+    state.pending[id] = entry;
     state.lastPromise = promise;
     state.lastEntry = entry;
     state.pendingCount++;
-    push('{"kind":"' + kind + '","id":' + key + fields + "}");
+    push('{"kind":"' + kind + '","id":' + id + fields + "}");
     return promise;
   }
 
@@ -793,10 +791,10 @@
       const value = item[2];
       const spent = item[3];
       if (typeof spent === "number") state.budget.spent = spent;
-      const key = "" + id;
-      const entry = apply(mapGet, state.pending, [key]);
+      if (typeof id !== "number") continue;
+      const entry = state.pending[id];
       if (entry === undefined) continue;
-      apply(mapDelete, state.pending, [key]);
+      delete state.pending[id];
       state.pendingCount--;
       if (ok) {
         entry.resolve(value);
@@ -815,14 +813,14 @@
   // No user code runs here: every piece is already JSON text or a primitive.
   function poll() {
     const out = state.outbox;
-    state.outbox = [];
+    state.outbox = "";
     const status = state.status;
     return cat(
       '{"status":', stringify(status),
       ',"pending":', "" + state.pendingCount,
       status === "done" ? cat(',"result":', state.result) : "",
       status === "failed" ? cat(',"error":', stringify(state.error)) : "",
-      ',"out":[', apply(arrayJoin, out, [","]), "]}",
+      ',"out":[', out, "]}",
     );
   }
 
