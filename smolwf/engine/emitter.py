@@ -43,6 +43,8 @@ class Emitter:
         self._started_ns = time.monotonic_ns()
         self._unsent: list[_Unsent] = []
         self._first = True
+        self._tails: dict[tuple[str | None, int, str | None], str] = {}
+        """Metadata after the step id, by provider, depth and parent (without a session)."""
 
     def elapsed_ns(self) -> int:
         """Nanoseconds since the attempt started: the clock of every ``elapsedNanos``."""
@@ -70,27 +72,25 @@ class Emitter:
         envelope is ``events.types.render``'s, written out here: two events per agent
         call make it the engine's most frequent encoding (tests compare the bytes).
         """
-        text = self._run_text
-        if step_id is not None:
-            text += ',"stepId":' + encode_basestring(step_id)
-        if provider is not None:
-            text += ',"provider":' + encode_basestring(provider)
-        if session_id is not None:
-            text += ',"sessionId":' + encode_basestring(session_id)
-        text += ',"workflowDepth":' + str(depth)
-        if parent is not None:
-            text += ',"parentStepId":' + encode_basestring(parent)
+        step = "" if step_id is None else ',"stepId":' + encode_basestring(step_id)
+        if session_id is None:
+            key = (provider, depth, parent)
+            tail = self._tails.get(key)
+            if tail is None:
+                tail = self._tails[key] = _metadata_tail(provider, None, depth, parent)
+        else:
+            tail = _metadata_tail(provider, session_id, depth, parent)
         if data_text is None:
             data_text = compact(data)
         if self._first:
             elapsed = None
             self._first = False
-            text = f'{{"type":"{kind}","metadata":{text}}},"data":{data_text}}}'
+            text = f'{{"type":"{kind}","metadata":{self._run_text}{step}{tail},"data":{data_text}}}'
         else:
             elapsed = time.monotonic_ns() - self._started_ns
             text = (
-                f'{{"type":"{kind}","elapsedNanos":{elapsed},"metadata":{text}}},'
-                f'"data":{data_text}}}'
+                f'{{"type":"{kind}","elapsedNanos":{elapsed},"metadata":{self._run_text}{step}'
+                f'{tail},"data":{data_text}}}'
             )
         seq = self._seq
         self._seq = seq + 1
@@ -115,6 +115,19 @@ class Emitter:
                     sink.emit(event, item.text)
         for sink in self._sinks:
             sink.flush()
+
+
+def _metadata_tail(
+    provider: str | None, session_id: str | None, depth: int, parent: str | None
+) -> str:
+    """The metadata text after ``runId`` and ``stepId``, closing brace included."""
+    text = "" if provider is None else ',"provider":' + encode_basestring(provider)
+    if session_id is not None:
+        text += ',"sessionId":' + encode_basestring(session_id)
+    text += ',"workflowDepth":' + str(depth)
+    if parent is not None:
+        text += ',"parentStepId":' + encode_basestring(parent)
+    return text + "}"
 
 
 @dataclass(slots=True)

@@ -38,6 +38,11 @@ from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
 from smolwf.store.problems import WriteFailed
 from smolwf.store.runs import RunStore
 
+EARLY_COMMIT_EVENTS = 4096
+"""Events a turn may hold before the loop commits them, between two polls of its
+scopes: a resumed run replays its calls and their events without a provider call, so
+its turn would otherwise hold every event until the end and write them all at once,
+leaving their copy into the database (``store/checkpointer.py``) to the very end."""
 TURN_MAX_RESULTS = 1024
 TURN_MAX_S = 0.05
 """A turn hands results to JS after this many, or this long, even if more keep coming.
@@ -163,6 +168,8 @@ class Loop:
                     if scope is self.root:
                         return poll
                     kinds.children.finished(scope, poll)
+                if self.ctx.batch.event_count >= EARLY_COMMIT_EVENTS:
+                    self._commit()
 
     async def _heartbeat(self) -> None:
         while True:

@@ -290,6 +290,11 @@ class WriteBatch:
             self.events_at = now_ms()
         self.events.append((seq, text))
 
+    @property
+    def event_count(self) -> int:
+        """Events written and not yet applied."""
+        return len(self.events)
+
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
         human = bool(self.requests) or self.run_state is not None

@@ -270,10 +270,13 @@ class RunStore:
         return _usage(row)
 
     def next_event_seq(self, run_id: str) -> int:
+        """One past the run's last event. Chunks never overlap and later ones start later,
+        so the last chunk by the primary key holds it: no scan of a long run's chunks."""
         row = self.conn.execute(
-            "SELECT coalesce(max(last_seq), 0) + 1 FROM events WHERE run_id = ?", (run_id,)
+            "SELECT last_seq FROM events WHERE run_id = ? ORDER BY first_seq DESC LIMIT 1",
+            (run_id,),
         ).fetchone()
-        return int(row[0])
+        return 1 if row is None else int(row[0]) + 1
 
     def commit(self, batch: WriteBatch, *, flush_running: bool = False) -> None:
         """Apply a turn's writes atomically (``running`` rows only when asked, see WriteBatch)."""
