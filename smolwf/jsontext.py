@@ -9,7 +9,7 @@ there is no cycle check: a value nested too deeply raises ``RecursionError``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 from smolwf.jsontypes import JSON
@@ -37,3 +37,21 @@ compact = _encoder(sort_keys=False)
 """Compact separators, non-ASCII kept, key order kept (results keep JS key order)."""
 canonical = _encoder(sort_keys=True)
 """``compact`` with sorted keys: one text per value (checkpoint keys hash it)."""
+
+
+def object_text(value: Mapping[str, JSON], rendered: Mapping[str, str]) -> str:
+    """``compact(value)`` of an object, taking the text of the keys in ``rendered`` as
+    given: a value that goes into several texts (an agent call's usage goes into its
+    stored result and its event) is encoded once."""
+    parts = []
+    for key, item in value.items():
+        text = rendered.get(key)
+        if text is None:
+            if item is None:
+                text = "null"
+            elif type(item) is str:
+                text = encode_basestring(item)
+            else:
+                text = compact(item)
+        parts.append(encode_basestring(key) + ":" + text)
+    return "{" + ",".join(parts) + "}"

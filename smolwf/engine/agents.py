@@ -34,6 +34,8 @@ from smolwf.events.raw_sessions import RawSessions
 from smolwf.events.types import EventType
 from smolwf.ids import new_id
 from smolwf.js.requests import AgentCall
+from smolwf.jsontext import compact as json_text
+from smolwf.jsontext import object_text
 from smolwf.jsontypes import JSON, JSONObject, clean_text, without_lone_surrogates
 from smolwf.permissions import Refusal, refusal_summary, refusals_json
 from smolwf.providers.base import AgentResult, Closeable, Provider
@@ -579,7 +581,9 @@ class Agents:
         if result.refusals:
             compact["refusals"] = refusals_json(result.refusals)
             self._warn_refusals(step, result.refusals)
-        self._end(step, "completed", dumps(compact), None, result.model, result.session_id)
+        rendered = {"usage": "null" if usage is None else json_text(usage)}
+        stored = object_text(compact, rendered)
+        self._end(step, "completed", stored, None, result.model, result.session_id)
         data: JSONObject = {"sessionId": result.session_id, "model": result.model, "usage": usage}
         if step.isolation is not None:
             data["isolation"] = step.isolation
@@ -593,6 +597,7 @@ class Agents:
             step_id=step.step_id,
             provider=provider,
             session_id=result.session_id,
+            data_text=object_text(data, rendered),
         )
         if self.recorder is not None:
             wanted = Wanted("agent", step.checkpoint, call.prompt, plan.label, plan.phase)
