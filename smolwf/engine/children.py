@@ -161,6 +161,7 @@ class Children:
             parent=scope,
             parent_request=request.id,
             step_id=step_id,
+            answering=scope.answering,
         )
         ctx.emit(child, EventType.STARTED, _started(scope, script))
         try:

@@ -1,10 +1,11 @@
 """The loop that drives every scope of a run and settles their requests.
 
-Each turn: poll the scopes with news (run their JS, route what they asked to its kind),
-start queued calls, collect finished work, commit the turn's writes in one transaction,
-and only then hand results to JS and events to the sinks, so a crash never loses a
-finished call. Child workflows are scopes polled by the same loop, so they run
-concurrently with their parent and with each other.
+Each turn: start the JS of the first scope with news on its thread (``engine/polls.py``),
+start queued calls, collect finished work (that poll's reply among it, whose requests
+are then routed to their kinds), commit the turn's writes in one transaction, and only
+then hand results to JS and events to the sinks, so a crash never loses a finished
+call. Child workflows are scopes polled by the same loop, so they run concurrently with
+their parent and with each other.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from smolwf.clock import rfc3339_now
 from smolwf.engine.cancel import Cancellation
 from smolwf.engine.context import RunContext
 from smolwf.engine.kinds import Kinds
+from smolwf.engine.polls import Polls
 from smolwf.engine.report import RunReport
 from smolwf.engine.scope import Scope
 from smolwf.engine.supervise import supervise
@@ -98,6 +100,9 @@ class Loop:
         self.kinds = kinds
         self.cancellation = cancellation
         self.resume_note = resume_note
+        self.polls = Polls(ctx, self._polled)
+        self.root_poll: JsPoll | None = None
+        """The root's final poll, once the workflow ended."""
         ctx.scopes.append(root)
 
     async def run(self) -> RunReport:
@@ -113,7 +118,7 @@ class Loop:
         try:
             with anyio.CancelScope() as cancel_scope, _fewer_young_collections():
                 self.cancellation.bind(cancel_scope)
-                poll = await supervise(self._turns, self._heartbeat)
+                poll = await supervise(self._turns, self._heartbeat, self.polls.watch)
             if self.cancellation.requested or poll is None:
                 raise WorkflowCancelled(exit_code=self.cancellation.exit_code or 130)
             return self._finish(poll)
@@ -138,38 +143,46 @@ class Loop:
     async def _turns(self, group: TaskGroup) -> JsPoll:
         self.ctx.group = group
         self.kinds.agents.workers.bind(group)
+        self.polls.listen()
         while True:
-            finished = self._poll_scopes()
-            if finished is not None:
-                return finished
+            self.polls.begin()
             self.kinds.agents.start_queued()
             await self._collect()
+            if self.root_poll is not None:
+                return self.root_poll
             self._commit()
 
-    def _poll_scopes(self) -> JsPoll | None:
-        """Poll every scope with news until none has any; the root's final poll ends the run."""
-        kinds = self.kinds
-        while True:
+    def _polled(self, scope: Scope, poll: JsPoll) -> None:
+        """A poll that ran on the scope's thread: route what it asked, then hand out the
+        answers that needed no new work, polling until no scope has any."""
+        self._route(scope, poll)
+        while self.root_poll is None:
             dirty = [scope for scope in self.ctx.scopes if scope.dirty]
             if not dirty:
-                return None
+                return
             for scope in dirty:
-                scope.dirty = False
-                settlements, scope.settle_now = scope.settle_now, []
-                scope.host.settle(settlements)
-                scopes, memory = self.ctx.scopes, self.ctx.memory
-                limit = memory.limit_for(scope, scopes)
-                poll = scope.host.poll(memory_limit=limit, measure=len(scopes) > 1)
-                memory.note(scope, poll.memory_used)
-                scope.pending = poll.pending
-                for request in poll.requests:
-                    kinds.handle(scope, request)
-                if poll.finished:
-                    if scope is self.root:
-                        return poll
-                    kinds.children.finished(scope, poll)
-                if self.ctx.batch.event_count >= EARLY_COMMIT_EVENTS:
-                    self._commit()
+                self._route(scope, self.polls.now(scope))
+                if self.root_poll is not None:
+                    return
+
+    def _route(self, scope: Scope, poll: JsPoll) -> None:
+        """Hand what a poll asked to the request kinds; the root's final poll ends the run."""
+        self.ctx.memory.note(scope, poll.memory_used)
+        scope.pending = poll.pending
+        kinds, answering = self.kinds, self.root.answering
+        answering.now = True
+        try:
+            for request in poll.requests:
+                kinds.handle(scope, request)
+            if poll.finished:
+                if scope is self.root:
+                    self.root_poll = poll
+                    return
+                kinds.children.finished(scope, poll)
+        finally:
+            answering.now = False
+        if self.ctx.batch.event_count >= EARLY_COMMIT_EVENTS:
+            self._commit()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -208,6 +221,8 @@ class Loop:
         while done:
             for item in done:
                 item.apply()
+                if self.root_poll is not None:
+                    return
             applied += len(done)
             if applied >= TURN_MAX_RESULTS or time.monotonic() > deadline:
                 return
@@ -221,6 +236,8 @@ class Loop:
         self.kinds.agents.record_spend()
         self.store.commit(self.ctx.batch, flush_running=flush_running)
         self.ctx.emitter.release()
+        for scope in self.ctx.scopes:
+            scope.release_held()
 
     # ---- the end -----------------------------------------------------------
 

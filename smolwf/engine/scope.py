@@ -16,6 +16,18 @@ from smolwf.script.source import PreparedScript
 from smolwf.usage import UsageTally
 
 
+@dataclass(slots=True)
+class Answering:
+    """When the run's answers reach JS; one object shared by the scopes of a run.
+
+    An answer that work paid for (a provider call, a sleep, a person) waits for the
+    commit that makes it durable. While the loop handles what a script just asked
+    (``now``), answers cost nothing new (a replayed call, a refusal) and JS may see them
+    at the scope's next poll, before any commit."""
+
+    now: bool = False
+
+
 @dataclass(eq=False, slots=True)
 class Scope:
     """One workflow of the run: its JS host, checkpoint namespace and place in the tree."""
@@ -31,9 +43,15 @@ class Scope:
     step_id: str | None = None
     """The child's ``workflow`` step; its events carry it as ``parentStepId``."""
     occurrences: Occurrences = field(default_factory=Occurrences)
+    answering: Answering = field(default_factory=Answering)
     settle_now: list[Settlement] = field(default_factory=list)
+    """Answers JS may see at the next poll."""
+    held: list[Settlement] = field(default_factory=list)
+    """Answers waiting for the turn's commit (see ``Answering``)."""
     dirty: bool = True
-    """Needs a poll: it just started, or has results to hand to JS."""
+    """Needs a poll: it just started, or has answers JS may see."""
+    polling: bool = False
+    """Its JS runs now, on its thread, while the loop goes on (``engine/polls.py``)."""
     pending: int = 0
     """Promises the script still waits on, as its last poll said."""
     spent: UsageTally = field(default_factory=UsageTally)
@@ -43,7 +61,20 @@ class Scope:
     """Its ``agent()`` option plans, made on its first call (see ``Agents``)."""
 
     def settle(self, request_id: int, ok: bool, value: JSON, budget_spent: int | None) -> None:
-        """Queue the answer to one request; JS sees it at the scope's next poll."""
-        if self.open:
-            self.settle_now.append(Settlement(request_id, ok, value, budget_spent))
+        """Queue the answer to one request; JS sees it at the scope's first poll after the
+        turn's commit, or at its next poll when it costs nothing new (``Answering``)."""
+        if not self.open:
+            return
+        settlement = Settlement(request_id, ok, value, budget_spent)
+        if self.answering.now:
+            self.settle_now.append(settlement)
+            self.dirty = True
+        else:
+            self.held.append(settlement)
+
+    def release_held(self) -> None:
+        """The turn committed: its answers may reach JS."""
+        if self.held:
+            self.settle_now.extend(self.held)
+            self.held.clear()
             self.dirty = True

@@ -12,6 +12,7 @@ slice that QuickJS cannot interrupt still ends the run on time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -115,6 +116,7 @@ class JsHost:
         self._booted = False
         self._abandoned = False
         self._settlements: list[Settlement] = []
+        self._polling = False
         # A single QuickJS call may overrun the slice limit only by what QuickJS needs to
         # notice it; beyond this much CPU time the call is stuck in native code.
         self._overrun_s = limits.slice_timeout_s * 1.5 + 0.5
@@ -154,19 +156,61 @@ class JsHost:
     def poll(self, *, memory_limit: int | None = None, measure: bool = False) -> JsPoll:
         """Settle, run pending jobs, start the default export once evaluated, drain the outbox.
 
-        One round trip to the JS thread per turn of the run loop. ``memory_limit`` (bytes)
-        replaces the heap limit first; ``measure`` reports the heap's size after.
+        One round trip to the JS thread. ``memory_limit`` (bytes) replaces the heap limit
+        first; ``measure`` reports the heap's size after.
         """
-        if memory_limit is not None:
-            self.limit_memory(memory_limit)
+        return self._poll_of(*self._on_worker(self._poll_job(memory_limit, measure)))
+
+    def begin_poll(
+        self, notify: Callable[[], None], *, memory_limit: int | None = None, measure: bool = False
+    ) -> None:
+        """``poll`` without waiting: the JS thread runs it while the caller goes on (QuickJS
+        lets go of the GIL), then calls ``notify`` on that thread; the caller then takes
+        the poll with ``end_poll``. Meanwhile only ``overrun`` and ``close`` may be called."""
+        if self._abandoned:
+            raise WorkflowFailed(self._timeout_message())
+        job = self._poll_job(memory_limit, measure)
+        self._polling = True
+        self._worker.submit(job, notify)
+
+    def end_poll(self) -> JsPoll:
+        """The poll ``begin_poll`` started, once its ``notify`` was called."""
+        self._polling = False
+        return self._poll_of(*self._worker.reply())
+
+    def overrun(self) -> str | None:
+        """While a poll runs: the timeout message once it ran far past the slice limit
+        without QuickJS interrupting it (the host is then abandoned), else None."""
+        if self._polling and self._worker.overran(self._overrun_s):
+            self._abandoned = True
+            return self._timeout_message()
+        return None
+
+    def _poll_job(
+        self, memory_limit: int | None, measure: bool
+    ) -> Callable[[], tuple[str, int | None]]:
+        """One JS-thread job: the new heap limit, the settlements, the slice, the heap size."""
+        limit = None
+        if memory_limit is not None and memory_limit != self._memory_limit:
+            self._memory_limit = limit = memory_limit
         settlements, self._settlements = self._settlements, []
         payload = (
             json.dumps([[s.request_id, s.ok, s.value, s.budget_spent] for s in settlements])
             if settlements
             else None
         )
-        data = self._decode(self._on_worker(lambda: self._poll_text(payload)))
-        used = self.memory_used() if measure else None
+
+        def job() -> tuple[str, int | None]:
+            context = self._worker.context
+            if limit is not None:
+                context.set_memory_limit(limit)
+            text = self._poll_text(payload)
+            return text, (context.memory()["malloc_size"] if measure else None)
+
+        return job
+
+    def _poll_of(self, text: str, used: int | None) -> JsPoll:
+        data = self._decode(text)
         try:
             requests = parse_requests(data["out"])
         except HostProtocolError as problem:
@@ -287,6 +331,7 @@ class JsHost:
     def _on_worker(self, action: Callable[[], Any]) -> Any:
         if self._abandoned:
             raise WorkflowFailed(self._timeout_message())
+        assert not self._polling, "end_poll() first"
         try:
             return self._worker.run(action, self._overrun_s)
         except _Overrun:
@@ -396,7 +441,7 @@ class _JsThread:
     def __init__(self, stack_kib: int) -> None:
         self.context: Any = None
         self.dispatch: Any = None
-        self._jobs: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._replies: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         self._started_at = 0.0
         stack = max(_THREAD_STACK_MIN, stack_kib * 1024 + _THREAD_STACK_MARGIN)
@@ -421,8 +466,27 @@ class _JsThread:
         """Called on the worker before each QuickJS call: the watchdog measures from here."""
         self._started_at = self._clock()
 
+    def submit(self, action: Callable[[], Any], notify: Callable[[], None] | None) -> None:
+        """Queue ``action``; ``notify`` is called on this thread once its reply is queued."""
+        self._jobs.put((action, notify))
+
+    def reply(self) -> Any:
+        """The reply of the job whose ``notify`` was called (its error is raised)."""
+        ok, value = self._replies.get_nowait()
+        if ok:
+            return value
+        raise value
+
+    def overran(self, overrun_s: float) -> bool:
+        """Whether the job running now used ``overrun_s`` of CPU since its last QuickJS call
+        began (an idle thread uses none); the thread is then told to stop."""
+        if self._replies.empty() and self._clock() - self._started_at > overrun_s:
+            self.stop()
+            return True
+        return False
+
     def run(self, action: Callable[[], Any], overrun_s: float) -> Any:
-        self._jobs.put(action)
+        self.submit(action, None)
         while True:
             try:
                 ok, value = self._replies.get(timeout=_WATCH_INTERVAL_S)
@@ -439,23 +503,32 @@ class _JsThread:
         self._jobs.put(None)
 
 
+_Job = tuple[Callable[[], Any], Callable[[], None] | None]
+"""An action for the JS thread, and what to call once its reply is queued."""
+
+
 def _serve(
     owner: _JsThread,
-    jobs: queue.SimpleQueue[Callable[[], Any] | None],
+    jobs: queue.SimpleQueue[_Job | None],
     replies: queue.SimpleQueue[tuple[bool, Any]],
 ) -> None:
     """The worker's loop; it drops the context itself, on its own thread, when stopped."""
     while True:
-        action = jobs.get()
-        if action is None:
+        job = jobs.get()
+        if job is None:
             break
+        action, notify = job
         try:
             reply = (True, action())
         except BaseException as error:  # handed to the caller, which re-raises it
             reply = (False, error)
-        del action  # the job's closure holds the host; let it be collected
+        del job, action  # the job's closure holds the host; let it be collected
         replies.put(reply)
         del reply
+        if notify is not None:
+            with contextlib.suppress(Exception):  # a run that ended no longer listens
+                notify()
+            del notify
     owner.context = owner.dispatch = None
 
 

@@ -356,6 +356,38 @@ def test_a_native_loop_quickjs_cannot_interrupt_is_abandoned_on_time(
         host.poll()  # an abandoned host never touches its context again
 
 
+def test_a_poll_on_its_thread_that_quickjs_cannot_interrupt_is_abandoned_on_time(
+    js_threads: Callable[[], list[threading.Thread]],
+) -> None:
+    host = _host(
+        "export default function () {\n"
+        "  const s = 'a'.repeat(1 << 19)\n"
+        "  let n = 0\n  for (let i = 0; i < 3000; i++) n += s.indexOf('b')\n  return n\n}\n",
+        slice_timeout_s=0.1,
+    )
+    ended = threading.Event()
+    host.begin_poll(ended.set)
+    deadline = time.monotonic() + 10
+    message = host.overrun()
+    while message is None and not ended.is_set() and time.monotonic() < deadline:
+        ended.wait(0.05)
+        message = host.overrun()
+    assert message == "workflow script ran 0.1 s without yielding (limit --js-slice-timeout)"
+    with pytest.raises(WorkflowFailed, match="without yielding"):
+        host.poll()  # an abandoned host never touches its context again
+
+
+def test_a_poll_on_its_thread_hands_back_what_the_script_asked() -> None:
+    host = _host("export default await agent('x')\n")
+    ended = threading.Event()
+    host.begin_poll(ended.set)
+    assert ended.wait(10)
+    poll = host.end_poll()
+    assert [request.prompt for request in poll.requests] == ["x"]  # type: ignore[attr-defined]
+    host.settle([Settlement(poll.requests[0].id, True, "answer", None)])  # type: ignore[attr-defined]
+    assert _drive(host).result == "answer"
+
+
 def test_runaway_top_level_code_fails_naming_the_flag() -> None:
     host = _host("for (;;) {}\nexport default 1\n", slice_timeout_s=0.2)
     with pytest.raises(WorkflowFailed, match=r"^workflow script ran 0\.2 s without yielding"):
