@@ -304,8 +304,9 @@ class WriteBatch:
     def apply(self, conn: sqlite3.Connection, *, flush_running: bool) -> None:
         """Write everything (inside the caller's transaction), then forget it.
 
-        ``running`` rows are written only with ``flush_running`` or when a ledger entry
-        refers to their step; the others wait for the step's end or a later flush.
+        ``running`` rows are written only with ``flush_running`` or when a ledger entry or
+        a request to a person refers to their step (a resume must find the step a request
+        was made for); the others wait for the step's end or a later flush.
         """
         starts = self._starts_to_write(flush_running)
         if starts:
@@ -340,7 +341,8 @@ class WriteBatch:
             starts = list(running.values())
             running.clear()
         else:
-            needed = {row[1] for row in self.ledger} & running.keys()
+            referred = {row[1] for row in self.ledger} | {row[2] for row in self.requests}
+            needed = referred & running.keys()
             starts = [running.pop(step_id) for step_id in needed]
         run, attempt = self.run_id, self.attempt_id
         return [

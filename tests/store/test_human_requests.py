@@ -12,7 +12,7 @@ import pytest
 from smolwf.clock import now_ms
 from smolwf.errors import AnswerRefused
 from smolwf.ids import new_id
-from smolwf.store.batch import RequestOpen, WriteBatch
+from smolwf.store.batch import RequestOpen, StepStart, WriteBatch
 from smolwf.store.db import connect
 from smolwf.store.human import Decision, HumanRequests, Payload, Reply
 from smolwf.store.runs import Attempt, RunRecord, RunStore
@@ -179,3 +179,20 @@ def test_lone_surrogates_from_a_command_line_are_stored_as_replacement_character
     approved, signalled = store.requests.settled([approval, signal])
     assert approved.approval()["note"] == "note \ufffd" and approved.answered_by == "bob \ufffd"
     assert signalled.answer == {"text": "\ufffd ok"}
+
+
+def test_a_request_is_committed_with_the_step_it_was_made_for(store: Store) -> None:
+    # A process killed right after this commit leaves a request a resume must find again
+    # through its step: the step's running row cannot wait for a later flush.
+    attempt = store.run()
+    batch = WriteBatch(attempt.run_id, attempt.attempt_id)
+    step_id = new_id("step")
+    batch.step_started(StepStart(step_id, "root", "approval:k", "approval", "{}", now_ms()))
+    batch.request_opened(
+        RequestOpen(
+            new_id("req"), step_id, "approval", None, "plan", "Go?", None, "deny", None, now_ms()
+        )
+    )
+    store.runs.commit(batch)
+    steps = store.conn.execute("SELECT step_id, status FROM steps").fetchall()
+    assert steps == [(step_id, "running")]
