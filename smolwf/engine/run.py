@@ -195,22 +195,26 @@ class WorkflowRun:
         attempt = self._attempt(store, record, script, reuse)
         host = JsHost(script, limits, display_path=config.display_path or script.path.name)
         try:
-            host.start(
+            host.begin_start(
                 args=config.args,
                 args_undefined=script.form == "claude-code" and not args_given(config),
                 budget_total=js_budget_total(config.budget_allowance, caps),
                 sleep_max_ms=defaults.SLEEP_MAX_MS,
             )
+            ctx = self._context(store, attempt, caps, limits)  # a resume loads its steps
+            host.wait_started()
         except WorkflowFailed as error:
             host.close()
             raise self._unstartable(store, attempt, error) from None
+        except BaseException:
+            host.close()
+            raise
         if config.debug_log is not None:
             config.debug_log(
                 f"run_workflow start script={script.path} provider={config.provider} "
                 f"nesting_depth=0 budget_total={config.budget_allowance} budget_spent=0 "
                 f"run_id={attempt.run_id}"
             )
-        ctx = self._context(store, attempt, caps, limits)
         ctx.rate_limits = throttled
         note = None
         if notes:

@@ -116,7 +116,8 @@ class JsHost:
         self._booted = False
         self._abandoned = False
         self._settlements: list[Settlement] = []
-        self._polling = False
+        self._busy = False
+        """A job handed over by ``begin_poll`` or ``begin_start`` is not taken yet."""
         # A single QuickJS call may overrun the slice limit only by what QuickJS needs to
         # notice it; beyond this much CPU time the call is stuck in native code.
         self._overrun_s = limits.slice_timeout_s * 1.5 + 0.5
@@ -139,6 +140,27 @@ class JsHost:
         ``args_undefined``: the script sees ``args === undefined`` (a Claude Code-form
         script given none); ``budget_spent``: what ``budget.spent()`` starts at (a child
         starts where its parent is)."""
+        self.begin_start(
+            args=args,
+            budget_total=budget_total,
+            sleep_max_ms=sleep_max_ms,
+            args_undefined=args_undefined,
+            budget_spent=budget_spent,
+        )
+        self.wait_started()
+
+    def begin_start(
+        self,
+        *,
+        args: JSON,
+        budget_total: int | None,
+        sleep_max_ms: int,
+        args_undefined: bool = False,
+        budget_spent: int = 0,
+    ) -> None:
+        """``start`` without waiting: the top level runs on the JS thread while the caller
+        prepares the run (a resumed run loads its checkpoints meanwhile); ``wait_started``
+        then takes its outcome. Meanwhile only ``close`` may be called."""
         config = {
             "args": args,
             "argsUndefined": args_undefined,
@@ -151,7 +173,17 @@ class JsHost:
                 for specifier, exports in MODULE_EXPORTS.items()
             },
         }
-        self._on_worker(lambda: self._start(json.dumps(config)))
+        text = json.dumps(config)
+        self._begin(lambda: self._start(text), None)
+
+    def wait_started(self) -> None:
+        """Wait for the top level ``begin_start`` ran; raises what ``start`` would."""
+        self._busy = False
+        try:
+            self._worker.wait(self._overrun_s)
+        except _Overrun:
+            self._abandoned = True
+            raise WorkflowFailed(self._timeout_message()) from None
 
     def poll(self, *, memory_limit: int | None = None, measure: bool = False) -> JsPoll:
         """Settle, run pending jobs, start the default export once evaluated, drain the outbox.
@@ -167,24 +199,28 @@ class JsHost:
         """``poll`` without waiting: the JS thread runs it while the caller goes on (QuickJS
         lets go of the GIL), then calls ``notify`` on that thread; the caller then takes
         the poll with ``end_poll``. Meanwhile only ``overrun`` and ``close`` may be called."""
-        if self._abandoned:
-            raise WorkflowFailed(self._timeout_message())
-        job = self._poll_job(memory_limit, measure)
-        self._polling = True
-        self._worker.submit(job, notify)
+        self._begin(self._poll_job(memory_limit, measure), notify)
 
     def end_poll(self) -> JsPoll:
         """The poll ``begin_poll`` started, once its ``notify`` was called."""
-        self._polling = False
+        self._busy = False
         return self._poll_of(*self._worker.reply())
 
     def overrun(self) -> str | None:
         """While a poll runs: the timeout message once it ran far past the slice limit
         without QuickJS interrupting it (the host is then abandoned), else None."""
-        if self._polling and self._worker.overran(self._overrun_s):
+        if self._busy and self._worker.overran(self._overrun_s):
             self._abandoned = True
             return self._timeout_message()
         return None
+
+    def _begin(self, job: Callable[[], Any], notify: Callable[[], None] | None) -> None:
+        """Hand ``job`` to the JS thread without waiting for it."""
+        if self._abandoned:
+            raise WorkflowFailed(self._timeout_message())
+        assert not self._busy, "one job at a time"
+        self._busy = True
+        self._worker.submit(job, notify)
 
     def _poll_job(
         self, memory_limit: int | None, measure: bool
@@ -331,7 +367,7 @@ class JsHost:
     def _on_worker(self, action: Callable[[], Any]) -> Any:
         if self._abandoned:
             raise WorkflowFailed(self._timeout_message())
-        assert not self._polling, "end_poll() first"
+        assert not self._busy, "end_poll() or wait_started() first"
         try:
             return self._worker.run(action, self._overrun_s)
         except _Overrun:
@@ -487,6 +523,10 @@ class _JsThread:
 
     def run(self, action: Callable[[], Any], overrun_s: float) -> Any:
         self.submit(action, None)
+        return self.wait(overrun_s)
+
+    def wait(self, overrun_s: float) -> Any:
+        """The reply of the job submitted last; ``_Overrun`` when it ran far too long."""
         while True:
             try:
                 ok, value = self._replies.get(timeout=_WATCH_INTERVAL_S)
