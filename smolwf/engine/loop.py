@@ -195,7 +195,9 @@ class Loop:
 
         While work keeps finishing without blocking (fast providers), queued calls keep
         starting and results keep accumulating, up to ``TURN_MAX_RESULTS`` or
-        ``TURN_MAX_S``, so one commit and one JS settle serve many calls.
+        ``TURN_MAX_S``, so one commit and one JS settle serve many calls. A turn whose poll
+        still runs on its thread ends with that poll's reply: each turn then hands JS one
+        batch while the loop applies the next.
         """
         pending, workers = self.ctx.pending, self.kinds.agents.workers
         await anyio.lowlevel.checkpoint()
@@ -218,18 +220,24 @@ class Loop:
             done = pending.take(TURN_MAX_RESULTS)
         deadline = time.monotonic() + TURN_MAX_S
         applied = 0
-        while done:
+        while True:
             for item in done:
                 item.apply()
                 if self.root_poll is not None:
                     return
             applied += len(done)
-            if applied >= TURN_MAX_RESULTS or time.monotonic() > deadline:
+            enough = applied >= TURN_MAX_RESULTS or time.monotonic() > deadline
+            if enough and self.polls.running is None:
                 return
             self.kinds.agents.start_queued()
             await anyio.lowlevel.checkpoint()
             workers.rebalance()
-            done = pending.take(TURN_MAX_RESULTS - applied)
+            done = pending.take(TURN_MAX_RESULTS if enough else TURN_MAX_RESULTS - applied)
+            if not done:
+                if self.polls.running is None:
+                    return
+                await pending.wait()  # the poll on its thread: the turn ends with its reply
+                done = pending.take(TURN_MAX_RESULTS)
 
     def _commit(self, *, flush_running: bool = False) -> None:
         self.kinds.agents.announce_queued()
