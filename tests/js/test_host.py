@@ -335,18 +335,20 @@ def test_quickjs_runs_on_a_worker_thread_that_ends_with_the_host(
     assert not workers[0].is_alive()
 
 
+NATIVE_LOOP = (
+    "export default function () {\n"
+    "  const s = 'a'.repeat(1 << 19)\n"
+    "  let n = 0\n  for (let i = 0; i < 3000; i++) n += s.indexOf('b')\n  return n\n}\n"
+)
+"""QuickJS checks its time limit every ~10000 jumps and calls; 3000 long native calls
+never reach a check. The watchdog gives up after 1.5 x the limit + 0.5 s of the worker's
+CPU time, while the worker finishes the loop on its own."""
+
+
 def test_a_native_loop_quickjs_cannot_interrupt_is_abandoned_on_time(
     js_threads: Callable[[], list[threading.Thread]],
 ) -> None:
-    # QuickJS checks its time limit every ~10000 jumps and calls; 3000 long native calls
-    # never reach a check. The watchdog stops waiting after 1.5 x the limit + 0.5 s of the
-    # worker's CPU time, while the worker finishes the loop on its own.
-    host = _host(
-        "export default function () {\n"
-        "  const s = 'a'.repeat(1 << 19)\n"
-        "  let n = 0\n  for (let i = 0; i < 3000; i++) n += s.indexOf('b')\n  return n\n}\n",
-        slice_timeout_s=0.1,
-    )
+    host = _host(NATIVE_LOOP, slice_timeout_s=0.1)
     with pytest.raises(WorkflowFailed) as caught:
         host.poll()
     assert caught.value.message == (
@@ -359,12 +361,7 @@ def test_a_native_loop_quickjs_cannot_interrupt_is_abandoned_on_time(
 def test_a_poll_on_its_thread_that_quickjs_cannot_interrupt_is_abandoned_on_time(
     js_threads: Callable[[], list[threading.Thread]],
 ) -> None:
-    host = _host(
-        "export default function () {\n"
-        "  const s = 'a'.repeat(1 << 19)\n"
-        "  let n = 0\n  for (let i = 0; i < 3000; i++) n += s.indexOf('b')\n  return n\n}\n",
-        slice_timeout_s=0.1,
-    )
+    host = _host(NATIVE_LOOP, slice_timeout_s=0.1)
     ended = threading.Event()
     host.begin_poll(ended.set)
     deadline = time.monotonic() + 10
