@@ -218,7 +218,11 @@ class Agents:
         """``agent()`` calls accepted this attempt (``--max-agents`` counts them)."""
         self.workers = Workers()
         self.unrecorded: dict[AgentStep, None] = {}
-        """Steps with provider calls not yet in the write batch, in the order they spent."""
+        """Running steps with provider calls not yet in the write batch, in the order they
+        spent: each commit records theirs."""
+        self.unrecorded_done: dict[AgentStep, None] = {}
+        """Finished steps whose provider calls wait for their completion's turn (or the end),
+        kept apart so a commit never walks a fan-out's thousands of finished calls."""
         self.providers: dict[str, Provider] = {}
         self.throttles: dict[str, Throttle] = {
             name: Throttle(limit) for name, limit in ctx.rate_limits.items()
@@ -515,6 +519,9 @@ class Agents:
         except AgentCallError as error:
             outcome = CallFailure(error.message)
         step.running = False
+        if step in self.unrecorded:
+            del self.unrecorded[step]
+            self.unrecorded_done[step] = None
         self.ctx.pending.post(AgentDone(step, outcome))
 
     def record_spend(self, *, everything: bool = False) -> None:
@@ -522,9 +529,9 @@ class Agents:
         running (a long call's failed provider calls are durable while it retries), or every one
         (at the end). A finished call's wait for its completion, to land with its row."""
         batch = self.ctx.batch
-        for step in list(self.unrecorded):
-            if everything or step.running:
-                self._record_ledger(step, batch)
+        steps = [*self.unrecorded_done, *self.unrecorded] if everything else list(self.unrecorded)
+        for step in steps:
+            self._record_ledger(step, batch)
 
     def _record_ledger(self, step: AgentStep, batch: WriteBatch) -> None:
         if step.ledger:
@@ -532,6 +539,7 @@ class Agents:
                 batch.ledger_entry(entry)
         step.ledger = None
         self.unrecorded.pop(step, None)
+        self.unrecorded_done.pop(step, None)
 
     def _in(self, step: AgentStep) -> _WorkIn:
         return _WorkIn(self.executor, step)
