@@ -57,6 +57,8 @@ class Polls:
         self.on_polled = on_polled
         self.running: Scope | None = None
         self._post_from_thread: Callable[[Completion], None] | None = None
+        self._begun: anyio.Event | None = None
+        """Set when a poll starts on its thread: wakes the watch."""
 
     def listen(self) -> None:
         """On the loop's thread, in the run: let the JS threads post their completions."""
@@ -86,6 +88,8 @@ class Polls:
         self.running = scope
         scope.polling = True
         self.ctx.pending.started()
+        if self._begun is not None:
+            self._begun.set()
         scope.host.begin_poll(lambda: post(completion), memory_limit=limit, measure=measure)
 
     def now(self, scope: Scope) -> JsPoll:
@@ -99,8 +103,12 @@ class Polls:
         self.on_polled(scope, scope.host.end_poll())
 
     async def watch(self) -> None:
-        """Fail the run when a poll on its thread runs far past its limit."""
+        """Fail the run when a poll on its thread runs far past its limit; asleep while
+        no poll runs (a run waiting hours for a person wakes for nothing)."""
         while True:
+            if self.running is None:
+                self._begun = anyio.Event()
+                await self._begun.wait()
             await anyio.sleep(WATCH_INTERVAL_S)
             scope = self.running
             message = scope.host.overrun() if scope is not None else None
