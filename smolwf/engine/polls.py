@@ -56,6 +56,7 @@ class Polls:
         self.ctx = ctx
         self.on_polled = on_polled
         self.running: Scope | None = None
+        """The scope whose JS runs on its thread now (one at a time)."""
         self._post_from_thread: Callable[[Completion], None] | None = None
         self._begun: anyio.Event | None = None
         """Set when a poll starts on its thread: wakes the watch."""
@@ -86,7 +87,6 @@ class Polls:
         completion = JsPolled(self, scope)
         limit, measure = self._hand_over(scope)
         self.running = scope
-        scope.polling = True
         self.ctx.pending.started()
         if self._begun is not None:
             self._begun.set()
@@ -99,7 +99,6 @@ class Polls:
 
     def finished(self, scope: Scope) -> None:
         self.running = None
-        scope.polling = False
         self.on_polled(scope, scope.host.end_poll())
 
     async def watch(self) -> None:

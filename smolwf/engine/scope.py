@@ -50,8 +50,6 @@ class Scope:
     """Answers waiting for the turn's commit (see ``Answering``)."""
     dirty: bool = True
     """Needs a poll: it just started, or has answers JS may see."""
-    polling: bool = False
-    """Its JS runs now, on its thread, while the loop goes on (``engine/polls.py``)."""
     pending: int = 0
     """Promises the script still waits on, as its last poll said."""
     spent: UsageTally = field(default_factory=UsageTally)

@@ -178,12 +178,7 @@ class JsHost:
 
     def wait_started(self) -> None:
         """Wait for the top level ``begin_start`` ran; raises what ``start`` would."""
-        self._busy = False
-        try:
-            self._worker.wait(self._overrun_s)
-        except _Overrun:
-            self._abandoned = True
-            raise WorkflowFailed(self._timeout_message()) from None
+        self._take()
 
     def poll(self, *, memory_limit: int | None = None, measure: bool = False) -> JsPoll:
         """Settle, run pending jobs, start the default export once evaluated, drain the outbox.
@@ -218,7 +213,7 @@ class JsHost:
         """Hand ``job`` to the JS thread without waiting for it."""
         if self._abandoned:
             raise WorkflowFailed(self._timeout_message())
-        assert not self._busy, "one job at a time"
+        assert not self._busy, "one job at a time: end_poll() or wait_started() first"
         self._busy = True
         self._worker.submit(job, notify)
 
@@ -365,11 +360,14 @@ class JsHost:
     # ---- on the caller's thread ----------------------------------------------
 
     def _on_worker(self, action: Callable[[], Any]) -> Any:
-        if self._abandoned:
-            raise WorkflowFailed(self._timeout_message())
-        assert not self._busy, "end_poll() or wait_started() first"
+        self._begin(action, None)
+        return self._take()
+
+    def _take(self) -> Any:
+        """Wait for the job handed over last; a job far past its limit abandons the host."""
+        self._busy = False
         try:
-            return self._worker.run(action, self._overrun_s)
+            return self._worker.wait(self._overrun_s)
         except _Overrun:
             self._abandoned = True
             raise WorkflowFailed(self._timeout_message()) from None
@@ -521,18 +519,13 @@ class _JsThread:
             return True
         return False
 
-    def run(self, action: Callable[[], Any], overrun_s: float) -> Any:
-        self.submit(action, None)
-        return self.wait(overrun_s)
-
     def wait(self, overrun_s: float) -> Any:
         """The reply of the job submitted last; ``_Overrun`` when it ran far too long."""
         while True:
             try:
                 ok, value = self._replies.get(timeout=_WATCH_INTERVAL_S)
             except queue.Empty:
-                if self._clock() - self._started_at > overrun_s:
-                    self.stop()
+                if self.overran(overrun_s):
                     raise _Overrun from None
                 continue
             if ok:
