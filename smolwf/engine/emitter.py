@@ -41,7 +41,7 @@ class Emitter:
         self._reading = [(sink, wanted_kinds([sink])) for sink in self._sinks]
         self._batch = batch
         self._started_ns = time.monotonic_ns()
-        self._unsent: list[_Unsent] = []
+        self._unsent: list[UnsentEvent] = []
         self._first = True
         self._tails: dict[tuple[str | None, int, str | None], str] = {}
         """Metadata after the step id, by provider, depth and parent (without a session)."""
@@ -97,16 +97,26 @@ class Emitter:
         self._batch.event(seq, text)
         if self._wanted is None or kind in self._wanted:
             self._unsent.append(
-                _Unsent(
+                UnsentEvent(
                     kind, data, elapsed, seq, text, step_id, provider, session_id, depth, parent
                 )
             )
 
     def release(self) -> None:
         """Hand committed events to the sinks, each event to every sink before the next."""
-        if not self._unsent:
-            return
+        if self._unsent:
+            self.deliver(self.detach())
+
+    def detach(self) -> list[UnsentEvent]:
+        """The events emitted so far, for ``deliver`` once a commit running on another
+        thread made them durable; later events wait for a later commit."""
         unsent, self._unsent = self._unsent, []
+        return unsent
+
+    def deliver(self, unsent: list[UnsentEvent]) -> None:
+        """Hand detached events to the sinks, as ``release`` does."""
+        if not unsent:
+            return
         sinks = self._reading
         for item in unsent:
             event = item.event(self._run_id)
@@ -131,7 +141,7 @@ def _metadata_tail(
 
 
 @dataclass(slots=True)
-class _Unsent:
+class UnsentEvent:
     """An event written but not yet committed: the ``Event`` (and its metadata object) is
     only made when it is released, so a turn that starts thousands of calls holds one
     small record per event until its commit."""

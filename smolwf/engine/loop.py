@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 import time
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from anyio.abc import TaskGroup
 
 from smolwf.clock import rfc3339_now
 from smolwf.engine.cancel import Cancellation
+from smolwf.engine.commits import Commits
 from smolwf.engine.context import RunContext
 from smolwf.engine.kinds import Kinds
 from smolwf.engine.polls import Polls
@@ -60,25 +62,34 @@ YOUNG_GC_THRESHOLD = 10_000
 call batch; collecting every 700 allocations walked them ten times as often and pushed
 survivors on into full collections: a 10,000-call run spent 65-134 ms collecting, now
 7-14 ms (``bench/gc_pauses.py``). Cyclic garbage is still collected, in larger batches."""
+SWITCH_INTERVAL_S = 0.0002
+"""How long a thread may hold the GIL while another waits for it, while turns run
+(Python's default is 5 ms). The loop's thread holds it nearly all the time, and the
+JS thread (to hand back a poll) and the writer's (between two statements) each wait for
+it several times per turn: at 5 ms a poll's reply came tens of ms late and a background
+commit took twice its time, so a fan-out of 10,000 calls at 16 in flight took 61-64
+µs per call; now 53-56 (``bench/agents.py``, alternating runs)."""
 _runs_turning = 0
-_threshold_before: tuple[int, int, int] | None = None
+_saved: tuple[tuple[int, int, int], float] | None = None
 
 
 @contextlib.contextmanager
-def _fewer_young_collections() -> Iterator[None]:
-    """Raise the youngest generation's threshold while any run of the process turns;
-    the last one to end puts back what the process had."""
-    global _runs_turning, _threshold_before
+def _turning() -> Iterator[None]:
+    """While any run of the process turns, collect the youngest generation less often and
+    let the GIL change hands sooner; the last run to end puts back what the process had."""
+    global _runs_turning, _saved
     if _runs_turning == 0:
-        _threshold_before = gc.get_threshold()
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *_threshold_before[1:])
+        _saved = gc.get_threshold(), sys.getswitchinterval()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *_saved[0][1:])
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
     _runs_turning += 1
     try:
         yield
     finally:
         _runs_turning -= 1
-        if _runs_turning == 0 and _threshold_before is not None:
-            gc.set_threshold(*_threshold_before)
+        if _runs_turning == 0 and _saved is not None:
+            gc.set_threshold(*_saved[0])
+            sys.setswitchinterval(_saved[1])
 
 
 class Loop:
@@ -101,6 +112,7 @@ class Loop:
         self.cancellation = cancellation
         self.resume_note = resume_note
         self.polls = Polls(ctx, self._polled)
+        self.commits = Commits(ctx, store)
         self.root_poll: JsPoll | None = None
         """The root's final poll, once the workflow ended."""
         ctx.scopes.append(root)
@@ -116,7 +128,7 @@ class Loop:
         if self.resume_note is not None:
             ctx.warn(self.resume_note, "resume")
         try:
-            with anyio.CancelScope() as cancel_scope, _fewer_young_collections():
+            with anyio.CancelScope() as cancel_scope, _turning():
                 self.cancellation.bind(cancel_scope)
                 poll = await supervise(self._turns, self._heartbeat, self.polls.watch)
             if self.cancellation.requested or poll is None:
@@ -145,6 +157,7 @@ class Loop:
         self.kinds.agents.workers.bind(group)
         self.polls.listen()
         while True:
+            self.commits.settle_if_done()
             self.polls.begin()
             self.kinds.agents.start_queued()
             await self._collect()
@@ -204,6 +217,9 @@ class Loop:
         workers.rebalance()
         done = pending.take(TURN_MAX_RESULTS)
         if not done:
+            if self.commits.behind:  # its answers may be what JS waits for: release them
+                self.commits.settle()
+                return
             if pending.nothing:
                 for scope in self.ctx.scopes:  # a job that ran out of memory loses its promise
                     full = scope.host.out_of_memory()
@@ -242,15 +258,13 @@ class Loop:
     def _commit(self, *, flush_running: bool = False) -> None:
         self.kinds.agents.announce_queued()
         self.kinds.agents.record_spend()
-        self.store.commit(self.ctx.batch, flush_running=flush_running)
-        self.ctx.emitter.release()
-        for scope in self.ctx.scopes:
-            scope.release_held()
+        self.commits.commit(flush_running=flush_running)
 
     # ---- the end -----------------------------------------------------------
 
     def _finish(self, poll: JsPoll) -> RunReport:
         ctx = self.ctx
+        self.commits.settle()
         if poll.status == "failed":
             raise WorkflowFailed(poll.error or "workflow failed")
         if ctx.caps.tripped is not None:
@@ -287,15 +301,25 @@ class Loop:
             )
         return f"{error.message}; the run stopped: fix the database, then resume with `{resume}`"
 
+    def _settle_before_end(self) -> None:
+        """Release the background commit before the run's last writes; its failure
+        stops the run as any refused write does."""
+        try:
+            self.commits.settle()
+        except WriteFailed as error:
+            raise RunStoppedByStore(self._write_failed(error)) from None
+
     def _park(self) -> None:
         """``--on-wait exit``: the run stays ``waiting`` without an owner, for a resume."""
         ctx = self.ctx
+        self._settle_before_end()
         self.kinds.agents.record_spend(everything=True)
         self.store.park_run(ctx.attempt, ctx.batch)
         ctx.emitter.release()
 
     def _fail(self, status: str, message: str) -> None:
         ctx = self.ctx
+        self._settle_before_end()
         ctx.emitter.emit(EventType.ERROR, {"message": message, "status": status})
         self.kinds.agents.record_spend(everything=True)
         self.store.finish_run(ctx.attempt, status, error=message, batch=ctx.batch)

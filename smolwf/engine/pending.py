@@ -51,6 +51,12 @@ class Pending:
         self._done.append(completion)
         self.nudge()
 
+    def post_first(self, completion: Completion) -> None:
+        """``post``, ahead of the completions already waiting: a poll's reply, which
+        JS's next requests wait behind (a fan-out's results may fill the queue)."""
+        self._done.appendleft(completion)
+        self.nudge()
+
     def nudge(self) -> None:
         """Wake the loop for a commit though nothing finished (spend to make durable)."""
         if self._arrived is not None:

@@ -64,7 +64,7 @@ class Polls:
     def listen(self) -> None:
         """On the loop's thread, in the run: let the JS threads post their completions."""
         token = anyio.lowlevel.current_token()
-        backend, native, post = token.backend_class, token.native_token, self.ctx.pending.post
+        backend, native, post = token.backend_class, token.native_token, self.ctx.pending.post_first
 
         def post_from_thread(completion: Completion) -> None:
             with contextlib.suppress(Exception):  # the run ended: nobody waits for it

@@ -76,3 +76,15 @@ class Scope:
             self.settle_now.extend(self.held)
             self.held.clear()
             self.dirty = True
+
+    def detach_held(self) -> list[Settlement]:
+        """The answers held so far, for ``release`` once a commit on another thread made
+        them durable; answers held later wait for a later commit."""
+        held, self.held = self.held, []
+        return held
+
+    def release(self, settlements: list[Settlement]) -> None:
+        """Detached answers whose commit is done: they may reach JS."""
+        if settlements:
+            self.settle_now.extend(settlements)
+            self.dirty = True

@@ -5,34 +5,41 @@ a step that starts and finishes before its ``running`` row had to be written bec
 final row instead of an insert and an update, and the turn's events become one JSONL
 chunk. A ``running`` row is written when the engine is about to wait for work (so a
 long call is visible while it runs), when a ledger entry needs its step, or at the end.
+
+Finished steps and ledger entries go in as a few multi-row statements, not a statement
+per row: each statement lets go of the GIL once, which a commit on a thread of its own
+(``store/writer.py``) needs to run beside the loop.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from smolwf.clock import now_ms
 from smolwf.usage import Usage
 
-STEP_RUNNING = """
+STEP_RUNNING_INTO = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
                    label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key)
-VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+STEP_RUNNING_UPSERT = """
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   status = 'running', provider = excluded.provider, model = excluded.model,
   last_attempt_id = excluded.last_attempt_id, started_at = excluded.started_at,
   finished_at = NULL, error_json = NULL, cache_key = excluded.cache_key, origin_json = NULL
 """
 
-STEP_FINAL = """
+STEP_FINAL_INTO = """
 INSERT INTO steps (step_id, run_id, scope, checkpoint_key, kind, status, phase, provider, model,
                    label, input_json, first_attempt_id, last_attempt_id, started_at, cache_key,
                    origin_json, result_json, error_json, session_id, calls, input_tokens,
                    output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
                    cost_estimated, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+STEP_FINAL_UPSERT = """
 ON CONFLICT (run_id, checkpoint_key) DO UPDATE SET
   status = excluded.status, provider = excluded.provider, cache_key = excluded.cache_key,
   origin_json = excluded.origin_json,
@@ -60,11 +67,10 @@ UPDATE steps SET status = ?, result_json = ?, error_json = ?, model = coalesce(?
 WHERE step_id = ?
 """
 
-LEDGER_ENTRY = """
+LEDGER_ENTRY_INTO = """
 INSERT INTO usage_ledger (run_id, step_id, attempt_id, provider, model, phase, outcome,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd,
   cost_estimated, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 REQUEST_OPEN = """
@@ -88,6 +94,60 @@ EVENT_CHUNK = """
 INSERT INTO events (run_id, first_seq, last_seq, attempt_id, body, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
 """
+
+
+class ManyRows:
+    """An INSERT of many rows in one statement, the rows chunked into a few sizes so SQLite
+    prepares (and the connection caches) a handful of statements, not one per count."""
+
+    LARGEST = 256
+    PADDED_BELOW = 32
+    """A last chunk smaller than this is padded with rows of NULLs up to a power of two,
+    which the statement filters out: at most six statements for any count."""
+
+    def __init__(self, into: str, columns: int, upsert: str = "") -> None:
+        self.into = into
+        self.columns = columns
+        self.upsert = upsert
+        self._texts: dict[tuple[int, bool], str] = {}
+
+    def insert(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        columns = self.columns
+        room = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns
+        largest = min(self.LARGEST, 1 << (room.bit_length() - 1))
+        start, count = 0, len(rows)
+        while start < count:
+            left = count - start
+            padded = 1 << left.bit_length()
+            if left < self.PADDED_BELOW and left & (left - 1) and padded <= largest:
+                size, padding = padded, padded - left
+            else:
+                size, padding = min(largest, 1 << (left.bit_length() - 1)), 0
+            values = list(chain.from_iterable(rows[start : start + size]))
+            if padding:
+                values.extend([None] * (padding * columns))
+            conn.execute(self._text(size, padding > 0), values)
+            start += size
+
+    def _text(self, size: int, padded: bool) -> str:
+        text = self._texts.get((size, padded))
+        if text is None:
+            row = "(" + ", ".join(["?"] * self.columns) + ")"
+            values = "VALUES " + ", ".join([row] * size)
+            if padded:  # WHERE also settles how SQLite parses an upsert after a SELECT
+                values = f"SELECT * FROM ({values}) WHERE column1 IS NOT NULL"
+            text = self._texts[size, padded] = f"{self.into}{values}{self.upsert}"
+        return text
+
+
+STEP_STARTS = ManyRows(STEP_RUNNING_INTO, 15, STEP_RUNNING_UPSERT)
+STEP_FINALS = ManyRows(STEP_FINAL_INTO, 28, STEP_FINAL_UPSERT)
+LEDGER_ENTRIES = ManyRows(LEDGER_ENTRY_INTO, 15)
+
+
+DETACHED_UPDATES = 16
+"""Updates of ``running`` rows a batch committed on another thread may hold: each is a
+statement of its own, and each statement waits for the GIL once."""
 
 
 UsageColumns = tuple[int, int, int, int, int, float | None, int]
@@ -295,6 +355,38 @@ class WriteBatch:
         """Events written and not yet applied."""
         return len(self.events)
 
+    @property
+    def rows(self) -> int:
+        """Finished steps and ledger entries waiting: what a commit's cost grows with."""
+        return len(self.finals) + len(self.updates) + len(self.ledger)
+
+    @property
+    def detachable(self) -> bool:
+        """Holds only writes that no other writer orders itself after (finished steps,
+        ledger entries, events; not requests to a person, the run's state or process
+        groups), and few updates of ``running`` rows, which go in one statement each."""
+        other = self.requests or self.run_state is not None or self.processes
+        return not other and len(self.updates) <= DETACHED_UPDATES
+
+    def detach(self) -> WriteBatch:
+        """Move the writes a commit without ``flush_running`` would make into a batch of
+        their own, which writes all its ``running`` rows; the other starts stay here."""
+        moved = WriteBatch(self.run_id, self.attempt_id)
+        moved.finals, self.finals = self.finals, []
+        moved.updates, self.updates = self.updates, []
+        moved.ledger, self.ledger = self.ledger, []
+        moved.requests, self.requests = self.requests, []
+        moved.processes, self.processes = self.processes, []
+        moved.run_state, self.run_state = self.run_state, None
+        moved.events, self.events = self.events, []
+        moved.events_at = self.events_at
+        running = self.running
+        if running:
+            referred = {row[1] for row in moved.ledger} | {row[2] for row in moved.requests}
+            for step_id in referred & running.keys():
+                moved.running[step_id] = running.pop(step_id)
+        return moved
+
     def has_writes(self, *, flush_running: bool) -> bool:
         running = flush_running and bool(self.running)
         human = bool(self.requests) or self.run_state is not None
@@ -310,12 +402,12 @@ class WriteBatch:
         """
         starts = self._starts_to_write(flush_running)
         if starts:
-            conn.executemany(STEP_RUNNING, starts)
+            STEP_STARTS.insert(conn, starts)
         if self.finals:
-            conn.executemany(STEP_FINAL, self.finals)
+            STEP_FINALS.insert(conn, self.finals)
             self.finals.clear()
         if self.ledger:
-            conn.executemany(LEDGER_ENTRY, self.ledger)
+            LEDGER_ENTRIES.insert(conn, self.ledger)
             self.ledger.clear()
         if self.updates:
             conn.executemany(STEP_FINISHED, self.updates)
@@ -352,6 +444,7 @@ class WriteBatch:
                 s.scope,
                 s.checkpoint,
                 s.kind,
+                "running",
                 s.phase,
                 s.provider,
                 s.model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from smolwf.errors import StoreError
@@ -48,14 +49,32 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     refused = not_a_file(path)
     if refused is not None:
         raise StoreError(refused)
+    return _opened(path, _checked_and_migrated)
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """A second read-write connection to a database ``connect`` already opened (checked
+    and migrated), configured like it: for commits made on another thread."""
+    return _opened(path, None)
+
+
+def _checked_and_migrated(conn: sqlite3.Connection, path: Path) -> None:
+    _check_identity(conn, path)
+    _migrate(conn, path)
+
+
+def _opened(
+    path: Path, prepare: Callable[[sqlite3.Connection, Path], None] | None
+) -> sqlite3.Connection:
+    """A configured read-write connection, ``prepare``d; closed again on any refusal."""
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as error:
         raise StoreError(describe(path, error)) from None
     try:
         _configure(conn)
-        _check_identity(conn, path)
-        _migrate(conn, path)
+        if prepare is not None:
+            prepare(conn, path)
     except sqlite3.DatabaseError as error:
         conn.close()
         raise StoreError(_describe_sqlite_error(path, error)) from None

@@ -25,6 +25,7 @@ from smolwf.store.checkpointer import Checkpointer
 from smolwf.store.db import Transaction
 from smolwf.store.origin import Origin
 from smolwf.store.ownership import owner_alive, this_host
+from smolwf.store.writer import BackgroundWriter
 from smolwf.usage import Usage
 
 STATES = ("pending", "running", "waiting", "completed", "failed", "cancelled")
@@ -104,9 +105,11 @@ class RunStore:
         self.conn = conn
         self.path = path
         self.checkpointer = Checkpointer(path)
+        self.writer = BackgroundWriter(path, self.checkpointer.nudge)
 
     def close(self) -> None:
-        """Close the connection (its last checkpoint copies what the thread has not)."""
+        """Close the connections (the last checkpoint copies what the thread has not)."""
+        self.writer.close()
         self.checkpointer.close()
         self.conn.close()
 
@@ -280,10 +283,21 @@ class RunStore:
 
     def commit(self, batch: WriteBatch, *, flush_running: bool = False) -> None:
         """Apply a turn's writes atomically (``running`` rows only when asked, see WriteBatch)."""
+        assert not self.writer.busy, "wait for the background commit first"
         if batch.has_writes(flush_running=flush_running):
             with self._transaction():
                 batch.apply(self.conn, flush_running=flush_running)
             self.checkpointer.nudge()
+
+    def commit_in_background(self, batch: WriteBatch) -> bool:
+        """Start committing the writes ``commit`` would make on the writer's thread; False
+        (nothing started) when ``batch`` holds writes that are committed here, in order
+        with the store's other writes. ``writer.wait()`` before anything else is written."""
+        if not batch.detachable or not self.writer.ready():
+            return False
+        assert not self.writer.busy, "wait for the background commit first"
+        self.writer.start(batch.detach())
+        return True
 
     def finish_run(
         self,
@@ -295,6 +309,7 @@ class RunStore:
         batch: WriteBatch | None = None,
     ) -> None:
         """Close the attempt and the run, together with the turn's last writes."""
+        assert not self.writer.busy, "wait for the background commit first"
         now = now_ms()
         error_json = dumps({"message": error}) if error is not None else None
         result_json = dumps({"result": result}) if status == "completed" else None
@@ -326,6 +341,7 @@ class RunStore:
     def park_run(self, attempt: Attempt, batch: WriteBatch) -> None:
         """End the attempt with the run ``waiting`` and no owner (``--on-wait exit``): only
         an answer can move it on, and ``--resume-run`` takes it up after one."""
+        assert not self.writer.busy, "wait for the background commit first"
         now = now_ms()
         with self._transaction():
             batch.apply(self.conn, flush_running=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from smolwf import RunReport, WorkflowFailed
+from smolwf.engine.loop import TURN_MAX_RESULTS, Loop
 
 Run = Callable[..., RunReport]
 Write = Callable[..., Path]
@@ -48,3 +49,23 @@ def test_answers_and_requests_keep_their_order_across_many_turns(
     assert run(script, max_parallel_agents=1).result == [
         f"echo: a{i}|echo: b{i}" for i in range(40)
     ]
+
+
+def test_a_polls_reply_is_not_queued_behind_a_fan_outs_results(
+    write_script: Write, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 6,000 calls finish at once: a reply applied after them would hold them all in one turn.
+    turn_sizes: list[int] = []
+    original = Loop._commit
+
+    def noting(self: Loop, *, flush_running: bool = False) -> None:
+        turn_sizes.append(len(self.ctx.batch.finals) + len(self.ctx.batch.updates))
+        original(self, flush_running=flush_running)
+
+    monkeypatch.setattr(Loop, "_commit", noting)
+    script = write_script(
+        "const r = await parallel(Array.from({length: 6000}, (_, i) => () => agent('i' + i)))\n"
+        "export default r.length\n"
+    )
+    assert run(script, max_agents=6000, max_parallel_agents=10_000).result == 6000
+    assert max(turn_sizes) <= 2 * TURN_MAX_RESULTS
