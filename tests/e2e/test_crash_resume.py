@@ -30,17 +30,30 @@ export default { first, refined, total: await agent(`sum ${refined.length}`) }
 
 
 def run_until_done(
-    script: Path, db: Path, log: Path, rng: random.Random, kills: int
+    script: Path,
+    db: Path,
+    log: Path,
+    rng: random.Random,
+    kills: int,
+    *,
+    options: tuple[str, ...] = (),
+    events: int = 70,
+    delay_ms: int = 3,
 ) -> dict[str, object]:
-    """Start the run, SIGKILL it ``kills`` times at random event counts, resume to the end."""
-    env = {"SMOLWF_DEBUG_DELAY_MS": "3", "SMOLWF_DEBUG_CALL_LOG": str(log), "PATH": "/usr/bin:/bin"}
-    command = [*smol_wf_command(), "run", str(script), "--db", str(db), "--events"]
+    """Start the run, SIGKILL it ``kills`` times after 1 to ``events`` events, resume to
+    the end."""
+    env = {
+        "SMOLWF_DEBUG_DELAY_MS": str(delay_ms),
+        "SMOLWF_DEBUG_CALL_LOG": str(log),
+        "PATH": "/usr/bin:/bin",
+    }
+    command = [*smol_wf_command(), "run", str(script), "--db", str(db), "--events", *options]
     for _ in range(kills):
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
         )
         assert process.stdout is not None
-        for _ in range(rng.randint(1, 70)):
+        for _ in range(rng.randint(1, events)):
             if not process.stdout.readline():
                 break
         process.send_signal(signal.SIGKILL)
@@ -107,3 +120,23 @@ def test_killed_runs_resume_to_the_same_result_without_rerunning_finished_calls(
     assert_no_finished_call_ran_twice(db, log)
     states = sqlite3.connect(db).execute("SELECT status FROM runs").fetchall()
     assert states == [("completed",)]
+
+
+FANOUT = """export const meta = { name: 'fanout', description: '2,000 instant agents' }
+const r = await parallel(Array.from({ length: 2000 }, (_, i) => () => agent(`item ${i}`)))
+export default r.join('|')
+"""
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_fan_out_killed_while_turns_commit_in_the_background_loses_no_finished_call(
+    tmp_path: Path, seed: int
+) -> None:
+    # 2,000 instant calls: turns of about 1,000 calls commit on the writer's thread.
+    rng = random.Random(seed)
+    script, db, log = tmp_path / "fanout.mjs", tmp_path / "crash.db", tmp_path / "calls.jsonl"
+    script.write_text(FANOUT)
+    options = ("--max-agents", "2000")
+    result = run_until_done(script, db, log, rng, 2, options=options, events=5000, delay_ms=0)
+    assert result == "|".join(f"echo: item {i}" for i in range(2000))
+    assert_no_finished_call_ran_twice(db, log)

@@ -75,6 +75,55 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recor
     assert per_attempt == [(recorded,), (200 - recorded,)]  # nothing recorded ran twice
 
 
+def _limit_file_size_to_3_mb() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
+
+
+def test_a_full_disk_during_a_background_commit_stops_the_run_and_loses_nothing(
+    write_script: Write, db: Path, tmp_path: Path
+) -> None:
+    # 4,000 instant calls: turns of ~1,000 calls commit on the writer's thread, and one
+    # of those commits is the first the 3 MB limit refuses.
+    script = write_script(
+        "const r = await parallel(Array.from({length: 4000}, (_, i) => () => agent('i' + i)))\n"
+        "export default r.length\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "SMOLWF_DEBUG_DELAY_MS": "0"}
+    command = [*smol_wf_command(), "run", str(script), "--db", str(db), "--max-agents", "4000"]
+    full = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_file_size_to_3_mb,
+    )
+    assert full.returncode == 1
+    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    assert full.stderr.endswith(
+        "the run stopped and nothing it recorded is lost: free some space, then resume "
+        f"with `smol-wf run --resume-run {run_id} --db {db}`\n"
+    )
+    assert full.stderr.count("\n") == 1
+    recorded = sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+    assert 0 < recorded < 4000
+    resumed = subprocess.run(
+        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"] == 4000
+    per_attempt = (
+        sqlite3.connect(db)
+        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
+        .fetchall()
+    )
+    assert per_attempt == [(recorded,), (4000 - recorded,)]
+
+
 def test_history_opens_the_database_read_only(write_script: Write, cli: Cli, db: Path) -> None:
     assert cli("run", write_script("export default 1\n"), "--db", db).returncode == 0
     older = sqlite3.connect(db, isolation_level=None)  # as smol-wf's schema v4 left it
