@@ -18,7 +18,7 @@ from smolwf.clock import now_ms
 from smolwf.errors import StoreError, UsageError
 from smolwf.store.db import connect, open_for_reading
 from smolwf.store.ownership import owner_alive
-from smolwf.store.paths import default_db_path
+from smolwf.store.paths import default_db_path, resume_command
 from smolwf.store.runs import LIVE_STATES, STATES
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def _show(view: History, run_id: str, output: str, events: bool) -> int:
 
     detail = view.run_detail(run_id)
     assert detail is not None
-    resume = f"smol-wf run --resume-run {run_id} --db {view.path}"
+    resume = resume_command(run_id, view.path)
     waiting = HumanRequests(view.conn, view.path).inbox(run_id)
     now = now_ms()
     if output == "json":

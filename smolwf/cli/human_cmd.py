@@ -7,7 +7,6 @@ goes on within about a second, and a run no process waits for goes on when resum
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from smolwf.errors import StoreError, UsageError
 from smolwf.jsontypes import JSON
 from smolwf.store.db import connect
 from smolwf.store.human import Decision, HumanRequest, HumanRequests, InboxEntry, Payload, Reply
-from smolwf.store.paths import default_db_path
+from smolwf.store.paths import default_db_path, resume_command
 
 APPROVE_HELP = """Approve a workflow's pending requestApproval().
 
@@ -143,8 +142,7 @@ def _decide(
     for request in outcome.requests:
         print(f"{_verb(answer)} {request.request_id} ({request.title}) of {run_id}")
     if outcome.needs_resume:
-        command = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
-        print(f"no process is waiting for {run_id}; to go on: {command}")
+        print(f"no process is waiting for {run_id}; to go on: {resume_command(run_id, db)}")
     return 0
 
 

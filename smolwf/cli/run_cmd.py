@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
 import sys
 from dataclasses import replace
@@ -40,7 +39,7 @@ from smolwf.events.sinks import write_unstarted_failure
 from smolwf.permissions import DEFAULT_PERMISSIONS, DEFAULT_REFUSAL_POLICY
 from smolwf.providers.base import ProviderSettings
 from smolwf.providers.registry import KNOWN_PROVIDERS
-from smolwf.store.paths import default_db_path
+from smolwf.store.paths import default_db_path, resume_command
 
 if TYPE_CHECKING:
     from smolwf.cli.live_view import LiveProgressSink
@@ -476,9 +475,7 @@ def explain_failure(error: SmolWfError, config: RunConfig) -> None:
         write_unstarted_failure(config.events_stream, error.message)
     if error.run_id is not None and not isinstance(error, RunStoppedByStore):
         what = "was cancelled" if isinstance(error, WorkflowCancelled) else "failed"
-        command = f"smol-wf run --resume-run {error.run_id}"
-        if config.db_path is not None:
-            command += f" --db {shlex.quote(str(config.db_path))}"
+        command = resume_command(error.run_id, config.db_path)
         error.hint = f"run {error.run_id} {what}; resume it with: {command}"
 
 
@@ -506,7 +503,7 @@ def report_waiting(run_id: str, db: Path, events: bool) -> int:
         entries = HumanRequests(conn, db).inbox(run_id)
     finally:
         conn.close()
-    resume = f"smol-wf run --resume-run {shlex.quote(run_id)} --db {shlex.quote(str(db))}"
+    resume = resume_command(run_id, db)
     if events:  # the stream carried each request and its commands; stderr gets one line
         print(
             f"run {run_id} is waiting for {len(entries)} answer(s) (smol-wf inbox lists them); "

@@ -39,6 +39,7 @@ from smolwf.events.types import EventType
 from smolwf.js.host import JsPoll
 from smolwf.jsontypes import JSONObject
 from smolwf.store.ownership import HEARTBEAT_INTERVAL_S
+from smolwf.store.paths import resume_command
 from smolwf.store.problems import WriteFailed
 from smolwf.store.runs import RunStore
 
@@ -293,7 +294,7 @@ class Loop:
 
     def _write_failed(self, error: WriteFailed) -> str:
         """The store refused a turn: the run stops, resumable from what was recorded."""
-        resume = f"smol-wf run --resume-run {self.ctx.attempt.run_id} --db {self.store.path}"
+        resume = resume_command(self.ctx.attempt.run_id, self.store.path)
         if error.refused:
             return (
                 f"{error.message}; the run stopped and nothing it recorded is lost: free some "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -10,6 +11,13 @@ from smolwf.errors import StoreError, UsageError
 
 APP_DIR = "smolwf"
 DB_NAME = "workflows.db"
+
+
+def resume_command(run_id: str, db: Path | None) -> str:
+    """The command that resumes ``run_id`` (of database ``db``, when not the default),
+    quoted for a POSIX shell: every message that tells how to go on gives this one."""
+    command = f"smol-wf run --resume-run {shlex.quote(run_id)}"
+    return command if db is None else f"{command} --db {shlex.quote(str(db))}"
 
 
 def default_db_path(env: dict[str, str] | None = None) -> Path:

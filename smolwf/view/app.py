@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from smolwf.store.history import RunFilter
+from smolwf.store.paths import resume_command
 from smolwf.store.runs import STATES
 from smolwf.view import pages
 from smolwf.view.approvals import NO_APPROVALS, Approvals
@@ -87,7 +88,7 @@ def create_app(db: Path, token: str, port: int, approvals: Approvals = NO_APPROV
         if detail is None:
             return _not_found(f"workflow run {run_id} was not found in {db}")
         state = await anyio.to_thread.run_sync(reader.state, run_id)
-        resume = f"smol-wf run --resume-run {run_id} --db {db}"
+        resume = resume_command(run_id, db)
         main = pages.run_page(detail, state, resume, approvals.pending(run_id), links)
         return page(request, detail.name, main, links.to("/updates", run=run_id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
 import subprocess
 from collections.abc import Callable
@@ -72,6 +73,22 @@ def test_detail_json_shows_usage_attempts_and_steps(
     assert step["agent"]["provider"] == "debug" and step["agent"]["phase"] == "Detail"
     assert step["tokenUsage"]["outputTokens"] == 4
     assert detail["resumeCommand"] == f"smol-wf run --resume-run {populated['ok']} --db {db}"
+
+
+def test_the_resume_command_of_a_database_path_with_a_space_runs_in_a_shell(
+    write_script: Write, cli: Cli, tmp_path: Path
+) -> None:
+    db = tmp_path / "my runs" / "runs.db"
+    db.parent.mkdir()
+    script = write_script("await agent('first')\nthrow new Error('boom')\n")
+    assert cli("run", script, "--db", db).returncode == 1
+    run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
+    detail = json.loads(cli("history", run_id, "--db", db, "-o", "json").stdout)
+    command = detail["resumeCommand"]
+    assert command == f"smol-wf run --resume-run {run_id} --db '{db}'"
+    write_script("export default await agent('first')\n")
+    resumed = cli(*shlex.split(command)[1:])
+    assert resumed.returncode == 0, resumed.stderr
 
 
 def test_detail_table_has_the_sections(cli: Cli, db: Path, populated: dict[str, str]) -> None:
