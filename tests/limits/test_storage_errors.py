@@ -32,8 +32,46 @@ def test_a_device_as_the_database_is_one_line(
     )
 
 
-def _limit_file_size() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+def _run_on_a_full_disk(
+    script: Path, db: Path, env: dict[str, str], limit: int, *options: str
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run ``script`` while no file may grow past ``limit`` bytes (a disk that fills up);
+    the run's outcome and its id."""
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [*smol_wf_command(), "run", str(script), "--db", str(db), *options]
+    full = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=limited
+    )
+    assert full.returncode == 1
+    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    return full, run_id
+
+
+def _resume_runs_only_what_was_not_recorded(
+    db: Path, run_id: str, env: dict[str, str], recorded: int, total: int
+) -> None:
+    resumed = subprocess.run(
+        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"] == total
+    per_attempt = (
+        sqlite3.connect(db)
+        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
+        .fetchall()
+    )
+    assert per_attempt == [(recorded,), (total - recorded,)]  # nothing recorded ran twice
+
+
+def _recorded(db: Path) -> int:
+    return int(sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0])
 
 
 def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recorded(
@@ -45,38 +83,15 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_replays_what_was_recor
         "export default out.length\n"
     )
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
-    command = [*smol_wf_command(), "run", str(script), "--db", str(db)]
-    full = subprocess.run(  # the database may not grow past 300 kB: a disk that fills up
-        command, env=env, capture_output=True, text=True, timeout=120, preexec_fn=_limit_file_size
-    )
-    assert full.returncode == 1
-    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    full, run_id = _run_on_a_full_disk(script, db, env, 300_000)
     assert full.stderr == (
         f"error: database {db} could not be written (a disk I/O error: a full disk or a file "
         "size limit) (disk I/O error); the run stopped and nothing it recorded is lost: free "
         f"some space, then resume with `smol-wf run --resume-run {run_id} --db {db}`\n"
     )
-    recorded = sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+    recorded = _recorded(db)
     assert 0 < recorded < 200
-    resumed = subprocess.run(
-        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["results"] == 200
-    per_attempt = (
-        sqlite3.connect(db)
-        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
-        .fetchall()
-    )
-    assert per_attempt == [(recorded,), (200 - recorded,)]  # nothing recorded ran twice
-
-
-def _limit_file_size_to_3_mb() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
+    _resume_runs_only_what_was_not_recorded(db, run_id, env, recorded, 200)
 
 
 def test_a_full_disk_during_a_background_commit_stops_the_run_and_loses_nothing(
@@ -89,39 +104,15 @@ def test_a_full_disk_during_a_background_commit_stops_the_run_and_loses_nothing(
         "export default r.length\n"
     )
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "SMOLWF_DEBUG_DELAY_MS": "0"}
-    command = [*smol_wf_command(), "run", str(script), "--db", str(db), "--max-agents", "4000"]
-    full = subprocess.run(
-        command,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_limit_file_size_to_3_mb,
-    )
-    assert full.returncode == 1
-    (run_id,) = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()
+    full, run_id = _run_on_a_full_disk(script, db, env, 3_000_000, "--max-agents", "4000")
     assert full.stderr.endswith(
         "the run stopped and nothing it recorded is lost: free some space, then resume "
         f"with `smol-wf run --resume-run {run_id} --db {db}`\n"
     )
     assert full.stderr.count("\n") == 1
-    recorded = sqlite3.connect(db).execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+    recorded = _recorded(db)
     assert 0 < recorded < 4000
-    resumed = subprocess.run(
-        [*smol_wf_command(), "run", "--resume-run", run_id, "--db", str(db)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["results"] == 4000
-    per_attempt = (
-        sqlite3.connect(db)
-        .execute("SELECT count(*) FROM usage_ledger GROUP BY attempt_id ORDER BY min(entry_id)")
-        .fetchall()
-    )
-    assert per_attempt == [(recorded,), (4000 - recorded,)]
+    _resume_runs_only_what_was_not_recorded(db, run_id, env, recorded, 4000)
 
 
 def test_history_opens_the_database_read_only(write_script: Write, cli: Cli, db: Path) -> None:
