@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
 from collections.abc import Iterator
 
@@ -63,34 +62,25 @@ YOUNG_GC_THRESHOLD = 10_000
 call batch; collecting every 700 allocations walked them ten times as often and pushed
 survivors on into full collections: a 10,000-call run spent 65-134 ms collecting, now
 7-14 ms (``bench/gc_pauses.py``). Cyclic garbage is still collected, in larger batches."""
-SWITCH_INTERVAL_S = 0.0002
-"""How long a thread may hold the GIL while another waits for it, while turns run
-(Python's default is 5 ms). The loop's thread holds it nearly all the time, and the
-JS thread (to hand back a poll) and the writer's (between two statements) each wait for
-it several times per turn: at 5 ms a poll's reply came tens of ms late and a background
-commit took twice its time. ``bench/commit_thread.py``: 10,000 calls at 16 in flight,
-committed on the writer's thread, 62.5 µs per call at 5 ms, 53.0 at 0.2 ms."""
 _runs_turning = 0
-_saved: tuple[tuple[int, int, int], float] | None = None
+_threshold_before: tuple[int, int, int] | None = None
 
 
 @contextlib.contextmanager
-def _turning() -> Iterator[None]:
-    """While any run of the process turns, collect the youngest generation less often and
-    let the GIL change hands sooner; the last run to end puts back what the process had."""
-    global _runs_turning, _saved
+def _fewer_young_collections() -> Iterator[None]:
+    """Raise the youngest generation's threshold while any run of the process turns;
+    the last one to end puts back what the process had."""
+    global _runs_turning, _threshold_before
     if _runs_turning == 0:
-        _saved = gc.get_threshold(), sys.getswitchinterval()
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *_saved[0][1:])
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        _threshold_before = gc.get_threshold()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *_threshold_before[1:])
     _runs_turning += 1
     try:
         yield
     finally:
         _runs_turning -= 1
-        if _runs_turning == 0 and _saved is not None:
-            gc.set_threshold(*_saved[0])
-            sys.setswitchinterval(_saved[1])
+        if _runs_turning == 0 and _threshold_before is not None:
+            gc.set_threshold(*_threshold_before)
 
 
 class Loop:
@@ -129,7 +119,7 @@ class Loop:
         if self.resume_note is not None:
             ctx.warn(self.resume_note, "resume")
         try:
-            with anyio.CancelScope() as cancel_scope, _turning():
+            with anyio.CancelScope() as cancel_scope, _fewer_young_collections():
                 self.cancellation.bind(cancel_scope)
                 poll = await supervise(self._turns, self._heartbeat, self.polls.watch)
             if self.cancellation.requested or poll is None:

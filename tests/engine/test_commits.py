@@ -4,13 +4,11 @@ an event, and JS an answer, only once the commit holding it is durable, in order
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from smolwf.engine import loop
 from smolwf.engine.report import RunReport
 from smolwf.errors import StoreError
 from smolwf.events.types import Event, EventType
@@ -93,24 +91,6 @@ def test_js_is_handed_an_answer_only_once_its_call_is_durable(
     assert run(write_script(FANOUT), max_parallel_agents=10_000).result == 1000
     assert background
     assert not_durable == []
-
-
-def test_turns_hand_the_gil_over_sooner_and_the_run_puts_the_interval_back(
-    write_script: Write, run: Run
-) -> None:
-    during: dict[str, float] = {}
-
-    def note(event: Event) -> None:
-        during[event.type] = sys.getswitchinterval()
-
-    original = sys.getswitchinterval()
-    sys.setswitchinterval(0.004)
-    try:
-        assert run(write_script("export default await agent('hi')\n"), on_event=note).result
-        assert during[EventType.AGENT_COMPLETED] == pytest.approx(loop.SWITCH_INTERVAL_S)
-        assert sys.getswitchinterval() == pytest.approx(0.004)
-    finally:
-        sys.setswitchinterval(original)
 
 
 def test_a_writer_that_cannot_open_leaves_every_commit_to_the_loop(

@@ -5,6 +5,7 @@ that must stay in order with the store's own are never handed over."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from smolwf.clock import now_ms
 from smolwf.ids import new_id
+from smolwf.store import writer
 from smolwf.store.batch import LedgerEntry, RequestOpen, StepEnd, StepStart, WriteBatch
 from smolwf.store.db import connect
 from smolwf.store.problems import WriteFailed
@@ -138,3 +140,16 @@ def test_closing_the_store_stops_the_writer_thread(tmp_path: Path) -> None:
     store.close()  # waits for the commit under way
     assert not [thread for thread in threading.enumerate() if thread.name == "smolwf-writer"]
     assert len(_stored(path, attempt.run_id)[0]) == 300
+
+
+def test_the_gil_changes_hands_sooner_only_while_a_commit_runs(store: RunStore) -> None:
+    attempt = _attempt(store)
+    original = sys.getswitchinterval()
+    sys.setswitchinterval(0.004)
+    try:
+        assert store.commit_in_background(_finished_calls(attempt, 300))
+        assert sys.getswitchinterval() == pytest.approx(writer.SWITCH_INTERVAL_S)
+        store.writer.wait()
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(original)
