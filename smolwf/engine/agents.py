@@ -9,6 +9,7 @@ later turn: its step row, events, spend and settlement.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -196,6 +197,12 @@ class AgentDone:
 
     def apply(self) -> None:
         self.step.agents.finished(self)
+
+
+START_BATCH = 1024
+"""Calls started at one time. A fan-out's calls start over several turns, so the first
+ones' rows commit (on the writer's thread) while the next ones start; a call held back
+waits for no slot and is not announced as queued."""
 
 
 class Agents:
@@ -440,12 +447,19 @@ class Agents:
 
     # ---- starting and running ----------------------------------------------
 
+    @property
+    def startable(self) -> bool:
+        """Calls wait in the queue while slots are free (``START_BATCH`` held them back)."""
+        return bool(self.queue) and self.in_flight < self.ctx.config.max_parallel_agents
+
     def start_queued(self) -> None:
-        """Start queued calls while slots are free; a tripped budget cap rejects them."""
+        """Start queued calls while slots are free, at most ``START_BATCH``; a tripped
+        budget cap rejects them."""
         ctx = self.ctx
         limit = ctx.config.max_parallel_agents
         queue = self.queue
-        while queue and self.in_flight < limit:
+        batch_end = self.in_flight + START_BATCH
+        while queue and self.in_flight < limit and self.in_flight < batch_end:
             step = queue.popleft()
             ctx.pending.queued -= 1
             if ctx.caps.tripped is not None:
@@ -458,9 +472,12 @@ class Agents:
 
     def announce_queued(self) -> None:
         """``workflow.agent_queued`` once for each call still waiting for a slot when a
-        turn commits; the calls queued since the last commit are the end of the queue."""
+        turn commits; the calls queued since the last commit are the end of the queue,
+        and the first calls of the queue, as many as slots are free, wait for no slot."""
         fresh: list[AgentStep] = []
-        for step in reversed(self.queue):
+        free = max(0, self.ctx.config.max_parallel_agents - self.in_flight)
+        waiting = len(self.queue) - free
+        for step in itertools.islice(reversed(self.queue), max(0, waiting)):
             if step.announced:
                 break
             fresh.append(step)

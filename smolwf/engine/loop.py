@@ -211,6 +211,8 @@ class Loop:
             if self.commits.behind:  # its answers may be what JS waits for: release them
                 self.commits.settle()
                 return
+            if self.kinds.agents.startable:  # start the next batch in the next turn
+                return
             if pending.nothing:
                 for scope in self.ctx.scopes:  # a job that ran out of memory loses its promise
                     full = scope.host.out_of_memory()

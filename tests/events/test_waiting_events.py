@@ -8,6 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
+import pytest
+
+from smolwf import RunReport
+from smolwf.events.types import EventType
 from smolwf.jsontypes import JSONObject
 
 Cli = Callable[..., CompletedProcess[str]]
@@ -108,3 +112,41 @@ def test_queued_calls_refused_by_a_budget_cap_end_as_failed(
     assert len(queued) == 2
     assert {e["metadata"]["stepId"] for e in failed} == queued
     assert all("--max-output-tokens" in e["data"]["message"] for e in failed)
+
+
+WIDE = (
+    "const r = await parallel(Array.from({length: 2500}, (_, i) => () => agent('i' + i)))\n"
+    "export default r.length\n"
+)
+"""A fan-out wider than ``START_BATCH``: its calls start over several turns."""
+
+
+def test_calls_held_back_for_a_later_start_batch_are_not_announced_as_queued(
+    write_script: Write, run: Callable[..., RunReport]
+) -> None:
+    kinds: list[str] = []
+    report = run(
+        write_script(WIDE),
+        max_agents=2500,
+        max_parallel_agents=10_000,
+        on_event=lambda event: kinds.append(event.type),
+    )
+    assert report.result == 2500
+    assert kinds.count(EventType.AGENT_STARTED) == 2500
+    assert EventType.AGENT_QUEUED not in kinds
+
+
+def test_every_call_of_a_wide_fan_out_starts_before_the_first_one_ends(
+    write_script: Write, run: Callable[..., RunReport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Held back calls start in the next turns, not when a call ends and wakes the loop.
+    monkeypatch.setenv("SMOLWF_DEBUG_DELAY_MS", "1000")
+    kinds: list[str] = []
+    run(
+        write_script(WIDE),
+        max_agents=2500,
+        max_parallel_agents=10_000,
+        on_event=lambda event: kinds.append(event.type),
+    )
+    first_end = kinds.index(EventType.AGENT_COMPLETED)
+    assert kinds[:first_end].count(EventType.AGENT_STARTED) == 2500
