@@ -166,13 +166,14 @@ class Children:
         ctx.emit(child, EventType.STARTED, _started(scope, script))
         try:
             host.limit_memory(ctx.memory.limit_for(child, [*ctx.scopes, child]))
-            host.start(
+            host.begin_start(
                 args=request.args,
                 args_undefined=script.form == "claude-code" and not request.args_given,
                 budget_total=js_budget_total(ctx.config.budget_allowance, ctx.caps),
                 budget_spent=ctx.budget.spent,
                 sleep_max_ms=defaults.SLEEP_MAX_MS,
             )
+            host.wait_started()
         except WorkflowFailed as error:
             self._failed(child, error.message)
             return

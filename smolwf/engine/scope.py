@@ -72,10 +72,7 @@ class Scope:
 
     def release_held(self) -> None:
         """The turn committed: its answers may reach JS."""
-        if self.held:
-            self.settle_now.extend(self.held)
-            self.held.clear()
-            self.dirty = True
+        self.release(self.detach_held())
 
     def detach_held(self) -> list[Settlement]:
         """The answers held so far, for ``release`` once a commit on another thread made

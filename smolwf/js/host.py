@@ -126,29 +126,6 @@ class JsHost:
         weakref.finalize(self, self._worker.stop)
         self._on_worker(self._create_context)
 
-    def start(
-        self,
-        *,
-        args: JSON,
-        budget_total: int | None,
-        sleep_max_ms: int,
-        args_undefined: bool = False,
-        budget_spent: int = 0,
-    ) -> None:
-        """Install the globals, then declare the module and run its synchronous top level.
-
-        ``args_undefined``: the script sees ``args === undefined`` (a Claude Code-form
-        script given none); ``budget_spent``: what ``budget.spent()`` starts at (a child
-        starts where its parent is)."""
-        self.begin_start(
-            args=args,
-            budget_total=budget_total,
-            sleep_max_ms=sleep_max_ms,
-            args_undefined=args_undefined,
-            budget_spent=budget_spent,
-        )
-        self.wait_started()
-
     def begin_start(
         self,
         *,
@@ -158,9 +135,14 @@ class JsHost:
         args_undefined: bool = False,
         budget_spent: int = 0,
     ) -> None:
-        """``start`` without waiting: the top level runs on the JS thread while the caller
-        prepares the run (a resumed run loads its checkpoints meanwhile); ``wait_started``
-        then takes its outcome. Meanwhile only ``close`` may be called."""
+        """Install the globals, then declare the module and run its synchronous top level,
+        on the JS thread while the caller goes on (a resumed run loads its checkpoints
+        meanwhile); ``wait_started`` then takes its outcome. Meanwhile only ``close`` may
+        be called.
+
+        ``args_undefined``: the script sees ``args === undefined`` (a Claude Code-form
+        script given none); ``budget_spent``: what ``budget.spent()`` starts at (a child
+        starts where its parent is)."""
         config = {
             "args": args,
             "argsUndefined": args_undefined,
@@ -177,7 +159,7 @@ class JsHost:
         self._begin(lambda: self._start(text), None)
 
     def wait_started(self) -> None:
-        """Wait for the top level ``begin_start`` ran; raises what ``start`` would."""
+        """Wait for the top level ``begin_start`` ran; raise the script's failure to start."""
         self._take()
 
     def poll(self, *, memory_limit: int | None = None, measure: bool = False) -> JsPoll:

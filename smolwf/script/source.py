@@ -41,7 +41,7 @@ MODULE_EXPORTS: dict[str, tuple[str, ...]] = {
 }
 """The only modules a workflow may import, and their named exports (plus ``default``).
 
-The one list: the prelude builds ``SW`` from it (``JsHost.start``), the import rewriting
+The one list: the prelude builds ``SW`` from it (``JsHost.begin_start``), the import rewriting
 below and ``smol-wf check`` read it, and the SDK's drift tests compare it with
 ``sdk-ts/index.d.ts``."""
 MODULE_NAMES = ", ".join(list(MODULE_EXPORTS)[:-1]) + " and " + list(MODULE_EXPORTS)[-1]

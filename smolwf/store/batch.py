@@ -371,7 +371,9 @@ class WriteBatch:
     def detach(self) -> WriteBatch:
         """Move the writes a commit without ``flush_running`` would make into a batch of
         their own, which writes all its ``running`` rows; the other starts stay here."""
+        referred = self._take_referred()
         moved = WriteBatch(self.run_id, self.attempt_id)
+        moved.running = {start.step_id: start for start in referred}
         moved.finals, self.finals = self.finals, []
         moved.updates, self.updates = self.updates, []
         moved.ledger, self.ledger = self.ledger, []
@@ -380,11 +382,6 @@ class WriteBatch:
         moved.run_state, self.run_state = self.run_state, None
         moved.events, self.events = self.events, []
         moved.events_at = self.events_at
-        running = self.running
-        if running:
-            referred = {row[1] for row in moved.ledger} | {row[2] for row in moved.requests}
-            for step_id in referred & running.keys():
-                moved.running[step_id] = running.pop(step_id)
         return moved
 
     def has_writes(self, *, flush_running: bool) -> bool:
@@ -425,17 +422,22 @@ class WriteBatch:
             conn.execute(statement, row)
         self.processes.clear()
 
-    def _starts_to_write(self, flush_running: bool) -> list[tuple[Any, ...]]:
+    def _take_referred(self) -> list[StepStart]:
+        """Take the unwritten starts a ledger entry or a request to a person refers to."""
         running = self.running
         if not running:
             return []
+        referred = {row[1] for row in self.ledger} | {row[2] for row in self.requests}
+        return [running.pop(step_id) for step_id in referred & running.keys()]
+
+    def _starts_to_write(self, flush_running: bool) -> list[tuple[Any, ...]]:
         if flush_running:
-            starts = list(running.values())
-            running.clear()
+            starts = list(self.running.values())
+            self.running.clear()
         else:
-            referred = {row[1] for row in self.ledger} | {row[2] for row in self.requests}
-            needed = referred & running.keys()
-            starts = [running.pop(step_id) for step_id in needed]
+            starts = self._take_referred()
+        if not starts:
+            return []
         run, attempt = self.run_id, self.attempt_id
         return [
             (

@@ -253,7 +253,8 @@ def _host(body: str, **limits: Any) -> JsHost:
     script = prepare_source(META + body, path=Path("/nowhere/wf.mjs"))
     values = {"memory_mib": 64, "slice_timeout_s": 5.0, "stack_kib": 1024, **limits}
     host = JsHost(script, JsLimits(**values), display_path="wf.mjs")
-    host.start(args={}, budget_total=None, sleep_max_ms=SLEEP_MAX_MS)
+    host.begin_start(args={}, budget_total=None, sleep_max_ms=SLEEP_MAX_MS)
+    host.wait_started()
     return host
 
 
@@ -271,7 +272,8 @@ def _raw_host(module_source: str) -> JsHost:
     script = prepare_source(META + "export default 1\n", path=Path("/nowhere/wf.mjs"))
     script = replace(script, module_source=module_source)
     host = JsHost(script, JsLimits(64, 5.0, 1024), display_path="wf.mjs")
-    host.start(args={}, budget_total=None, sleep_max_ms=SLEEP_MAX_MS)
+    host.begin_start(args={}, budget_total=None, sleep_max_ms=SLEEP_MAX_MS)
+    host.wait_started()
     return host
 
 
